@@ -1,0 +1,567 @@
+"""Attributes: from OTLP ``AnyValue`` (or plain Python values) to typed columns.
+
+Every reader funnels attributes through the same two steps, so the typing rules of
+DESIGN.md section 2 hold for every format:
+
+1. a *long* frame, one row per (owner row, key), with one slot per kind of value
+   (string, int, double, bool, bytes, JSON for maps and nested arrays, and homogeneous
+   arrays of each scalar kind);
+2. :func:`pivot` turns it into one column per key, typed by the kinds seen: a single
+   kind keeps its dtype, int + double become Float64, any other mix becomes String
+   (reported so the loader can warn once, naming the keys).
+
+The Arrow type :data:`ANY_VALUE` is the canonical, normalised shape of an OTLP
+``AnyValue`` (camelCase keys, ``intValue`` as a decimal string as in OTLP JSON, complex
+values pre-encoded as JSON in the non-OTLP field ``_json``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "ANY_VALUE",
+    "ATTRIBUTES",
+    "KEY_VALUE",
+    "LONG_SCHEMA",
+    "attributes_long",
+    "from_python_value",
+    "json_objects",
+    "mapping_to_keyvalues",
+    "normalize_any_value",
+    "pivot",
+    "string_expr",
+    "values_long",
+]
+
+_ELEMENT = pa.struct(
+    [
+        ("stringValue", pa.string()),
+        ("boolValue", pa.bool_()),
+        ("intValue", pa.string()),
+        ("doubleValue", pa.float64()),
+    ]
+)
+#: Normalised OTLP AnyValue. ``_json`` is ours: maps, nested or mixed arrays as JSON text.
+ANY_VALUE = pa.struct(
+    [
+        ("stringValue", pa.string()),
+        ("boolValue", pa.bool_()),
+        ("intValue", pa.string()),
+        ("doubleValue", pa.float64()),
+        ("bytesValue", pa.string()),
+        ("arrayValue", pa.struct([("values", pa.list_(_ELEMENT))])),
+        ("_json", pa.string()),
+    ]
+)
+KEY_VALUE = pa.struct([("key", pa.string()), ("value", ANY_VALUE)])
+ATTRIBUTES = pa.list_(KEY_VALUE)
+
+#: Slots of the long frame, in the order used to decide a column's dtype.
+_SCALAR_SLOTS = {
+    "s": pl.String,
+    "i": pl.Int64,
+    "d": pl.Float64,
+    "b": pl.Boolean,
+    "y": pl.Binary,
+    "j": pl.String,
+}
+_ARRAY_SLOTS = {"as": pl.String, "ai": pl.Int64, "ad": pl.Float64, "ab": pl.Boolean}
+LONG_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "key": pl.String(),
+    **{k: v() for k, v in _SCALAR_SLOTS.items()},
+    **{k: pl.List(v) for k, v in _ARRAY_SLOTS.items()},
+    "ae": pl.Boolean(),  # an empty array: takes the list type of its key
+}
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class ValueProblem(ValueError):
+    """An AnyValue that cannot be read; the caller adds the location."""
+
+
+def _scalar_any(value: Any) -> dict[str, Any] | None:
+    """Plain Python scalar to the canonical AnyValue dict, or None if not a scalar."""
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            return {"stringValue": str(value)}  # wider than int64 (e.g. 128-bit ids): keep exact
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    if isinstance(value, str):
+        return {"stringValue": value}
+    if isinstance(value, bytes):
+        return {"bytesValue": base64.b64encode(value).decode("ascii")}
+    return None
+
+
+def from_python_value(value: Any) -> dict[str, Any]:
+    """Canonical AnyValue dict for a plain Python value (Jaeger tags, SDK dumps, ...).
+
+    Lists of one scalar kind stay arrays; dicts and mixed or nested lists become JSON text.
+
+    Examples
+    --------
+    >>> from_python_value(3)
+    {'intValue': '3'}
+    >>> from_python_value(["stop"])
+    {'arrayValue': {'values': [{'stringValue': 'stop'}]}}
+    >>> from_python_value({"a": 1})
+    {'_json': '{"a": 1}'}
+    """
+    scalar = _scalar_any(value)
+    if scalar is not None:
+        return scalar
+    if isinstance(value, list | tuple):
+        elements = [_scalar_any(v) for v in value]
+        kinds = {next(iter(e)) for e in elements if e}
+        if all(e for e in elements) and len(kinds) <= 1 and "bytesValue" not in kinds:
+            return {"arrayValue": {"values": elements}}
+        return {"_json": json.dumps(_jsonable(list(value)), ensure_ascii=False)}
+    if isinstance(value, Mapping):
+        return {"_json": json.dumps(_jsonable(dict(value)), ensure_ascii=False)}
+    raise ValueProblem(f"unsupported attribute value of type {type(value).__name__}")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def mapping_to_keyvalues(attributes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Flat ``{key: python value}`` to normalised OTLP KeyValue dicts.
+
+    Examples
+    --------
+    >>> mapping_to_keyvalues({"n": 1.5})
+    [{'key': 'n', 'value': {'doubleValue': 1.5}}]
+    """
+    if not attributes:
+        return []
+    return [{"key": str(k), "value": from_python_value(v)} for k, v in attributes.items()]
+
+
+# --- OTLP JSON AnyValue -----------------------------------------------------------------
+
+_ANY_KEYS = {
+    "stringValue": "stringValue",
+    "string_value": "stringValue",
+    "boolValue": "boolValue",
+    "bool_value": "boolValue",
+    "intValue": "intValue",
+    "int_value": "intValue",
+    "doubleValue": "doubleValue",
+    "double_value": "doubleValue",
+    "bytesValue": "bytesValue",
+    "bytes_value": "bytesValue",
+    "arrayValue": "arrayValue",
+    "array_value": "arrayValue",
+    "kvlistValue": "kvlistValue",
+    "kvlist_value": "kvlistValue",
+}
+_SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _otlp_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueProblem(f"intValue must be a decimal string or an integer, got {raw!r}")
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str):
+        try:
+            value = int(raw, 10)
+        except ValueError:
+            raise ValueProblem(f"intValue {raw[:40]!r} is not a decimal integer") from None
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    else:
+        raise ValueProblem(f"intValue must be a decimal string or an integer, got {raw!r}"[:120])
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueProblem(f"intValue {value} does not fit in 64 bits")
+    return value
+
+
+def _otlp_double(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueProblem(f"doubleValue must be a number, got {raw!r}")
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str) and raw in _SPECIAL_DOUBLES:
+        return _SPECIAL_DOUBLES[raw]
+    raise ValueProblem(f"doubleValue must be a number, got {raw!r}"[:120])
+
+
+def _plain(value: Mapping[str, Any] | None) -> Any:
+    """OTLP JSON AnyValue to a plain Python value (for JSON text of complex values)."""
+    if not value:
+        return None
+    for raw_key, raw in value.items():
+        key = _ANY_KEYS.get(raw_key)
+        if key == "stringValue":
+            return raw
+        if key == "boolValue":
+            return bool(raw)
+        if key == "intValue":
+            return _otlp_int(raw)
+        if key == "doubleValue":
+            d = _otlp_double(raw)
+            return d if math.isfinite(d) else str(d)
+        if key == "bytesValue":
+            return raw
+        if key == "arrayValue":
+            return [_plain(v) for v in (raw or {}).get("values") or []]
+        if key == "kvlistValue":
+            return {
+                kv.get("key", ""): _plain(kv.get("value")) for kv in (raw or {}).get("values") or []
+            }
+    return None
+
+
+def normalize_any_value(value: Any) -> dict[str, Any]:
+    """OTLP JSON (camelCase or snake_case) AnyValue to the canonical dict of ANY_VALUE.
+
+    Integers become decimal strings, special doubles are decoded, maps and nested or
+    mixed arrays become JSON text in ``_json``.
+
+    Raises
+    ------
+    ValueProblem
+        When the value is not a valid AnyValue (the caller adds where).
+
+    Examples
+    --------
+    >>> normalize_any_value({"int_value": 7})
+    {'intValue': '7'}
+    >>> kv = {"key": "a", "value": {"boolValue": True}}
+    >>> normalize_any_value({"kvlistValue": {"values": [kv]}})
+    {'_json': '{"a": true}'}
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueProblem(f"an AnyValue must be an object, got {type(value).__name__}")
+    out: dict[str, Any] = {}
+    for raw_key, raw in value.items():
+        key = _ANY_KEYS.get(raw_key)
+        if key is None or raw is None:
+            continue  # unknown fields are ignored, as the OTLP spec requires
+        if key == "stringValue":
+            if not isinstance(raw, str):
+                raise ValueProblem(f"stringValue must be a string, got {type(raw).__name__}")
+            out = {"stringValue": raw}
+        elif key == "boolValue":
+            if not isinstance(raw, bool):
+                raise ValueProblem(f"boolValue must be true or false, got {raw!r}"[:120])
+            out = {"boolValue": raw}
+        elif key == "intValue":
+            out = {"intValue": str(_otlp_int(raw))}
+        elif key == "doubleValue":
+            out = {"doubleValue": _otlp_double(raw)}
+        elif key == "bytesValue":
+            out = {"bytesValue": raw}
+        elif key == "arrayValue":
+            values = (raw or {}).get("values") or []
+            elements = [normalize_any_value(v) for v in values]
+            kinds = {next(iter(e)) for e in elements if e}
+            simple = (
+                all(e for e in elements)
+                and len(kinds) <= 1
+                and kinds <= {"stringValue", "boolValue", "intValue", "doubleValue"}
+            )
+            if simple:
+                out = {"arrayValue": {"values": elements}}
+            else:
+                out = {"_json": json.dumps(_plain(value), ensure_ascii=False)}
+        elif key == "kvlistValue":
+            out = {"_json": json.dumps(_plain(value), ensure_ascii=False)}
+    return out
+
+
+def normalize_attributes(attributes: Any) -> list[dict[str, Any]]:
+    """OTLP JSON ``attributes`` array to normalised KeyValue dicts."""
+    if attributes is None:
+        return []
+    if not isinstance(attributes, list):
+        raise ValueProblem(f"attributes must be an array, got {type(attributes).__name__}")
+    out = []
+    for kv in attributes:
+        if not isinstance(kv, Mapping) or not isinstance(kv.get("key"), str):
+            raise ValueProblem("each attribute must be an object with a string 'key'")
+        out.append({"key": kv["key"], "value": normalize_any_value(kv.get("value"))})
+    return out
+
+
+# --- long frame -------------------------------------------------------------------------
+
+
+def _field(arr: pa.Array, name: str) -> pa.Array:
+    return pc.struct_field(arr, name)
+
+
+def attributes_long(attributes: pa.Array, parent: np.ndarray | None = None) -> pl.DataFrame:
+    """Long frame (``LONG_SCHEMA``) from a ``list<KEY_VALUE>`` Arrow array.
+
+    Parameters
+    ----------
+    attributes : pyarrow.Array
+        One list of key/values per owner row.
+    parent : numpy.ndarray, optional
+        Owner row of each list; defaults to the list's position.
+    """
+    if isinstance(attributes, pa.ChunkedArray):
+        attributes = attributes.combine_chunks()
+    owners = pc.list_parent_indices(attributes).to_numpy()
+    if parent is not None:
+        owners = parent[owners]
+    kv = pc.list_flatten(attributes)
+    return _slots(_field(kv, "value"), owners, _field(kv, "key"))
+
+
+def _slots(value: pa.Array, owners: np.ndarray, keys: pa.Array) -> pl.DataFrame:
+    arr_values = _field(_field(value, "arrayValue"), "values")
+    base = pl.from_arrow(
+        pa.table(
+            {
+                "row": pa.array(owners, pa.int64()),
+                "key": keys,
+                "s": _field(value, "stringValue"),
+                "i": _field(value, "intValue"),
+                "d": _field(value, "doubleValue"),
+                "b": _field(value, "boolValue"),
+                "y": _field(value, "bytesValue"),
+                "j": _field(value, "_json"),
+                "arr": arr_values,
+            }
+        )
+    )
+    assert isinstance(base, pl.DataFrame)
+    elem = pl.element().struct
+    arr = pl.col("arr")
+    n = arr.list.len()
+    fields = {"as": "stringValue", "ai": "intValue", "ad": "doubleValue", "ab": "boolValue"}
+    if base["arr"].null_count() < base.height:
+        exprs = [
+            pl.when((n > 0) & (arr.list.eval(elem.field(fname).is_not_null()).list.sum() == n))
+            .then(arr.list.eval(elem.field(fname)))
+            .alias(slot)
+            for slot, fname in fields.items()
+        ]
+        long = base.with_columns(exprs).with_columns(
+            pl.col("ai").list.eval(pl.element().cast(pl.Int64)),
+            (n == 0).alias("ae"),
+        )
+    else:
+        long = base.with_columns(
+            *(pl.lit(None, dtype=pl.List(dt)).alias(k) for k, dt in _ARRAY_SLOTS.items()),
+            pl.lit(None, dtype=pl.Boolean).alias("ae"),
+        )
+    long = long.with_columns(
+        pl.col("i").cast(pl.Int64, strict=True),
+        pl.col("y").str.decode("base64", strict=True),
+    ).drop("arr")
+    return long.select(list(LONG_SCHEMA)).cast(LONG_SCHEMA)
+
+
+def values_long(values: pa.Array) -> pl.Series:
+    """One AnyValue per row (a log body) as String: strings as they are, anything else
+    rendered by :func:`string_expr` (maps and mixed arrays are JSON text already)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n = len(values)
+    long = _slots(values, np.arange(n), pa.nulls(n, pa.string()))
+    out = pl.Series("body", [None] * n, dtype=pl.String)
+    for slot in (*_SCALAR_SLOTS, *_ARRAY_SLOTS, "ae"):
+        out = out.fill_null(_slot_as_string(long, slot))
+    return out
+
+
+# --- pivot ------------------------------------------------------------------------------
+
+
+def _to_json_text(series: pl.Series) -> pl.Series:
+    """List values as JSON text (rare path: only for keys of mixed kinds)."""
+    return pl.Series(
+        series.name,
+        [
+            None if v is None else json.dumps(_jsonable(v), ensure_ascii=False)
+            for v in series.to_list()
+        ],
+        dtype=pl.String,
+    )
+
+
+def string_expr(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Expression rendering a column of ``dtype`` as String, the one rule for mixed types.
+
+    Numbers as polars writes them, booleans ``true``/``false``, bytes as base64, lists as
+    JSON text.
+    """
+    if dtype == pl.String:
+        return expr
+    if dtype == pl.Binary:
+        return expr.bin.encode("base64")
+    if dtype == pl.Boolean:
+        return expr.cast(pl.String).str.to_lowercase()
+    if isinstance(dtype, pl.List):
+        return expr.map_batches(_to_json_text, return_dtype=pl.String)
+    return expr.cast(pl.String)
+
+
+def _slot_as_string(long: pl.DataFrame, slot: str) -> pl.Series:
+    if slot == "ae":
+        return long.select(
+            pl.when(pl.col("ae")).then(pl.lit("[]")).otherwise(pl.lit(None, pl.String))
+        ).to_series()
+    return long.select(string_expr(pl.col(slot), long.schema[slot])).to_series()
+
+
+def _kinds(group: pl.DataFrame) -> list[str]:
+    present = group.select(
+        [pl.col(c).is_not_null().any().alias(c) for c in (*_SCALAR_SLOTS, *_ARRAY_SLOTS)]
+        + [pl.col("ae").fill_null(False).any().alias("ae")]
+    ).row(0, named=True)
+    return [k for k, v in present.items() if v]
+
+
+def _with_empty_lists(group: pl.DataFrame, values: pl.Series, empty: pl.Series) -> pl.Series:
+    is_empty = group["ae"].fill_null(False)
+    return pl.select(pl.when(is_empty).then(empty.first()).otherwise(values)).to_series()
+
+
+def _typed_values(group: pl.DataFrame, kinds: list[str]) -> tuple[pl.Series, bool]:
+    """One Series of values for a key's rows, and whether a promotion happened."""
+    kset = set(kinds)
+    if not kset:  # present but always empty: no type yet (unified with other batches)
+        return pl.Series("v", [None] * group.height, dtype=pl.Null), False
+    if len(kset) == 1 and kset <= set(_SCALAR_SLOTS):
+        return group[kinds[0]], False
+    if kset == {"i", "d"}:
+        return group["d"].fill_null(group["i"].cast(pl.Float64)), True
+    array_kinds = kset - {"ae"}
+    if kset <= {*_ARRAY_SLOTS, "ae"} and len(array_kinds) <= 1:
+        slot = next(iter(array_kinds)) if array_kinds else "as"
+        inner = _ARRAY_SLOTS[slot]
+        empty = pl.Series([[]], dtype=pl.List(inner))
+        values = group[slot]
+        if "ae" in kset:
+            values = _with_empty_lists(group, values, empty)
+        return values, False
+    if kset <= {"ai", "ad", "ae"}:
+        values = group["ad"].fill_null(group["ai"].cast(pl.List(pl.Float64)))
+        if "ae" in kset:
+            values = _with_empty_lists(group, values, pl.Series([[]], dtype=pl.List(pl.Float64)))
+        return values, True
+    out = pl.Series("v", [None] * group.height, dtype=pl.String)
+    for slot in kinds:
+        out = out.fill_null(_slot_as_string(group, slot))
+    return out, True
+
+
+def pivot(
+    long: pl.DataFrame, n_rows: int, prefix: str
+) -> tuple[dict[str, pl.Series], dict[str, str], int]:
+    """One typed column per key of a long attribute frame.
+
+    Parameters
+    ----------
+    long : polars.DataFrame
+        Frame of ``LONG_SCHEMA``; ``row`` in ``[0, n_rows)``.
+    n_rows : int
+        Height of the owning table.
+    prefix : str
+        Column name prefix, e.g. ``"attributes."``.
+
+    Returns
+    -------
+    columns : dict of str to polars.Series
+        ``prefix + key`` to a Series of length ``n_rows`` (null where the key is absent).
+    promoted : dict of str to str
+        Columns whose values disagreed in type, with the dtype they got.
+    duplicates : int
+        (row, key) pairs given more than once; the last value was kept.
+    """
+    columns: dict[str, pl.Series] = {}
+    promoted: dict[str, str] = {}
+    duplicates = 0
+    if long.height == 0:
+        return columns, promoted, duplicates
+    for (key,), group in long.partition_by("key", as_dict=True, maintain_order=True).items():
+        rows = group["row"].to_numpy()
+        if rows.size > 1:
+            order = np.argsort(rows, kind="stable")
+            rows_sorted = rows[order]
+            dup = rows_sorted[1:] == rows_sorted[:-1]
+            if dup.any():
+                duplicates += int(dup.sum())
+        values, was_promoted = _typed_values(group, _kinds(group))
+        name = f"{prefix}{key}"
+        if was_promoted:
+            promoted[name] = str(values.dtype)
+        positions = np.full(n_rows, -1, dtype=np.int64)
+        positions[rows] = np.arange(rows.size)  # last write wins for duplicated keys
+        index = pa.array(positions, mask=positions < 0)
+        taken = values.to_arrow().take(index)
+        series = pl.Series(name, taken)
+        columns[name] = series.cast(values.dtype) if series.dtype != values.dtype else series
+    return columns, promoted, duplicates
+
+
+def json_objects(long: pl.DataFrame, n_rows: int) -> pl.Series:
+    """One JSON object string per owner row (``"{}"`` when it has no attributes).
+
+    Used for event and link attributes, whose keys vary from one event to the next.
+    """
+    if long.height == 0:
+        return pl.Series("attributes", ["{}"] * n_rows, dtype=pl.String)
+
+    def encoded(expr: pl.Expr) -> pl.Expr:
+        # polars escapes JSON strings correctly inside struct.json_encode: '{"v":<json>}'
+        return pl.struct(expr.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+
+    value_json = pl.coalesce(
+        pl.when(pl.col("s").is_not_null()).then(encoded(pl.col("s"))),
+        pl.when(pl.col("i").is_not_null()).then(pl.col("i").cast(pl.String)),
+        pl.when(pl.col("d").is_not_null() & pl.col("d").is_finite()).then(encoded(pl.col("d"))),
+        pl.when(pl.col("d").is_not_null()).then(encoded(pl.col("d").cast(pl.String))),
+        pl.when(pl.col("b").is_not_null()).then(encoded(pl.col("b"))),
+        pl.when(pl.col("y").is_not_null()).then(encoded(pl.col("y").bin.encode("base64"))),
+        pl.col("j"),
+        *(pl.when(pl.col(s).is_not_null()).then(encoded(pl.col(s))) for s in _ARRAY_SLOTS),
+        pl.when(pl.col("ae").fill_null(False)).then(pl.lit("[]")),
+        pl.lit("null"),
+    )
+    fragments = long.select("row", (encoded(pl.col("key")) + pl.lit(":") + value_json).alias("kv"))
+    joined = fragments.group_by("row", maintain_order=True).agg(
+        (pl.lit("{") + pl.col("kv").str.join(",") + pl.lit("}")).alias("json")
+    )
+    positions = np.full(n_rows, -1, dtype=np.int64)
+    positions[joined["row"].to_numpy()] = np.arange(joined.height)
+    taken = joined["json"].to_arrow().take(pa.array(positions, mask=positions < 0))
+    return pl.Series("attributes", taken).fill_null("{}")
+
+
+def keyvalue_lists(rows: Iterable[list[dict[str, Any]]]) -> pa.Array:
+    """Arrow ``list<KEY_VALUE>`` from normalised KeyValue dict lists."""
+    return pa.array(list(rows), type=ATTRIBUTES)

@@ -1,0 +1,230 @@
+"""Files: expanding paths, decompressing, sniffing content, streaming line batches."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import os
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from toolkit._progress import Progress
+from toolkit.errors import FormatError, ParameterError
+
+__all__ = [
+    "PathLike",
+    "Sniff",
+    "expand_paths",
+    "iter_line_batches",
+    "open_binary",
+    "read_all",
+    "sniff",
+]
+
+PathLike = str | os.PathLike[str]
+_GZIP_MAGIC = b"\x1f\x8b"
+_GLOB_CHARS = set("*?[")
+
+
+def expand_paths(path_or_paths: PathLike | Sequence[PathLike], *, function: str) -> list[Path]:
+    """Files named by a path, a directory (recursively), a glob, or a list of those.
+
+    Hidden files (``.name``) inside directories are skipped; files are returned in a
+    stable, sorted order.
+
+    Raises
+    ------
+    ParameterError
+        If a path does not exist or nothing matches.
+    """
+    if isinstance(path_or_paths, str | os.PathLike):
+        items: list[PathLike] = [path_or_paths]
+    else:
+        items = list(path_or_paths)
+        if not items:
+            raise ParameterError(
+                f"The 'path' parameter of {function} must name at least one file. "
+                "Got an empty list instead."
+            )
+    files: list[Path] = []
+    for item in items:
+        text = os.fspath(item)
+        if any(ch in text for ch in _GLOB_CHARS) and not os.path.exists(text):
+            matched = sorted(glob.glob(text, recursive=True))
+            found = [Path(m) for m in matched if os.path.isfile(m)]
+            if not found:
+                raise ParameterError(
+                    f"The 'path' parameter of {function}: the pattern {text!r} matched no file."
+                )
+            files.extend(found)
+            continue
+        p = Path(text)
+        if p.is_dir():
+            found = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+            if not found:
+                raise ParameterError(
+                    f"The 'path' parameter of {function}: the directory {text!r} holds no file."
+                )
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise ParameterError(
+                f"The 'path' parameter of {function} must name existing files, directories or "
+                f"glob patterns. Got {text!r}, which does not exist."
+            )
+    return files
+
+
+def open_binary(path: Path) -> IO[bytes] | gzip.GzipFile:
+    """Open ``path`` for reading bytes, transparently decompressing gzip (by content)."""
+    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    head = raw.read(2)
+    raw.seek(0)
+    if head == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    return raw
+
+
+def _gzip_problem(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return (
+            "the gzip stream is truncated (it ended before its end-of-stream marker); "
+            "the file was probably cut off while being written or copied"
+        )
+    return f"the gzip stream is corrupt ({exc})"
+
+
+def read_all(path: Path) -> bytes:
+    """The whole (decompressed) content of ``path``.
+
+    Raises
+    ------
+    FormatError
+        For a truncated or corrupt gzip file.
+    """
+    with open_binary(path) as fh:
+        try:
+            return fh.read()
+        except (EOFError, OSError, zlib.error) as exc:
+            raise FormatError(_gzip_problem(exc), path=path) from None
+
+
+@dataclass(frozen=True)
+class Sniff:
+    """What the first bytes of a file say about it."""
+
+    compressed: bool
+    kind: str  # "json-lines" | "json" | "json-array" | "binary" | "text" | "empty"
+    head: bytes
+
+
+def sniff(path: Path, size: int = 65536) -> Sniff:
+    """Look at the start of ``path`` (decompressed) to tell its container format.
+
+    ``json-lines``: the first line is a complete JSON object; ``json``: an object spread
+    over several lines; ``json-array``: starts with ``[``; ``binary``: not UTF-8 text.
+    """
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == _GZIP_MAGIC
+    with open_binary(path) as fh:
+        try:
+            head = fh.read(size)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise FormatError(_gzip_problem(exc), path=path) from None
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        return Sniff(compressed, "empty", head)
+    first = stripped[:1]
+    if first == b"{":
+        line = stripped.split(b"\n", 1)[0]
+        return Sniff(compressed, "json-lines" if _is_json(line) else "json", head)
+    if first == b"[":
+        return Sniff(compressed, "json-array", head)
+    try:
+        stripped[:4096].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < 4090:  # not just a multi-byte character cut at the boundary
+            return Sniff(compressed, "binary", head)
+    if b"\x00" in stripped[:4096]:
+        return Sniff(compressed, "binary", head)
+    return Sniff(compressed, "text", head)
+
+
+def _is_json(line: bytes) -> bool:
+    import msgspec
+
+    try:
+        msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        return False
+    return True
+
+
+def iter_line_batches(
+    path: Path, *, batch_bytes: int = 32 << 20, progress: Progress | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(first_line_number, chunk)`` with chunks cut at line ends.
+
+    Line numbers are 1-based and count every line of the (decompressed) file.
+
+    Raises
+    ------
+    FormatError
+        For a truncated or corrupt gzip file (naming the last complete line).
+    """
+    line_no = 1
+    pending = b""
+    size_before = os.path.getsize(path)
+    with open(path, "rb") as raw:
+        fh: IO[bytes] | gzip.GzipFile = (
+            gzip.GzipFile(fileobj=raw) if raw.read(2) == _GZIP_MAGIC else raw
+        )
+        raw.seek(0)
+        try:
+            while True:
+                try:
+                    block = fh.read(batch_bytes)
+                except (EOFError, OSError, zlib.error) as exc:
+                    raise FormatError(
+                        _gzip_problem(exc) + f"; lines before {line_no} were complete",
+                        path=path,
+                    ) from None
+                if progress is not None:
+                    progress.update_to(raw.tell(), size_before)
+                if not block:
+                    break
+                data = pending + block
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    pending = data
+                    continue
+                chunk, pending = data[: cut + 1], data[cut + 1 :]
+                yield line_no, chunk
+                line_no += chunk.count(b"\n")
+        finally:
+            fh.close()
+    if pending.strip():
+        yield line_no, pending
+
+
+def text_stream(data: bytes) -> io.TextIOWrapper:
+    """A text view of bytes, decoding UTF-8 (with or without BOM)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list, ``[]`` for None; anything else is the caller's error."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,434 @@
+"""Public loaders: telemetry files to canonical tables.
+
+Each loader takes a path, a directory (read recursively), a glob pattern, or a list of
+those, detects every file's format from its content, and returns one canonical table.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from toolkit._progress import Progress
+from toolkit.errors import LoadReport, ParameterError
+from toolkit.ingest import otlp
+from toolkit.ingest._frames import (
+    LoadContext,
+    check_on_error,
+    combine,
+    finish,
+    order_columns,
+    unify_dtypes,
+)
+from toolkit.ingest._io import PathLike, expand_paths
+from toolkit.ingest._otlp_model import SIGNALS
+from toolkit.ingest.otlp_metrics import metrics_from_batch
+from toolkit.schema import LOGS, METRICS, SPANS, Table
+
+__all__ = [
+    "load_logs",
+    "load_metrics",
+    "load_spans",
+    "read_parquet",
+    "scan_spans",
+    "to_parquet",
+]
+
+Backend = Literal["polars", "pandas"]
+OnError = Literal["raise", "skip"]
+Paths = PathLike | Sequence[PathLike]
+_Builder = Callable[[otlp.Batch, LoadContext], pl.DataFrame]
+
+
+def _check_backend(backend: str, function: str) -> None:
+    if backend not in ("polars", "pandas"):
+        raise ParameterError(
+            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
+            f"Got {backend!r} instead."
+        )
+
+
+def _output(frame: pl.DataFrame, backend: str) -> Any:
+    return frame.to_pandas() if backend == "pandas" else frame
+
+
+def _iter_frames(
+    files: list[Path],
+    signal: str,
+    build: _Builder,
+    ctx: LoadContext,
+    progress: bool | None,
+    batch_bytes: int,
+) -> Iterator[pl.DataFrame]:
+    total = sum(os.path.getsize(f) for f in files)
+    done = 0
+    with Progress(f"{ctx.function}", total=total, enabled=progress) as bar:
+        for path in files:
+            ctx.path = path
+            bar.describe(f"{ctx.function}: {path.name}")
+            size = os.path.getsize(path)
+            sub = _FileProgress(bar, done)
+            for batch in otlp.iter_batches(
+                path, SIGNALS[signal], ctx, batch_bytes=batch_bytes, progress=sub
+            ):
+                frame = build(batch, ctx)
+                if frame.height:
+                    yield frame
+            done += size
+            bar.update_to(done)
+
+
+class _FileProgress(Progress):
+    """Forwards a file's byte position to the bar of the whole load."""
+
+    def __init__(self, parent: Progress, offset: int) -> None:
+        super().__init__("", enabled=False)
+        self._parent = parent
+        self._offset = offset
+
+    def update_to(self, done: float, total: float | None = None) -> None:
+        self._parent.update_to(self._offset + done)
+
+    def update(self, n: float = 1) -> None:
+        self._done += n
+        self._parent.update_to(self._offset + self._done)
+
+
+def _load(
+    path: Paths,
+    *,
+    signal: str,
+    table: Table,
+    build: _Builder,
+    function: str,
+    on_error: str,
+    report: LoadReport | None,
+    progress: bool | None,
+    backend: str,
+    batch_bytes: int = 32 << 20,
+) -> Any:
+    check_on_error(on_error, function)
+    _check_backend(backend, function)
+    files = expand_paths(path, function=function)
+    ctx = LoadContext(function, on_error=on_error)  # type: ignore[arg-type]
+    frames = list(_iter_frames(files, signal, build, ctx, progress, batch_bytes))
+    result = combine(frames, table, ctx)
+    finish(ctx, report, result.height)
+    return _output(result, backend)
+
+
+def load_spans(
+    path: Paths,
+    *,
+    on_error: OnError = "raise",
+    report: LoadReport | None = None,
+    progress: bool | None = None,
+    backend: Backend = "polars",
+) -> Any:
+    """Load trace spans into the canonical spans table.
+
+    Parameters
+    ----------
+    path : str, path-like, or a sequence of them
+        Files, directories (read recursively) or glob patterns. Formats are detected from
+        content: OTLP JSON, OTLP JSON Lines (the collector's file exporter) and OTLP
+        protobuf, each optionally gzip-compressed.
+    on_error : {"raise", "skip"}, default "raise"
+        "raise": the first invalid record raises a :class:`~toolkit.errors.FormatError`
+        naming the file and line. "skip": invalid records are left out, counted and
+        reported in one :class:`~toolkit.errors.SkippedRecordsWarning`.
+    report : LoadReport, optional
+        Filled with the files read, their formats, skips and type promotions.
+    progress : bool, optional
+        Show a progress bar: None (default) once a load lasts over two seconds.
+    backend : {"polars", "pandas"}, default "polars"
+        Type of the returned frame.
+
+    Returns
+    -------
+    polars.DataFrame or pandas.DataFrame
+        One row per span: the fixed columns of :data:`toolkit.schema.SPANS`, then
+        ``resource.<key>`` and ``attributes.<key>`` columns typed by their values.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> span = {"traceId": "5B8EFFF798038103D269B633813FC60C", "spanId": "EEE19B7EC3C1B174",
+    ...         "name": "chat gpt-4o", "kind": 3, "startTimeUnixNano": "1544712660000000000",
+    ...         "endTimeUnixNano": "1544712661500000000",
+    ...         "attributes": [{"key": "gen_ai.usage.input_tokens",
+    ...                         "value": {"intValue": "12"}}]}
+    >>> doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "traces.jsonl"
+    >>> _ = p.write_text(json.dumps(doc) + "\\n")
+    >>> spans = load_spans(p)
+    >>> spans.select("trace_id", "kind", "duration_ms", "attributes.gen_ai.usage.input_tokens").row(0)
+    ('5b8efff798038103d269b633813fc60c', 'client', 1500.0, 12)
+    """
+    return _load(path, signal="traces", table=SPANS, build=otlp.spans_from_batch,
+                 function="load_spans", on_error=on_error, report=report,
+                 progress=progress, backend=backend)
+
+
+def load_logs(
+    path: Paths,
+    *,
+    on_error: OnError = "raise",
+    report: LoadReport | None = None,
+    progress: bool | None = None,
+    backend: Backend = "polars",
+) -> Any:
+    """Load log records into the canonical logs table.
+
+    Parameters
+    ----------
+    path : str, path-like, or a sequence of them
+        Files, directories or glob patterns of OTLP logs (JSON, JSON Lines, protobuf,
+        optionally gzip).
+    on_error, report, progress, backend
+        As for :func:`load_spans`.
+
+    Returns
+    -------
+    polars.DataFrame or pandas.DataFrame
+        One row per log record (:data:`toolkit.schema.LOGS`). ``time`` falls back to the
+        observed time when the record has none, as the OTel data model says; structured
+        bodies are JSON text.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> rec = {"timeUnixNano": "1544712660300000000", "severityNumber": 17,
+    ...        "severityText": "ERROR", "body": {"stringValue": "KV cache full"}}
+    >>> doc = {"resourceLogs": [{"scopeLogs": [{"logRecords": [rec]}]}]}
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "logs.json"
+    >>> _ = p.write_text(json.dumps(doc, indent=2))
+    >>> load_logs(p).select("severity_number", "body").row(0)
+    (17, 'KV cache full')
+    """
+    return _load(path, signal="logs", table=LOGS, build=otlp.logs_from_batch,
+                 function="load_logs", on_error=on_error, report=report,
+                 progress=progress, backend=backend)
+
+
+def load_metrics(
+    path: Paths,
+    *,
+    on_error: OnError = "raise",
+    report: LoadReport | None = None,
+    progress: bool | None = None,
+    backend: Backend = "polars",
+) -> Any:
+    """Load metric points into the canonical long metrics table.
+
+    Parameters
+    ----------
+    path : str, path-like, or a sequence of them
+        Files, directories or glob patterns of OTLP metrics (JSON, JSON Lines, protobuf,
+        optionally gzip).
+    on_error, report, progress, backend
+        As for :func:`load_spans`.
+
+    Returns
+    -------
+    polars.DataFrame or pandas.DataFrame
+        One row per sample (:data:`toolkit.schema.METRICS`). Gauges are ``gauge``;
+        monotonic sums ``counter``; non-monotonic sums (up-down counters) ``gauge``.
+        Histograms, exponential histograms (converted to explicit bounds) and summaries
+        follow the Prometheus layout: ``<name>_bucket`` rows with a cumulative count per
+        ``le`` bound (``+inf`` last), ``<name>_sum``, ``<name>_count`` (and ``_min`` /
+        ``_max`` when recorded); summary quantiles as ``<name>`` rows with
+        ``label.quantile``. Data-point attributes become ``label.<key>`` columns.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> point = {"timeUnixNano": "1544712660300000000", "asInt": "42",
+    ...          "attributes": [{"key": "model", "value": {"stringValue": "llama"}}]}
+    >>> metric = {"name": "requests", "unit": "1",
+    ...           "sum": {"isMonotonic": True, "aggregationTemporality": 2,
+    ...                   "dataPoints": [point]}}
+    >>> doc = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [metric]}]}]}
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "metrics.json"
+    >>> _ = p.write_text(json.dumps(doc))
+    >>> load_metrics(p).select("name", "type", "value", "label.model").row(0)
+    ('requests', 'counter', 42.0, 'llama')
+    """
+    return _load(path, signal="metrics", table=METRICS, build=metrics_from_batch,
+                 function="load_metrics", on_error=on_error, report=report,
+                 progress=progress, backend=backend)
+
+
+# --- larger than memory ---------------------------------------------------------------
+
+_SCAN_DIRS: list[str] = []
+
+
+def _cleanup() -> None:
+    for d in _SCAN_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
+def scan_spans(
+    path: Paths,
+    *,
+    cache_dir: PathLike | None = None,
+    batch_bytes: int = 64 << 20,
+    on_error: OnError = "raise",
+    report: LoadReport | None = None,
+    progress: bool | None = None,
+) -> pl.LazyFrame:
+    """Spans as a polars LazyFrame, for exports larger than memory.
+
+    The files are read batch by batch (``batch_bytes`` of JSON at a time); each batch's
+    spans are written to a Parquet part in ``cache_dir``, and the parts are scanned
+    lazily, with attribute types unified as :func:`load_spans` would. Filters and
+    aggregations then stream over the parts, so memory is bounded by one batch.
+
+    Parameters
+    ----------
+    path : str, path-like, or a sequence of them
+        As for :func:`load_spans`.
+    cache_dir : str or path-like, optional
+        Where to keep the Parquet parts. By default a temporary directory removed when
+        the Python process exits; give a directory to keep them (it must be empty or
+        absent).
+    batch_bytes : int, default 64 MiB
+        Uncompressed JSON per batch.
+    on_error, report, progress
+        As for :func:`load_spans`.
+
+    Returns
+    -------
+    polars.LazyFrame
+        The spans table, lazily.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> span = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
+    ...         "name": "GET", "startTimeUnixNano": "1", "endTimeUnixNano": "2000001"}
+    >>> doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.jsonl"
+    >>> _ = p.write_text(json.dumps(doc) + "\\n")
+    >>> scan_spans(p).select(pl.col("duration_ms").sum()).collect().item()
+    2.0
+    """
+    function = "scan_spans"
+    check_on_error(on_error, function)
+    if batch_bytes < 1 << 16:
+        raise ParameterError(
+            f"The 'batch_bytes' parameter of {function} must be at least 65536. "
+            f"Got {batch_bytes!r} instead."
+        )
+    files = expand_paths(path, function=function)
+    if cache_dir is None:
+        out = Path(tempfile.mkdtemp(prefix="toolkit-spans-"))
+        _SCAN_DIRS.append(str(out))
+    else:
+        out = Path(cache_dir)
+        if out.exists() and any(out.iterdir()):
+            raise ParameterError(
+                f"The 'cache_dir' parameter of {function} must be an empty or absent "
+                f"directory. Got {str(out)!r}, which holds files."
+            )
+        out.mkdir(parents=True, exist_ok=True)
+    ctx = LoadContext(function, on_error=on_error)
+    parts: list[tuple[Path, dict[str, pl.DataType]]] = []
+    for i, frame in enumerate(
+        _iter_frames(files, "traces", otlp.spans_from_batch, ctx, progress, batch_bytes)
+    ):
+        part = out / f"part-{i:06d}.parquet"
+        frame.write_parquet(part)
+        parts.append((part, dict(frame.schema)))
+    finish(ctx, report, 0)
+    if not parts:
+        return SPANS.empty().lazy()
+    dtypes, promoted = unify_dtypes([schema for _, schema in parts])
+    dtypes = {k: (pl.String() if v == pl.Null else v) for k, v in dtypes.items()}
+    ctx.promoted.update(promoted)
+    columns = order_columns(dtypes, SPANS)
+    lazies = []
+    for part, schema in parts:
+        lf = pl.scan_parquet(part)
+        casts = []
+        for name, dtype in schema.items():
+            target = dtypes[name]
+            if target != dtype:
+                casts.append(_cast_expr(name, dtype, target))
+        missing = [pl.lit(None, dtype=dtypes[c]).alias(c) for c in columns if c not in schema]
+        lazies.append(lf.with_columns(*casts, *missing).select(columns))
+    return pl.concat(lazies, how="vertical")
+
+
+def _cast_expr(name: str, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
+    from toolkit.ingest._attributes import string_expr
+
+    if target == pl.String and dtype != pl.Null:
+        return string_expr(pl.col(name), dtype).alias(name)
+    return pl.col(name).cast(target)
+
+
+# --- Parquet round trip ---------------------------------------------------------------
+
+
+def to_parquet(frame: Any, path: PathLike) -> None:
+    """Write a canonical table to Parquet without loss (ids, ns UTC times, lists).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame, polars.LazyFrame or pandas.DataFrame
+        The table.
+    path : str or path-like
+        The Parquet file to write.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from toolkit.schema import WORKLOAD
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "w.parquet"
+    >>> to_parquet(WORKLOAD.empty(), p)
+    >>> read_parquet(p).schema == WORKLOAD.empty().schema
+    True
+    """
+    from toolkit.schema import to_polars
+
+    df = to_polars(frame, function="to_parquet")
+    df.write_parquet(Path(path), compression="zstd", statistics=True)
+
+
+def read_parquet(path: PathLike, *, backend: Backend = "polars") -> Any:
+    """Read a table written by :func:`to_parquet` (or any Parquet file).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The Parquet file.
+    backend : {"polars", "pandas"}, default "polars"
+        Type of the returned frame.
+
+    Returns
+    -------
+    polars.DataFrame or pandas.DataFrame
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.parquet"
+    >>> to_parquet(pl.DataFrame({"trace_id": ["ab"]}), p)
+    >>> read_parquet(p).item()
+    'ab'
+    """
+    _check_backend(backend, "read_parquet")
+    return _output(pl.read_parquet(Path(path)), backend)
+
