@@ -19,6 +19,7 @@ import polars as pl
 from toolkit._progress import Progress
 from toolkit.errors import LoadReport, ParameterError
 from toolkit.ingest import otlp
+from toolkit.ingest._attributes import ValueProblem
 from toolkit.ingest._frames import (
     LoadContext,
     check_on_error,
@@ -56,7 +57,9 @@ def _check_backend(backend: str, function: str) -> None:
 
 
 def _output(frame: pl.DataFrame, backend: str) -> Any:
-    return frame.to_pandas() if backend == "pandas" else frame
+    from toolkit.schema import to_pandas
+
+    return to_pandas(frame) if backend == "pandas" else frame
 
 
 def _iter_frames(
@@ -78,7 +81,14 @@ def _iter_frames(
             for batch in otlp.iter_batches(
                 path, SIGNALS[signal], ctx, batch_bytes=batch_bytes, progress=sub
             ):
-                frame = build(batch, ctx)
+                try:
+                    frame = build(batch, ctx)
+                except ValueProblem:
+                    # The fast path accepts any string as an integer or base64 value; the
+                    # general path checks each and names the line.
+                    if batch.source is None:
+                        raise
+                    frame = build(otlp.reparse(batch, SIGNALS[signal], ctx), ctx)
                 if frame.height:
                     yield frame
             done += size

@@ -15,7 +15,7 @@ Examples
 >>> validate(pl.DataFrame({"trace_id": ["ab"]}), SPANS)
 Traceback (most recent call last):
 ...
-toolkit.errors.SchemaError: The spans table is missing 13 required columns: 'span_id', ...
+toolkit.errors.SchemaError: The spans table is missing 12 required columns: 'span_id', ... Available columns: 'trace_id'.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ __all__ = [
     "WORKLOAD",
     "Column",
     "Table",
+    "to_pandas",
     "to_polars",
     "validate",
 ]
@@ -279,6 +280,45 @@ def to_polars(frame: Any, *, parameter: str = "frame", function: str = "validate
         f"The {parameter!r} parameter of {function} must be a polars or pandas DataFrame. "
         f"Got {type(frame).__name__} instead."
     )
+
+
+def to_pandas(frame: pl.DataFrame) -> Any:
+    """A polars frame as pandas, without losing types.
+
+    Integer and boolean columns become pandas' nullable ``Int64``/``Int32``/``boolean``
+    (a null never turns int64 into float64, which would corrupt values above 2**53);
+    list and struct columns (``events``, list attributes) become Arrow-backed columns, so
+    their timestamps stay ``timestamp[ns, UTC]``. :func:`to_polars` restores the frame
+    exactly.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"ids": [[1, 2], None], "n": [2**53 + 1, None]})
+    >>> pdf = to_pandas(df)
+    >>> str(pdf["n"].dtype), int(pdf["n"][0])
+    ('Int64', 9007199254740993)
+    >>> to_polars(pdf).equals(df)
+    True
+    """
+    import pandas as pd
+
+    nested = [c for c, dt in frame.schema.items() if isinstance(dt, pl.List | pl.Struct | pl.Array)]
+    out = frame.drop(nested).to_pandas()
+    for name, dtype in frame.schema.items():
+        column = frame[name]
+        if name in nested:
+            values: Any = pd.arrays.ArrowExtensionArray(column.to_arrow())
+        elif dtype.is_integer():
+            values = pd.arrays.IntegerArray(column.fill_null(0).to_numpy(),
+                                            column.is_null().to_numpy())
+        elif dtype == pl.Boolean:
+            values = pd.arrays.BooleanArray(column.fill_null(False).to_numpy(),
+                                            column.is_null().to_numpy())
+        else:
+            continue
+        out[name] = pd.Series(values, index=out.index)
+    return out[frame.columns]
 
 
 def _hint(name: str, available: list[str]) -> str:

@@ -280,6 +280,10 @@ def normalize_any_value(value: Any) -> dict[str, Any]:
         elif key == "doubleValue":
             out = {"doubleValue": _otlp_double(raw)}
         elif key == "bytesValue":
+            try:
+                base64.b64decode(raw, validate=True)
+            except (ValueError, TypeError):
+                raise ValueProblem(f"bytesValue {str(raw)[:40]!r} is not valid base64") from None
             out = {"bytesValue": raw}
         elif key == "arrayValue":
             values = (raw or {}).get("values") or []
@@ -377,10 +381,15 @@ def _slots(value: pa.Array, owners: np.ndarray, keys: pa.Array) -> pl.DataFrame:
             *(pl.lit(None, dtype=pl.List(dt)).alias(k) for k, dt in _ARRAY_SLOTS.items()),
             pl.lit(None, dtype=pl.Boolean).alias("ae"),
         )
-    long = long.with_columns(
-        pl.col("i").cast(pl.Int64, strict=True),
-        pl.col("y").str.decode("base64", strict=True),
-    ).drop("arr")
+    ints = long["i"].cast(pl.Int64, strict=False)
+    if ints.null_count() != long["i"].null_count():
+        bad = long.filter(ints.is_null() & long["i"].is_not_null())["i"][0]
+        raise ValueProblem(f"intValue {bad[:40]!r} is not a 64-bit decimal integer")
+    try:
+        raw_bytes = long["y"].str.decode("base64", strict=True)
+    except pl.exceptions.ComputeError:
+        raise ValueProblem("bytesValue is not valid base64") from None
+    long = long.with_columns(ints.alias("i"), raw_bytes.alias("y")).drop("arr")
     return long.select(list(LONG_SCHEMA)).cast(LONG_SCHEMA)
 
 

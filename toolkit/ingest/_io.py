@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 from toolkit._progress import Progress
 from toolkit.errors import FormatError, ParameterError
 
@@ -90,7 +92,8 @@ def open_binary(path: Path) -> IO[bytes] | gzip.GzipFile:
     head = raw.read(2)
     raw.seek(0)
     if head == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        raw.close()
+        return gzip.open(path, "rb")
     return raw
 
 
@@ -145,8 +148,7 @@ def sniff(path: Path, size: int = 65536) -> Sniff:
         return Sniff(compressed, "empty", head)
     first = stripped[:1]
     if first == b"{":
-        line = stripped.split(b"\n", 1)[0]
-        return Sniff(compressed, "json-lines" if _is_json(line) else "json", head)
+        return Sniff(compressed, "json-lines" if _first_line_is_json(path) else "json", head)
     if first == b"[":
         return Sniff(compressed, "json-array", head)
     try:
@@ -159,11 +161,20 @@ def sniff(path: Path, size: int = 65536) -> Sniff:
     return Sniff(compressed, "text", head)
 
 
-def _is_json(line: bytes) -> bool:
-    import msgspec
-
+def _first_line_is_json(path: Path) -> bool:
+    """Whether the first non-blank line is a complete JSON value (JSON Lines), read whole
+    however long it is (the collector writes lines of many megabytes)."""
+    with open_binary(path) as fh:
+        try:
+            line = b""
+            while not line.strip():
+                line = fh.readline()
+                if not line:
+                    return False
+        except (EOFError, OSError, zlib.error) as exc:
+            raise FormatError(_gzip_problem(exc), path=path) from None
     try:
-        msgspec.json.decode(line)
+        msgspec.json.decode(line.lstrip(b"\xef\xbb\xbf"))
     except msgspec.DecodeError:
         return False
     return True

@@ -54,6 +54,7 @@ __all__ = [
     "detect",
     "iter_batches",
     "logs_from_batch",
+    "reparse",
     "spans_from_batch",
 ]
 
@@ -83,6 +84,14 @@ class Batch:
     data: pa.Array
     lines: np.ndarray
     by_record: bool  # True: ``lines`` are record numbers (no meaningful lines)
+    source: tuple[bytes, int] | None = None  # fast path: the chunk and its first line
+
+
+def reparse(batch: Batch, signal: Signal, ctx: LoadContext) -> Batch:
+    """Read a fast-path batch again through the general path (exact line numbers)."""
+    assert batch.source is not None
+    chunk, first_line = batch.source
+    return _general_lines(chunk, first_line, signal, ctx)
 
 
 # --- detection ----------------------------------------------------------------------
@@ -274,7 +283,8 @@ def _fast_lines(chunk: bytes, first_line: int, signal: Signal) -> Batch | None:
         )
         if lines.size != table.num_rows:
             return None
-    return Batch(table.column(signal.data_key).combine_chunks(), lines, by_record=False)
+    return Batch(table.column(signal.data_key).combine_chunks(), lines, by_record=False,
+                 source=(chunk, first_line))
 
 
 def iter_batches(
