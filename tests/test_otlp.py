@@ -44,8 +44,10 @@ def make_span(i: int, **overrides: Any) -> dict[str, Any]:
         "attributes": [
             kv("gen_ai.usage.input_tokens", {"intValue": str(10 + i)}),
             kv("temperature", {"doubleValue": 0.5}),
-            kv("gen_ai.response.finish_reasons",
-               {"arrayValue": {"values": [{"stringValue": "stop"}]}}),
+            kv(
+                "gen_ai.response.finish_reasons",
+                {"arrayValue": {"values": [{"stringValue": "stop"}]}},
+            ),
             kv("big", {"intValue": "9007199254740993"}),  # 2**53 + 1: must stay exact
         ],
         "events": [
@@ -147,11 +149,18 @@ def test_real_metrics_example(real_data: Path) -> None:
     path = real_data / "otel_proto_examples" / "metrics.json"
     m = validate(toolkit.load_metrics(path), "metrics")
     raw = json.loads(path.read_text())["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
-    kinds = {x["name"]: next(k for k in x if k in ("sum", "gauge", "histogram",
-                                                  "exponentialHistogram", "summary"))
-             for x in raw}
-    assert kinds == {"my.counter": "sum", "my.gauge": "gauge", "my.histogram": "histogram",
-                     "my.exponential.histogram": "exponentialHistogram"}
+    kinds = {
+        x["name"]: next(
+            k for k in x if k in ("sum", "gauge", "histogram", "exponentialHistogram", "summary")
+        )
+        for x in raw
+    }
+    assert kinds == {
+        "my.counter": "sum",
+        "my.gauge": "gauge",
+        "my.histogram": "histogram",
+        "my.exponential.histogram": "exponentialHistogram",
+    }
 
     def rows(name: str) -> pl.DataFrame:
         return m.filter(pl.col("name") == name)
@@ -162,8 +171,9 @@ def test_real_metrics_example(real_data: Path) -> None:
     assert rows("my.gauge")["value"].to_list() == [10.0]
     hist = next(x for x in raw if x["name"] == "my.histogram")["histogram"]["dataPoints"][0]
     buckets = rows("my.histogram_bucket").sort("le")
-    cumulative = [sum(int(c) for c in hist["bucketCounts"][: i + 1])
-                  for i in range(len(hist["bucketCounts"]))]
+    cumulative = [
+        sum(int(c) for c in hist["bucketCounts"][: i + 1]) for i in range(len(hist["bucketCounts"]))
+    ]
     assert buckets["value"].to_list() == [float(c) for c in cumulative]
     assert buckets["le"].to_list() == [*map(float, hist["explicitBounds"]), math.inf]
     assert rows("my.histogram_count")["value"].item() == float(hist["count"])
@@ -172,7 +182,11 @@ def test_real_metrics_example(real_data: Path) -> None:
     # (0 .. 0]: 1, (2, 4]: 0, (4, 8]: 2, so cumulative le 0 -> 1, 4 -> 1, 8 -> 3, +inf -> 3
     exp = rows("my.exponential.histogram_bucket")
     assert list(zip(exp["le"].to_list(), exp["value"].to_list(), strict=True)) == [
-        (0.0, 1.0), (4.0, 1.0), (8.0, 3.0), (math.inf, 3.0)]
+        (0.0, 1.0),
+        (4.0, 1.0),
+        (8.0, 3.0),
+        (math.inf, 3.0),
+    ]
     assert rows("my.exponential.histogram_min")["value"].item() == 0.0
     assert rows("my.exponential.histogram_max")["value"].item() == 5.0
 
@@ -188,25 +202,29 @@ def _sdk_spans() -> list[Any]:
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": "rag-gateway",
-                                                        "deployment.environment": "prod"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "rag-gateway", "deployment.environment": "prod"})
+    )
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("toolkit.tests", "1.0")
     t0 = 1_763_700_000_123_456_789
-    with tracer.start_as_current_span("invoke_agent", kind=SpanKind.SERVER, start_time=t0,
-                                      end_on_exit=False) as root:
-        with tracer.start_as_current_span("chat llama-3", kind=SpanKind.CLIENT,
-                                          start_time=t0 + 1_000, end_on_exit=False) as call:
+    with tracer.start_as_current_span(
+        "invoke_agent", kind=SpanKind.SERVER, start_time=t0, end_on_exit=False
+    ) as root:
+        with tracer.start_as_current_span(
+            "chat llama-3", kind=SpanKind.CLIENT, start_time=t0 + 1_000, end_on_exit=False
+        ) as call:
             call.set_attribute("gen_ai.operation.name", "chat")
             call.set_attribute("gen_ai.usage.input_tokens", 1234)
             call.set_attribute("gen_ai.request.temperature", 0.25)
             call.set_attribute("gen_ai.request.stream", True)
             call.set_attribute("gen_ai.response.finish_reasons", ["stop", "length"])
             call.set_attribute("token.ids", [1, 2, 3])
-            call.add_event("gen_ai.evaluation.result",
-                           {"gen_ai.evaluation.name": "groundedness",
-                            "gen_ai.evaluation.score.value": 0.75},
-                           timestamp=t0 + 5_000)
+            call.add_event(
+                "gen_ai.evaluation.result",
+                {"gen_ai.evaluation.name": "groundedness", "gen_ai.evaluation.score.value": 0.75},
+                timestamp=t0 + 5_000,
+            )
             call.set_status(Status(StatusCode.ERROR, "rate limited"))
             call.end(end_time=t0 + 2_500_000_001)
         root.set_status(Status(StatusCode.OK))
@@ -223,7 +241,7 @@ def _otlp_json_from_proto(message: Any) -> dict[str, Any]:
     def fix(node: Any) -> None:
         if isinstance(node, dict):
             for key in ("traceId", "spanId", "parentSpanId"):
-                if key in node and node[key]:
+                if node.get(key):
                     node[key] = base64.b64decode(node[key]).hex()
             for v in node.values():
                 fix(v)
@@ -279,10 +297,18 @@ def test_sdk_round_trip_protobuf_and_json(tmp_path: Path) -> None:
     (event,) = call["events"]
     assert event["name"] == "gen_ai.evaluation.result"
     assert int(event["time"].timestamp()) == (1_763_700_000_123_456_789 + 5_000) // 10**9
-    assert spans.filter(pl.col("name") == "chat llama-3")["events"].list.first().struct.field(
-        "time").dt.epoch("ns").item() == 1_763_700_000_123_456_789 + 5_000
-    assert json.loads(event["attributes"]) == {"gen_ai.evaluation.name": "groundedness",
-                                               "gen_ai.evaluation.score.value": 0.75}
+    assert (
+        spans.filter(pl.col("name") == "chat llama-3")["events"]
+        .list.first()
+        .struct.field("time")
+        .dt.epoch("ns")
+        .item()
+        == 1_763_700_000_123_456_789 + 5_000
+    )
+    assert json.loads(event["attributes"]) == {
+        "gen_ai.evaluation.name": "groundedness",
+        "gen_ai.evaluation.score.value": 0.75,
+    }
     assert spans.schema["attributes.gen_ai.usage.input_tokens"] == pl.Int64
     assert spans.schema["attributes.token.ids"] == pl.List(pl.Int64)
 
@@ -312,8 +338,7 @@ def test_protobuf_of_another_signal_is_named(tmp_path: Path) -> None:
     with pytest.raises(WrongSignalError, match=r"logs\.pb: this holds OTLP logs, not traces"):
         toolkit.load_spans(path)
     logs = toolkit.load_logs(path)
-    assert logs.select("severity_number", "body", "trace_id").row(0) == (13, "queue is full",
-                                                                         TRACE)
+    assert logs.select("severity_number", "body", "trace_id").row(0) == (13, "queue is full", TRACE)
 
 
 # --- both parse paths ---------------------------------------------------------------------
@@ -326,7 +351,8 @@ def test_fast_and_general_paths_agree(tmp_path: Path) -> None:
     # general path accepts: the result must be identical.
     text = "".join(json.dumps(d) + "\n" for d in docs)
     text = text.replace('"resourceSpans"', '"resource_spans"').replace(
-        '"startTimeUnixNano": "1544712660000000000"', '"startTimeUnixNano": 1544712660000000000')
+        '"startTimeUnixNano": "1544712660000000000"', '"startTimeUnixNano": 1544712660000000000'
+    )
     general_path = tmp_path / "general.jsonl"
     general_path.write_text(text)
     general = toolkit.load_spans(general_path)
@@ -335,7 +361,9 @@ def test_fast_and_general_paths_agree(tmp_path: Path) -> None:
     assert fast["attributes.big"].to_list()[0] == 9_007_199_254_740_993
     events = fast["events"].list.first()
     assert json.loads(events.struct.field("attributes")[0]) == {
-        "gen_ai.evaluation.score.value": 0.8, "quote": 'a "b"'}
+        "gen_ai.evaluation.score.value": 0.8,
+        "quote": 'a "b"',
+    }
 
 
 def test_blank_lines_keep_line_numbers(tmp_path: Path) -> None:
@@ -353,13 +381,22 @@ def test_many_batches_and_files_concatenate(tmp_path: Path) -> None:
     gz = tmp_path / "sub" / "b.jsonl.gz"
     gz.parent.mkdir()
     gz.write_bytes(gzip.compress("".join(json.dumps(d) + "\n" for d in docs[120:]).encode()))
-    from toolkit.loaders import _load
     from toolkit.ingest import otlp
+    from toolkit.loaders import _load
     from toolkit.schema import SPANS
 
-    small = _load(tmp_path, signal="traces", table=SPANS, build=otlp.spans_from_batch,
-                  function="load_spans", on_error="raise", report=None, progress=False,
-                  backend="polars", batch_bytes=1 << 12)
+    small = _load(
+        tmp_path,
+        signal="traces",
+        table=SPANS,
+        build=otlp.spans_from_batch,
+        function="load_spans",
+        on_error="raise",
+        report=None,
+        progress=False,
+        backend="polars",
+        batch_bytes=1 << 12,
+    )
     whole = toolkit.load_spans(tmp_path)
     assert small.equals(whole)
     assert whole.height == 200
@@ -393,11 +430,14 @@ def test_types_unify_across_batches_like_within_one(tmp_path: Path) -> None:
     one = make_span(0, attributes=[kv("n", {"intValue": "3"})])
     two = make_span(1, attributes=[kv("n", {"doubleValue": 0.5})])
     with pytest.warns(TypePromotionWarning):
-        together = toolkit.load_spans(write_lines(tmp_path / "t.jsonl",
-                                                  [traces_doc([one, two])]))
+        together = toolkit.load_spans(write_lines(tmp_path / "t.jsonl", [traces_doc([one, two])]))
     with pytest.warns(TypePromotionWarning):
-        apart = toolkit.load_spans([write_lines(tmp_path / "1.jsonl", [traces_doc([one])]),
-                                    write_lines(tmp_path / "2.jsonl", [traces_doc([two])])])
+        apart = toolkit.load_spans(
+            [
+                write_lines(tmp_path / "1.jsonl", [traces_doc([one])]),
+                write_lines(tmp_path / "2.jsonl", [traces_doc([two])]),
+            ]
+        )
     assert apart["attributes.n"].to_list() == together["attributes.n"].to_list() == [3.0, 0.5]
 
 
@@ -408,27 +448,54 @@ def test_types_unify_across_batches_like_within_one(tmp_path: Path) -> None:
     ("content", "error", "pattern"),
     [
         ("{not json\n", FormatError, r"line 2: malformed JSON"),
-        ('{"resourceLogs": []}\n', WrongSignalError,
-         r"line 2: this holds OTLP logs, not traces; read it with toolkit.load_logs"),
+        (
+            '{"resourceLogs": []}\n',
+            WrongSignalError,
+            r"line 2: this holds OTLP logs, not traces; read it with toolkit.load_logs",
+        ),
         ('{"hello": 1}\n', FormatError, r"line 2: expected an OTLP traces object"),
-        (json.dumps(traces_doc([make_span(1, traceId="abc")])) + "\n", FormatError,
-         r"line 2: traceId must be 32 hex digits, not all zero; got 'abc'"),
-        (json.dumps(traces_doc([make_span(1, kind=9)])) + "\n", FormatError,
-         r"line 2: kind must be 0-5 \(SpanKind\); got 9"),
-        (json.dumps(traces_doc([make_span(1, kind="SPAN_KIND_NOPE")])) + "\n", FormatError,
-         r"line 2: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.kind 'SPAN_KIND_NOPE' is not"),
-        (json.dumps(traces_doc([make_span(1, startTimeUnixNano=1.5e18)])) + "\n", FormatError,
-         r"line 2: .*startTimeUnixNano must be a decimal string or an integer, got the float"),
-        (json.dumps(traces_doc([make_span(1, attributes=[kv("n", {"intValue": "12a"})])])) + "\n",
-         FormatError, r"line 2: .*attributes\[0\] \('n'\): intValue '12a' is not a decimal"),
-        (json.dumps(traces_doc([make_span(1, attributes=[kv("n", {"intValue": 1.5})])])) + "\n",
-         FormatError, r"line 2: .*intValue must be a decimal string or an integer, got 1\.5"),
-        (json.dumps(traces_doc([make_span(1, attributes=[kv("b", {"bytesValue": "@@"})])])) + "\n",
-         FormatError, r"line 2: .*bytesValue '@@' is not valid base64"),
+        (
+            json.dumps(traces_doc([make_span(1, traceId="abc")])) + "\n",
+            FormatError,
+            r"line 2: traceId must be 32 hex digits, not all zero; got 'abc'",
+        ),
+        (
+            json.dumps(traces_doc([make_span(1, kind=9)])) + "\n",
+            FormatError,
+            r"line 2: kind must be 0-5 \(SpanKind\); got 9",
+        ),
+        (
+            json.dumps(traces_doc([make_span(1, kind="SPAN_KIND_NOPE")])) + "\n",
+            FormatError,
+            r"line 2: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.kind 'SPAN_KIND_NOPE' is not",
+        ),
+        (
+            json.dumps(traces_doc([make_span(1, startTimeUnixNano=1.5e18)])) + "\n",
+            FormatError,
+            r"line 2: .*startTimeUnixNano must be a decimal string or an integer, got the float",
+        ),
+        (
+            json.dumps(traces_doc([make_span(1, attributes=[kv("n", {"intValue": "12a"})])]))
+            + "\n",
+            FormatError,
+            r"line 2: .*attributes\[0\] \('n'\): intValue '12a' is not a decimal",
+        ),
+        (
+            json.dumps(traces_doc([make_span(1, attributes=[kv("n", {"intValue": 1.5})])])) + "\n",
+            FormatError,
+            r"line 2: .*intValue must be a decimal string or an integer, got 1\.5",
+        ),
+        (
+            json.dumps(traces_doc([make_span(1, attributes=[kv("b", {"bytesValue": "@@"})])]))
+            + "\n",
+            FormatError,
+            r"line 2: .*bytesValue '@@' is not valid base64",
+        ),
     ],
 )
-def test_bad_records_name_file_and_line(tmp_path: Path, content: str, error: type[Exception],
-                                        pattern: str) -> None:
+def test_bad_records_name_file_and_line(
+    tmp_path: Path, content: str, error: type[Exception], pattern: str
+) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(traces_doc([make_span(0)])) + "\n" + content)
     with pytest.raises(error, match=r"bad\.jsonl, " + pattern):
@@ -462,8 +529,9 @@ def test_empty_truncated_and_foreign_files(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(FormatError, match=r"empty\.json: the file is empty"):
         toolkit.load_spans(empty)
-    blob = gzip.compress(("".join(json.dumps(traces_doc([make_span(i)])) + "\n"
-                                  for i in range(2000))).encode())
+    blob = gzip.compress(
+        ("".join(json.dumps(traces_doc([make_span(i)])) + "\n" for i in range(2000))).encode()
+    )
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(blob[: len(blob) // 2])
     with pytest.raises(FormatError, match=r"cut\.jsonl\.gz: the gzip stream is truncated"):
@@ -479,8 +547,11 @@ def test_empty_truncated_and_foreign_files(tmp_path: Path) -> None:
 
 
 def test_logs_bad_trace_id_and_time_fallback(tmp_path: Path) -> None:
-    good = {"observedTimeUnixNano": "1700000000000000000", "body": {"intValue": "5"},
-            "severityNumber": 0}
+    good = {
+        "observedTimeUnixNano": "1700000000000000000",
+        "body": {"intValue": "5"},
+        "severityNumber": 0,
+    }
     bad = {"timeUnixNano": "1700000000000000001", "traceId": "12"}
     doc = {"resourceLogs": [{"scopeLogs": [{"logRecords": [good, bad]}]}]}
     path = write_lines(tmp_path / "l.jsonl", [doc])
@@ -516,8 +587,12 @@ def test_scan_spans_matches_load_and_filters_lazily(tmp_path: Path) -> None:
     assert len(list((tmp_path / "parts").glob("*.parquet"))) > 1
     eager = toolkit.load_spans(path)
     assert lazy.collect().equals(eager)
-    counts = (lazy.filter(pl.col("service_name") == "svc-1").group_by("service_name")
-              .agg(pl.len()).collect())
+    counts = (
+        lazy.filter(pl.col("service_name") == "svc-1")
+        .group_by("service_name")
+        .agg(pl.len())
+        .collect()
+    )
     assert counts.row(0) == ("svc-1", 100)
 
 
@@ -530,7 +605,8 @@ def test_parquet_round_trip_is_lossless(tmp_path: Path) -> None:
     assert back.equals(spans)
     assert back.schema == spans.schema
     assert back["start_time"].dt.epoch("ns").to_list() == [
-        1_544_712_660_000_000_000 + i for i in range(5)]
+        1_544_712_660_000_000_000 + i for i in range(5)
+    ]
 
 
 def test_load_report_is_filled(tmp_path: Path) -> None:
@@ -545,11 +621,12 @@ def test_import_does_not_pull_heavy_packages() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, toolkit; heavy = [m for m in ('shap', 'lime', 'aif360', 'jupyter', "
-            "'jupyter_client', 'ipykernel', 'matplotlib', 'sklearn') if m in sys.modules]; "
-            "print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, toolkit; heavy = [m for m in ('shap', 'lime', 'aif360', 'jupyter', "
+        "'jupyter_client', 'ipykernel', 'matplotlib', 'sklearn') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
 

@@ -122,7 +122,7 @@ def _load(
     report: LoadReport | None,
     progress: bool | None,
     backend: str,
-    batch_bytes: int = 32 << 20,
+    batch_bytes: int = 64 << 20,
 ) -> Any:
     check_on_error(on_error, function)
     _check_backend(backend, function)
@@ -179,12 +179,21 @@ def load_spans(
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "traces.jsonl"
     >>> _ = p.write_text(json.dumps(doc) + "\\n")
     >>> spans = load_spans(p)
-    >>> spans.select("trace_id", "kind", "duration_ms", "attributes.gen_ai.usage.input_tokens").row(0)
+    >>> spans.select("trace_id", "kind", "duration_ms",
+    ...              "attributes.gen_ai.usage.input_tokens").row(0)
     ('5b8efff798038103d269b633813fc60c', 'client', 1500.0, 12)
     """
-    return _load(path, signal="traces", table=SPANS, build=otlp.spans_from_batch,
-                 function="load_spans", on_error=on_error, report=report,
-                 progress=progress, backend=backend)
+    return _load(
+        path,
+        signal="traces",
+        table=SPANS,
+        build=otlp.spans_from_batch,
+        function="load_spans",
+        on_error=on_error,
+        report=report,
+        progress=progress,
+        backend=backend,
+    )
 
 
 def load_logs(
@@ -223,9 +232,17 @@ def load_logs(
     >>> load_logs(p).select("severity_number", "body").row(0)
     (17, 'KV cache full')
     """
-    return _load(path, signal="logs", table=LOGS, build=otlp.logs_from_batch,
-                 function="load_logs", on_error=on_error, report=report,
-                 progress=progress, backend=backend)
+    return _load(
+        path,
+        signal="logs",
+        table=LOGS,
+        build=otlp.logs_from_batch,
+        function="load_logs",
+        on_error=on_error,
+        report=report,
+        progress=progress,
+        backend=backend,
+    )
 
 
 def load_metrics(
@@ -271,9 +288,17 @@ def load_metrics(
     >>> load_metrics(p).select("name", "type", "value", "label.model").row(0)
     ('requests', 'counter', 42.0, 'llama')
     """
-    return _load(path, signal="metrics", table=METRICS, build=metrics_from_batch,
-                 function="load_metrics", on_error=on_error, report=report,
-                 progress=progress, backend=backend)
+    return _load(
+        path,
+        signal="metrics",
+        table=METRICS,
+        build=metrics_from_batch,
+        function="load_metrics",
+        on_error=on_error,
+        report=report,
+        progress=progress,
+        backend=backend,
+    )
 
 
 # --- larger than memory ---------------------------------------------------------------
@@ -441,4 +466,3 @@ def read_parquet(path: PathLike, *, backend: Backend = "polars") -> Any:
     """
     _check_backend(backend, "read_parquet")
     return _output(pl.read_parquet(Path(path)), backend)
-

@@ -15,7 +15,7 @@ Examples
 >>> validate(pl.DataFrame({"trace_id": ["ab"]}), SPANS)
 Traceback (most recent call last):
 ...
-toolkit.errors.SchemaError: The spans table is missing 12 required columns: 'span_id', ... Available columns: 'trace_id'.
+toolkit.errors.SchemaError: The spans table is missing 12 required columns: 'span_id', ...
 """
 
 from __future__ import annotations
@@ -310,11 +310,13 @@ def to_pandas(frame: pl.DataFrame) -> Any:
         if name in nested:
             values: Any = pd.arrays.ArrowExtensionArray(column.to_arrow())
         elif dtype.is_integer():
-            values = pd.arrays.IntegerArray(column.fill_null(0).to_numpy(),
-                                            column.is_null().to_numpy())
+            values = pd.arrays.IntegerArray(
+                column.fill_null(0).to_numpy(), column.is_null().to_numpy()
+            )
         elif dtype == pl.Boolean:
-            values = pd.arrays.BooleanArray(column.fill_null(False).to_numpy(),
-                                            column.is_null().to_numpy())
+            values = pd.arrays.BooleanArray(
+                column.fill_null(False).to_numpy(), column.is_null().to_numpy()
+            )
         else:
             continue
         out[name] = pd.Series(values, index=out.index)

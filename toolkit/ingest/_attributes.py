@@ -390,7 +390,7 @@ def _slots(value: pa.Array, owners: np.ndarray, keys: pa.Array) -> pl.DataFrame:
     except pl.exceptions.ComputeError:
         raise ValueProblem("bytesValue is not valid base64") from None
     long = long.with_columns(ints.alias("i"), raw_bytes.alias("y")).drop("arr")
-    return long.select(list(LONG_SCHEMA)).cast(LONG_SCHEMA)
+    return long.select(list(LONG_SCHEMA)).cast(pl.Schema(LONG_SCHEMA))
 
 
 def values_long(values: pa.Array) -> pl.Series:
@@ -446,14 +446,6 @@ def _slot_as_string(long: pl.DataFrame, slot: str) -> pl.Series:
     return long.select(string_expr(pl.col(slot), long.schema[slot])).to_series()
 
 
-def _kinds(group: pl.DataFrame) -> list[str]:
-    present = group.select(
-        [pl.col(c).is_not_null().any().alias(c) for c in (*_SCALAR_SLOTS, *_ARRAY_SLOTS)]
-        + [pl.col("ae").fill_null(False).any().alias("ae")]
-    ).row(0, named=True)
-    return [k for k, v in present.items() if v]
-
-
 def _with_empty_lists(group: pl.DataFrame, values: pl.Series, empty: pl.Series) -> pl.Series:
     is_empty = group["ae"].fill_null(False)
     return pl.select(pl.when(is_empty).then(empty.first()).otherwise(values)).to_series()
@@ -505,7 +497,8 @@ def pivot(
     Returns
     -------
     columns : dict of str to polars.Series
-        ``prefix + key`` to a Series of length ``n_rows`` (null where the key is absent).
+        ``prefix + key`` to a Series of length ``n_rows`` (null where the key is absent),
+        in order of first appearance.
     promoted : dict of str to str
         Columns whose values disagreed in type, with the dtype they got.
     duplicates : int
@@ -516,22 +509,36 @@ def pivot(
     duplicates = 0
     if long.height == 0:
         return columns, promoted, duplicates
-    for (key,), group in long.partition_by("key", as_dict=True, maintain_order=True).items():
-        rows = group["row"].to_numpy()
+    encoded = pc.dictionary_encode(long["key"].to_arrow())
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    names = encoded.dictionary.to_pylist()
+    order = np.argsort(codes, kind="stable")  # groups keys, keeps row order within a key
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    all_rows = long["row"].to_numpy()
+    slots = [*_SCALAR_SLOTS, *_ARRAY_SLOTS]
+    present = {slot: long[slot].is_not_null().to_numpy() for slot in slots}
+    present["ae"] = long["ae"].fill_null(False).to_numpy()
+    for code, key in enumerate(names):
+        idx = order[bounds[code] : bounds[code + 1]]
+        if idx.size == 0:
+            continue
+        rows = all_rows[idx]
         if rows.size > 1:
-            order = np.argsort(rows, kind="stable")
-            rows_sorted = rows[order]
-            dup = rows_sorted[1:] == rows_sorted[:-1]
-            if dup.any():
-                duplicates += int(dup.sum())
-        values, was_promoted = _typed_values(group, _kinds(group))
+            dup = np.diff(rows) == 0  # rows ascend within a key (stable sort of codes)
+            duplicates += int(dup.sum())
+        kinds = [slot for slot in (*slots, "ae") if present[slot][idx].any()]
+        # one kind (the usual case): gather just that slot; a mix needs them all
+        needed = kinds if len(kinds) == 1 and kinds[0] != "ae" else [*slots, "ae"]
+        group = long.select(needed)[idx]
+        values, was_promoted = _typed_values(group, kinds)
         name = f"{prefix}{key}"
         if was_promoted:
             promoted[name] = str(values.dtype)
         positions = np.full(n_rows, -1, dtype=np.int64)
         positions[rows] = np.arange(rows.size)  # last write wins for duplicated keys
-        index = pa.array(positions, mask=positions < 0)
-        taken = values.to_arrow().take(index)
+        taken = values.to_arrow().take(pa.array(positions, mask=positions < 0))
         series = pl.Series(name, taken)
         columns[name] = series.cast(values.dtype) if series.dtype != values.dtype else series
     return columns, promoted, duplicates

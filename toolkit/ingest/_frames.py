@@ -140,7 +140,8 @@ def combine(frames: list[pl.DataFrame], table: Table, ctx: LoadContext) -> pl.Da
     ctx.promoted.update(promoted)
     # An attribute that is null everywhere has no type to infer: it becomes String.
     dtypes = {k: (pl.String() if v == pl.Null else v) for k, v in dtypes.items()}
-    stacked = pl.concat([conform(f, dtypes) for f in frames], how="diagonal")
+    # rechunk=False: no second copy of the whole table at the end of a large load
+    stacked = pl.concat([conform(f, dtypes) for f in frames], how="diagonal", rechunk=False)
     for col in table.columns:  # optional fixed columns always present, typed
         if col.name not in stacked.columns:
             stacked = stacked.with_columns(pl.lit(None, dtype=col.dtype).alias(col.name))

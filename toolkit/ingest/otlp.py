@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,24 @@ def _normalise_object(
         return None
 
 
+def batch_from_objects(
+    objects: list[dict[str, Any]],
+    records: list[int],
+    *,
+    signal: str = "traces",
+    by_record: bool = True,
+) -> Batch:
+    """A batch from canonical OTLP dicts built by another reader (Jaeger, Zipkin, ...).
+
+    Each object is one canonical ``TracesData``-like dict (``{"resourceSpans": [...]}``
+    with camelCase keys, hex ids, decimal-string nanoseconds, integer enums, attributes as
+    normalised KeyValue dicts from :func:`toolkit.ingest._attributes.mapping_to_keyvalues`).
+    ``records`` gives the record (or line, with ``by_record=False``) of each object, for
+    messages. Pass the batch to :func:`spans_from_batch`.
+    """
+    return _to_batch(objects, records, SIGNALS[signal], by_record)
+
+
 def _to_batch(
     objects: list[dict[str, Any]], lines: list[int], signal: Signal, by_record: bool
 ) -> Batch:
@@ -256,7 +275,9 @@ def _general_lines(chunk: bytes, first_line: int, signal: Signal, ctx: LoadConte
 def _fast_lines(chunk: bytes, first_line: int, signal: Signal) -> Batch | None:
     """pyarrow's reader on canonical OTLP JSON Lines; None when it rejects the chunk."""
     schema = pa.schema([(signal.data_key, _arrow_list_type(signal))])
-    block = max(1 << 22, min(len(chunk) // 2 + 1, 1 << 26))
+    # 8 MiB blocks parse fastest on 2 cores (measured: 2 MiB blocks cost 2x, whole-chunk
+    # blocks 1.5x); a longer line than the block is retried as a single block.
+    block = min(8 << 20, len(chunk) + 1)
     for block_size in (block, len(chunk) + 1):
         try:
             table = pj.read_json(
@@ -283,8 +304,20 @@ def _fast_lines(chunk: bytes, first_line: int, signal: Signal) -> Batch | None:
         )
         if lines.size != table.num_rows:
             return None
-    return Batch(table.column(signal.data_key).combine_chunks(), lines, by_record=False,
-                 source=(chunk, first_line))
+    return Batch(
+        table.column(signal.data_key).combine_chunks(),
+        lines,
+        by_record=False,
+        source=(chunk, first_line),
+    )
+
+
+def _resolve(
+    job: tuple[Future[Batch | None], bytes, int], signal: Signal, ctx: LoadContext
+) -> Batch:
+    future, chunk, first_line = job
+    batch = future.result()
+    return batch if batch is not None else _general_lines(chunk, first_line, signal, ctx)
 
 
 def iter_batches(

@@ -74,9 +74,17 @@ class _Rows:
         self.attrs: list[list[dict[str, Any]]] = []
         self.inexact = 0
 
-    def add(self, ctx: dict[str, Any], point: dict[str, Any], name: str, mtype: str,
-            value: float | None, *, le: float | None = None,
-            attrs: list[dict[str, Any]] | None = None) -> None:
+    def add(
+        self,
+        ctx: dict[str, Any],
+        point: dict[str, Any],
+        name: str,
+        mtype: str,
+        value: float | None,
+        *,
+        le: float | None = None,
+        attrs: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.time.append(ctx["time"])
         self.start.append(ctx["start"])
         self.name.append(name)
@@ -111,26 +119,32 @@ def _histogram(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: st
     counts = [int(c) for c in point.get("bucketCounts", [])]
     bounds = [float(b) for b in point.get("explicitBounds", [])]
     if counts and len(counts) != len(bounds) + 1:
-        return (f"histogram {name!r} has {len(counts)} bucketCounts for {len(bounds)} "
-                "explicitBounds; expected one more count than bounds")
+        return (
+            f"histogram {name!r} has {len(counts)} bucketCounts for {len(bounds)} "
+            "explicitBounds; expected one more count than bounds"
+        )
     empty = _int(point.get("flags")) & _NO_RECORDED_VALUE
     running = 0
     for bound, count in zip([*bounds, math.inf], counts, strict=False):
         running += count
-        rows.add(ctx, point, f"{name}_bucket", "histogram", None if empty else float(running),
-                 le=bound)
+        rows.add(
+            ctx, point, f"{name}_bucket", "histogram", None if empty else float(running), le=bound
+        )
     _histogram_stats(rows, ctx, point, name, empty=bool(empty))
     return None
 
 
-def _histogram_stats(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: str,
-                     *, empty: bool) -> None:
-    rows.add(ctx, point, f"{name}_count", "histogram",
-             None if empty else float(_int(point.get("count"))))
+def _histogram_stats(
+    rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: str, *, empty: bool
+) -> None:
+    rows.add(
+        ctx, point, f"{name}_count", "histogram", None if empty else float(_int(point.get("count")))
+    )
     for stat in ("sum", "min", "max"):
         if point.get(stat) is not None:
-            rows.add(ctx, point, f"{name}_{stat}", "histogram",
-                     None if empty else float(point[stat]))
+            rows.add(
+                ctx, point, f"{name}_{stat}", "histogram", None if empty else float(point[stat])
+            )
 
 
 def _exponential(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: str) -> None:
@@ -140,21 +154,21 @@ def _exponential(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: 
     pos = point.get("positive") or {}
     neg_counts = [int(c) for c in neg.get("bucketCounts", [])]
     pos_counts = [int(c) for c in pos.get("bucketCounts", [])]
-    neg_bounds = exponential_bounds(scale, _int(neg.get("offset")), len(neg_counts),
-                                    negative=True)
-    pos_bounds = exponential_bounds(scale, _int(pos.get("offset")), len(pos_counts),
-                                    negative=False)
+    neg_bounds = exponential_bounds(scale, _int(neg.get("offset")), len(neg_counts), negative=True)
+    pos_bounds = exponential_bounds(scale, _int(pos.get("offset")), len(pos_counts), negative=False)
     buckets: list[tuple[float, int]] = list(zip(neg_bounds, neg_counts, strict=True))[::-1]
     buckets.append((float(point.get("zeroThreshold") or 0.0), _int(point.get("zeroCount"))))
     buckets.extend(zip(pos_bounds, pos_counts, strict=True))
     running = 0
     for bound, count in buckets:
         running += count
-        rows.add(ctx, point, f"{name}_bucket", "histogram", None if empty else float(running),
-                 le=bound)
+        rows.add(
+            ctx, point, f"{name}_bucket", "histogram", None if empty else float(running), le=bound
+        )
     total = _int(point.get("count"))
-    rows.add(ctx, point, f"{name}_bucket", "histogram", None if empty else float(total),
-             le=math.inf)
+    rows.add(
+        ctx, point, f"{name}_bucket", "histogram", None if empty else float(total), le=math.inf
+    )
     _histogram_stats(rows, ctx, point, name, empty=empty)
 
 
@@ -164,12 +178,20 @@ def _summary(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: str)
     for qv in point.get("quantileValues", []):
         q = float(qv.get("quantile") or 0.0)
         label = {"key": "quantile", "value": {"stringValue": repr(q)}}
-        rows.add(ctx, point, name, "summary", None if empty else float(qv.get("value") or 0.0),
-                 attrs=[*attrs, label])
-    rows.add(ctx, point, f"{name}_count", "summary",
-             None if empty else float(_int(point.get("count"))))
-    rows.add(ctx, point, f"{name}_sum", "summary",
-             None if empty else float(point.get("sum") or 0.0))
+        rows.add(
+            ctx,
+            point,
+            name,
+            "summary",
+            None if empty else float(qv.get("value") or 0.0),
+            attrs=[*attrs, label],
+        )
+    rows.add(
+        ctx, point, f"{name}_count", "summary", None if empty else float(_int(point.get("count")))
+    )
+    rows.add(
+        ctx, point, f"{name}_sum", "summary", None if empty else float(point.get("sum") or 0.0)
+    )
 
 
 def _times(point: dict[str, Any]) -> tuple[int, int | None]:
@@ -182,11 +204,16 @@ def _points(rows: _Rows, metric: dict[str, Any], base: dict[str, Any]) -> str | 
     name = metric.get("name") or ""
     if not name:
         return "a metric has no name"
-    kinds = [k for k in ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
-             if metric.get(k) is not None]
+    kinds = [
+        k
+        for k in ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
+        if metric.get(k) is not None
+    ]
     if len(kinds) != 1:
-        return f"metric {name!r} must have exactly one of gauge, sum, histogram, " \
-               f"exponentialHistogram or summary; found {kinds or 'none'}"
+        return (
+            f"metric {name!r} must have exactly one of gauge, sum, histogram, "
+            f"exponentialHistogram or summary; found {kinds or 'none'}"
+        )
     kind = kinds[0]
     body = metric[kind] or {}
     temporality = _TEMPORALITY.get(_int(body.get("aggregationTemporality")))
@@ -194,9 +221,14 @@ def _points(rows: _Rows, metric: dict[str, Any], base: dict[str, Any]) -> str | 
         time, start = _times(point)
         if time <= 0:
             return f"a data point of {name!r} has no timeUnixNano"
-        ctx = {**base, "time": time, "start": start,
-               "temporality": temporality if kind in ("sum", "histogram",
-                                                      "exponentialHistogram") else None}
+        ctx = {
+            **base,
+            "time": time,
+            "start": start,
+            "temporality": temporality
+            if kind in ("sum", "histogram", "exponentialHistogram")
+            else None,
+        }
         if kind == "gauge":
             rows.add(ctx, point, name, "gauge", _number_value(point, rows))
         elif kind == "sum":
@@ -232,15 +264,20 @@ def metrics_from_batch(batch: Batch, ctx: LoadContext) -> pl.DataFrame:
                 scope = (sm.get("scope") or {}).get("name")
                 for metric in sm.get("metrics") or []:
                     mark = len(rows.time)
-                    base = {"unit": metric.get("unit") or None, "scope": scope,
-                            "resource": res_index}
+                    base = {
+                        "unit": metric.get("unit") or None,
+                        "scope": scope,
+                        "resource": res_index,
+                    }
                     problem = _points(rows, metric, base)
                     if problem is not None:
                         _truncate(rows, mark)
                         ctx.problem(problem, line=where.get("line"), record=where.get("record"))
     if rows.inexact:
-        ctx.notes.append(f"{rows.inexact} integer data point(s) exceed 2**53 and are not "
-                         "exactly representable as Float64 values")
+        ctx.notes.append(
+            f"{rows.inexact} integer data point(s) exceed 2**53 and are not "
+            "exactly representable as Float64 values"
+        )
     n = len(rows.time)
     if n == 0:
         return pl.DataFrame()
@@ -258,8 +295,9 @@ def metrics_from_batch(batch: Batch, ctx: LoadContext) -> pl.DataFrame:
         }
     )
     owners = np.asarray(rows.resource, dtype=np.int64)
-    res_cols, promoted, dups = pivot(attributes_long(keyvalue_lists(resources)),
-                                     len(resources), "resource.")
+    res_cols, promoted, dups = pivot(
+        attributes_long(keyvalue_lists(resources)), len(resources), "resource."
+    )
     labels, promoted2, dups2 = pivot(attributes_long(keyvalue_lists(rows.attrs)), n, "label.")
     ctx.promoted.update(promoted)
     ctx.promoted.update(promoted2)
@@ -268,8 +306,9 @@ def metrics_from_batch(batch: Batch, ctx: LoadContext) -> pl.DataFrame:
     res_series = [pl.Series(k, v.to_arrow().take(idx)).cast(v.dtype) for k, v in res_cols.items()]
     service = next((s for s in res_series if s.name == "resource.service.name"), None)
     frame = frame.with_columns(
-        (service.cast(pl.String) if service is not None
-         else pl.lit(None, dtype=pl.String)).alias("service_name"),
+        (service.cast(pl.String) if service is not None else pl.lit(None, dtype=pl.String)).alias(
+            "service_name"
+        ),
         *res_series,
         *labels.values(),
     )
@@ -277,6 +316,17 @@ def metrics_from_batch(batch: Batch, ctx: LoadContext) -> pl.DataFrame:
 
 
 def _truncate(rows: _Rows, mark: int) -> None:
-    for attr in ("time", "start", "name", "type", "unit", "value", "le", "temporality",
-                 "scope", "resource", "attrs"):
+    for attr in (
+        "time",
+        "start",
+        "name",
+        "type",
+        "unit",
+        "value",
+        "le",
+        "temporality",
+        "scope",
+        "resource",
+        "attrs",
+    ):
         del getattr(rows, attr)[mark:]
