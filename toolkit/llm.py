@@ -1,0 +1,322 @@
+"""From spans to the ``llm_calls`` table: one row per call to a model.
+
+:func:`llm_calls` selects the model-call spans of a spans table (any source format) and reads
+their GenAI attributes through :mod:`toolkit.semconv`, so spans written under any released
+naming of the OpenTelemetry GenAI conventions, or under OpenInference's, give the same table.
+
+Examples
+--------
+>>> import polars as pl
+>>> from toolkit.llm import llm_calls
+>>> from toolkit.schema import SPANS, TIME
+>>> spans = pl.concat([SPANS.empty(), pl.DataFrame({
+...     "trace_id": ["4bf92f3577b34da6a3ce929d0e0e4736"], "span_id": ["00f067aa0ba902b7"],
+...     "start_time": pl.Series([0]).cast(TIME), "duration_ms": [1500.0],
+...     "status_code": ["ok"],
+...     "attributes.gen_ai.operation.name": ["chat"],
+...     "attributes.gen_ai.usage.input_tokens": [120],
+...     "attributes.gen_ai.usage.output_tokens": [31],
+...     "attributes.gen_ai.response.time_to_first_chunk": [0.3],
+... })], how="diagonal")
+>>> llm_calls(spans).select("input_tokens", "latency_s", "ttft_s", "tpot_s", "streaming")
+shape: (1, 5)
+┌──────────────┬───────────┬────────┬────────┬───────────┐
+│ input_tokens ┆ latency_s ┆ ttft_s ┆ tpot_s ┆ streaming │
+│ ---          ┆ ---       ┆ ---    ┆ ---    ┆ ---       │
+│ i64          ┆ f64       ┆ f64    ┆ f64    ┆ bool      │
+╞══════════════╪═══════════╪════════╪════════╪═══════════╡
+│ 120          ┆ 1.5       ┆ 0.3    ┆ 0.04   ┆ true      │
+└──────────────┴───────────┴────────┴────────┴───────────┘
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Literal
+
+import polars as pl
+
+from toolkit.errors import SchemaError, preview
+from toolkit.schema import LLM_CALLS, SPANS, TIME, to_polars, validate
+from toolkit.semconv import (
+    ALIASES,
+    ATTRIBUTE_PREFIX,
+    CONSUMED_KEYS,
+    EVALUATION_EVENT,
+    EVALUATION_NAME,
+    EVALUATION_SCORE_LABEL,
+    EVALUATION_SCORE_VALUE,
+    FIRST_TOKEN_EVENTS,
+    SERVER_TTFT_KEYS,
+    _check_backend,
+    _check_operations,
+    _is_llm_span,
+    _operation,
+    _resolve,
+)
+
+__all__ = ["llm_calls"]
+
+_ROW = "_llm_row"
+_CLIENT_TTFT_KEYS = tuple(k for k in ALIASES["ttft_s"] if k not in SERVER_TTFT_KEYS)
+
+
+def _json_field(key: str) -> pl.Expr:
+    return pl.col("attributes").str.json_path_match(f"$['{key}']")
+
+
+def _events_long(calls: pl.DataFrame) -> pl.DataFrame:
+    """One row per event of the selected spans: row index, time, name, attributes."""
+    schema: dict[str, pl.DataType] = {
+        _ROW: pl.UInt32(),
+        "time": TIME,
+        "name": pl.String(),
+        "attributes": pl.String(),
+    }
+    if calls.schema["events"] == pl.Null or calls.height == 0:
+        return pl.DataFrame(schema=schema)
+    return (
+        calls.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "events")
+        .explode("events")
+        .filter(pl.col("events").is_not_null())
+        .unnest("events")
+        .select(_ROW, "time", "name", "attributes")
+    )
+
+
+def _first_token_ttft(calls: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
+    """Seconds from span start to the earliest first-token event, per selected span."""
+    first = (
+        events.filter(pl.col("name").is_in(FIRST_TOKEN_EVENTS) & pl.col("time").is_not_null())
+        .group_by(_ROW)
+        .agg(pl.col("time").min().alias("_first"))
+    )
+    base = calls.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "start_time")
+    joined = base.join(first, on=_ROW, how="left", maintain_order="left")
+    return joined.select(
+        ((pl.col("_first") - pl.col("start_time")).dt.total_nanoseconds() / 1e9).alias("ttft")
+    ).to_series()
+
+
+def _span_where(calls: pl.DataFrame, row: int) -> str:
+    return f"span {calls['span_id'][row]} (trace {calls['trace_id'][row]})"
+
+
+def _evaluations(calls: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """``eval.<name>`` (Float64) and ``eval.<name>.label`` (String) columns, one row per call.
+
+    The last result of a name on a span wins.
+    """
+    results = events.filter(pl.col("name") == EVALUATION_EVENT).select(
+        _ROW,
+        "attributes",
+        _json_field(EVALUATION_NAME).alias("_name"),
+        _json_field(EVALUATION_SCORE_VALUE).alias("_raw_score"),
+        _json_field(EVALUATION_SCORE_LABEL).alias("_label"),
+    )
+    out = calls.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW))
+    if results.height == 0:
+        return out
+    unnamed = results.filter(pl.col("_name").is_null())
+    if unnamed.height:
+        row = int(unnamed[_ROW][0])
+        raise SchemaError(
+            f"Column 'events' of {_span_where(calls, row)} holds a {EVALUATION_EVENT!r} event "
+            f"without a {EVALUATION_NAME!r} attribute: {preview(unnamed['attributes'][0])}; "
+            "expected a JSON object naming the evaluation."
+        )
+    results = results.with_columns(
+        pl.col("_raw_score").cast(pl.Float64, strict=False).alias("_score")
+    )
+    bad = results.filter(pl.col("_raw_score").is_not_null() & pl.col("_score").is_null())
+    if bad.height:
+        row = int(bad[_ROW][0])
+        raise SchemaError(
+            f"Column 'events' of {_span_where(calls, row)} holds a {EVALUATION_EVENT!r} event "
+            f"whose {EVALUATION_SCORE_VALUE!r} is {preview(bad['_raw_score'][0])}; "
+            "expected a number."
+        )
+    last = results.group_by(_ROW, "_name", maintain_order=True).agg(
+        pl.col("_score").last(), pl.col("_label").last()
+    )
+    names = sorted(last["_name"].unique().to_list())
+    columns: list[str] = []
+    for name in names:
+        one = last.filter(pl.col("_name") == name)
+        picked = [pl.col("_score").alias(f"eval.{name}")]
+        if one["_label"].is_not_null().any():
+            picked.append(pl.col("_label").alias(f"eval.{name}.label"))
+        for c in picked:
+            column = c.meta.output_name()
+            if column in columns:
+                raise SchemaError(
+                    f"Evaluation names give the column {column!r} twice (a score and a "
+                    "label); rename one evaluation."
+                )
+            columns.append(column)
+        out = out.join(one.select(_ROW, *picked), on=_ROW, how="left", maintain_order="left")
+    return out
+
+
+_EVENTS_FROM_PANDAS = pl.List(
+    pl.Struct({"time": pl.Int64, "name": pl.String, "attributes": pl.String})
+)
+
+
+def _from_frame(spans: Any) -> pl.DataFrame:
+    """The spans as polars; a pandas frame's event times are restored to Datetime.
+
+    ``polars.DataFrame.to_pandas`` writes datetimes nested in the ``events`` structs as
+    integer nanoseconds since the epoch (UTC), so a spans table returned with
+    ``backend="pandas"`` comes back with Int64 event times: they are cast back exactly.
+    """
+    df = to_polars(spans, parameter="spans", function="llm_calls")
+    from_pandas = type(spans).__module__.startswith("pandas")
+    if from_pandas and df.schema.get("events") == _EVENTS_FROM_PANDAS:
+        df = df.with_columns(pl.col("events").cast(SPANS.schema["events"]))
+    return df
+
+
+def llm_calls(
+    spans: Any,
+    *,
+    operations: Collection[str] | None = None,
+    backend: Literal["polars", "pandas"] = "polars",
+) -> Any:
+    """Return the ``llm_calls`` table: one row per model-call span.
+
+    The model calls are the spans that :func:`toolkit.semconv.is_llm_span` selects: those
+    whose ``gen_ai.operation.name`` is a model operation (chat, generate_content,
+    text_completion, embeddings, call_llm), OpenInference ``LLM``/``EMBEDDING`` spans, and
+    spans without either that carry token usage (older servers such as vLLM). Agent, tool,
+    workflow and retrieval spans are not calls. Fields are read through
+    :data:`toolkit.semconv.ALIASES`, newest naming first.
+
+    Columns (``toolkit.schema.LLM_CALLS``):
+
+    - ``trace_id``, ``span_id``, ``start_time``, ``service_name`` from the span;
+      ``operation`` from :func:`toolkit.semconv.operation`.
+    - ``provider``, ``request_model``, ``response_model``: null when the span does not say
+      (a missing response model is not filled with the request model).
+    - ``input_tokens``, ``output_tokens``, ``cached_input_tokens``, ``reasoning_tokens``
+      (Int64, converted exactly from integer, float or string attributes).
+    - ``latency_s`` = ``duration_ms`` / 1000.
+    - ``ttft_s``: the first of the time-to-first-token attributes (seconds), else the time
+      from the span start to its earliest first-token event
+      (:data:`toolkit.semconv.FIRST_TOKEN_EVENTS`).
+    - ``tpot_s`` = (``latency_s`` - ``ttft_s``) / (``output_tokens`` - 1) when
+      ``ttft_s`` is known and ``output_tokens`` > 1; null otherwise.
+    - ``finish_reason``: the first of ``gen_ai.response.finish_reasons``.
+    - ``error_type``: ``error.type``; else the literal ``"error"`` when the span status is
+      error (status messages are free text, kept out of this low-cardinality column).
+    - ``is_error``: ``error_type`` is not null (so status error or ``error.type`` set).
+    - ``streaming``: ``gen_ai.request.stream`` (or ``llm.is_streaming``); else true when a
+      client-side first-chunk time exists (an attribute other than the server-side
+      :data:`toolkit.semconv.SERVER_TTFT_KEYS`, or a first-token event); else null.
+    - ``eval.<name>`` (Float64) from the span's ``gen_ai.evaluation.result`` events
+      (``gen_ai.evaluation.score.value``, named by ``gen_ai.evaluation.name``), with
+      ``eval.<name>.label`` (String) when any such result has a label; the last result of
+      a name on a span wins. Columns are sorted by name.
+    - Dimensions: every ``attributes.<key>`` column whose key is not read into a canonical
+      column (:data:`toolkit.semconv.CONSUMED_KEYS`), then every ``resource.<key>`` column,
+      unchanged and in input order.
+
+    Parameters
+    ----------
+    spans : polars.DataFrame or pandas.DataFrame
+        A spans table (``toolkit.schema.SPANS``).
+    operations : collection of str, optional
+        Operation names that count as model calls, replacing
+        :data:`toolkit.semconv.MODEL_OPERATIONS` (OpenInference ``LLM`` spans are ``chat``,
+        ``EMBEDDING`` spans ``embeddings``); spans without an operation are then left out.
+    backend : {"polars", "pandas"}, default "polars"
+        Type of the returned frame.
+
+    Returns
+    -------
+    polars.DataFrame or pandas.DataFrame
+        The llm_calls table, in span order; validates against ``LLM_CALLS``.
+
+    Raises
+    ------
+    SchemaError
+        If ``spans`` is not a spans table, or a call's attribute cannot be converted exactly
+        (the message names the column, the row and the span), or an evaluation event has no
+        name or a non-numeric score.
+    ParameterError
+        If ``operations`` or ``backend`` is not valid.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from toolkit.schema import SPANS, TIME
+    >>> spans = pl.concat([SPANS.empty(), pl.DataFrame({
+    ...     "trace_id": ["4bf92f3577b34da6a3ce929d0e0e4736"] * 2,
+    ...     "span_id": ["00f067aa0ba902b7", "00f067aa0ba902b8"],
+    ...     "start_time": pl.Series([0, 0]).cast(TIME), "duration_ms": [2000.0, 5.0],
+    ...     "status_code": ["error", "ok"],
+    ...     "attributes.gen_ai.operation.name": ["chat", "execute_tool"],
+    ...     "attributes.gen_ai.system": ["openai", None],
+    ...     "attributes.gen_ai.request.model": ["gpt-4o", None],
+    ...     "attributes.user.tier": ["pro", "pro"],
+    ... })], how="diagonal")
+    >>> calls = llm_calls(spans)
+    >>> calls.select("provider", "request_model", "response_model", "latency_s",
+    ...              "error_type", "is_error", "attributes.user.tier").row(0)
+    ('openai', 'gpt-4o', None, 2.0, 'error', True, 'pro')
+    """
+    _check_backend(backend, "llm_calls")
+    _check_operations(operations, "llm_calls")
+    df = validate(_from_frame(spans), SPANS)
+    calls = df.filter(_is_llm_span(df, operations))
+
+    fields = {f: _resolve(calls, f) for f in ALIASES if f != "operation"}
+    events = _events_long(calls)
+    event_ttft = _first_token_ttft(calls, events)
+    client_ttft = _resolve(calls, "ttft_s", _CLIENT_TTFT_KEYS)
+    ttft = pl.select(pl.coalesce(fields["ttft_s"], event_ttft)).to_series()
+    first_chunk_seen = client_ttft.is_not_null() | event_ttft.is_not_null()
+
+    latency = pl.col("duration_ms") / 1000.0
+    out_tokens = pl.col("output_tokens")
+    table = calls.select(
+        "trace_id",
+        "span_id",
+        "start_time",
+        "service_name",
+        _operation(calls),
+        fields["provider"],
+        fields["request_model"],
+        fields["response_model"],
+        fields["input_tokens"],
+        fields["output_tokens"],
+        fields["cached_input_tokens"],
+        fields["reasoning_tokens"],
+        latency.alias("latency_s"),
+        ttft.alias("ttft_s"),
+        pl.lit(None, pl.Float64).alias("tpot_s"),
+        fields["finish_reason"],
+        pl.coalesce(
+            pl.lit(fields["error_type"]),
+            pl.when(pl.col("status_code") == "error").then(pl.lit("error")),
+        ).alias("error_type"),
+        pl.lit(None, pl.Boolean).alias("is_error"),
+        pl.coalesce(
+            pl.lit(fields["streaming"]), pl.when(pl.lit(first_chunk_seen)).then(pl.lit(True))
+        ).alias("streaming"),
+    ).with_columns(
+        pl.when(out_tokens > 1)
+        .then((pl.col("latency_s") - pl.col("ttft_s")) / (out_tokens - 1))
+        .alias("tpot_s"),
+        pl.col("error_type").is_not_null().alias("is_error"),
+    )
+
+    evals = _evaluations(calls, events).drop(_ROW)
+    dimensions = [
+        c
+        for c in calls.columns
+        if c.startswith(ATTRIBUTE_PREFIX) and c[len(ATTRIBUTE_PREFIX) :] not in CONSUMED_KEYS
+    ] + [c for c in calls.columns if c.startswith("resource.")]
+    result = pl.concat([table, evals, calls.select(dimensions)], how="horizontal")
+    validate(result, LLM_CALLS)
+    return result.to_pandas() if backend == "pandas" else result
