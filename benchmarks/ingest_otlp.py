@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ with open(path, 'rb') as fh:
     for line in fh:
         obj = dec.decode(line)
         n += 1
-print(time.perf_counter() - t, n)
+print(time.perf_counter() - t, n, PEAK())
 """
 
 TOOLKIT = """
@@ -46,7 +45,7 @@ os.environ['TOOLKIT_PROGRESS'] = '0'
 import toolkit
 t = time.perf_counter()
 df = toolkit.load_spans(sys.argv[1])
-print(time.perf_counter() - t, df.height, df.width)
+print(time.perf_counter() - t, df.height, df.width, PEAK())
 """
 
 NAIVE = """
@@ -69,18 +68,22 @@ with open(path) as fh:
         if n >= limit:
             break
 out = pd.concat(frames, ignore_index=True)
-print(time.perf_counter() - t, len(out))
+print(time.perf_counter() - t, len(out), PEAK())
 """
 
 
+_PEAK = (
+    "import resource\ndef PEAK():\n    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+)
+
+
 def _run(code: str, *args: str) -> tuple[list[str], float]:
-    """Run ``code`` in a child; return its printed fields and its peak RSS in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                         check=True)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the max over all children so far: run the smallest first.
-    return out.stdout.split(), max(peak, before) / 1024
+    """Run ``code`` in a fresh child; return its printed fields and its own peak RSS (MB)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK + code, *args], capture_output=True, text=True, check=True
+    )
+    *fields, peak_kb = out.stdout.split()
+    return fields, int(peak_kb) / 1024
 
 
 def main() -> None:
@@ -102,7 +105,7 @@ def main() -> None:
     size_mb = os.path.getsize(path) / 1e6
     print(f"file: {path} ({size_mb:,.0f} MB), cores: {os.cpu_count()}")
 
-    (naive_s, naive_n), naive_peak = _run(NAIVE, str(path), str(args.naive_spans))
+    (naive_s, naive_n), _ = _run(NAIVE, str(path), str(args.naive_spans))
     (floor_s, lines), floor_peak = _run(FLOOR, str(path))
     (tk_s, rows, cols), tk_peak = _run(TOOLKIT, str(path))
     n = int(rows)
@@ -121,13 +124,19 @@ def main() -> None:
         "naive_measured_on_spans": int(naive_n),
         "speedup_vs_naive": round(naive_total / float(tk_s), 1),
     }
-    print(f"floor (msgspec, parse only): {float(floor_s):.2f} s for {lines} lines, "
-          f"peak {floor_peak:.0f} MB")
-    print(f"toolkit.load_spans:          {float(tk_s):.2f} s, {n / float(tk_s):,.0f} spans/s, "
-          f"{size_mb / float(tk_s):.0f} MB/s, peak {tk_peak:.0f} MB "
-          f"({tk_peak / size_mb:.2f}x the file)")
-    print(f"pandas json_normalize:       {naive_total:.1f} s extrapolated from "
-          f"{int(naive_n):,} spans ({naive_total / float(tk_s):.0f}x slower)")
+    print(
+        f"floor (msgspec, parse only): {float(floor_s):.2f} s for {lines} lines, "
+        f"peak {floor_peak:.0f} MB"
+    )
+    print(
+        f"toolkit.load_spans:          {float(tk_s):.2f} s, {n / float(tk_s):,.0f} spans/s, "
+        f"{size_mb / float(tk_s):.0f} MB/s, peak {tk_peak:.0f} MB "
+        f"({tk_peak / size_mb:.2f}x the file)"
+    )
+    print(
+        f"pandas json_normalize:       {naive_total:.1f} s extrapolated from "
+        f"{int(naive_n):,} spans ({naive_total / float(tk_s):.0f}x slower)"
+    )
     print(json.dumps(results))
     if args.file is None and not args.keep:
         path.unlink()

@@ -42,8 +42,9 @@ def _b(key: str, value: bool) -> dict[str, Any]:
     return {"key": key, "value": {"boolValue": value}}
 
 
-def _span(rng: random.Random, trace: str, span_id: int, parent: int | None, t0: int,
-          kind: str) -> dict[str, Any]:
+def _span(
+    rng: random.Random, trace: str, span_id: int, parent: int | None, t0: int, kind: str
+) -> dict[str, Any]:
     duration = int(rng.lognormvariate(19.5, 0.8))  # ns, median ~0.3 s
     attrs: list[dict[str, Any]] = [
         _s("user.tier", rng.choice(TIERS)),
@@ -70,27 +71,41 @@ def _span(rng: random.Random, trace: str, span_id: int, parent: int | None, t0: 
             _d("gen_ai.request.temperature", round(rng.random(), 2)),
             _b("gen_ai.request.stream", rng.random() < 0.8),
             _d("gen_ai.response.time_to_first_chunk", duration / 1e9 * rng.random() * 0.3),
-            {"key": "gen_ai.response.finish_reasons",
-             "value": {"arrayValue": {"values": [{"stringValue": rng.choice(FINISH)}]}}},
+            {
+                "key": "gen_ai.response.finish_reasons",
+                "value": {"arrayValue": {"values": [{"stringValue": rng.choice(FINISH)}]}},
+            },
         ]
         if rng.random() < 0.5:
             attrs.append(_i("gen_ai.usage.cache_read.input_tokens", inp // 2))
         if rng.random() < 0.2:
-            events.append({
-                "timeUnixNano": str(t0 + duration),
-                "name": "gen_ai.evaluation.result",
-                "attributes": [_s("gen_ai.evaluation.name", "groundedness"),
-                               _d("gen_ai.evaluation.score.value", round(rng.random(), 3))],
-            })
+            events.append(
+                {
+                    "timeUnixNano": str(t0 + duration),
+                    "name": "gen_ai.evaluation.result",
+                    "attributes": [
+                        _s("gen_ai.evaluation.name", "groundedness"),
+                        _d("gen_ai.evaluation.score.value", round(rng.random(), 3)),
+                    ],
+                }
+            )
     elif kind == "retrieval":
         name = "retrieval vector-index"
         span_kind = 3
-        attrs += [_s("gen_ai.operation.name", "retrieval"), _i("retrieval.top_k", 5),
-                  _d("retrieval.max_score", rng.random())]
+        attrs += [
+            _s("gen_ai.operation.name", "retrieval"),
+            _i("retrieval.top_k", 5),
+            _d("retrieval.max_score", rng.random()),
+        ]
     status = {"code": 2, "message": "upstream timeout"} if rng.random() < 0.01 else {}
     if status:
-        events.append({"timeUnixNano": str(t0 + duration), "name": "exception",
-                       "attributes": [_s("exception.type", "TimeoutError")]})
+        events.append(
+            {
+                "timeUnixNano": str(t0 + duration),
+                "name": "exception",
+                "attributes": [_s("exception.type", "TimeoutError")],
+            }
+        )
     span: dict[str, Any] = {
         "traceId": trace,
         "spanId": f"{span_id:016x}",
@@ -109,8 +124,14 @@ def _span(rng: random.Random, trace: str, span_id: int, parent: int | None, t0: 
     return span
 
 
-def generate(out: Path, spans: int, per_line: int = 500, seed: int = 7,
-             start_ns: int = 1_763_683_200_000_000_000, spacing_ns: int = 50_000_000) -> int:
+def generate(
+    out: Path,
+    spans: int,
+    per_line: int = 500,
+    seed: int = 7,
+    start_ns: int = 1_763_683_200_000_000_000,
+    spacing_ns: int = 50_000_000,
+) -> int:
     """Write ``spans`` spans to ``out`` (gzip when the name ends in .gz); return bytes."""
     rng = random.Random(seed)
     encoder = msgspec.json.Encoder()
@@ -132,12 +153,24 @@ def generate(out: Path, spans: int, per_line: int = 500, seed: int = 7,
                     span_id += 1
                 t += spacing_ns
             remaining -= len(batch)
-            doc = {"resourceSpans": [{
-                "resource": {"attributes": [_s("service.name", "llm-gateway"),
-                                            _s("host.name", f"gw-{rng.randrange(4)}")]},
-                "scopeSpans": [{"scope": {"name": "gateway.tracing", "version": "1.4.0"},
-                                "spans": batch}],
-            }]}
+            doc = {
+                "resourceSpans": [
+                    {
+                        "resource": {
+                            "attributes": [
+                                _s("service.name", "llm-gateway"),
+                                _s("host.name", f"gw-{rng.randrange(4)}"),
+                            ]
+                        },
+                        "scopeSpans": [
+                            {
+                                "scope": {"name": "gateway.tracing", "version": "1.4.0"},
+                                "spans": batch,
+                            }
+                        ],
+                    }
+                ]
+            }
             line = encoder.encode(doc) + b"\n"
             fh.write(line)
             written += len(line)

@@ -1,15 +1,25 @@
 """genai-sre-toolkit: the telemetry of LLM services as tidy dataframes.
 
-Load OpenTelemetry traces, logs and metrics into the canonical tables of
-:mod:`toolkit.schema`, then audit SLOs, bias, drift and GPU capacity with the
-analysis modules. ``import toolkit`` stays light: shap, lime, aif360 and jupyter are
-imported only by the functions that use them.
+Load OpenTelemetry traces, logs and metrics (and Jaeger, Zipkin, Prometheus, nvidia-smi and
+workload-trace files) into the canonical tables of :mod:`toolkit.schema`, then audit SLOs,
+bias, drift and GPU capacity with the analysis modules. ``import toolkit`` stays light:
+shap, lime, aif360, matplotlib and jupyter are imported only by the functions that use them.
 """
 
 from __future__ import annotations
 
-from toolkit import errors, schema
+from toolkit import errors, promql, schema, semconv
 from toolkit.errors import LoadReport
+from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
+from toolkit.ingest.logs import read_json_logs, read_text_logs
+from toolkit.ingest.prometheus import parse_exposition, read_prometheus
+from toolkit.ingest.workloads import (
+    load_workload,
+    read_servegen,
+    servegen_to_workload,
+    workload_from_llm_calls,
+)
+from toolkit.llm import llm_calls
 from toolkit.loaders import (
     load_logs,
     load_metrics,
@@ -32,12 +42,27 @@ __all__ = [
     "LoadReport",
     "__version__",
     "errors",
+    "gpu_from_metrics",
+    "llm_calls",
+    "load_gpu",
     "load_logs",
     "load_metrics",
     "load_spans",
+    "load_workload",
+    "parse_exposition",
+    "promql",
+    "read_dcgm_counters",
+    "read_json_logs",
+    "read_nvidia_smi_csv",
     "read_parquet",
+    "read_prometheus",
+    "read_servegen",
+    "read_text_logs",
     "scan_spans",
     "schema",
+    "semconv",
+    "servegen_to_workload",
     "to_parquet",
     "validate",
+    "workload_from_llm_calls",
 ]
