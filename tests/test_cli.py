@@ -23,11 +23,28 @@ def test_summary_of_the_sample_names_every_table() -> None:
 
 
 def test_summary_of_logs_and_metrics(tmp_path: Path) -> None:
-    logs = {"resourceLogs": [{"scopeLogs": [{"logRecords": [
-        {"timeUnixNano": "1700000000000000000", "severityText": "WARN",
-         "body": {"stringValue": "slow"}}]}]}]}
-    metric = {"name": "vllm.requests", "unit": "1", "gauge": {"dataPoints": [
-        {"timeUnixNano": "1700000000000000000", "asDouble": 3.0}]}}
+    logs = {
+        "resourceLogs": [
+            {
+                "scopeLogs": [
+                    {
+                        "logRecords": [
+                            {
+                                "timeUnixNano": "1700000000000000000",
+                                "severityText": "WARN",
+                                "body": {"stringValue": "slow"},
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    metric = {
+        "name": "vllm.requests",
+        "unit": "1",
+        "gauge": {"dataPoints": [{"timeUnixNano": "1700000000000000000", "asDouble": 3.0}]},
+    }
     metrics = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [metric]}]}]}
     (tmp_path / "logs.json").write_text(json.dumps(logs))
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
@@ -40,7 +57,8 @@ def test_summary_of_logs_and_metrics(tmp_path: Path) -> None:
     assert "notes.txt (text)" in text
 
 
-def test_errors_are_reported_without_traceback(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_reported_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["summary", str(tmp_path / "missing")]) == 2
     assert "genai-sre: error: The 'path' parameter" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 
 from toolkit.errors import ParameterError, SchemaError
 from toolkit.llm import llm_calls
-from toolkit.schema import EVENT, LLM_CALLS, SPANS, TIME, validate
+from toolkit.schema import EVENT, LLM_CALLS, SPANS, TIME, to_pandas, validate
 
 T0 = 1_758_000_000_000_000_000  # ns since the epoch
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -289,9 +289,10 @@ def test_pandas_input_and_output(backend: str) -> None:
     assert source["attributes.gen_ai.usage.output_tokens"].dtype == "float64"
     calls = llm_calls(source, backend="pandas")
     assert isinstance(calls, pd.DataFrame)
+    assert str(calls["input_tokens"].dtype) == "Int64"  # nullable: never via float64
     pd.testing.assert_frame_equal(
         calls.drop(columns=["attributes.gen_ai.tool.name"]),
-        expected_table().to_pandas(),
+        to_pandas(expected_table()),
         rtol=1e-12,
     )
     # the polars result of the pandas input is the polars table

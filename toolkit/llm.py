@@ -37,7 +37,7 @@ from typing import Any, Literal
 import polars as pl
 
 from toolkit.errors import SchemaError, preview
-from toolkit.schema import LLM_CALLS, SPANS, TIME, to_polars, validate
+from toolkit.schema import LLM_CALLS, SPANS, TIME, to_pandas, to_polars, validate
 from toolkit.semconv import (
     ALIASES,
     ATTRIBUTE_PREFIX,
@@ -319,4 +319,4 @@ def llm_calls(
     ] + [c for c in calls.columns if c.startswith("resource.")]
     result = pl.concat([table, evals, calls.select(dimensions)], how="horizontal")
     validate(result, LLM_CALLS)
-    return result.to_pandas() if backend == "pandas" else result
+    return to_pandas(result) if backend == "pandas" else result

@@ -45,7 +45,7 @@ from typing import Any, Literal
 import polars as pl
 
 from toolkit.errors import ParameterError, preview
-from toolkit.schema import METRICS, to_polars, validate
+from toolkit.schema import METRICS, to_pandas, to_polars, validate
 
 __all__ = ["histogram_quantile", "increase", "rate"]
 
@@ -312,7 +312,7 @@ def increase(
     """
     _check_backend(backend, "increase")
     out = _counter_result(metrics, name, window, by, "increase", "increase")
-    return out.to_pandas() if backend == "pandas" else out
+    return to_pandas(out) if backend == "pandas" else out
 
 
 def rate(
@@ -362,7 +362,7 @@ def rate(
     """
     _check_backend(backend, "rate")
     out = _counter_result(metrics, name, window, by, "rate", "rate_per_s")
-    return out.to_pandas() if backend == "pandas" else out
+    return to_pandas(out) if backend == "pandas" else out
 
 
 # --------------------------------------------------------------------------------------
@@ -535,4 +535,4 @@ def histogram_quantile(
         pl.lit(float(q)).alias("quantile"),
         pl.col("value").cast(pl.Float64),
     )
-    return out.to_pandas() if backend == "pandas" else out
+    return to_pandas(out) if backend == "pandas" else out

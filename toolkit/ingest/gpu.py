@@ -85,7 +85,7 @@ from toolkit.errors import (
     preview,
 )
 from toolkit.ingest._io import PathLike, expand_paths, read_all, sniff
-from toolkit.schema import GPU, TIME, to_polars
+from toolkit.schema import GPU, TIME, to_pandas, to_polars
 
 __all__ = [
     "DCGM_DEFAULT_UNITS",
@@ -238,7 +238,7 @@ class _Problems:
 
 
 def _finish(frame: pl.DataFrame, backend: Backend) -> Any:
-    return frame.to_pandas() if backend == "pandas" else frame
+    return to_pandas(frame) if backend == "pandas" else frame
 
 
 def _order_columns(frame: pl.DataFrame) -> pl.DataFrame:

@@ -73,7 +73,7 @@ from toolkit.errors import (
     preview,
 )
 from toolkit.ingest._io import PathLike, expand_paths, read_all
-from toolkit.schema import METRICS, TIME
+from toolkit.schema import METRICS, TIME, to_pandas
 
 __all__ = ["parse_exposition", "read_prometheus"]
 
@@ -867,4 +867,4 @@ def read_prometheus(
         for name, fmt in formats.items():
             report.files.append(name)
             report.formats[name] = fmt
-    return frame.to_pandas() if backend == "pandas" else frame
+    return to_pandas(frame) if backend == "pandas" else frame

@@ -66,7 +66,7 @@ from toolkit.errors import (
     preview,
 )
 from toolkit.ingest._io import PathLike, expand_paths, iter_line_batches, read_all, sniff
-from toolkit.schema import TIME, to_polars
+from toolkit.schema import TIME, to_pandas, to_polars
 
 __all__ = [
     "SERVEGEN_PMF",
@@ -819,17 +819,10 @@ def _skipped_warning(ctx: _Ctx, report: LoadReport | None) -> None:
 
 
 def _output(frame: pl.DataFrame, backend: Backend) -> Any:
-    """The frame, or its pandas version with nullable ``Int64`` columns.
-
-    A plain ``to_pandas()`` turns an Int64 column holding a null into float64, which
-    corrupts counts above 2**53 (and any token count of an Alibaba trace, all null).
-    """
-    if backend == "polars":
-        return frame
-    import pandas as pd
-    import pyarrow as pa
-
-    return frame.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    """The frame, or its pandas version (nullable integers, Arrow-backed lists): a plain
+    ``to_pandas()`` turns an Int64 column holding a null into float64, which corrupts counts
+    above 2**53 (and any token count of an Alibaba trace, all null)."""
+    return frame if backend == "polars" else to_pandas(frame)
 
 
 def load_workload(
