@@ -381,21 +381,18 @@ def test_many_batches_and_files_concatenate(tmp_path: Path) -> None:
     gz = tmp_path / "sub" / "b.jsonl.gz"
     gz.parent.mkdir()
     gz.write_bytes(gzip.compress("".join(json.dumps(d) + "\n" for d in docs[120:]).encode()))
-    from toolkit.ingest import otlp
-    from toolkit.loaders import _load
+    from toolkit.loaders import _load, _span_readers
     from toolkit.schema import SPANS
 
     small = _load(
         tmp_path,
-        signal="traces",
         table=SPANS,
-        build=otlp.spans_from_batch,
+        readers=_span_readers(batch_bytes=1 << 12),
         function="load_spans",
         on_error="raise",
         report=None,
         progress=False,
         backend="polars",
-        batch_bytes=1 << 12,
     )
     whole = toolkit.load_spans(tmp_path)
     assert small.equals(whole)
@@ -538,7 +535,7 @@ def test_empty_truncated_and_foreign_files(tmp_path: Path) -> None:
         toolkit.load_spans(cut)
     csv = tmp_path / "x.csv"
     csv.write_text("a,b\n1,2\n")
-    with pytest.raises(UnsupportedFormatError, match=r"x\.csv: the content is text"):
+    with pytest.raises(UnsupportedFormatError, match=r"x\.csv: no reader recognises this text"):
         toolkit.load_spans(csv)
     with pytest.raises(ParameterError, match="does not exist"):
         toolkit.load_spans(tmp_path / "missing.json")

@@ -11,16 +11,21 @@ from __future__ import annotations
 from toolkit import errors, promql, schema, semconv
 from toolkit.errors import LoadReport
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
+from toolkit.ingest.jaeger import read_jaeger
 from toolkit.ingest.logs import read_json_logs, read_text_logs
 from toolkit.ingest.prometheus import parse_exposition, read_prometheus
+from toolkit.ingest.sdk_dump import read_sdk_dump
 from toolkit.ingest.workloads import (
     load_workload,
     read_servegen,
     servegen_to_workload,
     workload_from_llm_calls,
 )
+from toolkit.ingest.zipkin import read_zipkin
 from toolkit.llm import llm_calls
 from toolkit.loaders import (
+    Loaded,
+    load,
     load_logs,
     load_metrics,
     load_spans,
@@ -40,10 +45,12 @@ __all__ = [
     "SPANS",
     "WORKLOAD",
     "LoadReport",
+    "Loaded",
     "__version__",
     "errors",
     "gpu_from_metrics",
     "llm_calls",
+    "load",
     "load_gpu",
     "load_logs",
     "load_metrics",
@@ -52,12 +59,15 @@ __all__ = [
     "parse_exposition",
     "promql",
     "read_dcgm_counters",
+    "read_jaeger",
     "read_json_logs",
     "read_nvidia_smi_csv",
     "read_parquet",
     "read_prometheus",
+    "read_sdk_dump",
     "read_servegen",
     "read_text_logs",
+    "read_zipkin",
     "scan_spans",
     "schema",
     "semconv",

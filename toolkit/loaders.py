@@ -7,18 +7,21 @@ those, detects every file's format from its content, and returns one canonical t
 from __future__ import annotations
 
 import atexit
+import datetime as dt
+import inspect
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
 from toolkit._progress import Progress
-from toolkit.errors import LoadReport, ParameterError
-from toolkit.ingest import otlp
+from toolkit.errors import FormatError, LoadReport, ParameterError, WrongSignalError
+from toolkit.ingest import jaeger, otlp, sdk_dump, zipkin
 from toolkit.ingest._attributes import ValueProblem
 from toolkit.ingest._frames import (
     LoadContext,
@@ -30,10 +33,15 @@ from toolkit.ingest._frames import (
 )
 from toolkit.ingest._io import PathLike, expand_paths
 from toolkit.ingest._otlp_model import SIGNALS
+from toolkit.ingest.detect import detect
+from toolkit.ingest.logs import read_json_logs, read_text_logs
 from toolkit.ingest.otlp_metrics import metrics_from_batch
+from toolkit.ingest.prometheus import read_prometheus
 from toolkit.schema import LOGS, METRICS, SPANS, Table
 
 __all__ = [
+    "Loaded",
+    "load",
     "load_logs",
     "load_metrics",
     "load_spans",
@@ -62,14 +70,58 @@ def _output(frame: pl.DataFrame, backend: str) -> Any:
     return to_pandas(frame) if backend == "pandas" else frame
 
 
+#: Loader of each canonical table, for messages that redirect the user.
+_LOADER = {
+    "spans": "load_spans",
+    "logs": "load_logs",
+    "metrics": "load_metrics",
+    "gpu": "load_gpu",
+    "workload": "load_workload",
+}
+
+#: A reader of one file: yields canonical frames (not yet combined).
+FileReader = Callable[[Path, LoadContext, Progress], Iterator[pl.DataFrame]]
+
+
+def _otlp_reader(signal: str, build: _Builder, batch_bytes: int) -> FileReader:
+    def read(path: Path, ctx: LoadContext, sub: Progress) -> Iterator[pl.DataFrame]:
+        for batch in otlp.iter_batches(
+            path, SIGNALS[signal], ctx, batch_bytes=batch_bytes, progress=sub
+        ):
+            try:
+                frame = build(batch, ctx)
+            except ValueProblem:
+                # The fast path accepts any string as an integer or base64 value; the
+                # general path checks each and names the line.
+                if batch.source is None:
+                    raise
+                frame = build(otlp.reparse(batch, SIGNALS[signal], ctx), ctx)
+            if frame.height:
+                yield frame
+
+    return read
+
+
+def _whole_file(read: Callable[[Path, LoadContext], Any]) -> FileReader:
+    """Adapt a reader that returns one frame (or a list of frames) for a file."""
+
+    def reader(path: Path, ctx: LoadContext, sub: Progress) -> Iterator[pl.DataFrame]:
+        out = read(path, ctx)
+        frames = out if isinstance(out, list) else [out]
+        sub.update(os.path.getsize(path))
+        yield from (f for f in frames if f.height)
+
+    return reader
+
+
 def _iter_frames(
     files: list[Path],
-    signal: str,
-    build: _Builder,
+    table: str,
+    readers: dict[str, FileReader],
     ctx: LoadContext,
     progress: bool | None,
-    batch_bytes: int,
 ) -> Iterator[pl.DataFrame]:
+    """Detect each file's format and run its reader; other tables' files are refused."""
     total = sum(os.path.getsize(f) for f in files)
     done = 0
     with Progress(f"{ctx.function}", total=total, enabled=progress) as bar:
@@ -77,20 +129,21 @@ def _iter_frames(
             ctx.path = path
             bar.describe(f"{ctx.function}: {path.name}")
             size = os.path.getsize(path)
-            sub = _FileProgress(bar, done)
-            for batch in otlp.iter_batches(
-                path, SIGNALS[signal], ctx, batch_bytes=batch_bytes, progress=sub
-            ):
-                try:
-                    frame = build(batch, ctx)
-                except ValueProblem:
-                    # The fast path accepts any string as an integer or base64 value; the
-                    # general path checks each and names the line.
-                    if batch.source is None:
-                        raise
-                    frame = build(otlp.reparse(batch, SIGNALS[signal], ctx), ctx)
-                if frame.height:
-                    yield frame
+            try:
+                found = detect(path)
+            except FormatError as exc:
+                ctx.problem(exc.problem, error=type(exc))
+                continue
+            key = "otlp" if found.format.startswith("otlp-") else found.format
+            reader = readers.get(key)
+            if reader is None:
+                ctx.problem(
+                    f"this holds the {found.table} table ({found.format}), not {table}; "
+                    f"read it with toolkit.{_LOADER.get(found.table, 'load')}",
+                    error=WrongSignalError,
+                )
+                continue
+            yield from reader(path, ctx, _FileProgress(bar, done))
             done += size
             bar.update_to(done)
 
@@ -114,24 +167,37 @@ class _FileProgress(Progress):
 def _load(
     path: Paths,
     *,
-    signal: str,
     table: Table,
-    build: _Builder,
+    readers: dict[str, FileReader],
     function: str,
     on_error: str,
     report: LoadReport | None,
     progress: bool | None,
     backend: str,
-    batch_bytes: int = 64 << 20,
 ) -> Any:
     check_on_error(on_error, function)
     _check_backend(backend, function)
     files = expand_paths(path, function=function)
     ctx = LoadContext(function, on_error=on_error)  # type: ignore[arg-type]
-    frames = list(_iter_frames(files, signal, build, ctx, progress, batch_bytes))
+    frames = list(_iter_frames(files, table.name, readers, ctx, progress))
     result = combine(frames, table, ctx)
     finish(ctx, report, result.height)
     return _output(result, backend)
+
+
+def _span_readers(batch_bytes: int = 64 << 20) -> dict[str, FileReader]:
+    def external(module: Any) -> FileReader:
+        def read(path: Path, ctx: LoadContext, sub: Progress) -> Iterator[pl.DataFrame]:
+            yield from (f for f in module.frames_from_file(path, ctx, progress=sub) if f.height)
+
+        return read
+
+    return {
+        "otlp": _otlp_reader("traces", otlp.spans_from_batch, batch_bytes),
+        jaeger.FORMAT: external(jaeger),
+        zipkin.FORMAT: external(zipkin),
+        sdk_dump.FORMAT: external(sdk_dump),
+    }
 
 
 def load_spans(
@@ -185,9 +251,8 @@ def load_spans(
     """
     return _load(
         path,
-        signal="traces",
         table=SPANS,
-        build=otlp.spans_from_batch,
+        readers=_span_readers(),
         function="load_spans",
         on_error=on_error,
         report=report,
@@ -199,6 +264,11 @@ def load_spans(
 def load_logs(
     path: Paths,
     *,
+    tz: str | None = None,
+    year: int | None = None,
+    pattern: str = "vllm",
+    fields: Mapping[str, str] | None = None,
+    time_unit: Literal["s", "ms", "us", "ns"] | None = None,
     on_error: OnError = "raise",
     report: LoadReport | None = None,
     progress: bool | None = None,
@@ -209,17 +279,31 @@ def load_logs(
     Parameters
     ----------
     path : str, path-like, or a sequence of them
-        Files, directories or glob patterns of OTLP logs (JSON, JSON Lines, protobuf,
-        optionally gzip).
+        Files, directories or glob patterns. Each file's format is detected: OTLP logs
+        (JSON, JSON Lines, protobuf, gzip), JSON-lines application logs (read by
+        :func:`toolkit.read_json_logs`), or vLLM server text logs (read by
+        :func:`toolkit.read_text_logs`).
+    tz : str, optional
+        IANA time zone of timestamps written without one (required for vLLM text logs and
+        for naive JSON timestamps).
+    year : int, optional
+        Year of vLLM text logs, whose timestamps carry none (required for them).
+    pattern : str, default "vllm"
+        Named pattern or regex for plain-text logs (see :func:`toolkit.read_text_logs`).
+    fields : mapping, optional
+        JSON-log field names by role, e.g. ``{"time": "ts", "message": "msg"}`` (roles:
+        time, level, message, trace_id, span_id, service, scope); detected when absent.
+    time_unit : {"s", "ms", "us", "ns"}, optional
+        Unit of epoch-number timestamps in JSON logs, when not unambiguous.
     on_error, report, progress, backend
         As for :func:`load_spans`.
 
     Returns
     -------
     polars.DataFrame or pandas.DataFrame
-        One row per log record (:data:`toolkit.schema.LOGS`). ``time`` falls back to the
-        observed time when the record has none, as the OTel data model says; structured
-        bodies are JSON text.
+        One row per log record (:data:`toolkit.schema.LOGS`). For OTLP, ``time`` falls back
+        to the observed time when the record has none, as the OTel data model says;
+        structured bodies are JSON text.
 
     Examples
     --------
@@ -232,11 +316,46 @@ def load_logs(
     >>> load_logs(p).select("severity_number", "body").row(0)
     (17, 'KV cache full')
     """
+    roles = dict(fields or {})
+    known = {"time", "level", "message", "trace_id", "span_id", "service", "scope"}
+    if set(roles) - known:
+        raise ParameterError(
+            f"The 'fields' parameter of load_logs must map roles among {sorted(known)} to "
+            f"field names. Got {sorted(roles)!r} instead."
+        )
+
+    def json_logs(p: Path, ctx: LoadContext) -> pl.DataFrame:
+        frame: pl.DataFrame = read_json_logs(
+            p,
+            time_field=roles.get("time"),
+            level_field=roles.get("level"),
+            message_field=roles.get("message"),
+            trace_id_field=roles.get("trace_id"),
+            span_id_field=roles.get("span_id"),
+            service_field=roles.get("service"),
+            scope_field=roles.get("scope"),
+            tz=tz,
+            time_unit=time_unit,
+            on_error=ctx.on_error,
+            report=report,
+        )
+        return frame
+
+    def text_logs(p: Path, ctx: LoadContext) -> pl.DataFrame:
+        frame: pl.DataFrame = read_text_logs(
+            p, pattern=pattern, year=year, tz=tz, on_error=ctx.on_error, report=report
+        )
+        return frame
+
+    readers = {
+        "otlp": _otlp_reader("logs", otlp.logs_from_batch, 64 << 20),
+        "json-logs": _whole_file(json_logs),
+        "vllm-text": _whole_file(text_logs),
+    }
     return _load(
         path,
-        signal="logs",
         table=LOGS,
-        build=otlp.logs_from_batch,
+        readers=readers,
         function="load_logs",
         on_error=on_error,
         report=report,
@@ -248,6 +367,7 @@ def load_logs(
 def load_metrics(
     path: Paths,
     *,
+    time: dt.datetime | str | None = None,
     on_error: OnError = "raise",
     report: LoadReport | None = None,
     progress: bool | None = None,
@@ -258,8 +378,12 @@ def load_metrics(
     Parameters
     ----------
     path : str, path-like, or a sequence of them
-        Files, directories or glob patterns of OTLP metrics (JSON, JSON Lines, protobuf,
-        optionally gzip).
+        Files, directories or glob patterns. Each file's format is detected: OTLP metrics
+        (JSON, JSON Lines, protobuf, gzip) or a Prometheus / OpenMetrics scrape (vLLM,
+        DCGM, nvidia_gpu_exporter, ...; read by :func:`toolkit.read_prometheus`).
+    time : datetime or ISO-8601 str, optional
+        Scrape time for Prometheus samples without their own timestamp (time-zone aware).
+        A directory of scrapes can instead carry the time in each file name.
     on_error, report, progress, backend
         As for :func:`load_spans`.
 
@@ -288,17 +412,141 @@ def load_metrics(
     >>> load_metrics(p).select("name", "type", "value", "label.model").row(0)
     ('requests', 'counter', 42.0, 'llama')
     """
+
+    def scrape(p: Path, ctx: LoadContext) -> pl.DataFrame:
+        frame: pl.DataFrame = read_prometheus(p, time=time, on_error=ctx.on_error, report=report)
+        return frame
+
+    reader = _whole_file(scrape)
+    readers = {
+        "otlp": _otlp_reader("metrics", metrics_from_batch, 64 << 20),
+        "prometheus-text": reader,
+        "dcgm": reader,  # GPU exporters' scrapes are metrics too (load_gpu gives the gpu view)
+        "nvidia_gpu_exporter": reader,
+    }
     return _load(
         path,
-        signal="metrics",
         table=METRICS,
-        build=metrics_from_batch,
+        readers=readers,
         function="load_metrics",
         on_error=on_error,
         report=report,
         progress=progress,
         backend=backend,
     )
+
+
+# --- any supported file ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What :func:`load` read: the table's name, each file's format, and the frame."""
+
+    table: str
+    formats: dict[str, str]
+    frame: Any
+
+    def __repr__(self) -> str:
+        shape = getattr(self.frame, "shape", None)
+        kinds = sorted(set(self.formats.values()))
+        return f"Loaded(table={self.table!r}, formats={kinds}, shape={shape})"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr><td>{html.escape(f)}</td><td>{html.escape(k)}</td></tr>"
+            for f, k in self.formats.items()
+        )
+        return (
+            f"<p><b>{html.escape(self.table)}</b> table, shape "
+            f"{html.escape(str(getattr(self.frame, 'shape', '')))}</p>"
+            f"<table><tr><th>file</th><th>format</th></tr>{rows}</table>"
+        )
+
+
+def load(path: Paths, *, backend: Backend = "polars", **options: Any) -> Loaded:
+    """Load any supported telemetry file into its canonical table, saying what it found.
+
+    Each file's format is detected from its content (see
+    :data:`toolkit.ingest.detect.SUPPORTED`); all files must hold the same table. The
+    matching loader (:func:`load_spans`, :func:`load_logs`, :func:`load_metrics`,
+    :func:`toolkit.load_gpu`, :func:`toolkit.load_workload`) does the reading, with
+    ``options`` passed on to it; ServeGen files give their per-window table
+    (:func:`toolkit.read_servegen`).
+
+    Parameters
+    ----------
+    path : str, path-like, or a sequence of them
+        Files, directories or glob patterns.
+    backend : {"polars", "pandas"}, default "polars"
+        Type of the frame.
+    **options
+        Options of the matching loader (e.g. ``tz=``, ``time=``, ``start=``, ``on_error=``).
+
+    Returns
+    -------
+    Loaded
+        ``table`` (spans, logs, metrics, gpu, workload or servegen-windows), ``formats``
+        (file to detected format) and ``frame``.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        For a file no reader recognises (the message lists the supported formats).
+    ParameterError
+        When the files hold different tables, or an option does not belong to the loader.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "trace.csv"
+    >>> _ = p.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\\n"
+    ...                  "2023-11-16 18:15:46.6805900,374,44\\n")
+    >>> found = load(p, tz="UTC")
+    >>> found.table, found.formats[str(p)], found.frame["input_tokens"].item()
+    ('workload', 'azure', 374)
+    """
+    from toolkit.ingest.gpu import load_gpu
+    from toolkit.ingest.workloads import load_workload, read_servegen
+
+    files = expand_paths(path, function="load")
+    formats = {str(f): detect(f) for f in files}
+    tables = {d.table if d.format != "servegen" else "servegen-windows" for d in formats.values()}
+    if len(tables) > 1:
+        listing = ", ".join(f"{Path(f).name}: {d.table}" for f, d in formats.items())
+        raise ParameterError(
+            "The 'path' parameter of load must name files of one table. Got several "
+            f"({listing}); load each table with its own loader."
+        )
+    table = tables.pop()
+    loaders: dict[str, Callable[..., Any]] = {
+        "spans": load_spans,
+        "logs": load_logs,
+        "metrics": load_metrics,
+        "gpu": load_gpu,
+        "workload": load_workload,
+        "servegen-windows": read_servegen,
+    }
+    loader = loaders[table]
+    accepted = set(inspect.signature(loader).parameters) - {"path", "path_or_paths"}
+    unknown = set(options) - accepted
+    if unknown:
+        raise ParameterError(
+            f"The options of load for a {table} file must be among {sorted(accepted)}. "
+            f"Got {sorted(unknown)!r} instead."
+        )
+    if table == "servegen-windows":
+        if len(files) != 1:
+            raise ParameterError(
+                "The 'path' parameter of load must name one ServeGen file "
+                f"at a time. Got {len(files)} files instead."
+            )
+        frame = loader(files[0], backend=backend, **options)
+    else:
+        frame = loader(files, backend=backend, **options)
+    return Loaded(table, {f: d.format for f, d in formats.items()}, frame)
 
 
 # --- larger than memory ---------------------------------------------------------------
@@ -381,7 +629,7 @@ def scan_spans(
     ctx = LoadContext(function, on_error=on_error)
     parts: list[tuple[Path, dict[str, pl.DataType]]] = []
     for i, frame in enumerate(
-        _iter_frames(files, "traces", otlp.spans_from_batch, ctx, progress, batch_bytes)
+        _iter_frames(files, "spans", _span_readers(batch_bytes), ctx, progress)
     ):
         part = out / f"part-{i:06d}.parquet"
         frame.write_parquet(part)

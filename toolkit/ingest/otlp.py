@@ -477,6 +477,13 @@ def _id_problem(col: str, label: str, pattern: str, zero: str, *, nullable: bool
     )
 
 
+def _ns_to_ms(ns: pl.Series) -> pl.Series:
+    """Nanoseconds to milliseconds, correctly rounded: polars divides by multiplying with
+    the reciprocal, which is one ulp off for about a third of all values."""
+    values = ns.cast(pl.Float64).to_numpy() / 1e6
+    return pl.Series(ns.name, values, nan_to_null=True)
+
+
 def _hex(arr: pa.Array) -> pl.Series:
     s = pl.Series(arr).str.to_lowercase()
     return s.set(s == "", None) if s.len() else s
@@ -585,7 +592,9 @@ def spans_from_batch(batch: Batch, ctx: LoadContext) -> pl.DataFrame:
         .alias("status_code"),
         pl.col("_start").cast(pl.Datetime("ns")).dt.replace_time_zone("UTC").alias("start_time"),
         pl.col("_end").cast(pl.Datetime("ns")).dt.replace_time_zone("UTC").alias("end_time"),
-        ((pl.col("_end") - pl.col("_start")) / 1e6).alias("duration_ms"),
+        (pl.col("_end") - pl.col("_start"))
+        .map_batches(_ns_to_ms, return_dtype=pl.Float64)
+        .alias("duration_ms"),
     ).drop("_kind", "_status", "_start", "_end", "_bad_events")
 
 
