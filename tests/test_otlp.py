@@ -366,6 +366,26 @@ def test_fast_and_general_paths_agree(tmp_path: Path) -> None:
     }
 
 
+def test_lines_longer_than_a_batch_are_read_whole(tmp_path: Path) -> None:
+    from toolkit.loaders import _load, _span_readers
+    from toolkit.schema import SPANS
+
+    docs = [traces_doc([make_span(j * 40 + i) for i in range(40)]) for j in range(6)]
+    path = write_lines(tmp_path / "long.jsonl", docs)  # ~20 KB lines, 4 KB windows
+    tiny = _load(
+        path,
+        table=SPANS,
+        readers=_span_readers(batch_bytes=1 << 12),
+        function="load_spans",
+        on_error="raise",
+        report=None,
+        progress=False,
+        backend="polars",
+    )
+    assert tiny.height == 240
+    assert tiny.equals(toolkit.load_spans(path))
+
+
 def test_blank_lines_keep_line_numbers(tmp_path: Path) -> None:
     good = json.dumps(traces_doc([make_span(0)]))
     bad = json.dumps(traces_doc([make_span(1, spanId="XYZ")]))
