@@ -58,23 +58,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import gc
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import msgspec
 import polars as pl
 
 from toolkit._progress import Progress
-from toolkit.errors import LoadReport, ParameterError, preview
+from toolkit.errors import LoadReport, preview
 from toolkit.ingest import otlp
 from toolkit.ingest._attributes import ValueProblem, from_python_value
-from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
-from toolkit.ingest._io import PathLike, expand_paths, read_all
-from toolkit.schema import SPANS
+from toolkit.ingest._frames import LoadContext
+from toolkit.ingest._io import PathLike, read_all
+from toolkit.ingest._spans_json import decode_documents, gc_paused, read_span_files
 
 __all__ = ["frames_from_file", "looks_like", "read_jaeger"]
 
@@ -87,18 +84,6 @@ _HEAD_KEYS = (b'"traceID"', b'"spanID"', b'"operationName"')
 
 class _Bad(Exception):
     """A span that cannot be read; the caller adds where."""
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many small objects are built."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- detection ----------------------------------------------------------------------
@@ -427,36 +412,6 @@ def _export_object(span: Any, processes: dict[str, Any] | None) -> dict[str, Any
 # --- documents ----------------------------------------------------------------------
 
 
-def _decode(data: bytes, ctx: LoadContext) -> list[tuple[int | None, Any]]:
-    """JSON documents of a file: ``[(None, doc)]``, or ``(line, doc)`` per JSON line."""
-    try:
-        return [(None, msgspec.json.decode(data))]
-    except msgspec.DecodeError as exc:
-        whole_error = exc
-    lines = data.split(b"\n")
-    first = next((i for i, raw in enumerate(lines) if raw.strip()), None)
-    if first is not None and len([r for r in lines if r.strip()]) > 1:
-        try:
-            msgspec.json.decode(lines[first])
-            is_lines = True
-        except msgspec.DecodeError:
-            is_lines = False
-        if is_lines:
-            docs: list[tuple[int | None, Any]] = []
-            for i, raw in enumerate(lines, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    docs.append((i, msgspec.json.decode(raw)))
-                except msgspec.DecodeError as exc:
-                    ctx.problem(f"malformed JSON ({exc}); expected one JSON object", line=i)
-            return docs
-    match = re.search(r"byte (\d+)", str(whole_error))
-    line = data[: int(match.group(1))].count(b"\n") + 1 if match else None
-    ctx.problem(f"malformed JSON ({whole_error})", line=line)
-    return []
-
-
 def _spans_of(doc: Any) -> Iterator[tuple[Any, dict[str, Any] | None]]:
     """Each span of a decoded document with its trace's process map."""
     if isinstance(doc, list):
@@ -514,7 +469,7 @@ def frames_from_file(
     is recorded in ``ctx.formats``. Frames are not yet combined (see
     :func:`toolkit.ingest._frames.combine`).
     """
-    with _gc_paused():  # many small containers: full collections would double the time
+    with gc_paused():  # many small containers: full collections would double the time
         return _frames(path, ctx, progress)
 
 
@@ -531,7 +486,7 @@ def _frames(path: Path, ctx: LoadContext, progress: Progress | None) -> list[pl.
     numbers: list[int] = []
     by_record = True
     record = 0
-    for line, doc in _decode(data, ctx):
+    for line, doc in decode_documents(data, ctx):
         by_record = line is None
         within = 0
         try:
@@ -561,27 +516,6 @@ def _frames(path: Path, ctx: LoadContext, progress: Progress | None) -> list[pl.
 
 
 # --- public -------------------------------------------------------------------------
-
-
-def _read(
-    path: PathLike | Sequence[PathLike],
-    function: str,
-    on_error: str,
-    report: LoadReport | None,
-    backend: str,
-) -> Any:
-    check_on_error(on_error, function)
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {backend!r} instead."
-        )
-    files = expand_paths(path, function=function)
-    ctx = LoadContext(function, on_error=on_error)  # type: ignore[arg-type]
-    frames = [f for p in files for f in frames_from_file(p, ctx)]
-    result = combine(frames, SPANS, ctx)
-    finish(ctx, report, result.height)
-    return result.to_pandas() if backend == "pandas" else result
 
 
 def read_jaeger(
@@ -633,4 +567,4 @@ def read_jaeger(
     >>> spans["attributes.gen_ai.usage.input_tokens"].item()
     12
     """
-    return _read(path, "read_jaeger", on_error, report, backend)
+    return read_span_files(path, "read_jaeger", on_error, report, backend, frames_from_file)

@@ -33,9 +33,7 @@ become strings (exactly). ``final_output`` and ``trace_state`` are not carried.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -45,12 +43,12 @@ from typing import Any, Literal
 import polars as pl
 
 from toolkit._progress import Progress
-from toolkit.errors import LoadReport, ParameterError, preview
+from toolkit.errors import LoadReport, preview
 from toolkit.ingest import otlp
 from toolkit.ingest._attributes import ValueProblem, mapping_to_keyvalues
-from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
-from toolkit.ingest._io import PathLike, expand_paths, read_all
-from toolkit.schema import SPANS
+from toolkit.ingest._frames import LoadContext
+from toolkit.ingest._io import PathLike, read_all
+from toolkit.ingest._spans_json import gc_paused, read_span_files
 
 __all__ = ["frames_from_file", "looks_like", "read_sdk_dump"]
 
@@ -63,18 +61,6 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 class _Bad(Exception):
     """A span that cannot be read; the caller adds where."""
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many small objects are built."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- detection ----------------------------------------------------------------------
@@ -331,7 +317,7 @@ def frames_from_file(
     ``ctx.problem`` and the detected format is recorded in ``ctx.formats``. Problems are
     located by record: the span's number in the file.
     """
-    with _gc_paused():  # many small containers: full collections would double the time
+    with gc_paused():  # many small containers: full collections would double the time
         return _frames(path, ctx, progress)
 
 
@@ -369,27 +355,6 @@ def _frames(path: Path, ctx: LoadContext, progress: Progress | None) -> list[pl.
 
 
 # --- public -------------------------------------------------------------------------
-
-
-def _read(
-    path: PathLike | Sequence[PathLike],
-    function: str,
-    on_error: str,
-    report: LoadReport | None,
-    backend: str,
-) -> Any:
-    check_on_error(on_error, function)
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {backend!r} instead."
-        )
-    files = expand_paths(path, function=function)
-    ctx = LoadContext(function, on_error=on_error)  # type: ignore[arg-type]
-    frames = [f for p in files for f in frames_from_file(p, ctx)]
-    result = combine(frames, SPANS, ctx)
-    finish(ctx, report, result.height)
-    return result.to_pandas() if backend == "pandas" else result
 
 
 def read_sdk_dump(
@@ -439,4 +404,4 @@ def read_sdk_dump(
     >>> df.select("duration_ms", "attributes.gen_ai.usage.input_tokens").row(0)
     (331.559, 395)
     """
-    return _read(path, "read_sdk_dump", on_error, report, backend)
+    return read_span_files(path, "read_sdk_dump", on_error, report, backend, frames_from_file)

@@ -59,8 +59,6 @@ Other repeated ids (not client/server halves) are kept as written and the load w
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import re
 from collections import defaultdict
@@ -69,16 +67,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import msgspec
 import polars as pl
 
 from toolkit._progress import Progress
-from toolkit.errors import LoadReport, ParameterError, preview
+from toolkit.errors import LoadReport, preview
 from toolkit.ingest import otlp
 from toolkit.ingest._attributes import from_python_value
-from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
-from toolkit.ingest._io import PathLike, expand_paths, read_all
-from toolkit.schema import SPANS
+from toolkit.ingest._frames import LoadContext
+from toolkit.ingest._io import PathLike, read_all
+from toolkit.ingest._spans_json import decode_documents, gc_paused, read_span_files
 
 __all__ = ["frames_from_file", "looks_like", "read_zipkin"]
 
@@ -101,18 +98,6 @@ Endpoint = tuple[Any, Any, Any, Any]
 
 class _Bad(Exception):
     """A span that cannot be read; the caller adds where."""
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many small objects are built."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- detection ----------------------------------------------------------------------
@@ -430,34 +415,6 @@ def _export_object(entry: _Entry) -> dict[str, Any]:
 # --- documents ----------------------------------------------------------------------
 
 
-def _decode(data: bytes, ctx: LoadContext) -> list[tuple[int | None, Any]]:
-    """JSON documents of a file: ``[(None, doc)]``, or ``(line, doc)`` per JSON line."""
-    try:
-        return [(None, msgspec.json.decode(data))]
-    except msgspec.DecodeError as exc:
-        whole_error = exc
-    lines = data.split(b"\n")
-    non_blank = [i for i, raw in enumerate(lines) if raw.strip()]
-    if len(non_blank) > 1:
-        try:
-            msgspec.json.decode(lines[non_blank[0]])
-            is_lines = True
-        except msgspec.DecodeError:
-            is_lines = False
-        if is_lines:
-            docs: list[tuple[int | None, Any]] = []
-            for i in non_blank:
-                try:
-                    docs.append((i + 1, msgspec.json.decode(lines[i])))
-                except msgspec.DecodeError as exc:
-                    ctx.problem(f"malformed JSON ({exc}); expected one JSON value", line=i + 1)
-            return docs
-    match = re.search(r"byte (\d+)", str(whole_error))
-    line = data[: int(match.group(1))].count(b"\n") + 1 if match else None
-    ctx.problem(f"malformed JSON ({whole_error})", line=line)
-    return []
-
-
 def _spans_of(doc: Any) -> Iterator[Any]:
     if isinstance(doc, list):
         for item in doc:
@@ -480,7 +437,7 @@ def frames_from_file(
     ``ctx.problem`` (raised or skipped as ``ctx.on_error`` says) and the detected format
     is recorded in ``ctx.formats``. Frames are not yet combined.
     """
-    with _gc_paused():  # many small containers: full collections would double the time
+    with gc_paused():  # many small containers: full collections would double the time
         return _frames(path, ctx, progress)
 
 
@@ -496,7 +453,7 @@ def _frames(path: Path, ctx: LoadContext, progress: Progress | None) -> list[pl.
     entries: list[_Entry] = []
     by_record = True
     record = 0
-    for line, doc in _decode(data, ctx):
+    for line, doc in decode_documents(data, ctx):
         by_record = line is None
         try:
             spans = list(_spans_of(doc))
@@ -542,27 +499,6 @@ def _frames(path: Path, ctx: LoadContext, progress: Progress | None) -> list[pl.
 
 
 # --- public -------------------------------------------------------------------------
-
-
-def _read(
-    path: PathLike | Sequence[PathLike],
-    function: str,
-    on_error: str,
-    report: LoadReport | None,
-    backend: str,
-) -> Any:
-    check_on_error(on_error, function)
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {backend!r} instead."
-        )
-    files = expand_paths(path, function=function)
-    ctx = LoadContext(function, on_error=on_error)  # type: ignore[arg-type]
-    frames = [f for p in files for f in frames_from_file(p, ctx)]
-    result = combine(frames, SPANS, ctx)
-    finish(ctx, report, result.height)
-    return result.to_pandas() if backend == "pandas" else result
 
 
 def read_zipkin(
@@ -613,4 +549,4 @@ def read_zipkin(
     >>> df.select("attributes.peer.service", "attributes.http.status_code").row(0)
     ('vllm', '200')
     """
-    return _read(path, "read_zipkin", on_error, report, backend)
+    return read_span_files(path, "read_zipkin", on_error, report, backend, frames_from_file)
