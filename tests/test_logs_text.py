@@ -104,8 +104,8 @@ def test_real_vllm_logs_records_times_levels(
     assert total_pieces == len(lines)
     # The first record: untagged, importing.py:88.
     first = logs.row(0, named=True)
-    assert first["attributes.code.filepath"] == "importing.py"
-    assert first["attributes.code.lineno"] == 88
+    assert first["attributes.code.file.path"] == "importing.py"
+    assert first["attributes.code.line.number"] == 88
     assert first["attributes.vllm.process"] is None
     assert first["body"].startswith("Triton not installed or not compatible")
     second = logs.row(1, named=True)
@@ -113,8 +113,8 @@ def test_real_vllm_logs_records_times_levels(
         "APIServer",
         1,
     )
-    assert second["attributes.code.filepath"] == "api_utils.py"
-    assert second["attributes.code.lineno"] == 339
+    assert second["attributes.code.file.path"] == "api_utils.py"
+    assert second["attributes.code.line.number"] == 339
     assert logs["attributes.log.file.name"].unique().to_list() == [name]
 
 
@@ -126,7 +126,7 @@ def test_real_vllm_banner_is_one_record(real_data: Path) -> None:
     ]
     assert len(banner_lines) == 6
     logs = read_text_logs(path, year=2025, tz="UTC")
-    banner = logs.filter(pl.col("attributes.code.lineno") == 339)
+    banner = logs.filter(pl.col("attributes.code.line.number") == 339)
     assert banner.height == 1
     body = banner["body"][0]
     assert body.count("\n") == 5
@@ -144,7 +144,7 @@ def test_real_vllm_error_record_holds_its_traceback(real_data: Path) -> None:
     logs = read_text_logs(path, year=2025, tz="UTC")
     errors = logs.filter(pl.col("severity_text") == "ERROR")
     assert errors.height == 2
-    record = errors.filter(pl.col("attributes.code.lineno") == 1231).row(0, named=True)
+    record = errors.filter(pl.col("attributes.code.line.number") == 1231).row(0, named=True)
     body_lines = record["body"].split("\n")
     assert len(body_lines) == 24
     assert body_lines[0] == "EngineCore failed to start."
@@ -167,11 +167,11 @@ def test_real_vllm_untagged_traceback_joins_its_process(real_data: Path) -> None
     logs = read_text_logs(path, year=2025, tz="UTC")
     # The APIServer's traceback is printed after EngineCore lines; it joins the latest
     # APIServer record (compilation.py:312), not the EngineCore record before it.
-    api = logs.filter(pl.col("attributes.code.filepath") == "compilation.py").row(0, named=True)
+    api = logs.filter(pl.col("attributes.code.file.path") == "compilation.py").row(0, named=True)
     assert api["attributes.vllm.process"] == "APIServer"
     assert "RuntimeError: Engine core initialization failed." in api["body"]
     assert api["event_name"] == "vllm.engine.start_failed"
-    engine = logs.filter(pl.col("attributes.code.lineno") == 426).row(0, named=True)
+    engine = logs.filter(pl.col("attributes.code.line.number") == 426).row(0, named=True)
     assert engine["body"].split("\n")[1] == "Process EngineCore:"
     assert "RuntimeError" not in engine["body"]
 
@@ -264,7 +264,7 @@ def test_vllm_throughput_line_parsed(tmp_path: Path) -> None:
     assert v1["attributes.vllm.prefix_cache_hit_rate_pct"] == 0.0
     assert v1["attributes.vllm.num_requests_swapped"] is None
     assert v1["attributes.process.pid"] == 7
-    assert v1["attributes.code.filepath"] == "loggers.py"
+    assert v1["attributes.code.file.path"] == "loggers.py"
     # v0: "file.py:line]" without the opening bracket; "Pending" is the waiting queue.
     assert v0["attributes.vllm.engine_index"] is None
     assert v0["attributes.vllm.avg_prompt_throughput_tokens_per_s"] == 512.4
@@ -274,7 +274,7 @@ def test_vllm_throughput_line_parsed(tmp_path: Path) -> None:
     assert v0["attributes.vllm.num_requests_swapped"] == 0
     assert v0["attributes.vllm.gpu_kv_cache_usage_pct"] == 41.7
     assert v0["attributes.vllm.cpu_kv_cache_usage_pct"] == 0.0
-    assert v0["attributes.code.lineno"] == 351
+    assert v0["attributes.code.line.number"] == 351
     assert logs.schema["attributes.vllm.num_requests_running"] == pl.Int64
     assert logs.schema["attributes.vllm.gpu_kv_cache_usage_pct"] == pl.Float64
     assert logs["time"].to_list() == [

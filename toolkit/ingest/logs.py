@@ -860,8 +860,8 @@ _VLLM = _TextPattern(
     time_format="%m-%d %H:%M:%S",
     tag=_VLLM_TAG,
     typed={
-        "file": ("code.filepath", pl.String()),
-        "lineno": ("code.lineno", pl.Int64()),
+        "file": ("code.file.path", pl.String()),
+        "lineno": ("code.line.number", pl.Int64()),
         "process": ("vllm.process", pl.String()),
         "pid": ("process.pid", pl.Int64()),
     },
@@ -1233,7 +1233,7 @@ def read_text_logs(
     With ``pattern="vllm"`` (vLLM's ``LEVEL MM-DD HH:MM:SS [file.py:line] message``, with
     the ``(APIServer pid=1)`` process tag newer versions prefix every line with):
 
-    * ``code.filepath`` / ``code.lineno`` (the logging call site), ``vllm.process``
+    * ``code.file.path`` / ``code.line.number`` (the logging call site), ``vllm.process``
       (``APIServer``, ``EngineCore``, ``Worker`` ...) and ``process.pid`` become attributes;
     * a message vLLM split over several lines (each repeating the header, every line but
       the last ending in CR, as its ``NewLineFormatter`` writes them) is one record;
@@ -1259,7 +1259,7 @@ def read_text_logs(
         matching a record's first line, with named groups ``time`` and ``message`` and
         optionally ``level``, ``trace_id``, ``span_id``; any other named group becomes a
         String attribute (``__`` in its name becomes ``.``: ``code__lineno`` gives
-        ``attributes.code.lineno``).
+        ``attributes.code.line.number``).
     year : int, optional
         Year of each file's first record, required when the timestamps carry none (vLLM's
         ``MM-DD HH:MM:SS``): the current year is never assumed. A month going from
@@ -1309,7 +1309,8 @@ def read_text_logs(
     starting
     Traceback (most recent call last):
     ValueError: boom
-    >>> logs.select("severity_number", "attributes.code.lineno", "attributes.process.pid").row(0)
+    >>> logs.select("severity_number", "attributes.code.line.number",
+    ...             "attributes.process.pid").row(0)
     (9, 339, 1)
     """
     function = "read_text_logs"
