@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 .PHONY: help demo test lint pytest lab benchmark clean
 
 help:
-	@echo "make demo       run the main job on the sample data in data/"
+	@echo "make demo       run the notebooks on data/sample and write HTML reports to reports/"
 	@echo "make test       lint, type-check and run the whole test suite"
 	@echo "make lab        open JupyterLab on notebooks/ with the project's environment"
 	@echo "make benchmark  print the ingest benchmark's figures"
@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	TOOLKIT_PROGRESS=$${TOOLKIT_PROGRESS:-1} $(BIN)/genai-sre summary data/sample
+	$(BIN)/genai-sre report --data data/sample --out reports
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks
@@ -49,7 +49,7 @@ pytest: $(STAMP)
 test: lint pytest
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/genai-sre lab --notebooks notebooks
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/ingest_otlp.py

@@ -14,11 +14,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_summary_of_the_sample_names_every_table() -> None:
+    import toolkit
+
+    sample = REPO / "data" / "sample"
+    spans = toolkit.load_spans(sample / "traces.jsonl.gz")
+    calls = toolkit.llm_calls(spans)
+    logs = toolkit.load_logs(sample / "logs.jsonl.gz")
     out = io.StringIO()
-    assert _summary([str(REPO / "data" / "sample")], out) == 0
+    assert _summary([str(sample)], out) == 0
     text = out.getvalue()
-    assert "spans: 4,000 rows from 1 file(s)" in text
-    assert "LLM calls: 2,000" in text
+    assert f"spans: {spans.height:,} rows from 1 file(s)" in text
+    assert f"LLM calls: {calls.height:,}" in text
+    assert f"logs: {logs.height:,} records" in text
     assert "llm-gateway" in text
 
 

@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="load exports and print what they hold")
     summary.add_argument("paths", nargs="+", help="files, directories or glob patterns")
     sub.add_parser("version", help="print the toolkit's version")
+    # Subcommands of larger modules register themselves (imported here, not at
+    # `import toolkit`, so the library stays light); each sets its own handler.
+    from toolkit.report import register_cli as register_report
+    from toolkit.synth import register_cli as register_synth
+
+    register_report(sub)
+    register_synth(sub)
     return parser
 
 
@@ -129,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "summary":
             return _summary(args.paths)
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args))
     except ToolkitError as exc:
         print(f"genai-sre: error: {exc}", file=sys.stderr)
         return 2

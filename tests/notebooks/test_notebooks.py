@@ -1,0 +1,180 @@
+"""Every notebook is thin, stored without outputs, and executes on the sample data with the
+numbers it records equal to what the toolkit's loaders give on the same files."""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from conftest import API_KEY, EMAIL, IMG, LAYOUT, NOTEBOOKS, SAMPLE, SCRIPT, sample_parameters
+
+import toolkit
+from toolkit.report import ReportResult
+
+ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+FORBIDDEN = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def test_the_notebooks_are_there() -> None:
+    assert [p.name for p in ALL][:1] == ["00_tour.ipynb"]
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_notebook_is_thin_parameterised_and_stored_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: exactly one cell must be tagged 'parameters'"
+    assigned = {
+        t.id
+        for node in ast.parse(tagged[0].source).body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    assert "data_dir" in assigned
+    assert nb.cells[0].cell_type == "markdown"
+    assert nb.cells[0].source.startswith("# ")
+    assert sum(c.cell_type == "markdown" for c in nb.cells) >= 3, "prose for the reader"
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        assert cell.outputs == [], f"{path.name}, cell {number}: stored with outputs"
+        assert cell.execution_count is None, f"{path.name}, cell {number}: execution count"
+        tree = ast.parse(cell.source)  # no IPython magics either
+        bad = [type(n).__name__ for n in ast.walk(tree) if isinstance(n, FORBIDDEN)]
+        assert not bad, f"{path.name}, cell {number}: {bad} belong in toolkit, not a notebook"
+        assert "import toolkit" in "".join(c.source for c in nb.cells)
+
+
+def test_every_notebook_executes_on_the_sample(sample_report: ReportResult) -> None:
+    assert sample_report.names == tuple(p.stem for p in ALL)
+    assert sample_report.ok, [nb.error for nb in sample_report.failures]
+    for nb in sample_report.notebooks:
+        assert nb.html is not None
+        assert nb.html.is_file()
+        assert nb.records, f"{nb.name} records no key number"
+    index = sample_report.index.read_text(encoding="utf-8")
+    for nb in sample_report.notebooks:
+        assert f'href="{nb.name}.html"' in index
+        for r in nb.records:
+            if r.headline:
+                assert html.escape(r.headline) in index
+    findings = json.loads((sample_report.out_dir / "findings.json").read_text())
+    assert findings["00_tour"]["records"][0]["name"] == "rows"
+
+
+def test_tour_numbers_on_the_sample(sample_report: ReportResult) -> None:
+    values = sample_report["00_tour"].values
+    spans = toolkit.load_spans(SAMPLE / LAYOUT["traces"])
+    calls = toolkit.llm_calls(spans)
+    expected_rows = {"spans": spans.height, "llm_calls": calls.height}
+    switched_off = sample_parameters()
+    if "logs" not in switched_off:
+        expected_rows["logs"] = toolkit.load_logs(SAMPLE / LAYOUT["logs"]).height
+    present = [
+        SAMPLE / LAYOUT[k] for k in ("vllm_metrics", "dcgm_metrics") if k not in switched_off
+    ]
+    if present:
+        expected_rows["metrics"] = toolkit.load_metrics(present).height
+    if "dcgm_metrics" not in switched_off:
+        expected_rows["gpu_dcgm"] = toolkit.load_gpu(SAMPLE / LAYOUT["dcgm_metrics"]).height
+    if "nvidia_smi" not in switched_off:
+        expected_rows["gpu_nvidia_smi"] = toolkit.load_gpu(
+            SAMPLE / LAYOUT["nvidia_smi"], tz="UTC"
+        ).height
+    assert values["rows"] == expected_rows
+    assert values["columns"]["spans"] == spans.width
+    assert values["traces"] == spans["trace_id"].n_unique()
+    assert values["tokens.input"] == calls["input_tokens"].sum()
+    assert values["tokens.output"] == calls["output_tokens"].sum()
+    assert values["error_ratio"] == pytest.approx(calls["is_error"].sum() / calls.height)
+    assert values["period.start"] == spans["start_time"].min().isoformat()
+    if (SAMPLE / "truth.json").exists():  # the simulated week of the full sample
+        assert values["period.start"].startswith("2026-11-02T00:")
+        assert values["gpu.util_pct.mean"] > 0
+
+
+def test_tour_on_every_export_of_the_layout(
+    standin_report: tuple[Path, dict[str, Any], ReportResult],
+) -> None:
+    data, expected, result = standin_report
+    assert result.ok, [nb.error for nb in result.failures]
+    values = result["00_tour"].values
+    assert values["rows"] == {
+        "spans": expected["spans"],
+        "llm_calls": expected["llm_calls"],
+        "logs": expected["logs"],
+        "metrics": expected["metrics"],
+        "gpu_dcgm": expected["gpu"],
+        "gpu_nvidia_smi": expected["gpu"],
+    }
+    # the same numbers through the loaders, independently of the notebook
+    calls = toolkit.llm_calls(toolkit.load_spans(data / LAYOUT["traces"]))
+    assert values["tokens.input"] == expected["input_tokens"] == calls["input_tokens"].sum()
+    assert values["tokens.output"] == expected["output_tokens"]
+    assert values["error_ratio"] == pytest.approx(expected["errors"] / expected["llm_calls"])
+    assert values["gpu.util_pct.mean"] == pytest.approx((20 + 30 + 40 + 50) / 4)  # DCGM wins
+    assert values["calls.per_bucket.max"] == 3  # one call every 20 minutes, 1 h buckets
+    assert values["period.start"] == "2026-11-02T00:00:00+00:00"
+
+
+def test_tour_time_range_parameters(tmp_path: Path) -> None:
+    from conftest import write_standin
+
+    from toolkit.report import run_report
+
+    data = tmp_path / "data"
+    write_standin(data)
+    result = run_report(
+        data,
+        tmp_path / "out",
+        only="00",
+        progress=False,
+        parameters={"start": "2026-11-02T01:00:00Z", "end": "2026-11-02T02:00:00+00:00"},
+    )
+    assert result.ok, result.failures
+    rows = result["00_tour"].values["rows"]
+    # calls at 01:00, 01:20, 01:40: 3 calls, 6 spans, 3 logs; one scrape per hour in range
+    assert rows == {
+        "spans": 6,
+        "llm_calls": 3,
+        "logs": 3,
+        "metrics": 2,
+        "gpu_dcgm": 1,
+        "gpu_nvidia_smi": 1,
+    }
+    naive = run_report(
+        data,
+        tmp_path / "naive",
+        only="00",
+        progress=False,
+        parameters={"start": "2026-11-02T01:00:00"},
+    )
+    assert not naive.ok  # a time without its zone is refused, never guessed
+
+
+def test_tour_html_escapes_and_redacts_telemetry(
+    standin_report: tuple[Path, dict[str, Any], ReportResult],
+) -> None:
+    _, _, result = standin_report
+    page = result["00_tour"].html
+    assert page is not None
+    text = page.read_text(encoding="utf-8")
+    assert EMAIL not in text
+    assert API_KEY not in text
+    assert "10.1.2.3" not in text
+    assert "[EMAIL]" in text
+    assert "[API_KEY]" in text
+    assert "[IP]" in text
+    assert SCRIPT not in text
+    assert IMG not in text
+    # shown as text (the exporter re-serialises the page: quotes come back unescaped)
+    assert "&lt;script&gt;console.log('pwned-script');alert(1)&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=" in text
+    assert "<script" not in text.lower()

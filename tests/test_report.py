@@ -1,0 +1,361 @@
+"""Tests of toolkit.report (records, show, run_report, CLI) and toolkit.plots."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+import polars as pl
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from toolkit import plots
+from toolkit.errors import ParameterError
+from toolkit.report import (
+    RECORD_MIMETYPE,
+    Record,
+    ReportResult,
+    lab_command,
+    read_records,
+    record,
+    register_cli,
+    run_report,
+    show,
+    utc,
+)
+
+# --------------------------------------------------------------------------- record
+
+
+def test_record_outside_a_kernel_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    record("calls", np.int64(12), headline="12 calls from bo@example.com")
+    record("when", dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+    record("ratio", float("nan"))
+    record("nested", {"a": [1, 2.5, None, True], "b": "10.0.0.1"})
+    assert capsys.readouterr().out.splitlines() == [
+        "calls = 12  (12 calls from [EMAIL])",
+        'when = "2026-11-02T00:00:00+00:00"',
+        "ratio = null",
+        'nested = {"a": [1, 2.5, null, true], "b": "[IP]"}',
+    ]
+
+
+def test_record_errors() -> None:
+    with pytest.raises(ParameterError, match=r"'name' parameter of record must be an identifier"):
+        record("two words", 1)
+    with pytest.raises(ParameterError, match=r"'value' parameter of record .* Got object"):
+        record("x", object())
+    with pytest.raises(ParameterError, match=r"'headline' parameter of record must be a string"):
+        record("x", 1, headline=3)  # type: ignore[arg-type]
+
+
+def test_read_records(tmp_path: Path) -> None:
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# t"),
+            new_code_cell(
+                "x",
+                outputs=[
+                    nbformat.v4.new_output("stream", name="stdout", text="hi"),
+                    nbformat.v4.new_output(
+                        "display_data",
+                        data={RECORD_MIMETYPE: {"name": "a", "value": 1, "headline": "A"}},
+                    ),
+                    nbformat.v4.new_output(
+                        "display_data",
+                        data={RECORD_MIMETYPE: {"name": "b", "value": [1], "headline": None}},
+                    ),
+                ],
+            ),
+        ]
+    )
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    expected = (Record("a", 1, "A"), Record("b", [1], None))
+    assert read_records(nb) == expected
+    assert read_records(path) == expected
+    with pytest.raises(ParameterError, match="'notebook' parameter of read_records"):
+        read_records(42)
+
+
+def test_utc() -> None:
+    assert utc("2026-11-02T00:00:00Z") == dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    assert utc(dt.datetime(2026, 11, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))) == (
+        dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    )
+    for bad in ("2026-11-02", "2026-11-02T00:00:00", "yesterday", 5):
+        with pytest.raises(ParameterError, match=r"The 'end' parameter must be an ISO-8601 time"):
+            utc(bad, name="end")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- show
+
+
+def test_show_escapes_redacts_and_cuts(backend: str) -> None:
+    frame = pl.DataFrame(
+        {
+            "attr": ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "bo@ex.com"],
+            "n": [1, 2, 3],
+            "t": [dt.datetime(2026, 11, 2, tzinfo=dt.UTC)] * 3,
+            "tags": [["a", "b@c.io"], None, []],
+            "long": ["x" * 100, "y", None],
+        }
+    ).rename({"long": "<b>col</b>"})
+    table = show(frame.to_pandas() if backend == "pandas" else frame, n=2, max_chars=40)
+    assert table.shape == (3, 5)
+    assert table._repr_html_() == table.html
+    assert "<script" not in table.html
+    assert "<img" not in table.html
+    assert "<b>" not in table.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in table.html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in table.html
+    assert "&lt;b&gt;col&lt;/b&gt;" in table.html
+    assert "[&quot;a&quot;, &quot;[EMAIL]&quot;]" in table.html
+    assert "x" * 39 + "…" in table.html
+    assert "x" * 40 not in table.html
+    assert "bo@ex.com" not in table.html  # not shown: n=2 ...
+    assert "3 rows × 5 columns, first 2 shown" in table.text
+    assert "[EMAIL]" in show(frame, n=3).html  # ... and redacted when shown
+    assert show(frame, n=0, columns=["n"]).text.splitlines() == [
+        "3 rows × 5 columns, first 0 shown",
+        "n",
+    ]
+
+
+def test_show_errors() -> None:
+    frame = pl.DataFrame({"a": [1]})
+    with pytest.raises(ParameterError, match=r"'n' parameter of show must be a non-negative"):
+        show(frame, n=-1)
+    with pytest.raises(ParameterError, match=r"must name columns of the frame \(available: 'a'"):
+        show(frame, columns=["b"])
+    with pytest.raises(ParameterError, match="polars or pandas DataFrame"):
+        show({"a": [1]})
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def test_plots_lines_and_bars() -> None:
+    import matplotlib.pyplot as plt
+
+    frame = pl.DataFrame(
+        {
+            "t": [dt.datetime(2026, 11, 2, h, tzinfo=dt.UTC) for h in (0, 1, 0, 1)],
+            "v": [1.0, 2.0, 3.0, 4.0],
+            "model": ["b $5", "b $5", "a@b.io", "a@b.io"],
+        }
+    )
+    before = len(plt.get_fignums())
+    fig = plots.lines(frame, "t", "v", by="model", title="T", ylabel="s")
+    axes = fig.axes[0]
+    assert [line.get_label() for line in axes.get_lines()] == ["[EMAIL]", r"b \$5"]
+    assert [list(line.get_ydata()) for line in axes.get_lines()] == [[3.0, 4.0], [1.0, 2.0]]
+    assert axes.get_title(loc="left") == "T"
+    assert axes.get_xlabel() == "time (UTC)"
+    bars = plots.bars(pl.DataFrame({"route": ["chat", "code"], "calls": [10, 4]}), "route", "calls")
+    assert [p.get_width() for p in bars.axes[0].patches] == [10, 4]
+    assert len(plt.get_fignums()) == before  # closed in pyplot: shown once, not leaked
+    fig.canvas.draw()
+    with pytest.raises(ParameterError, match=r"'y' parameter of plots.lines must be a column"):
+        plots.lines(frame, "t", "nope")
+
+
+# --------------------------------------------------------------------------- run_report
+
+
+def _notebook(path: Path, cells: list[Any], *, parameters: str | None = None) -> None:
+    body = [new_markdown_cell(f"# Title of {path.stem}")]
+    if parameters is not None:
+        cell = new_code_cell(parameters)
+        cell.metadata["tags"] = ["parameters"]
+        body.append(cell)
+    body.extend(cells)
+    nbformat.write(new_notebook(cells=body), path)
+
+
+@pytest.fixture(scope="module")
+def notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("notebooks")
+    _notebook(
+        folder / "10_ok.ipynb",
+        [
+            new_code_cell(
+                "import polars as pl\nfrom toolkit import plots\n"
+                "from toolkit.report import record, show"
+            ),
+            new_markdown_cell("Prose for the reader."),
+            new_code_cell(
+                "record('data_dir', data_dir)\nrecord('threshold', threshold)\n"
+                "record('answer', 42, headline='<b>42</b> answers from bo@example.com')\n"
+                "print('client 10.9.8.7')"
+            ),
+            new_code_cell(
+                "plots.lines(pl.DataFrame({'x': [1, 2], 'y': [3, 4]}), 'x', 'y', title='F')"
+            ),
+        ],
+        parameters="data_dir = 'nowhere'\nthreshold = 0.5",
+    )
+    _notebook(
+        folder / "20_fail.ipynb",
+        [
+            new_code_cell("from toolkit.report import record\nrecord('before', 1)"),
+            new_code_cell("\n# a comment\nboom = 1 / 0\nprint('never')"),
+            new_code_cell("record('after', 2)"),
+        ],
+        parameters="data_dir = 'nowhere'",
+    )
+    _notebook(folder / "30_noparams.ipynb", [new_code_cell("x = 1")])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def report(notebooks: Path, tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
+    data = tmp_path_factory.mktemp("data")
+    out = tmp_path_factory.mktemp("out")
+    return run_report(
+        data, out, notebooks_dir=notebooks, progress=False, parameters={"threshold": 0.9}
+    )
+
+
+def test_run_report_injects_parameters_and_reads_records(report: ReportResult) -> None:
+    assert report.names == ("10_ok", "20_fail", "30_noparams")
+    ok = report["10_ok"]
+    assert ok.ok
+    assert ok.title == "Title of 10_ok"
+    assert ok.values == {
+        "data_dir": str(report.data_dir.resolve()),  # type: ignore[union-attr]
+        "threshold": 0.9,
+        "answer": 42,
+    }
+    assert ok.records[2].headline == "<b>42</b> answers from [EMAIL]"
+    page = ok.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    assert "# Parameters injected by toolkit.report.run_report" in page
+    assert "client [IP]" in page  # prints are redacted ...
+    assert page.count("10.9.8.7") == 1  # ... the address stays only in the code shown
+    assert "&lt;b&gt;42&lt;/b&gt; answers from [EMAIL]" in page
+    assert page.count('src="data:image/png;base64,') == 1
+    assert 'alt="Figure 1 of Title of 10_ok"' in page
+    assert "Content-Security-Policy" in page
+    assert "<script" not in page.lower()
+    assert "https://" not in page.split("<body", 1)[0]
+
+
+def test_a_failing_notebook_is_named_with_its_cell(report: ReportResult) -> None:
+    assert not report.ok
+    assert [nb.name for nb in report.failures] == ["20_fail", "30_noparams"]
+    fail = report["20_fail"]
+    assert fail.error == (
+        "20_fail.ipynb, cell 4 ('# a comment'): ZeroDivisionError: division by zero"
+    )
+    assert fail.failed_cell == 4  # markdown title, parameters, record, the failing cell
+    assert fail.values == {"before": 1}  # ran up to the failure; its HTML is still written
+    assert fail.html is not None
+    assert "ZeroDivisionError" in fail.html.read_text()
+    missing = report["30_noparams"]
+    assert missing.html is None
+    assert missing.error == (
+        "30_noparams.ipynb: no cell is tagged 'parameters' (JupyterLab: cell inspector)"
+    )
+
+
+def test_index_and_findings(report: ReportResult) -> None:
+    index = report.index.read_text(encoding="utf-8")
+    assert '<a href="10_ok.html">Title of 10_ok</a>' in index
+    assert "&lt;b&gt;42&lt;/b&gt; answers from [EMAIL]" in index
+    assert html.escape(report["20_fail"].error or "") in index
+    assert "3 notebook(s), 2 failed" in index
+    assert "<script" not in index.lower()
+    findings = json.loads((report.out_dir / "findings.json").read_text())
+    assert findings["10_ok"]["records"][1] == {"name": "threshold", "value": 0.9, "headline": None}
+    assert findings["20_fail"]["ok"] is False
+    assert report.written[-2:] == (report.index, report.out_dir / "findings.json")
+    shown = report._repr_html_()
+    assert "3 notebook(s), 2 failed" in shown
+    assert "division by zero" in shown
+    assert repr(report).startswith("ReportResult(3 notebooks, 2 failed")
+
+
+def test_no_input_hides_code(notebooks: Path, tmp_path: Path) -> None:
+    result = run_report(
+        tmp_path,
+        tmp_path / "out",
+        only="10",
+        no_input=True,
+        notebooks_dir=notebooks,
+        progress=False,
+    )
+    assert result.names == ("10_ok",)
+    page = result["10_ok"].html.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    assert "Prose for the reader." in page
+    assert "answers from [EMAIL]" in page
+    assert "record(" not in page
+    assert "import polars" not in page
+    assert "nowhere" not in page
+
+
+def test_run_report_parameter_errors(notebooks: Path, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match=r"'data_dir' parameter of run_report must be an ex"):
+        run_report(tmp_path / "nope", tmp_path, notebooks_dir=notebooks)
+    with pytest.raises(ParameterError, match=r"'notebooks_dir' parameter .* Got '.*none found"):
+        run_report(tmp_path, tmp_path, notebooks_dir=tmp_path)
+    with pytest.raises(ParameterError, match=r"notebooks of 10_ok, 20_fail, 30_noparams. Got '4"):
+        run_report(tmp_path, tmp_path, only="40", notebooks_dir=notebooks)
+    with pytest.raises(ParameterError, match=r"defined by the notebooks \(data_dir, threshold\)"):
+        run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters={"thresold": 1})
+    with pytest.raises(ParameterError, match="must map names to literals"):
+        run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters={"threshold": object()})
+    with pytest.raises(ParameterError, match="must not set data_dir"):
+        run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters={"data_dir": "x"})
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="genai-sre")
+    register_cli(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def test_cli_report_exit_codes(
+    notebooks: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _parser().parse_args(
+        [
+            "report",
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "r"),
+            "--notebooks",
+            str(notebooks),
+            "--only",
+            "20",
+            "--quiet",
+        ]
+    )
+    assert args.handler(args) == 1
+    captured = capsys.readouterr()
+    assert "genai-sre report: 20_fail.ipynb, cell 4 ('# a comment'): ZeroDivision" in captured.err
+    assert f"index: {tmp_path / 'r' / 'index.html'}" in captured.out
+    args = _parser().parse_args(["report", "--data", str(tmp_path / "none"), "--quiet"])
+    assert args.handler(args) == 2
+    assert "'data_dir' parameter of run_report" in capsys.readouterr().err
+
+
+def test_lab_command_keeps_auth(tmp_path: Path) -> None:
+    args = _parser().parse_args(["lab", "--notebooks", str(tmp_path), "--", "--no-browser"])
+    assert args.jupyter_args == ["--no-browser"]
+    command = lab_command(tmp_path, ["--no-browser"])
+    assert command[1:] == ["-m", "jupyterlab", f"--ServerApp.root_dir={tmp_path}", "--no-browser"]
+    assert not any("token" in part.lower() for part in command)
+    with pytest.raises(ParameterError, match="must leave token authentication on"):
+        lab_command(tmp_path, ["--ServerApp.token="])
+    with pytest.raises(ParameterError, match="must leave token authentication on"):
+        lab_command(tmp_path, ["--IdentityProvider.token=''"])
