@@ -8,7 +8,7 @@ shap, lime, aif360, matplotlib and jupyter are imported only by the functions th
 
 from __future__ import annotations
 
-from toolkit import errors, promql, schema, semconv, traces
+from toolkit import errors, promql, schema, semconv, slo, traces
 from toolkit.errors import LoadReport
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
@@ -72,6 +72,7 @@ __all__ = [
     "schema",
     "semconv",
     "servegen_to_workload",
+    "slo",
     "to_parquet",
     "traces",
     "validate",

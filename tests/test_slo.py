@@ -1,0 +1,656 @@
+"""toolkit.slo: SLIs against numpy, burn rates and alerts on series worked out by hand,
+OpenSLO parsing, metric counts (synthetic, real vLLM, the sample week) and goodput."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from toolkit import slo
+from toolkit.errors import FormatError, ParameterError
+from toolkit.ingest.prometheus import parse_exposition
+from toolkit.schema import to_polars
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+T0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+MIN = dt.timedelta(minutes=1)
+
+
+def minutes(n: int) -> dt.datetime:
+    return T0 + n * MIN
+
+
+def counts(bad: dict[int, float], n: int = 600, per_minute: float = 100.0) -> pl.DataFrame:
+    """Per-minute counts from T0: ``per_minute`` events, ``bad[k]`` of them bad in minute k."""
+    return pl.DataFrame(
+        {
+            "start_time": [minutes(k) for k in range(n)],
+            "good": [per_minute - bad.get(k, 0.0) for k in range(n)],
+            "total": per_minute,
+        }
+    ).with_columns(pl.col("start_time").dt.cast_time_unit("ns"))
+
+
+def rows(frame: pl.DataFrame, *columns: str) -> list[tuple[Any, ...]]:
+    return frame.select(columns).rows()
+
+
+# ----------------------------------------------------------------------------- SLIs
+
+
+@pytest.fixture(scope="module")
+def random_calls() -> pl.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 5000
+    ttft = rng.lognormal(-1.0, 1.0, n)
+    ttft[rng.random(n) < 0.05] = np.nan
+    return pl.DataFrame(
+        {
+            "start_time": [T0 + dt.timedelta(seconds=float(s)) for s in rng.uniform(0, 86_400, n)],
+            "pool": rng.choice(["a", "b", "c"], n),
+            "ttft_s": ttft,
+            "is_error": rng.random(n) < 0.02,
+        }
+    ).with_columns(pl.col("ttft_s").fill_nan(None))
+
+
+def test_percentiles_equal_numpy_overall_by_group_and_per_window(
+    random_calls: pl.DataFrame, backend: str
+) -> None:
+    frame: Any = random_calls if backend == "polars" else random_calls.to_pandas()
+    q = [0.5, 0.9, 0.99]
+    overall = slo.percentiles(frame, "ttft_s", q)
+    values = random_calls["ttft_s"].drop_nulls().to_numpy()
+    assert overall["name"].to_list() == ["p50", "p90", "p99"]
+    assert overall["value"].to_list() == pytest.approx(np.quantile(values, q).tolist(), rel=1e-12)
+    assert set(overall["count"].to_list()) == {values.size}
+    by_pool = slo.percentiles(frame, "ttft_s", q, by="pool", backend=backend)
+    by_pool = to_polars(by_pool)
+    for pool in ("a", "b", "c"):
+        v = random_calls.filter(pl.col("pool") == pool)["ttft_s"].drop_nulls().to_numpy()
+        got = by_pool.filter(pl.col("pool") == pool).sort("quantile")["value"].to_list()
+        assert got == pytest.approx(np.quantile(v, q).tolist(), rel=1e-12)
+    hourly = slo.percentiles(random_calls, "ttft_s", [0.95], every="1h")
+    assert hourly.height == 24
+    for row in hourly.iter_rows(named=True):
+        inside = random_calls.filter(
+            (pl.col("start_time") >= row["window_start"])
+            & (pl.col("start_time") < row["window_end"])
+        )["ttft_s"].drop_nulls()
+        assert row["count"] == inside.len()
+        assert row["value"] == pytest.approx(float(np.quantile(inside.to_numpy(), 0.95)))
+    rolling = slo.percentiles(random_calls, "ttft_s", [0.5], every="1h", window="6h")
+    last = rolling.sort("window_end").row(-1, named=True)
+    assert last["window_end"] - last["window_start"] == dt.timedelta(hours=6)
+    inside = random_calls.filter(pl.col("start_time") >= last["window_start"])["ttft_s"]
+    assert last["value"] == pytest.approx(float(np.quantile(inside.drop_nulls().to_numpy(), 0.5)))
+
+
+def test_good_events_and_good_fraction_equal_numpy(random_calls: pl.DataFrame) -> None:
+    objective = slo.SLO("ttft", 0.99, sli="ttft_s", threshold=0.5)
+    events = slo.good_events(random_calls, objective)
+    ttft = random_calls["ttft_s"].to_numpy()
+    error = random_calls["is_error"].to_numpy()
+    eligible = ~np.isnan(ttft) & ~error
+    good = (ttft <= 0.5) & eligible
+    assert events["is_good"].null_count() == int((~eligible).sum())
+    fraction = slo.good_fraction(events)
+    assert fraction.rows() == [
+        (float(good.sum()), float(eligible.sum()), good.sum() / eligible.sum())
+    ]
+    by = slo.good_fraction(events, by="pool")
+    pools = random_calls["pool"].to_numpy()
+    for pool, g, t, f in by.rows():
+        mask = pools == pool
+        assert (g, t) == (float((good & mask).sum()), float((eligible & mask).sum()))
+        assert f == pytest.approx((good & mask).sum() / (eligible & mask).sum())
+    avail = slo.good_events(random_calls, slo.SLO("avail", 0.99, sli="availability"))
+    assert slo.good_fraction(avail)["fraction"].item() == pytest.approx(1 - error.mean())
+    strict = slo.good_events(
+        pl.DataFrame({"x": [1.0, 2.0, 3.0]}), slo.SLO("x", 0.9, sli="x", threshold=2.0, op="lt")
+    )
+    assert strict["is_good"].to_list() == [True, False, False]
+    daily = slo.good_fraction(events, every="1d")
+    assert rows(daily, "window_start", "good") == [(T0, float(good.sum()))]
+
+
+# ----------------------------------------------------------------------------- burn rates
+
+
+def test_burn_rate_window_edges_by_hand() -> None:
+    # every event of minute 59 (00:59:00 <= t < 01:00:00) is bad; 100 events a minute
+    frame = counts({59: 100.0}, n=180)
+    burn = slo.burn_rates(frame, 0.999, windows=["1h", "5m"])
+    one_hour = burn.filter(pl.col("window") == "1h")
+    at = {r["time"]: r["burn_rate"] for r in one_hour.iter_rows(named=True)}
+    # the window evaluated at t covers [t - 1h, t)
+    assert at[minutes(59)] == 0.0  # bucket 59 not yet complete
+    assert at[minutes(60)] == pytest.approx(100 / 6000 / 0.001)  # 0..59: 6000 events, 100 bad
+    assert at[minutes(119)] == pytest.approx(100 / 6000 / 0.001)  # 59..118
+    assert at[minutes(120)] == 0.0  # 60..119: the burst left the window
+    five = {
+        r["time"]: r["burn_rate"]
+        for r in burn.filter(pl.col("window") == "5m").iter_rows(named=True)
+    }
+    assert five[minutes(64)] == pytest.approx(100 / 500 / 0.001)
+    assert five[minutes(65)] == 0.0
+    # clipped at the data's start: the first evaluation sees one bucket
+    assert at[minutes(1)] == 0.0
+    first = slo.burn_rates(counts({0: 50.0}, n=3), 0.9, windows=["1h"])
+    assert first["burn_rate"].to_list() == pytest.approx([5.0, 2.5, 50 / 300 / 0.1])
+
+
+def test_events_fall_in_half_open_minute_buckets() -> None:
+    edge = T0 + 59 * MIN
+    times = [edge - dt.timedelta(microseconds=1), edge, edge + dt.timedelta(seconds=59.999999)]
+    frame = pl.DataFrame({"start_time": times, "is_good": [True, False, False]}).with_columns(
+        pl.col("start_time").dt.cast_time_unit("ns")
+    )
+    burn = slo.burn_rates(frame, 0.5, windows=["1m"])
+    assert rows(burn, "time", "bad", "total") == [(minutes(59), 0.0, 1.0), (minutes(60), 2.0, 2.0)]
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+def test_workbook_policy() -> None:
+    got = [(r.severity, r.long_window, r.short_window, r.burn_rate) for r in slo.WORKBOOK.rules]
+    assert got == [
+        ("page", "1h", "5m", 14.4),
+        ("page", "6h", "30m", 6.0),
+        ("ticket", "3d", "6h", 1.0),
+    ]
+    assert slo.WORKBOOK.period == "30d"
+    assert [r.burn_rate for r in slo.AlertPolicy.workbook("28d").rules] == [13.44, 5.6, 0.933333333]
+
+
+def test_alerts_start_and_end_exactly_by_hand() -> None:
+    # one fully bad minute (minute 60: 01:00-01:01) among 100 events a minute, 10 hours
+    fired = slo.alerts(counts({60: 100.0}), 0.999)
+    assert list(fired.columns[:6]) == [
+        "severity",
+        "start",
+        "end",
+        "long_window",
+        "short_window",
+        "threshold",
+    ]
+    got = rows(fired, "severity", "long_window", "start", "end", "resolved")
+    assert got == [
+        # 1h: 100/6000/0.001 = 16.7 > 14.4; the 5m window holds minute 60 from 01:01 to 01:05
+        ("page", "1h", minutes(61), minutes(66), True),
+        # 6h (clipped to the data: 6100 events at 01:01): 16.4 > 6; 30m holds it until 01:30
+        ("page", "6h", minutes(61), minutes(91), True),
+        # 3d: 1000/k > 1 all along; the 6h short window holds minute 60 until 06:59
+        ("ticket", "3d", minutes(61), minutes(421), True),
+    ]
+    page = fired.row(0, named=True)
+    assert page["burn_rate"] == pytest.approx(100 / 6000 / 0.001)
+    assert page["short_burn_rate"] == pytest.approx(100 / 500 / 0.001)
+    # budget of 30 days at 100 events/min: 0.001 * 100 * 43200 = 4320 bad events
+    assert page["budget_consumed"] == pytest.approx(100 / 4320)
+
+
+def test_alert_needs_both_windows_and_exceeds_strictly() -> None:
+    # 1h burn exactly 14.4: 86.4 bad in 6000 -> does not fire (">" as the Workbook)
+    assert slo.alerts(counts({60: 86.4}), 0.999).filter(pl.col("long_window") == "1h").height == 0
+    assert slo.alerts(counts({60: 86.5}), 0.999).filter(pl.col("long_window") == "1h").height == 1
+    # a slow burn: 2 % bad for hours trips the 1h window (20x) ... and the 5m window too
+    slow = slo.alerts(counts(dict.fromkeys(range(600), 2.0)), 0.999)
+    assert set(slow["long_window"]) == {"1h", "6h", "3d"}
+    # a short spike in an otherwise clean hour: 5m burns, 1h does not -> no 1h page
+    spike = counts({300: 50.0})
+    policy = slo.AlertPolicy((slo.BurnRateRule("page", "1h", "5m", 14.4),))
+    assert slo.alerts(spike, 0.999, policy=policy).height == 0
+
+
+def test_alert_still_firing_at_the_end_and_merge_gap() -> None:
+    ongoing = slo.alerts(counts(dict.fromkeys(range(550, 600), 100.0)), 0.999)
+    page = ongoing.filter(pl.col("long_window") == "1h").row(0, named=True)
+    assert page["start"] == minutes(551)
+    assert page["end"] == minutes(600)  # the last evaluation
+    assert page["resolved"] is False
+    policy = slo.AlertPolicy((slo.BurnRateRule("page", "10m", "1m", 14.4),))
+    # bad minutes 100-101 and 110-111; the 1m window fires at 101,102 and 111,112
+    bursts = counts({100: 100.0, 101: 100.0, 110: 100.0, 111: 100.0})
+    apart = slo.alerts(bursts, 0.999, policy=policy)
+    assert rows(apart, "start", "end") == [
+        (minutes(101), minutes(103)),
+        (minutes(111), minutes(113)),
+    ]
+    merged = slo.alerts(bursts, 0.999, policy=policy, merge_gap="8m")
+    assert rows(merged, "start", "end") == [(minutes(101), minutes(113))]
+    assert rows(slo.alerts(bursts, 0.999, policy=policy, merge_gap="7m"), "start") == [
+        (minutes(101),),
+        (minutes(111),),
+    ]
+
+
+def test_events_and_counts_give_the_same_alerts_by_group(backend: str) -> None:
+    rng = np.random.default_rng(3)
+    n = 40_000
+    offsets = np.sort(rng.integers(0, 600 * 60 * 10**9, n))
+    pool = rng.choice(["a", "b"], n)
+    bad = rng.random(n) < 0.001
+    burst = (offsets >= 200 * 60 * 10**9) & (offsets < 230 * 60 * 10**9) & (pool == "b")
+    bad |= burst & (rng.random(n) < 0.5)
+    events = pl.DataFrame(
+        {
+            "when": pl.Series(int(T0.timestamp()) * 10**9 + offsets).cast(pl.Datetime("ns", "UTC")),
+            "pool": pool,
+            "ok": ~bad,
+        }
+    )
+    frame: Any = events if backend == "polars" else events.to_pandas()
+    per_event = to_polars(
+        slo.alerts(frame, 0.999, good="ok", time="when", by="pool", backend=backend)
+    )
+    per_minute = (
+        events.group_by_dynamic("when", every="1m", group_by="pool")
+        .agg(pl.col("ok").sum().alias("good"), pl.len().alias("total"))
+        .rename({"when": "start_time"})
+    )
+    aggregated = slo.alerts(per_minute, 0.999, by="pool")
+    assert per_event.equals(aggregated)
+    pages = per_event.filter(pl.col("severity") == "page")
+    assert set(pages["pool"]) == {"b"}
+    assert pages["start"].min() > minutes(200)
+    assert pages["start"].min() <= minutes(215)
+
+
+def test_timeslices_budgeting() -> None:
+    # 10 events a minute; minute k has k % 10 bad events: slices at >= 95 % good are the
+    # minutes with 0 bad (1 in 10)
+    frame = counts({k: float(k % 10) for k in range(100)}, n=100, per_minute=10.0)
+    objective = slo.SLO(
+        "slices", 0.9, budgeting_method="Timeslices", time_slice_target=0.95, time_slice_window="1m"
+    )
+    budget = slo.error_budget(frame, objective, every="1m").row(-1, named=True)
+    assert (budget["good"], budget["total"]) == (10.0, 100.0)
+    assert budget["burn_rate"] == pytest.approx(0.9 / 0.1)
+
+
+# ----------------------------------------------------------------------------- budgets
+
+
+def test_error_budget_rolling_by_hand() -> None:
+    frame = counts(dict.fromkeys(range(60), 1.0), n=24 * 60)  # 1 % bad in the first hour
+    budget = slo.error_budget(frame, 0.99, period="6h", every="1h")
+    assert budget.height == 24
+    first = budget.row(0, named=True)
+    assert first["sli"] == pytest.approx(0.99)
+    assert first["burn_rate"] == pytest.approx(1.0)
+    assert first["coverage"] == pytest.approx(1 / 6)
+    assert first["budget_consumed"] == pytest.approx(1 / 6)
+    sixth = budget.row(5, named=True)  # window 00:00-06:00, full coverage
+    assert sixth["budget_consumed"] == pytest.approx(60 / (0.01 * 36_000))
+    seventh = budget.row(6, named=True)  # 01:00-07:00: the bad hour left the window
+    assert seventh["window_start"] == T0 + dt.timedelta(hours=1)
+    assert seventh["budget_consumed"] == 0.0
+    assert seventh["budget_remaining"] == 1.0
+
+
+def test_error_budget_calendar_days_in_a_time_zone() -> None:
+    # bad minute at 22:30 UTC on Nov 2 = 23:30 in Berlin (UTC+1): same Berlin day as 00:00 UTC
+    frame = counts({22 * 60 + 30: 100.0}, n=26 * 60)
+    utc_days = slo.error_budget(frame, 0.99, period="1d", calendar=True, every="1h")
+    berlin = slo.error_budget(
+        frame, 0.99, period="1d", calendar=True, every="1h", time_zone="Europe/Berlin"
+    )
+    by_time = {r["time"]: r for r in utc_days.iter_rows(named=True)}
+    assert by_time[T0 + dt.timedelta(hours=24)]["total"] == 24 * 6000  # the UTC day
+    assert by_time[T0 + dt.timedelta(hours=25)]["total"] == 6000  # new UTC day
+    berlin_at = {r["time"]: r for r in berlin.iter_rows(named=True)}
+    # Berlin's Nov 3 starts at 23:00 UTC Nov 2
+    assert berlin_at[T0 + dt.timedelta(hours=23)]["total"] == 23 * 6000
+    assert berlin_at[T0 + dt.timedelta(hours=24)]["total"] == 6000
+    assert berlin_at[T0 + dt.timedelta(hours=23)]["window_start"] == T0  # data starts there
+    day = berlin_at[T0 + dt.timedelta(hours=23)]
+    assert day["coverage"] == pytest.approx(23 / 24)
+    assert day["budget_consumed"] == pytest.approx(100 / (23 * 6000) / 0.01 * 23 / 24)
+
+
+def test_budget_by_slice_adds_up_to_the_overall_burn() -> None:
+    events = pl.DataFrame(
+        {
+            "start_time": [T0] * 10,
+            "route": ["chat"] * 6 + ["rag"] * 4,
+            "is_good": [True, True, True, True, False, True, False, False, True, True],
+        }
+    )
+    table = slo.budget_by_slice(events, 0.9, "route")
+    assert rows(table, "route", "bad", "total", "share_of_bad") == [
+        ("rag", 2.0, 4.0, 2 / 3),
+        ("chat", 1.0, 6.0, 1 / 3),
+    ]
+    assert table["burn_contribution"].sum() == pytest.approx(0.3 / 0.1)
+    assert table["burn_rate"].to_list() == pytest.approx([5.0, 1 / 6 / 0.1])
+
+
+# ----------------------------------------------------------------------------- metrics
+
+EXPOSITION = """# TYPE ttft histogram
+ttft_bucket{pool="a",le="0.5"} 10 1793577600000
+ttft_bucket{pool="a",le="2.5"} 18 1793577600000
+ttft_bucket{pool="a",le="+Inf"} 20 1793577600000
+ttft_bucket{pool="a",le="0.5"} 40 1793577660000
+ttft_bucket{pool="a",le="2.5"} 60 1793577660000
+ttft_bucket{pool="a",le="+Inf"} 70 1793577660000
+ttft_bucket{pool="a",le="0.5"} 5 1793577720000
+ttft_bucket{pool="a",le="2.5"} 8 1793577720000
+ttft_bucket{pool="a",le="+Inf"} 9 1793577720000
+# TYPE done counter
+done_total{reason="stop"} 100 1793577600000
+done_total{reason="abort"} 1 1793577600000
+done_total{reason="stop"} 150 1793577660000
+done_total{reason="abort"} 4 1793577660000
+"""
+
+
+def test_metric_counts_from_histogram_buckets_and_counters() -> None:
+    metrics = parse_exposition(EXPOSITION)
+    hist = slo.metric_counts(metrics, "ttft", threshold=2.5, by="pool")
+    # minute 0->1: le=2.5 60-18=42 of 70-20=50; minute 1->2 is a reset: 8 of 9
+    assert rows(hist, "start_time", "label.pool", "good", "total") == [
+        (minutes(0), "a", 42.0, 50.0),
+        (minutes(1), "a", 8.0, 9.0),
+    ]
+    counter = slo.metric_counts(metrics, "done_total", bad={"reason": ["abort"]})
+    assert rows(counter, "start_time", "good", "total") == [(minutes(0), 50.0, 53.0)]
+    from_zero = slo.metric_counts(metrics, "done_total", bad={"reason": "abort"}, first="count")
+    # the first samples count from zero, labelled by their own time (no start_time in the
+    # Prometheus text): they join the interval that starts there
+    assert rows(from_zero, "start_time", "good", "total") == [(minutes(0), 150.0, 154.0)]
+    with pytest.raises(ParameterError, match=r"bucket bounds of histogram 'ttft': \[0.5, 2.5\]"):
+        slo.metric_counts(metrics, "ttft", threshold=1.0)
+    with pytest.raises(ParameterError, match=r"'bad' parameter .* counter 'done_total'"):
+        slo.metric_counts(metrics, "done_total")
+    with pytest.raises(ParameterError, match=r"available: 'done_total, ttft'"):
+        slo.metric_counts(metrics, "nope")
+
+
+def test_metric_counts_on_a_real_vllm_scrape(real_data: Path) -> None:
+    path = real_data / "vllm_0_25_1" / "metrics_vllm_0_25_1_loaded.txt"
+    text = path.read_text(encoding="utf-8")
+    metrics = parse_exposition(text, time="2025-08-18T03:00:00Z", path=path)
+
+    def sample(series: str, le: str) -> float:
+        labels = f'{{engine="0",le="{le}",model_name="opt-125m-tp2"}}'
+        pattern = rf"^{re.escape(series + labels)} (\S+)$"
+        match = re.search(pattern, text, flags=re.M)
+        assert match is not None
+        return float(match.group(1))
+
+    got = slo.metric_counts(
+        metrics, "vllm:time_to_first_token_seconds", threshold=0.25, first="count"
+    )
+    good = sample("vllm:time_to_first_token_seconds_bucket", "0.25")
+    total = sample("vllm:time_to_first_token_seconds_bucket", "+Inf")
+    assert rows(got, "good", "total") == [(good, total)] == [(593.0, 664.0)]
+    success = slo.metric_counts(
+        metrics,
+        "vllm:request_success_total",
+        bad={"finished_reason": ["abort", "error"]},
+        first="count",
+    )
+    assert rows(success, "good", "total") == [(600.0, 600.0)]
+
+
+# ----------------------------------------------------------------------------- goodput
+
+
+def test_goodput_by_hand() -> None:
+    calls = pl.DataFrame(
+        {
+            "start_time": [T0 + dt.timedelta(seconds=s) for s in (0, 20, 40, 60, 80, 100, 120)],
+            "pool": ["a", "a", "a", "b", "b", "b", "a"],
+            "ttft_s": [0.5, 3.0, 0.4, 0.2, None, 0.1, 0.3],
+            "tpot_s": [0.02, 0.02, 0.09, 0.03, 0.01, 0.04, 0.02],
+            "is_error": [False, False, False, False, True, False, True],
+        }
+    )
+    out = slo.goodput(calls, {"ttft_s": 1.0, "tpot_s": 0.05}, by="pool", sampling=0.5)
+    # a: calls 0, 20, 40, 120 -> only call 0 is good; b: 60, 100 good, 80 failed
+    assert rows(out, "pool", "calls", "good_calls") == [("a", 4, 1), ("b", 3, 2)]
+    assert out["goodput_rps"].to_list() == pytest.approx([1 / 0.5 / 120, 2 / 0.5 / 120])
+    assert out["throughput_rps"].to_list() == pytest.approx([4 / 0.5 / 120, 3 / 0.5 / 120])
+    per_minute = slo.goodput(calls, {"ttft_s": 1.0, "tpot_s": 0.05}, every="1m")
+    assert rows(per_minute, "window_start", "calls", "good_calls") == [
+        (minutes(0), 3, 1),
+        (minutes(1), 3, 2),
+        (minutes(2), 1, 0),
+    ]
+
+
+# ----------------------------------------------------------------------------- OpenSLO
+
+
+def test_the_shipped_openslo_file() -> None:
+    from importlib.resources import files
+
+    loaded = slo.load_slos(str(files("toolkit") / "data" / "slo" / "llm_service.yaml"))
+    summary = [(s.name, s.sli, s.threshold, s.target, s.metric) for s in loaded]
+    assert summary == [
+        ("availability", "availability", None, 0.995, "vllm:request_success_total"),
+        ("ttft", "ttft_s", 10.0, 0.99, "vllm:time_to_first_token_seconds"),
+        ("tpot", "tpot_s", 0.05, 0.99, "vllm:inter_token_latency_seconds"),
+        ("latency", "latency_s", 40.0, 0.99, "vllm:e2e_request_latency_seconds"),
+    ]
+    assert all(s.time_window == "30d" and s.rolling for s in loaded)
+    table = slo.objectives(loaded)
+    assert table["objective"][1] == "99% of events with ttft_s <= 10 over a rolling 30d"
+
+
+CALENDAR = """
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: ttft}
+spec:
+  budgetingMethod: Timeslices
+  timeWindow:
+    - duration: 1M
+      calendar: {startTime: "2026-01-01 00:00:00", timeZone: Europe/Berlin}
+  indicator:
+    metadata: {name: ttft}
+    spec:
+      thresholdMetric:
+        metricSource: {type: Prometheus, spec: {query: "histogram_quantile(0.9, x)"}}
+  objectives:
+    - displayName: fast
+      op: lte
+      value: 2
+      targetPercent: 99.5
+      timeSliceTarget: 0.9
+      timeSliceWindow: 5m
+    - {displayName: slow, op: lte, value: 8, target: 0.999, timeSliceTarget: 0.9}
+"""
+
+
+def test_parse_openslo_calendar_timeslices_and_several_objectives() -> None:
+    fast, slow = slo.parse_slos(CALENDAR)
+    assert fast == slo.SLO(
+        "ttft/fast",
+        0.995,
+        threshold=2.0,
+        time_window="1mo",
+        rolling=False,
+        budgeting_method="Timeslices",
+        time_slice_target=0.9,
+        time_slice_window="5m",
+        time_zone="Europe/Berlin",
+    )
+    assert fast.sli is None  # a Prometheus source: the toolkit measures nothing itself
+    assert (slow.name, slow.target, slow.threshold, slow.time_slice_window) == (
+        "ttft/slow",
+        0.999,
+        8.0,
+        "1m",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("openslo/v1", "openslo/v2"),
+            "slos.yaml, record 1, column 'apiVersion': expected 'openslo/v1'; got 'openslo/v2'",
+        ),
+        (
+            ("targetPercent: 99.5", "targetPercent: 150"),
+            "column 'spec.objectives[0]': The 'target' parameter of SLO must be a number "
+            "strictly between 0 and 1",
+        ),
+        (
+            ("duration: 1M", "duration: 30 days"),
+            "column 'spec.timeWindow[0].duration': expected an OpenSLO duration",
+        ),
+        (
+            ("budgetingMethod: Timeslices", "budgetingMethod: RatioTimeslices"),
+            "RatioTimeslices is not supported",
+        ),
+        (
+            ("      value: 2\n", ""),
+            "column 'spec.objectives[0].value': this field is required and missing",
+        ),
+        (
+            ("thresholdMetric", "rateMetric"),
+            "expected exactly one of 'thresholdMetric' and 'ratioMetric'",
+        ),
+        (("kind: SLO", "kind: Service"), "expected at least one 'kind: SLO' document"),
+        (
+            ("metadata: {name: ttft}\nspec:", "metadata: {name: ttft}\nspec: [1, 2"),
+            "slos.yaml, line",
+        ),
+    ],
+)
+def test_openslo_errors_name_the_file_document_and_field(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "slos.yaml"
+    path.write_text(CALENDAR.replace(*change, 1), encoding="utf-8")
+    with pytest.raises(FormatError) as caught:
+        slo.load_slos(path)
+    assert message in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_indicator_ref() -> None:
+    text = """
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: ok}
+spec:
+  ratioMetric:
+    counter: true
+    good: {metricSource: {type: toolkit, spec: {sli: availability}}}
+    total: {metricSource: {type: toolkit, spec: {}}}
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: avail}
+spec:
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 4w, isRolling: true}]
+  indicatorRef: ok
+  objectives: [{target: 0.999}]
+"""
+    [one] = slo.parse_slos(text)
+    assert (one.sli, one.time_window, one.target) == ("availability", "4w", 0.999)
+    with pytest.raises(
+        FormatError,
+        match=r"record 2, column 'spec.indicatorRef': no kind: SLI document named 'nope' "
+        r"\(found: 'ok'\)",
+    ):
+        slo.parse_slos(text.replace("indicatorRef: ok", "indicatorRef: nope"))
+
+
+# ----------------------------------------------------------------------------- parameters
+
+
+def test_parameter_errors_are_clear() -> None:
+    naive = pl.DataFrame({"start_time": [dt.datetime(2026, 11, 2)], "is_good": [True]})
+    with pytest.raises(ParameterError, match=r"time-zone aware Datetime column .* never guessed"):
+        slo.alerts(naive, 0.99)
+    aware = naive.with_columns(pl.col("start_time").dt.replace_time_zone("UTC"))
+    with pytest.raises(
+        ParameterError,
+        match=r"The 'target' parameter of slo.alerts must be a number strictly between 0 "
+        r"and 1 \(0.999 for 99.9 %\). Got 99.9 instead.",
+    ):
+        slo.alerts(aware, 99.9)
+    with pytest.raises(
+        ParameterError, match=r"The 'good' parameter of slo.alerts must name a Boolean column"
+    ):
+        slo.alerts(aware, 0.99, good="ok")
+    with pytest.raises(
+        ParameterError, match=r"must be a multiple of the resolution \(1m\). Got 90s instead"
+    ):
+        slo.burn_rates(aware, 0.99, windows=["90s"])
+    with pytest.raises(ParameterError, match=r"0 <= good <= total"):
+        slo.alerts(
+            pl.DataFrame({"start_time": aware["start_time"], "good": [3.0], "total": [2.0]}), 0.99
+        )
+    with pytest.raises(
+        ParameterError, match=r"'threshold' parameter of SLO must be a number when sli is a column"
+    ):
+        slo.SLO("x", 0.99, sli="ttft_s")
+    with pytest.raises(
+        ParameterError, match=r"'short_window' parameter of BurnRateRule must not be longer"
+    ):
+        slo.BurnRateRule("page", "5m", "1h", 14.4)
+    with pytest.raises(
+        ParameterError, match=r"'policy' parameter of slo.alerts must be an AlertPolicy"
+    ):
+        slo.alerts(aware, 0.99, policy="workbook")  # type: ignore[arg-type]
+    assert slo.alerts(aware, 0.99).height == 0
+
+
+# ----------------------------------------------------------------------------- the sample week
+
+
+@pytest.fixture(scope="module")
+def sample_metrics() -> pl.DataFrame:
+    import toolkit
+
+    return toolkit.load_metrics(SAMPLE / "vllm_metrics.prom.gz")
+
+
+def _window(incident: str) -> tuple[dt.datetime, dt.datetime]:
+    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
+    [found] = [i for i in truth["incidents"] if i["id"] == incident]
+    return (
+        dt.datetime.fromisoformat(found["window"]["start"]),
+        dt.datetime.fromisoformat(found["window"]["end"]),
+    )
+
+
+def test_the_sample_week_pages_for_the_release_and_the_kv_burst(
+    sample_metrics: pl.DataFrame,
+) -> None:
+    ttft = slo.metric_counts(
+        sample_metrics, "vllm:time_to_first_token_seconds", threshold=10.0, by="pool"
+    )
+    # every request the engines finished is counted once
+    assert ttft["total"].sum() == 401_632 + 332_246
+    fired = slo.alerts(ttft, 0.99, by="label.pool", merge_gap="30m")
+    pages = fired.filter(pl.col("severity") == "page")
+    release = _window("release-prefill-regression")
+    burst = _window("kv-cache-exhaustion-burst")
+    h100 = pages.filter(pl.col("label.pool") == "h100-pool")
+    assert h100.height > 0
+    # every h100 page starts inside the release window, the first within an hour of its start
+    assert h100["start"].min() >= release[0]
+    assert h100["start"].min() <= release[0] + dt.timedelta(hours=1)
+    assert h100["start"].max() <= release[1]
+    l4 = pages.filter(pl.col("label.pool") == "l4-pool")
+    assert l4.height > 0
+    assert burst[0] <= l4["start"].min() <= burst[0] + dt.timedelta(minutes=15)
+    assert l4["end"].max() <= burst[1] + dt.timedelta(minutes=45)
