@@ -8,7 +8,7 @@ shap, lime, aif360, matplotlib and jupyter are imported only by the functions th
 
 from __future__ import annotations
 
-from toolkit import errors, promql, schema, semconv, slo, traces
+from toolkit import drift, errors, promql, quality, schema, semconv, slo, traces
 from toolkit.errors import LoadReport
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
@@ -47,6 +47,7 @@ __all__ = [
     "LoadReport",
     "Loaded",
     "__version__",
+    "drift",
     "errors",
     "gpu_from_metrics",
     "llm_calls",
@@ -58,6 +59,7 @@ __all__ = [
     "load_workload",
     "parse_exposition",
     "promql",
+    "quality",
     "read_dcgm_counters",
     "read_jaeger",
     "read_json_logs",

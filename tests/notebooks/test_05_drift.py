@@ -1,0 +1,92 @@
+"""Notebook 05: the numbers it records on the sample are those the toolkit gives on the same
+files, and the incidents it reports lie in their truth.json windows (used only to check)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+from conftest import LAYOUT, SAMPLE
+
+import toolkit
+from toolkit import drift, quality
+from toolkit.report import ReportResult
+
+NAME = "05_drift_and_hallucinations"
+
+
+def _window(incident: str) -> tuple[dt.datetime, dt.datetime]:
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    found = next(i for i in truth["incidents"] if i["id"] == incident)["window"]
+    return dt.datetime.fromisoformat(found["start"]), dt.datetime.fromisoformat(found["end"])
+
+
+def _time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+@pytest.fixture(scope="module")
+def values(sample_report: ReportResult) -> dict[str, object]:
+    return dict(sample_report[NAME].values)
+
+
+@pytest.fixture(scope="module")
+def spans() -> pl.DataFrame:
+    return toolkit.load_spans(SAMPLE / LAYOUT["traces"], progress=False)
+
+
+def test_prompt_mix_drift_is_reported_in_its_window(
+    values: dict[str, object], spans: pl.DataFrame
+) -> None:
+    start, end = _window("prompt-mix-drift")
+    calls = toolkit.llm_calls(spans)
+    reference = (dt.datetime(2026, 11, 2, tzinfo=dt.UTC), dt.datetime(2026, 11, 5, tzinfo=dt.UTC))
+    columns = [
+        "attributes.user.locale",
+        "attributes.app.route",
+        "attributes.user.tier",
+        "attributes.app.prompt.category",
+        "attributes.deployment.pool",
+        "input_tokens",
+        "output_tokens",
+    ]
+    windows = drift.windowed(calls, reference=reference, every="1d", columns=columns)
+    found = drift.detections(windows, after=reference[1]).drop_nulls("detected_at")
+    assert values["prompt_mix.drifted_columns"] == found["column"].to_list()
+    assert "attributes.user.locale" in found["column"].to_list()
+    detected = _time(str(values["prompt_mix.detected_at"]))
+    assert detected == found["detected_at"].min()
+    assert start <= detected < end
+    assert values["prompt_mix.top_column"] == "attributes.user.locale"
+    assert values["prompt_mix.top_value"] == "hi-IN"
+    for key in ("prompt_mix.share_change_at", "prompt_mix.length_change_at"):
+        assert start <= _time(str(values[key])) < start + dt.timedelta(hours=3)
+
+
+def test_grounding_incident_is_reported_in_its_window(
+    values: dict[str, object], spans: pl.DataFrame
+) -> None:
+    start, end = _window("stale-retrieval-index")
+    assert _time(str(values["grounding.start"])) == start
+    assert _time(str(values["grounding.end"])) == end
+    rag = quality.signals(spans).filter(pl.col("retrieval") != "none")
+    inside = rag.filter(pl.col("start_time").is_between(start, end, closed="left"))
+    outside = rag.filter(~pl.col("start_time").is_between(start, end, closed="left"))
+    assert values["grounding.risk_rate_inside"] == pytest.approx(
+        inside["hallucination_risk"].mean()
+    )
+    assert values["grounding.risk_rate_outside"] == pytest.approx(
+        outside["hallucination_risk"].mean()
+    )
+    evaluated = rag.filter(
+        pl.col("eval.groundedness").is_not_null() & pl.col("groundedness").is_not_null()
+    )
+    agreement = ((evaluated["eval.groundedness"] >= 0.5) == ~evaluated["ungrounded"]).mean()
+    assert values["groundedness.evaluated"] == evaluated.height == 947
+    assert values["groundedness.agreement"] == pytest.approx(agreement)
+    assert values["text.question_scripts"] == ["Latin"]  # the sample's hi-IN prompts are English
+    ngram_changes = [_time(str(t)) for t in values["text.answer_ngram_changes"]]  # type: ignore[attr-defined]
+    assert start in ngram_changes
+    assert end in ngram_changes
