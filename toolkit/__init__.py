@@ -8,7 +8,7 @@ shap, lime, aif360, matplotlib and jupyter are imported only by the functions th
 
 from __future__ import annotations
 
-from toolkit import drift, errors, fairness, promql, quality, schema, semconv, slo, traces
+from toolkit import capacity, drift, errors, fairness, promql, quality, schema, semconv, slo, traces
 from toolkit.errors import LoadReport
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
@@ -47,6 +47,7 @@ __all__ = [
     "LoadReport",
     "Loaded",
     "__version__",
+    "capacity",
     "drift",
     "errors",
     "fairness",
