@@ -8,7 +8,19 @@ shap, lime, aif360, matplotlib and jupyter are imported only by the functions th
 
 from __future__ import annotations
 
-from toolkit import capacity, drift, errors, fairness, promql, quality, schema, semconv, slo, traces
+from toolkit import (
+    capacity,
+    drift,
+    errors,
+    explain,
+    fairness,
+    promql,
+    quality,
+    schema,
+    semconv,
+    slo,
+    traces,
+)
 from toolkit.errors import LoadReport
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
@@ -50,6 +62,7 @@ __all__ = [
     "capacity",
     "drift",
     "errors",
+    "explain",
     "fairness",
     "gpu_from_metrics",
     "llm_calls",

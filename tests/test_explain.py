@@ -1,0 +1,274 @@
+"""toolkit.explain: additivity, known drivers, leakage guards, LIME signs, the sample's incident."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from toolkit.errors import ParameterError
+from toolkit.explain import LeakageError, LowFidelityWarning, explain, feature_frame
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+T0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+
+
+def _frame(n: int = 4000, seed: int = 0) -> pl.DataFrame:
+    """Calls whose TTFT depends on prompt length and pool only (three noise columns)."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(50, 12_000, n)
+    pool = rng.choice(["h100-pool", "l4-pool"], n)
+    ttft = tokens / 3000 * np.where(pool == "l4-pool", 2.5, 1.0) + rng.exponential(0.2, n)
+    return pl.DataFrame(
+        {
+            "start_time": [T0 + dt.timedelta(seconds=30 * i) for i in range(n)],
+            "input_tokens": tokens,
+            "attributes.deployment.pool": pool,
+            "noise_a": rng.normal(size=n),
+            "noise_b": rng.uniform(size=n),
+            "attributes.user.locale": rng.choice(["en-US", "de-DE", "tr-TR"], n),
+            "ttft_s": ttft,
+            "latency_s": ttft + rng.exponential(1.0, n),
+        }
+    ).with_columns(pl.col("start_time").dt.cast_time_unit("ns"))
+
+
+@pytest.fixture(scope="module")
+def breach() -> object:
+    return explain(_frame(), pl.col("ttft_s") > 3, progress=False)
+
+
+def test_shap_values_add_up_to_the_raw_model_output(breach: object) -> None:
+    result = breach
+    values = result.shap_values(list(range(0, 4000, 7)))
+    names = list(result.features)
+    total = values.select(pl.sum_horizontal(names) + pl.col("base_value")).to_series()
+    assert np.abs(total.to_numpy() - values["prediction"].to_numpy()).max() < 1e-6
+    # the model's own raw output, from the features as the model sees them
+    x = result._x[values["row"].to_numpy()]
+    raw = result.model.predict(x, raw_score=True)
+    assert np.abs(values["prediction"].to_numpy() - raw).max() < 1e-6
+    # the reference implementation gives the same values
+    with warnings.catch_warnings():  # shap's import-time deprecations, its LightGBM note
+        warnings.simplefilter("ignore")
+        import shap
+
+        reference = np.asarray(shap.TreeExplainer(result.model).shap_values(x))
+    assert np.abs(values.select(names).to_numpy() - reference).max() < 1e-6
+
+
+def test_known_drivers_rank_first_and_noise_is_near_zero(breach: object) -> None:
+    result = breach
+    ranked = result.importance["feature"].to_list()
+    assert set(ranked[:2]) == {"input_tokens", "attributes.deployment.pool"}
+    shares = dict(result.importance.select("feature", "share").rows())
+    for noise in ("noise_a", "noise_b", "attributes.user.locale", "hour_of_day"):
+        assert shares[noise] < 0.03, (noise, shares[noise])
+    assert result.fidelity is not None
+    assert result.fidelity > 0.95
+    assert result.task == "classification"
+    assert result.fidelity_metric == "roc_auc"
+    # the time holdout: the latest quarter of the calls
+    assert result.holdout_rows == 1000
+    assert result.train_rows == 3000
+    assert result.holdout_start == T0 + dt.timedelta(seconds=30 * 3000)
+    top = result.interactions(top=1, rows=300).row(0, named=True)
+    assert {top["feature_a"], top["feature_b"]} == {"input_tokens", "attributes.deployment.pool"}
+
+
+def test_leaks_are_refused_with_the_reason() -> None:
+    frame = _frame(600)
+    result = explain(frame, pl.col("ttft_s") > 3, progress=False)
+    reasons = dict(result.excluded.rows())
+    assert "latency_s" not in result.features
+    assert reasons["latency_s"].startswith("measures the call's own duration")
+    assert reasons["ttft_s"] == "is the outcome itself"
+    with pytest.raises(LeakageError, match=r"'latency_s' measures the call's own duration"):
+        explain(frame, pl.col("ttft_s") > 3, ["input_tokens", "latency_s"], progress=False)
+    # an error target: tokens recorded only on calls that did not fail
+    rng = np.random.default_rng(3)
+    failed = rng.uniform(size=600) < 0.2
+    errors = frame.with_columns(
+        is_error=pl.Series(failed),
+        error_type=pl.Series(["503" if f else None for f in failed], dtype=pl.String),
+        output_tokens=pl.Series([None if f else 100 for f in failed], dtype=pl.Int64),
+        input_tokens=pl.when(pl.Series(failed)).then(None).otherwise(pl.col("input_tokens")),
+    )
+    result = explain(errors, "is_error", progress=False, fidelity_floor=0.0)
+    reasons = dict(result.excluded.rows())
+    assert "error_type" in reasons
+    assert "output_tokens" in reasons
+    assert reasons["input_tokens"].startswith("is missing in 100% of the calls with the outcome")
+    with pytest.raises(LeakageError, match="'input_tokens' is missing in 100%"):
+        explain(errors, "is_error", ["input_tokens", "noise_a"], progress=False)
+
+
+def test_lime_recovers_the_signs_of_a_linear_truth() -> None:
+    rng = np.random.default_rng(7)
+    n = 3000
+    x = rng.normal(size=(n, 4))
+    coefficients = np.array([3.0, -2.0, 1.5, -1.0])
+    y = x @ coefficients + rng.normal(scale=0.1, size=n)
+    frame = pl.DataFrame({f"x{i}": x[:, i] for i in range(4)}).with_columns(y=pl.Series(y))
+    result = explain(frame, "y", holdout_by="random", progress=False)
+    assert result.task == "regression"
+    assert result.fidelity is not None
+    assert result.fidelity > 0.9
+    local = result.local([0, 1, 2], top=4, discretize=False, num_samples=2000)
+    for row in (0, 1, 2):
+        weights = dict(
+            local.frame.filter(pl.col("row") == row).select("feature", "lime_weight").rows()
+        )
+        assert {f: np.sign(w) for f, w in weights.items()} == {
+            f"x{i}": np.sign(c) for i, c in enumerate(coefficients)
+        }
+    assert local.agreement.height == 3
+    assert set(local.frame.columns) == {
+        "row",
+        "feature",
+        "value",
+        "condition",
+        "lime_weight",
+        "shap_value",
+    }
+
+
+def test_compare_differences_add_up_and_name_the_window_cause() -> None:
+    frame = _frame(3000).with_columns(
+        release=pl.when(
+            pl.col("start_time").is_between(
+                T0 + dt.timedelta(hours=10), T0 + dt.timedelta(hours=14)
+            )
+        )
+        .then(pl.lit("v2"))
+        .otherwise(pl.lit("v1"))
+    )
+    frame = frame.with_columns(
+        ttft_s=pl.when(pl.col("release") == "v2").then(pl.col("ttft_s") * 3).otherwise("ttft_s")
+    )
+    result = explain(frame, pl.col("ttft_s") > 3, holdout_by="random", progress=False)
+    window = ("2026-11-02T10:00:00Z", "2026-11-02T14:00:00+00:00")
+    sliced = result.compare(window)
+    assert sliced.frame["feature"][0] == "release"
+    assert sliced.frame.row(0, named=True)["incident_value"] == "v2"
+    assert sliced.incident_rows == 480  # one call every 30 s for 4 hours
+    assert sliced.baseline_rows == 3000 - 480
+    inside = result.data["start_time"].is_between(
+        T0 + dt.timedelta(hours=10), T0 + dt.timedelta(hours=14), closed="left"
+    )
+    rows_in = result.data.filter(inside)["row"].to_list()
+    rows_out = result.data.filter(~inside)["row"].to_list()
+    mean_in = result.shap_values(rows_in)["prediction"].mean()
+    mean_out = result.shap_values(rows_out)["prediction"].mean()
+    assert sliced.frame["difference"].sum() == pytest.approx(mean_in - mean_out, abs=1e-9)
+    assert sliced.incident_outcome == pytest.approx(frame.filter(inside)["ttft_s"].gt(3).mean())
+    with pytest.raises(ParameterError, match="time with its zone"):
+        result.compare(("2026-11-02T10:00:00", "2026-11-02T14:00:00"))
+
+
+def test_stratified_sample_states_its_size_and_error() -> None:
+    frame = _frame(6000)
+    result = explain(frame, pl.col("ttft_s") > 3, explain_rows=600, max_rows=3000, progress=False)
+    assert abs(result.explained_rows - 600) <= 10
+    assert result.train_rows + result.holdout_rows == pytest.approx(3000, abs=10)
+    assert (result.importance["stderr"] > 0).sum() >= 2
+    sampled = result.shap_values()["row"].to_list()
+    outcome = result.data[result.target]
+    share_all = outcome.mean()
+    share_sample = outcome.gather(sampled).mean()
+    assert share_sample == pytest.approx(share_all, abs=0.02)  # stratified by outcome
+
+
+def test_low_fidelity_is_warned() -> None:
+    rng = np.random.default_rng(11)
+    frame = _frame(800).with_columns(coin=pl.Series(rng.uniform(size=800) < 0.5))
+    with pytest.warns(LowFidelityWarning, match="below the floor 0.7"):
+        result = explain(frame, "coin", ["noise_a", "noise_b"], progress=False)
+    assert result.low_fidelity
+    assert "Low fidelity" in result._repr_html_()
+
+
+def test_feature_frame_concurrency_per_pool_and_pandas() -> None:
+    t = [T0 + dt.timedelta(seconds=s) for s in (0, 1, 2, 3, 10)]
+    calls = pl.DataFrame(
+        {
+            "start_time": t,
+            "latency_s": [5.0, 1.0, 5.0, None, 1.0],
+            "attributes.deployment.pool": ["a", "a", "b", "a", "a"],
+        }
+    ).with_columns(pl.col("start_time").dt.cast_time_unit("ns"))
+    out = feature_frame(calls)
+    # at 1 s: call 0 in flight (pool a); at 3 s: calls 0 in flight (1 ended at 2 s); at 10 s none
+    assert out["concurrent_calls"].to_list() == [0, 1, 0, 1, 0]
+    assert feature_frame(calls.to_pandas(), backend="pandas")["concurrent_calls"].tolist() == [
+        0,
+        1,
+        0,
+        1,
+        0,
+    ]
+
+
+def test_parameter_errors_name_what_was_given() -> None:
+    frame = _frame(200)
+    with pytest.raises(ParameterError, match=r"'target' parameter of explain must be a column"):
+        explain(frame, "ttft", progress=False)
+    with pytest.raises(ParameterError, match="boolean or numeric outcome"):
+        explain(frame, "attributes.user.locale", progress=False)
+    with pytest.raises(ParameterError, match=r"'holdout' parameter of explain .* Got 1.5"):
+        explain(frame, pl.col("ttft_s") > 3, holdout=1.5, progress=False)
+    naive = frame.with_columns(pl.col("start_time").dt.replace_time_zone(None))
+    with pytest.raises(ParameterError, match="time-zone-aware start_time"):
+        explain(naive, pl.col("ttft_s") > 3, progress=False)
+
+
+def test_import_toolkit_loads_no_heavy_package() -> None:
+    code = (
+        "import sys, toolkit, toolkit.explain, toolkit.plots.explain; "
+        "print(sorted(m for m in ('shap', 'lime', 'lightgbm', 'sklearn', 'matplotlib') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_sample_latency_incident_names_its_cause() -> None:
+    import toolkit
+
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    window = next(
+        i["window"] for i in truth["incidents"] if i["kind"] == "model_release_regression"
+    )
+    calls = toolkit.llm_calls(toolkit.load_spans(SAMPLE / "traces.jsonl.gz"))
+    result = explain(calls, (pl.col("ttft_s") > 2).alias("ttft_breach"), progress=False)
+    assert result.rows == calls["ttft_s"].is_not_null().sum()
+    assert result.fidelity is not None
+    assert result.fidelity > 0.9
+    assert result.importance["feature"][0] == "input_tokens"  # prompt length drives breaches
+    pair = result.interactions(top=2, rows=800)
+    models = {"attributes.deployment.pool", "response_model", "request_model"}
+    first = {pair["feature_a"][0], pair["feature_b"][0]}
+    assert "input_tokens" in first
+    assert first & models
+    sliced = result.compare((window["start"], window["end"]))
+    calendar = {"hour_of_day", "day_of_week"}
+    cause = sliced.frame.filter(~pl.col("feature").is_in(calendar)).row(0, named=True)
+    assert cause["feature"] in models
+    # the value the window's calls have is the release served on the h100 pool
+    served = calls.filter(
+        pl.col("start_time").is_between(
+            dt.datetime.fromisoformat(window["start"]),
+            dt.datetime.fromisoformat(window["end"]),
+            closed="left",
+        )
+        & (pl.col("attributes.deployment.pool") == "h100-pool")
+    )["response_model"].mode()[0]
+    assert cause["incident_value"] == served
