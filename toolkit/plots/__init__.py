@@ -50,6 +50,15 @@ def _thousands(axis: Any) -> None:
     )
 
 
+def _time_axis(axes: Any) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axes.set_xlabel("time (UTC)", fontsize=8)
+
+
 def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
     import matplotlib.pyplot as plt
 

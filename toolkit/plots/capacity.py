@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import ParameterError, preview
-from toolkit.plots import _axes, _label, _thousands
+from toolkit.plots import _axes, _label, _thousands, _time_axis
 from toolkit.schema import to_polars
 
 __all__ = [
@@ -34,15 +34,6 @@ def _need(frame: pl.DataFrame, columns: tuple[str, ...], function: str) -> None:
             f"{list(columns)} (missing {missing}; available: "
             f"{preview(', '.join(frame.columns), 300)})."
         )
-
-
-def _time_axis(axes: Any) -> None:
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator()
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    axes.set_xlabel("time (UTC)", fontsize=8)
 
 
 def _finish(axes: Any, title: str | None, ylabel: str) -> None:

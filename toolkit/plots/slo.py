@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from toolkit.errors import ParameterError, preview
-from toolkit.plots import _axes, _label
+from toolkit.plots import _axes, _label, _time_axis
 from toolkit.schema import to_polars
 
 __all__ = ["alert_timeline", "burn_down"]
@@ -30,15 +30,6 @@ def _need(frame: pl.DataFrame, columns: Sequence[str], parameter: str, function:
             f"{', '.join(map(repr, columns))} (missing {', '.join(map(repr, missing))}; "
             f"available: {preview(', '.join(frame.columns), 300)})."
         )
-
-
-def _time_axis(axes: Any) -> None:
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator()
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    axes.set_xlabel("time (UTC)", fontsize=8)
 
 
 def burn_down(
