@@ -111,9 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     # Subcommands of larger modules register themselves (imported here, not at
     # `import toolkit`, so the library stays light); each sets its own handler.
     from toolkit.report import register_cli as register_report
+    from toolkit.scale import register_cli as register_scale
     from toolkit.synth import register_cli as register_synth
 
     register_report(sub)
+    register_scale(sub)
     register_synth(sub)
     return parser
 

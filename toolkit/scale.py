@@ -1,0 +1,1100 @@
+"""Scale past one machine: a partitioned Parquet store filled and queried with Dask.
+
+The same analyses as on a laptop, over a fleet's exports, on a Dask cluster
+(``dask.distributed``: a laptop's ``LocalCluster``, Kubernetes, YARN, ...).
+
+Store layout
+------------
+``STORE/<table>/date=YYYY-MM-DD/service=<name>/part-<file id>.parquet``: one Parquet part
+per source file and partition, ``date`` the UTC day of ``start_time`` (spans) or ``time``
+(logs, metrics) and ``<name>`` the percent-encoded ``service_name``
+(``__HIVE_DEFAULT_PARTITION__`` when null). The part keeps every canonical column,
+``service_name`` included, so a part read alone is a complete table. The file id is a
+hash of the source file's absolute path, so re-ingesting a file overwrites its parts.
+
+``STORE/_manifest/<table>.json`` records each ingested file (path, size, mtime, parts,
+rows). It is written by the driver only, atomically, after a file's parts are all on
+disk: a run interrupted anywhere resumes without loss or duplicates, and a re-run only
+reads new or changed files.
+
+Reading
+-------
+:func:`scan` gives a polars LazyFrame (partitions outside ``filters`` are never opened;
+later projections and predicates are pushed into the Parquet reads); :func:`to_dask`
+gives a ``dask.dataframe`` with one partition per part, for the cluster.
+
+Mergeable aggregations
+----------------------
+:func:`minute_counts` (good/total per minute, for SLIs and burn rates),
+:func:`group_counts` (fairness group counts), :func:`histogram` (drift histograms) and
+:func:`latency_sketches` / :func:`latency_percentiles` (:class:`DDSketch`, relative error
+``alpha``) are computed per part, on the cluster when a client is given, and merged by
+adding counts; the single-machine path computes the same partials on the whole scan, so
+both give the same counts exactly and the same sketches.
+
+Cluster
+-------
+Start one on a laptop, or attach to a running scheduler (Kubernetes, YARN, ...)::
+
+    from distributed import Client, LocalCluster
+    client = Client(LocalCluster(n_workers=4, threads_per_worker=1))  # or Client("tcp://host:8786")
+    print(client.dashboard_link)
+    scale.ingest("exports/", "store/", client=client)
+
+``genai-sre ingest SRC --store DIR [--scheduler ADDRESS]`` does the same from a shell.
+
+Dask is an optional dependency (the ``scale`` extra); it is imported only where a client
+or cluster is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import threading
+import time
+import urllib.parse
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from toolkit.errors import ParameterError, TypePromotionWarning
+from toolkit.ingest._frames import order_columns, unify_dtypes
+from toolkit.ingest._io import PathLike, expand_paths
+from toolkit.schema import LOGS, METRICS, SPANS, Table
+
+__all__ = [
+    "DDSketch",
+    "IngestResult",
+    "group_counts",
+    "histogram",
+    "ingest",
+    "latency_percentiles",
+    "latency_sketches",
+    "minute_counts",
+    "register_cli",
+    "scan",
+    "to_dask",
+]
+
+TableName = Literal["spans", "logs", "metrics"]
+_TABLES: dict[str, Table] = {"spans": SPANS, "logs": LOGS, "metrics": METRICS}
+_TIME = {"spans": "start_time", "logs": "time", "metrics": "time"}
+_NULL = "__HIVE_DEFAULT_PARTITION__"
+_MANIFEST_VERSION = 1
+_WARNINGS_LOCK = threading.Lock()
+
+
+def _check_table(table: object, function: str) -> Table:
+    if not isinstance(table, str) or table not in _TABLES:
+        raise ParameterError(
+            f"The 'table' parameter of {function} must be one of 'spans', 'logs' or "
+            f"'metrics'. Got {table!r} instead."
+        )
+    return _TABLES[table]
+
+
+# --- manifest -------------------------------------------------------------------------
+
+
+def _manifest_path(store: Path, table: str) -> Path:
+    return store / "_manifest" / f"{table}.json"
+
+
+def _read_manifest(store: Path, table: str) -> dict[str, dict[str, Any]]:
+    path = _manifest_path(store, table)
+    if not path.exists():
+        return {}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    files: dict[str, dict[str, Any]] = doc["files"]
+    return files
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_manifest(store: Path, table: str, files: Mapping[str, Mapping[str, Any]]) -> None:
+    doc = {"version": _MANIFEST_VERSION, "table": table, "files": dict(sorted(files.items()))}
+    _write_atomic(_manifest_path(store, table), json.dumps(doc, indent=1).encode())
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _file_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+# --- ingestion ------------------------------------------------------------------------
+
+
+def _partition_dir(day: str | None, service: str | None) -> str:
+    d = _NULL if day is None else day
+    s = _NULL if service is None else urllib.parse.quote(service, safe="")
+    return f"date={d}/service={s}"
+
+
+def _load(table: str, path: str) -> pl.DataFrame:
+    from toolkit import loaders
+
+    loader: Callable[..., Any] = {
+        "spans": loaders.load_spans,
+        "logs": loaders.load_logs,
+        "metrics": loaders.load_metrics,
+    }[table]
+    frame: pl.DataFrame = loader(path, progress=False)
+    return frame
+
+
+def _ingest_file(path: str, store: str, table: str, file_id: str) -> dict[str, Any]:
+    """Read one source file and write its partitioned parts (runs on a worker).
+
+    The loader's warnings are returned (category, message) for the driver to re-emit:
+    on a worker they would only reach its log. Loads in threads of one process are
+    serialized by a lock for this; process workers with one thread each (the CLI's
+    LocalCluster) are the intended set-up.
+    """
+    # catch_warnings swaps process-wide state: threads of one worker take turns so each
+    # file's warnings are its own (process workers with one thread never wait).
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = _load(table, path)
+    root = Path(store) / table
+    day = pl.col(_TIME[table]).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d")
+    if "service_name" not in frame.columns:
+        frame = frame.with_columns(service_name=pl.lit(None, dtype=pl.String))
+    keyed = frame.with_columns(day.alias("__day"))
+    parts: list[str] = []
+    for (d, s), group in keyed.group_by(["__day", "service_name"], maintain_order=True):
+        rel = f"{_partition_dir(d, s)}/part-{file_id}.parquet"
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        group.drop("__day").write_parquet(tmp, compression="zstd", statistics=True)
+        os.replace(tmp, target)
+        parts.append(rel)
+    said = [(w.category, str(w.message)) for w in caught]
+    return {"parts": sorted(parts), "rows": frame.height, "warnings": said}
+
+
+def _remove_parts(store: Path, table: str, parts: Iterable[str]) -> None:
+    for rel in parts:
+        (store / table / rel).unlink(missing_ok=True)
+
+
+def _remove_orphans(store: Path, table: str, keep: set[str]) -> int:
+    """Delete parts (and temp files) no manifest entry owns: leftovers of a crash."""
+    root = store / table
+    if not root.exists():
+        return 0
+    n = 0
+    for p in root.glob("date=*/service=*/*"):
+        rel = p.relative_to(root).as_posix()
+        if rel not in keep and (p.name.endswith(".tmp") or p.suffix == ".parquet"):
+            p.unlink()
+            n += 1
+    return n
+
+
+@dataclass
+class IngestResult:
+    """What one :func:`ingest` run did.
+
+    Attributes
+    ----------
+    ingested : list of str
+        Files read and written in this run (absolute paths).
+    skipped : list of str
+        Files already in the manifest, unchanged, not read again.
+    rows : int
+        Rows written in this run.
+    parts : int
+        Parquet parts written in this run.
+    orphans_removed : int
+        Parts left by an interrupted run and deleted before ingesting.
+    seconds : float
+        Wall time of the run.
+    """
+
+    ingested: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    rows: int = 0
+    parts: int = 0
+    orphans_removed: int = 0
+    seconds: float = 0.0
+
+
+def ingest(
+    source: PathLike | Sequence[PathLike],
+    store: PathLike,
+    *,
+    client: Any = None,
+    table: TableName = "spans",
+) -> IngestResult:
+    """Ingest export files into a partitioned Parquet store, idempotently.
+
+    Parameters
+    ----------
+    source : str, path-like, or a sequence of them
+        Files, directories (read recursively) or glob patterns, as for
+        :func:`toolkit.load_spans`. (fsspec URLs are not supported yet.)
+    store : str or path-like
+        The store's root directory (created if absent).
+    client : dask.distributed.Client, optional
+        Read and write the files on this cluster's workers (one task per file). Without a
+        client the files are read one after another in this process.
+    table : {"spans", "logs", "metrics"}, default "spans"
+        Which canonical table the files hold; read with the matching ``load_*``.
+
+    Returns
+    -------
+    IngestResult
+
+    Raises
+    ------
+    ToolkitError
+        The first file that fails to load, after every other file of the run has been
+        written and recorded (a re-run then retries only the failed files).
+
+    Warns
+    -----
+    ToolkitWarning
+        The loaders' warnings about each file (type promotions, repeated span ids, ...),
+        caught on the workers and re-emitted here once the run is over.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> span = ('{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",'
+    ...     '"value":{"stringValue":"api"}}]},"scopeSpans":[{"spans":[{"traceId":'
+    ...     '"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"x",'
+    ...     '"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":'
+    ...     '"1544712661000000000"}]}]}]}')
+    >>> _ = (d / "a.jsonl").write_text(span + "\\n")
+    >>> r = ingest(d / "a.jsonl", d / "store")
+    >>> r.rows, r.parts, len(ingest(d / "a.jsonl", d / "store").skipped)
+    (1, 1, 1)
+    >>> scan(d / "store").select("service_name", "duration_ms").collect().row(0)
+    ('api', 1000.0)
+    """
+    function = "ingest"
+    _check_table(table, function)
+    t0 = time.perf_counter()
+    root = Path(store)
+    files = [p.resolve() for p in expand_paths(source, function=function)]
+    manifest = _read_manifest(root, table)
+    result = IngestResult()
+
+    todo: list[tuple[str, dict[str, Any]]] = []
+    changed = False
+    for p in files:
+        key = str(p)
+        fp = _fingerprint(p)
+        entry = manifest.get(key)
+        if (
+            entry is not None
+            and entry["size"] == fp["size"]
+            and entry["mtime_ns"] == fp["mtime_ns"]
+        ):
+            result.skipped.append(key)
+            continue
+        if entry is not None:  # changed since ingested: its old parts go first
+            _remove_parts(root, table, entry["parts"])
+            del manifest[key]
+            changed = True
+        todo.append((key, fp))
+    if changed:
+        _write_manifest(root, table, manifest)
+    keep = {rel for e in manifest.values() for rel in e["parts"]}
+    result.orphans_removed = _remove_orphans(root, table, keep)
+
+    said: list[tuple[type[Warning], str]] = []
+
+    def record(key: str, fp: dict[str, Any], out: dict[str, Any]) -> None:
+        said.extend(out.pop("warnings"))
+        manifest[key] = {**fp, "file_id": _file_id(key), **out}
+        _write_manifest(root, table, manifest)
+        result.ingested.append(key)
+        result.rows += int(out["rows"])
+        result.parts += len(out["parts"])
+
+    first_error: BaseException | None = None
+    if client is None:
+        for key, fp in todo:
+            try:
+                out = _ingest_file(key, str(root), table, _file_id(key))
+            except Exception as exc:
+                first_error = first_error or exc
+                continue
+            record(key, fp, out)
+    elif todo:
+        from distributed import as_completed
+
+        n = len(todo)
+        futures = client.map(
+            _ingest_file,
+            [k for k, _ in todo],
+            [str(root)] * n,
+            [table] * n,
+            [_file_id(k) for k, _ in todo],
+            pure=False,
+        )
+        meta = {f.key: todo[i] for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            key, fp = meta[future.key]
+            try:
+                out = future.result()
+            except Exception as exc:
+                first_error = first_error or exc
+                continue
+            record(key, fp, out)
+    result.ingested.sort()
+    result.seconds = time.perf_counter() - t0
+    for category, message in said:
+        warnings.warn(message, category, stacklevel=2)
+    if first_error is not None:
+        raise first_error
+    return result
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def _check_time(value: object, name: str, function: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise ParameterError(
+            f"The '{name}' filter of {function} must be a time-zone-aware datetime. "
+            f"Got {value!r} instead."
+        )
+    return value.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class _Selection:
+    table: str
+    files: list[tuple[str, dict[str, pl.DataType]]]
+    dtypes: dict[str, pl.DataType]
+    columns: list[str]
+    predicate: pl.Expr | None
+
+
+def _select(store: PathLike, table: object, filters: object, function: str) -> _Selection:
+    t = _check_table(table, function)
+    name = t.name
+    if filters is None:
+        filters = {}
+    if not isinstance(filters, Mapping) or set(filters) - {"service_name", "start", "end"}:
+        raise ParameterError(
+            f"The 'filters' parameter of {function} must be a mapping with keys among "
+            f"'service_name', 'start' and 'end'. Got {filters!r} instead."
+        )
+    services = filters.get("service_name")
+    if isinstance(services, str):
+        services = [services]
+    if services is not None and not (
+        isinstance(services, Sequence) and all(isinstance(s, str) for s in services)
+    ):
+        raise ParameterError(
+            f"The 'service_name' filter of {function} must be a string or a list of "
+            f"strings. Got {services!r} instead."
+        )
+    start = _check_time(filters.get("start"), "start", function)
+    end = _check_time(filters.get("end"), "end", function)
+    wanted = None if services is None else {urllib.parse.quote(s, safe="") for s in services}
+
+    root = Path(store) / name
+    manifest = _read_manifest(Path(store), name)
+    rels = sorted(rel for e in manifest.values() for rel in e["parts"])
+    chosen: list[str] = []
+    for rel in rels:  # partition pruning on the directory names
+        date_dir, service_dir, _ = rel.split("/")
+        day, svc = date_dir[5:], service_dir[8:]
+        if wanted is not None and svc not in wanted:
+            continue
+        if day != _NULL and (start is not None or end is not None):
+            d0 = dt.datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=dt.UTC)
+            if start is not None and d0 + dt.timedelta(days=1) <= start:
+                continue
+            if end is not None and d0 >= end:
+                continue
+        chosen.append(rel)
+    files = [(str(root / rel), dict(pl.read_parquet_schema(root / rel))) for rel in chosen]
+    dtypes, promoted = unify_dtypes([s for _, s in files])
+    if promoted:
+        names = ", ".join(f"{k!r} -> {v}" for k, v in sorted(promoted.items()))
+        warnings.warn(
+            f"{function}: attribute values disagreed in type between parts and were promoted "
+            f"(int and double to Float64, any other mix to String): {names}",
+            TypePromotionWarning,
+            stacklevel=3,
+        )
+    dtypes = {k: (pl.String() if v == pl.Null else v) for k, v in dtypes.items()}
+    for c in t.columns:  # an empty selection still has the canonical columns
+        dtypes.setdefault(c.name, c.dtype)
+    columns = order_columns(dtypes, t)
+    preds: list[pl.Expr] = []
+    tcol = pl.col(_TIME[name])
+    if services is not None:
+        preds.append(pl.col("service_name").is_in(list(services)))
+    if start is not None:
+        preds.append(tcol >= start)
+    if end is not None:
+        preds.append(tcol < end)
+    predicate = pl.all_horizontal(preds) if preds else None
+    return _Selection(name, files, dtypes, columns, predicate)
+
+
+def _part_lazy(
+    path: str,
+    schema: Mapping[str, pl.DataType],
+    dtypes: Mapping[str, pl.DataType],
+    columns: Sequence[str],
+) -> pl.LazyFrame:
+    from toolkit.loaders import _cast_expr
+
+    casts = [_cast_expr(n, d, dtypes[n]) for n, d in schema.items() if dtypes[n] != d]
+    missing = [pl.lit(None, dtype=dtypes[c]).alias(c) for c in columns if c not in schema]
+    lf = pl.scan_parquet(path, hive_partitioning=False, glob=False)
+    return lf.with_columns(*casts, *missing).select(columns)
+
+
+def _lazy(sel: _Selection) -> pl.LazyFrame:
+    if not sel.files:
+        lf = pl.DataFrame(schema=sel.dtypes).lazy().select(sel.columns)
+    else:
+        lf = pl.concat(
+            [_part_lazy(p, s, sel.dtypes, sel.columns) for p, s in sel.files], how="vertical"
+        )
+    return lf if sel.predicate is None else lf.filter(sel.predicate)
+
+
+def scan(
+    store: PathLike, table: TableName = "spans", filters: Mapping[str, Any] | None = None
+) -> pl.LazyFrame:
+    """A store's table as a polars LazyFrame, reading only the partitions asked for.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`ingest`.
+    table : {"spans", "logs", "metrics"}, default "spans"
+    filters : mapping, optional
+        ``service_name`` (a string or list of strings), ``start`` and ``end``
+        (time-zone-aware datetimes; ``start`` inclusive, ``end`` exclusive, on
+        ``start_time`` for spans and ``time`` otherwise). Partitions outside them are not
+        opened; the rows are filtered exactly. Further ``filter``/``select`` on the result
+        are pushed down into the Parquet reads by polars.
+
+    Returns
+    -------
+    polars.LazyFrame
+        The canonical table; attribute columns of all selected parts, their dtypes unified
+        as :func:`toolkit.load_spans` does (missing columns are null).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> lf = scan(pathlib.Path(tempfile.mkdtemp()))
+    >>> lf.collect().height, lf.collect_schema()["start_time"]
+    (0, Datetime(time_unit='ns', time_zone='UTC'))
+    """
+    return _lazy(_select(store, table, filters, "scan"))
+
+
+def _part_pandas(
+    part: tuple[str, dict[str, pl.DataType]], sel: _Selection, columns: list[str]
+) -> Any:
+    from toolkit.schema import to_pandas
+
+    lf = _part_lazy(part[0], part[1], sel.dtypes, sel.columns)
+    if sel.predicate is not None:
+        lf = lf.filter(sel.predicate)
+    return to_pandas(lf.select(columns).collect())
+
+
+def to_dask(
+    store: PathLike,
+    table: TableName = "spans",
+    filters: Mapping[str, Any] | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+) -> Any:
+    """A store's table as a ``dask.dataframe.DataFrame``, one partition per Parquet part.
+
+    For pandas-style code on a cluster; each partition is read (with the same pruning,
+    filters and dtype unification as :func:`scan`) by the worker that computes it.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`ingest`.
+    table, filters
+        As for :func:`scan`.
+    columns : sequence of str, optional
+        Read only these columns.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Partitions are pandas frames as :func:`toolkit.schema.to_pandas` makes them.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> ddf = to_dask(pathlib.Path(tempfile.mkdtemp()), columns=["span_id"])
+    >>> list(ddf.columns), len(ddf.compute())
+    (['span_id'], 0)
+    """
+    import dask.dataframe as dd
+
+    from toolkit.schema import to_pandas
+
+    function = "to_dask"
+    sel = _select(store, table, filters, function)
+    cols = list(sel.columns) if columns is None else list(columns)
+    unknown = [c for c in cols if c not in sel.dtypes]
+    if unknown:
+        raise ParameterError(
+            f"The 'columns' parameter of {function} must name columns of the store's "
+            f"{sel.table} table. Got {unknown!r}, which it lacks."
+        )
+    meta = to_pandas(pl.DataFrame(schema={c: sel.dtypes[c] for c in cols}))
+    if not sel.files:
+        return dd.from_pandas(meta, npartitions=1)
+    return dd.from_map(
+        _part_pandas, sel.files, sel=sel, columns=cols, meta=meta, enforce_metadata=False
+    )
+
+
+# --- mergeable aggregations -----------------------------------------------------------
+
+
+class DDSketch:
+    """A mergeable quantile sketch with relative error ``alpha`` (DDSketch).
+
+    Values ``x > 0`` go to bucket ``ceil(log_gamma(x))`` with
+    ``gamma = (1 + alpha) / (1 - alpha)``; zeros are counted apart. The quantile ``q`` is
+    the bucket holding the value of rank ``floor(q * (n - 1))`` (numpy's
+    ``method="lower"``), returned as ``2 * gamma**k / (gamma + 1)``: within ``alpha``
+    relative error of that value. Merging adds bucket counts, so sketches built on parts
+    merge into the sketch of the whole. Memory grows with the log of the value range,
+    not with the count (about ``ln(max/min) / ln(gamma)`` buckets).
+
+    Parameters
+    ----------
+    alpha : float, default 0.01
+        Relative accuracy, in (0, 1).
+
+    Examples
+    --------
+    >>> s = DDSketch(0.01)
+    >>> s.add([1.0, 2.0, 3.0, 4.0, 100.0])
+    >>> round(s.quantile(0.5), 2), s.count
+    (2.97, 5)
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        if not isinstance(alpha, float | int) or not 0 < alpha < 1:
+            raise ParameterError(
+                f"The 'alpha' parameter of DDSketch must be a number in (0, 1). "
+                f"Got {alpha!r} instead."
+            )
+        self.alpha = float(alpha)
+        self.gamma = (1 + self.alpha) / (1 - self.alpha)
+        self._lg = math.log(self.gamma)
+        self.bins: dict[int, int] = {}
+        self.zeros = 0
+
+    @property
+    def count(self) -> int:
+        """Number of values added."""
+        return self.zeros + sum(self.bins.values())
+
+    def add(self, values: Any) -> None:
+        """Add values (array-like of non-negative numbers; nulls and NaN are an error)."""
+        x = np.asarray(values, dtype=np.float64).ravel()
+        if x.size == 0:
+            return
+        if not np.all(np.isfinite(x)) or np.any(x < 0):
+            bad = x[~np.isfinite(x) | (x < 0)][0]
+            raise ParameterError(
+                "The values added to DDSketch must be finite and non-negative. "
+                f"Got {float(bad)!r} instead."
+            )
+        pos = x[x > 0]
+        self.zeros += int(x.size - pos.size)
+        keys, counts = np.unique(
+            np.ceil(np.log(pos) / self._lg).astype(np.int64), return_counts=True
+        )
+        for k, c in zip(keys.tolist(), counts.tolist(), strict=True):
+            self.bins[k] = self.bins.get(k, 0) + c
+
+    def merge(self, other: DDSketch) -> DDSketch:
+        """Add ``other``'s counts into this sketch (same ``alpha``); returns self."""
+        if other.alpha != self.alpha:
+            raise ParameterError(
+                f"The 'other' parameter of DDSketch.merge must have alpha {self.alpha}. "
+                f"Got alpha {other.alpha} instead."
+            )
+        for k, c in other.bins.items():
+            self.bins[k] = self.bins.get(k, 0) + c
+        self.zeros += other.zeros
+        return self
+
+    def quantile(self, q: float) -> float:
+        """The ``q``-quantile (0 <= q <= 1), within ``alpha`` relative error; NaN if empty."""
+        if not isinstance(q, float | int) or not 0 <= q <= 1:
+            raise ParameterError(
+                f"The 'q' parameter of DDSketch.quantile must be in [0, 1]. Got {q!r} instead."
+            )
+        n = self.count
+        if n == 0:
+            return math.nan
+        rank = math.floor(q * (n - 1))
+        if rank < self.zeros:
+            return 0.0
+        seen = self.zeros
+        for k in sorted(self.bins):
+            seen += self.bins[k]
+            if seen > rank:
+                return 2 * self.gamma**k / (self.gamma + 1)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, DDSketch)
+            and other.alpha == self.alpha
+            and other.zeros == self.zeros
+            and other.bins == self.bins
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"DDSketch(alpha={self.alpha}, count={self.count}, buckets={len(self.bins)})"
+
+
+def _counts_partial(lf: pl.LazyFrame, time_col: str, good: pl.Expr, by: list[str]) -> pl.DataFrame:
+    return (
+        lf.group_by([pl.col(time_col).dt.truncate("1m").alias("minute"), *by])
+        .agg(good=good.fill_null(False).cast(pl.Int64).sum(), total=pl.len().cast(pl.Int64))
+        .collect()
+    )
+
+
+def _part_task(
+    part: tuple[str, dict[str, pl.DataType]],
+    sel: _Selection,
+    fn: Callable[..., Any],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Apply a partial aggregation to one part (runs on a worker)."""
+    lf = _part_lazy(part[0], part[1], sel.dtypes, sel.columns)
+    if sel.predicate is not None:
+        lf = lf.filter(sel.predicate)
+    return fn(lf, **kwargs)
+
+
+def _partials(sel: _Selection, client: Any, fn: Callable[..., Any], **kwargs: Any) -> list[Any]:
+    """``fn`` over the whole selection locally, or over each part on the cluster."""
+    if client is None or not sel.files:
+        return [fn(_lazy(sel), **kwargs)]
+    futures = client.map(_part_task, sel.files, sel=sel, fn=fn, kwargs=kwargs, pure=False)
+    out: list[Any] = client.gather(futures)
+    return out
+
+
+def _check_by(by: object, function: str) -> list[str]:
+    if isinstance(by, str):
+        return [by]
+    if isinstance(by, Sequence) and all(isinstance(b, str) for b in by):
+        return list(by)
+    raise ParameterError(
+        f"The 'by' parameter of {function} must be a column name or a list of them. "
+        f"Got {by!r} instead."
+    )
+
+
+def minute_counts(
+    store: PathLike,
+    good: pl.Expr,
+    *,
+    table: TableName = "spans",
+    by: str | Sequence[str] = ("service_name",),
+    filters: Mapping[str, Any] | None = None,
+    client: Any = None,
+) -> pl.DataFrame:
+    """Good and total event counts per minute, the input of SLIs and burn rates.
+
+    Computed per Parquet part (on the cluster's workers when ``client`` is given) and
+    summed: the answer is the same with or without a cluster.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`ingest`.
+    good : polars.Expr
+        Boolean expression marking a good event, e.g. ``pl.col("status_code") != "error"``
+        (null counts as not good).
+    table : {"spans", "logs", "metrics"}, default "spans"
+    by : str or list of str, default ("service_name",)
+        Grouping columns besides the minute.
+    filters : mapping, optional
+        As for :func:`scan`.
+    client : dask.distributed.Client, optional
+
+    Returns
+    -------
+    polars.DataFrame
+        ``minute`` (the minute's start, UTC), the ``by`` columns, ``good`` and ``total``
+        (Int64), sorted.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> minute_counts(pathlib.Path(tempfile.mkdtemp()), pl.lit(True)).columns
+    ['minute', 'service_name', 'good', 'total']
+    """
+    function = "minute_counts"
+    keys = _check_by(by, function)
+    if not isinstance(good, pl.Expr):
+        raise ParameterError(
+            f"The 'good' parameter of {function} must be a polars expression. "
+            f"Got {type(good).__name__} instead."
+        )
+    sel = _select(store, table, filters, function)
+    parts: list[pl.DataFrame] = _partials(
+        sel, client, _counts_partial, time_col=_TIME[sel.table], good=good, by=keys
+    )
+    return (
+        pl.concat(parts, how="vertical")
+        .group_by(["minute", *keys])
+        .agg(pl.col("good").sum(), pl.col("total").sum())
+        .sort(["minute", *keys], nulls_last=True)
+    )
+
+
+def _group_partial(lf: pl.LazyFrame, by: list[str]) -> pl.DataFrame:
+    return lf.group_by(by).agg(count=pl.len().cast(pl.Int64)).collect()
+
+
+def group_counts(
+    store: PathLike,
+    by: str | Sequence[str],
+    *,
+    table: TableName = "spans",
+    filters: Mapping[str, Any] | None = None,
+    client: Any = None,
+) -> pl.DataFrame:
+    """Rows per group (e.g. per protected attribute and outcome, for fairness), merged
+    from per-part counts.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`ingest`.
+    by : str or list of str
+        Grouping columns (a column absent from every part is an error of polars).
+    table, filters, client
+        As for :func:`minute_counts`.
+
+    Returns
+    -------
+    polars.DataFrame
+        The ``by`` columns and ``count`` (Int64), sorted (nulls last).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> group_counts(pathlib.Path(tempfile.mkdtemp()), "status_code").columns
+    ['status_code', 'count']
+    """
+    keys = _check_by(by, "group_counts")
+    sel = _select(store, table, filters, "group_counts")
+    parts: list[pl.DataFrame] = _partials(sel, client, _group_partial, by=keys)
+    return (
+        pl.concat(parts, how="vertical")
+        .group_by(keys)
+        .agg(pl.col("count").sum())
+        .sort(keys, nulls_last=True)
+    )
+
+
+def _histogram_partial(
+    lf: pl.LazyFrame, column: str, edges: list[float], by: list[str]
+) -> pl.DataFrame:
+    x = pl.col(column).cast(pl.Float64)
+    index = pl.sum_horizontal([(x >= e).cast(pl.Int32) for e in edges])
+    binned = pl.when(x.is_null() | x.is_nan()).then(None).otherwise(index).alias("bin")
+    return lf.group_by([*by, binned]).agg(count=pl.len().cast(pl.Int64)).collect()
+
+
+def histogram(
+    store: PathLike,
+    column: str,
+    edges: Sequence[float],
+    *,
+    by: str | Sequence[str] = (),
+    table: TableName = "spans",
+    filters: Mapping[str, Any] | None = None,
+    client: Any = None,
+) -> pl.DataFrame:
+    """Counts of ``column`` in fixed bins (drift histograms), merged from per-part counts.
+
+    No value is dropped: bin ``i`` holds ``edges[i-1] <= x < edges[i]``, with
+    ``bin_lower = -inf`` below the first edge and ``bin_upper = +inf`` at or above the
+    last; null and NaN values are counted in a row whose bin bounds are null.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`ingest`.
+    column : str
+        A numeric column.
+    edges : sequence of float
+        Strictly increasing bin edges (at least one).
+    by : str or list of str, default ()
+        Grouping columns, e.g. ``"service_name"``.
+    table, filters, client
+        As for :func:`minute_counts`.
+
+    Returns
+    -------
+    polars.DataFrame
+        The ``by`` columns, ``bin_lower``, ``bin_upper`` (Float64) and ``count`` (Int64),
+        sorted; only non-empty bins appear.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> histogram(pathlib.Path(tempfile.mkdtemp()), "duration_ms", [1.0, 10.0]).columns
+    ['bin_lower', 'bin_upper', 'count']
+    """
+    function = "histogram"
+    keys = _check_by(by, function)
+    try:
+        e = [float(v) for v in edges] if isinstance(edges, Sequence) else []
+    except (TypeError, ValueError):
+        e = []
+    if not e or any(not math.isfinite(v) for v in e) or any(a >= b for a, b in pairwise(e)):
+        raise ParameterError(
+            f"The 'edges' parameter of {function} must be a non-empty sequence of finite, "
+            f"strictly increasing numbers. Got {edges!r} instead."
+        )
+    sel = _select(store, table, filters, function)
+    parts: list[pl.DataFrame] = _partials(
+        sel, client, _histogram_partial, column=column, edges=e, by=keys
+    )
+    bins = pl.DataFrame(
+        {
+            "bin": pl.Series(range(len(e) + 1), dtype=pl.Int32),
+            "bin_lower": pl.Series([-math.inf, *e], dtype=pl.Float64),
+            "bin_upper": pl.Series([*e, math.inf], dtype=pl.Float64),
+        }
+    )
+    return (
+        pl.concat(parts, how="vertical")
+        .group_by([*keys, "bin"])
+        .agg(pl.col("count").sum())
+        .join(bins, on="bin", how="left")
+        .sort([*keys, "bin"], nulls_last=True)
+        .select(*keys, "bin_lower", "bin_upper", "count")
+    )
+
+
+def _sketch_partial(
+    lf: pl.LazyFrame, column: str, by: list[str], alpha: float
+) -> dict[tuple[Any, ...], DDSketch]:
+    frame = lf.select(*by, column).drop_nulls(column).collect()
+    out: dict[tuple[Any, ...], DDSketch] = {}
+    if not by:
+        s = DDSketch(alpha)
+        s.add(frame[column].to_numpy())
+        return {(): s} if s.count else {}
+    for key, group in frame.group_by(by, maintain_order=True):
+        s = DDSketch(alpha)
+        s.add(group[column].to_numpy())
+        out[tuple(key)] = s
+    return out
+
+
+def latency_sketches(
+    store: PathLike,
+    *,
+    column: str = "duration_ms",
+    by: str | Sequence[str] = ("service_name",),
+    alpha: float = 0.01,
+    table: TableName = "spans",
+    filters: Mapping[str, Any] | None = None,
+    client: Any = None,
+) -> dict[tuple[Any, ...], DDSketch]:
+    """One :class:`DDSketch` of ``column`` per group, merged from per-part sketches.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`ingest`.
+    column : str, default "duration_ms"
+        Non-negative values to sketch; nulls are left out.
+    by : str or list of str, default ("service_name",)
+        Grouping columns (``[]`` for one sketch of everything).
+    alpha : float, default 0.01
+        The sketches' relative accuracy.
+    table, filters, client
+        As for :func:`minute_counts`.
+
+    Returns
+    -------
+    dict
+        Group key tuple to its sketch.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> latency_sketches(pathlib.Path(tempfile.mkdtemp()))
+    {}
+    """
+    function = "latency_sketches"
+    keys = _check_by(by, function)
+    DDSketch(alpha)  # validates alpha
+    sel = _select(store, table, filters, function)
+    partials = _partials(sel, client, _sketch_partial, column=column, by=keys, alpha=alpha)
+    merged: dict[tuple[Any, ...], DDSketch] = {}
+    for partial in partials:
+        for key, sketch in partial.items():
+            if key in merged:
+                merged[key].merge(sketch)
+            else:
+                merged[key] = sketch
+    return merged
+
+
+def latency_percentiles(
+    store: PathLike,
+    quantiles: Sequence[float] = (0.5, 0.9, 0.99),
+    **options: Any,
+) -> pl.DataFrame:
+    """Percentiles of latency per group from merged sketches (see :func:`latency_sketches`).
+
+    Parameters
+    ----------
+    store : str or path-like
+    quantiles : sequence of float, default (0.5, 0.9, 0.99)
+    **options
+        Passed to :func:`latency_sketches` (``column``, ``by``, ``alpha``, ``table``,
+        ``filters``, ``client``).
+
+    Returns
+    -------
+    polars.DataFrame
+        The ``by`` columns, ``count``, and one Float64 column per quantile named
+        ``p50``, ``p90``, ``p99``, ``p99.9`` ...; each within ``alpha`` relative error of
+        the exact lower quantile.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> latency_percentiles(pathlib.Path(tempfile.mkdtemp())).columns
+    ['service_name', 'count', 'p50', 'p90', 'p99']
+    """
+    keys = _check_by(options.get("by", ("service_name",)), "latency_percentiles")
+    sketches = latency_sketches(store, **options)
+    names = [f"p{100 * q:g}" for q in quantiles]
+    rows = [(*key, s.count, *[s.quantile(q) for q in quantiles]) for key, s in sketches.items()]
+    schema: dict[str, Any] = dict.fromkeys(keys)
+    if rows:
+        frame = pl.DataFrame(rows, schema=[*keys, "count", *names], orient="row")
+    else:
+        frame = pl.DataFrame(
+            schema={
+                **dict.fromkeys(schema, pl.String),
+                "count": pl.Int64,
+                **dict.fromkeys(names, pl.Float64),
+            }
+        )
+    return frame.with_columns(pl.col("count").cast(pl.Int64)).sort(keys, nulls_last=True)
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def _cli_ingest(args: Any) -> int:
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if args.scheduler:
+        client = Client(args.scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, processes=not args.threads
+        )
+        client = Client(cluster)
+    try:
+        print(f"Dask dashboard: {client.dashboard_link}")
+        result = ingest(args.src, args.store, client=client, table=args.table)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    print(
+        f"ingested {len(result.ingested)} file(s), {result.rows:,} rows in {result.parts} "
+        f"part(s); {len(result.skipped)} already in the store; {result.seconds:.1f} s"
+    )
+    return 0
+
+
+def register_cli(subparsers: Any) -> None:
+    """Add the ``ingest`` subcommand to the ``genai-sre`` parser's subparsers.
+
+    ``genai-sre ingest SRC... --store DIR [--scheduler ADDRESS]`` ingests on the Dask
+    scheduler at ADDRESS, or on a ``LocalCluster`` started for the run; the dashboard link
+    is printed.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="genai-sre")
+    >>> register_cli(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["ingest", "x", "--store", "s"])
+    >>> args.src, args.store, args.scheduler, args.table, args.handler.__name__
+    (['x'], 's', None, 'spans', '_cli_ingest')
+    """
+    p = subparsers.add_parser(
+        "ingest",
+        help="ingest exports into a partitioned Parquet store on a Dask cluster",
+        description=(
+            "Read export files (directories, globs) on a Dask cluster and write the canonical "
+            "table as Parquet partitioned by date and service under DIR; files already "
+            "ingested are skipped, so re-runs only add new files."
+        ),
+    )
+    p.add_argument("src", nargs="+", help="files, directories or glob patterns")
+    p.add_argument("--store", required=True, help="the store's root directory")
+    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    p.add_argument("--table", choices=sorted(_TABLES), default="spans", help="table (spans)")
+    p.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
+    p.add_argument(
+        "--threads", action="store_true", help="LocalCluster with thread workers, not processes"
+    )
+    p.set_defaults(handler=_cli_ingest)
