@@ -21,7 +21,7 @@ from toolkit.errors import (
     SkippedRecordsWarning,
     preview,
 )
-from toolkit.schema import GPU, TIME, to_pandas, to_polars, validate
+from toolkit.schema import GPU, TIME, check_backend, to_pandas, to_polars, validate
 
 __all__ = [
     "gpu_utilisation",
@@ -37,11 +37,7 @@ PathLike = str | os.PathLike[str]
 
 
 def _out(frame: pl.DataFrame, backend: str, function: str) -> Any:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
+    check_backend(backend, function)
     return to_pandas(frame) if backend == "pandas" else frame
 
 

@@ -17,7 +17,7 @@ from toolkit._capacity_model import ServiceModel
 from toolkit._capacity_queueing import erlang_c, mgc_wait
 from toolkit._capacity_sim import _demand_arrays, simulate
 from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import TIME, to_pandas, to_polars
+from toolkit.schema import TIME, check_backend, to_pandas, to_polars
 
 __all__ = [
     "DEFAULT_GPU_HOURLY_USD",
@@ -325,11 +325,7 @@ def size_fleet(
             f"The 'method' parameter of {function} must be 'both', 'simulation' or "
             f"'analytic'. Got {preview(method)} instead."
         )
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
+    check_backend(backend, function)
     if not 0.0 < attainment_target <= 1.0:
         raise ParameterError(
             f"The 'attainment_target' parameter of {function} must be in (0, 1]. "

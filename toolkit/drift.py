@@ -79,6 +79,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import ParameterError, SchemaError, preview
+from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_pandas, to_polars
 
 __all__ = [
@@ -136,14 +137,6 @@ _RESULT_SCHEMA: dict[str, pl.DataType] = {
 
 
 # --------------------------------------------------------------------------- parameters
-
-
-def _check_backend(backend: object, function: str) -> None:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
 
 
 def _kind(frame: pl.DataFrame, column: str, function: str) -> str:

@@ -50,6 +50,7 @@ import polars as pl
 
 from toolkit.errors import FormatError, ParameterError, location, preview
 from toolkit.redact import redact
+from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_pandas, to_polars
 
 __all__ = [
@@ -115,14 +116,6 @@ _LABEL_WITH_CI = ("equal_opportunity_difference", "average_odds_difference")
 
 
 # --------------------------------------------------------------------------- parameters
-
-
-def _check_backend(backend: Any, function: str) -> None:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
 
 
 def _column(data: pl.DataFrame, name: Any, parameter: str, function: str) -> str:

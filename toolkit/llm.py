@@ -38,6 +38,7 @@ import polars as pl
 
 from toolkit.errors import SchemaError, preview
 from toolkit.schema import LLM_CALLS, SPANS, TIME, to_pandas, to_polars, validate
+from toolkit.schema import check_backend as _check_backend
 from toolkit.semconv import (
     ALIASES,
     ATTRIBUTE_PREFIX,
@@ -48,7 +49,6 @@ from toolkit.semconv import (
     EVALUATION_SCORE_VALUE,
     FIRST_TOKEN_EVENTS,
     SERVER_TTFT_KEYS,
-    _check_backend,
     _check_operations,
     _is_llm_span,
     _operation,

@@ -38,6 +38,7 @@ from toolkit.ingest.logs import read_json_logs, read_text_logs
 from toolkit.ingest.otlp_metrics import metrics_from_batch
 from toolkit.ingest.prometheus import read_prometheus
 from toolkit.schema import LOGS, METRICS, SPANS, Table
+from toolkit.schema import check_backend as _check_backend
 
 __all__ = [
     "Loaded",
@@ -54,14 +55,6 @@ Backend = Literal["polars", "pandas"]
 OnError = Literal["raise", "skip"]
 Paths = PathLike | Sequence[PathLike]
 _Builder = Callable[[otlp.Batch, LoadContext], pl.DataFrame]
-
-
-def _check_backend(backend: str, function: str) -> None:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {backend!r} instead."
-        )
 
 
 def _output(frame: pl.DataFrame, backend: str) -> Any:

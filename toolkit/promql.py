@@ -46,6 +46,7 @@ import polars as pl
 
 from toolkit.errors import ParameterError, preview
 from toolkit.schema import METRICS, to_pandas, to_polars, validate
+from toolkit.schema import check_backend as _check_backend
 
 __all__ = ["histogram_quantile", "increase", "rate"]
 
@@ -85,14 +86,6 @@ def _duration_ns(value: Any, function: str) -> int:
     if ns <= 0:
         raise ParameterError(f"{expected} Got {preview(value)} instead.")
     return ns
-
-
-def _check_backend(backend: object, function: str) -> None:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
 
 
 def _metrics(frame: Any, function: str) -> pl.DataFrame:

@@ -72,6 +72,7 @@ import polars as pl
 
 from toolkit.errors import ParameterError, SchemaError, preview
 from toolkit.llm import llm_calls
+from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_pandas, to_polars
 
 __all__ = [
@@ -119,14 +120,6 @@ _OUTPUT = "attributes.gen_ai.output.messages"
 _DOCS = "attributes.gen_ai.retrieval.documents"
 _OPERATION = "attributes.gen_ai.operation.name"
 _ROW = "_row"
-
-
-def _check_backend(backend: object, function: str) -> None:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
 
 
 def _locate_bad_json(values: pl.Series, where: pl.Series, column: str, expected: str) -> None:

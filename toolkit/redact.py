@@ -51,7 +51,7 @@ from typing import Any, Literal
 import polars as pl
 
 from toolkit.errors import ParameterError, preview
-from toolkit.schema import to_pandas, to_polars
+from toolkit.schema import check_backend, to_pandas, to_polars
 
 __all__ = [
     "DEFAULT_PATTERNS",
@@ -463,11 +463,7 @@ def _redact_frame(
     backend: str,
     function: str,
 ) -> Any:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {backend!r} instead."
-        )
+    check_backend(backend, function)
     data = to_polars(frame, function=function)
     if columns is None:
         chosen = [name for name, dtype in data.schema.items() if _string_like(dtype)]

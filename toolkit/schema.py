@@ -21,13 +21,13 @@ toolkit.errors.SchemaError: The spans table is missing 12 required columns: 'spa
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, SchemaError
+from toolkit.errors import ParameterError, SchemaError, preview
 
 __all__ = [
     "GPU",
@@ -40,6 +40,8 @@ __all__ = [
     "WORKLOAD",
     "Column",
     "Table",
+    "check_backend",
+    "check_choice",
     "to_pandas",
     "to_polars",
     "validate",
@@ -247,6 +249,43 @@ def _is_value_dtype(dtype: pl.DataType) -> bool:
         inner = dtype.inner
         return inner is not None and isinstance(inner, _SCALARS)
     return isinstance(dtype, _SCALARS)
+
+
+def check_backend(backend: object, function: str) -> None:
+    """Check a ``backend`` parameter: the one wording every public function uses.
+
+    Examples
+    --------
+    >>> check_backend("arrow", "load_spans")
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.ParameterError: The 'backend' parameter of load_spans must be 'polars' or \
+'pandas'. Got 'arrow' instead.
+    """
+    if backend not in ("polars", "pandas"):
+        raise ParameterError(
+            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
+            f"Got {preview(backend)} instead."
+        )
+
+
+def check_choice(value: object, name: str, function: str, choices: Sequence[object]) -> None:
+    """Check that parameter ``name`` of ``function`` is one of ``choices``.
+
+    Examples
+    --------
+    >>> check_choice("csv", "format", "load_gpu", ("auto", "nvidia-smi"))
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.ParameterError: The 'format' parameter of load_gpu must be one of 'auto', \
+'nvidia-smi'. Got 'csv' instead.
+    """
+    if value not in choices:
+        shown = ", ".join(repr(c) for c in choices)
+        raise ParameterError(
+            f"The {name!r} parameter of {function} must be one of {shown}. "
+            f"Got {preview(value)} instead."
+        )
 
 
 def to_polars(frame: Any, *, parameter: str = "frame", function: str = "validate") -> pl.DataFrame:

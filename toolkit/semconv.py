@@ -70,6 +70,7 @@ from typing import Any, Literal
 import polars as pl
 
 from toolkit.errors import ParameterError, SchemaError, preview
+from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_polars
 
 __all__ = [
@@ -319,14 +320,6 @@ def _check_field(field: str, function: str) -> None:
         raise ParameterError(
             f"The 'field' parameter of {function} must be one of {sorted(ALIASES)}. "
             f"Got {preview(field)} instead."
-        )
-
-
-def _check_backend(backend: str, function: str) -> None:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
         )
 
 

@@ -62,6 +62,7 @@ import polars as pl
 
 from toolkit.errors import FormatError, ParameterError, preview
 from toolkit.schema import METRICS, TIME, to_pandas, to_polars, validate
+from toolkit.schema import check_backend as _check_backend
 
 __all__ = [
     "SLO",
@@ -148,14 +149,6 @@ def _every(value: object, parameter: str, function: str) -> tuple[str, int | Non
             f"Got {preview(value)} instead."
         ) from None
     return f"{ns}ns", ns
-
-
-def _check_backend(backend: object, function: str) -> None:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
 
 
 def _out(frame: pl.DataFrame, backend: Backend) -> Any:

@@ -87,7 +87,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import TIME, to_pandas, to_polars
+from toolkit.schema import TIME, check_backend, to_pandas, to_polars
 from toolkit.semconv import MODEL_OPERATIONS, OPENINFERENCE_SPAN_KIND, OPERATION_NAME
 
 __all__ = [
@@ -167,11 +167,7 @@ _AGENT_OPERATIONS = ("invoke_agent", "create_agent", "invoke_workflow")
 
 
 def _check_backend(backend: Any, function: str) -> None:
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of traces.{function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
+    check_backend(backend, f"traces.{function}")
 
 
 def _check_skew(skew: Any, function: str) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 import msgspec
 import polars as pl
 
-from toolkit.errors import LoadReport, ParameterError
+from toolkit.errors import LoadReport
 from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
 from toolkit.ingest._io import PathLike, expand_paths
-from toolkit.schema import SPANS, to_pandas
+from toolkit.schema import SPANS, check_backend, to_pandas
 
 __all__ = ["decode_documents", "gc_paused", "read_span_files"]
 
@@ -77,11 +77,7 @@ def read_span_files(
 ) -> Any:
     """The public ``read_<format>`` functions: expand paths, read, combine, report."""
     check_on_error(on_error, function)
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {backend!r} instead."
-        )
+    check_backend(backend, function)
     files = expand_paths(path, function=function)
     ctx = LoadContext(function, on_error=on_error)  # type: ignore[arg-type]
     frames = [f for p in files for f in frames_from_file(p, ctx)]

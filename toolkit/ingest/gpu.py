@@ -86,6 +86,7 @@ from toolkit.errors import (
 )
 from toolkit.ingest._io import PathLike, expand_paths, read_all, sniff
 from toolkit.schema import GPU, TIME, to_pandas, to_polars
+from toolkit.schema import check_choice as _check_choice
 
 __all__ = [
     "DCGM_DEFAULT_UNITS",
@@ -152,14 +153,6 @@ def _accepted(target: str) -> str:
 # ---------------------------------------------------------------------------------------
 # Small helpers shared by the readers
 # ---------------------------------------------------------------------------------------
-
-
-def _check_choice(value: object, name: str, function: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be one of "
-            f"{', '.join(repr(c) for c in choices)}. Got {preview(value)} instead."
-        )
 
 
 def _check_tz(tz: object, function: str) -> str | None:

@@ -44,6 +44,7 @@ from toolkit.ingest._attributes import (
 from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
 from toolkit.ingest._io import PathLike, expand_paths, iter_line_batches, read_all
 from toolkit.schema import LOGS, TIME, to_pandas
+from toolkit.schema import check_choice as _check_choice
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,15 +127,6 @@ def _level_tables(
 
 
 # --- shared checks ----------------------------------------------------------------------
-
-
-def _check_choice(value: object, name: str, function: str, choices: Sequence[object]) -> None:
-    if value not in choices:
-        shown = ", ".join(repr(c) for c in choices)
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be one of {shown}. "
-            f"Got {preview(value)} instead."
-        )
 
 
 def _check_tz(tz: object, function: str) -> str | None:

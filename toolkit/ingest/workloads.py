@@ -67,6 +67,7 @@ from toolkit.errors import (
 )
 from toolkit.ingest._io import PathLike, expand_paths, iter_line_batches, read_all, sniff
 from toolkit.schema import TIME, to_pandas, to_polars
+from toolkit.schema import check_choice as _check_choice
 
 __all__ = [
     "SERVEGEN_PMF",
@@ -108,15 +109,6 @@ Backend = Literal["polars", "pandas"]
 
 
 # --- parameters --------------------------------------------------------------------------
-
-
-def _check_choice(value: object, name: str, function: str, choices: Sequence[str]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        shown = ", ".join(repr(c) for c in choices)
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be one of {shown}. "
-            f"Got {preview(value)} instead."
-        )
 
 
 @dataclass(frozen=True)
