@@ -6,11 +6,16 @@ import argparse
 import collections
 import datetime as dt
 import gzip
+import hashlib
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +27,12 @@ import pytest
 
 import toolkit
 from toolkit import scale
-from toolkit.errors import FormatError, ParameterError, TypePromotionWarning
+from toolkit.errors import (
+    FormatError,
+    ParameterError,
+    SkippedRecordsWarning,
+    TypePromotionWarning,
+)
 from toolkit.schema import SPANS, validate
 
 distributed = pytest.importorskip("distributed")
@@ -205,7 +215,7 @@ def test_failure_on_second_file_then_rerun_loses_and_duplicates_nothing(
     assert str(files[1]) in str(info.value)
     assert "malformed JSON" in str(info.value)
     manifest = json.loads((tmp_path / "store" / "_manifest" / "spans.json").read_text())
-    assert sorted(manifest["files"]) == sorted(str(f.resolve()) for f in (files[0], files[2]))
+    assert sorted(manifest["sources"]) == sorted(str(f.resolve()) for f in (files[0], files[2]))
     files[1].write_bytes(good)  # fixed (size and mtime change)
     r = scale.ingest(tmp_path / "src", tmp_path / "store", client=client)
     assert r.ingested == [str(files[1].resolve())]
@@ -219,7 +229,7 @@ def test_crash_after_parts_before_manifest_is_cleaned_on_rerun(tmp_path: Path) -
     # A worker died after writing file 3's parts (and a half-written temp) but before the
     # driver recorded it: the parts are orphans of no manifest entry.
     key = str(files[2].resolve())
-    scale._ingest_file(key, str(tmp_path / "store"), "spans", scale._file_id(key))
+    scale._ingest_file(key, scale._open_store(tmp_path / "store"), "spans", set(), "raise")
     tmp = tmp_path / "store" / "spans" / "date=2018-12-13" / "service=api" / ".part-x.parquet.9.tmp"
     tmp.write_bytes(b"PAR1 half")
     r = scale.ingest(tmp_path / "src", tmp_path / "store")
@@ -380,7 +390,10 @@ def test_cli_ingest_starts_local_cluster_and_prints_dashboard(
         assert args.handler(args) == 0
     out = capsys.readouterr().out
     assert "Dask dashboard: http://" in out
-    assert "ingested 3 file(s), 6 rows in 4 part(s); 0 already in the store" in out
+    assert (
+        "ingested 3 file(s), 6 rows in 4 part(s); 0 already in the store; "
+        "0 duplicate(s) of stored content" in out
+    )
     assert_same_rows(tmp_path / "store", files, promoted=True)
 
 
@@ -404,7 +417,7 @@ def test_worker_killed_mid_ingest_loses_and_duplicates_nothing(tmp_path: Path) -
             while not manifest.exists() and time.monotonic() < deadline:
                 time.sleep(0.005)
             victim = sorted(pids.values())[0]
-            done_at_kill = len(json.loads(manifest.read_text())["files"])
+            done_at_kill = len(json.loads(manifest.read_text())["sources"])
             os.kill(victim, signal.SIGKILL)
             killed.append(done_at_kill)
 
@@ -532,3 +545,239 @@ def test_to_dask_equals_scan(tmp_path: Path, client: Any) -> None:
     assert got["duration_ms"].tolist() == want["duration_ms"].to_list()
     with pytest.raises(ParameterError, match="The 'columns' parameter of to_dask must name"):
         scale.to_dask(tmp_path / "store", columns=["nope"])
+
+
+# --- content hashes, locking, on_error, fsspec URLs -----------------------------------
+
+
+def test_moved_and_copied_exports_are_recognised_by_content(tmp_path: Path) -> None:
+    files = small_export(tmp_path / "src")
+    first = scale.ingest(files, tmp_path / "store")
+    parts_before = sorted((tmp_path / "store").rglob("*.parquet"))
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    target = moved / "renamed.jsonl"
+    files[0].rename(target)  # the same bytes under another path
+    copy = moved / "copy.jsonl.gz"
+    copy.write_bytes(files[1].read_bytes())
+    r = scale.ingest([target, copy], tmp_path / "store")
+    assert (r.ingested, r.rows, r.parts) == ([], 0, 0)
+    assert r.duplicates == sorted([str(target.resolve()), str(copy.resolve())])
+    assert sorted((tmp_path / "store").rglob("*.parquet")) == parts_before
+    manifest = json.loads((tmp_path / "store" / "_manifest" / "spans.json").read_text())
+    assert len(manifest["sources"]) == 5
+    assert len(manifest["contents"]) == 3
+    sha = manifest["sources"][str(target.resolve())]["sha256"]
+    assert sha == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert all(p.endswith(f"part-{sha[:20]}.parquet") for p in manifest["contents"][sha]["parts"])
+    assert first.rows == 6
+    assert_same_rows(tmp_path / "store", [target, *files[1:]], promoted=True)
+
+
+def test_two_copies_in_one_run_are_written_once(tmp_path: Path, client: Any) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    line = span_line("api", [(0, DAY, None), (1, DAY + 1, None)])
+    (src / "a.jsonl").write_text(line)
+    (src / "b.jsonl").write_text(line)
+    r = scale.ingest(src, tmp_path / "store", client=client)
+    assert r.rows == 2
+    assert len(r.ingested) == 1
+    assert len(r.duplicates) == 1
+    assert sorted(r.ingested + r.duplicates) == [str(src / "a.jsonl"), str(src / "b.jsonl")]
+    assert scale.scan(tmp_path / "store").collect().height == 2
+
+
+def test_rewritten_file_whose_old_content_is_held_elsewhere_keeps_those_parts(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    old = span_line("api", [(0, DAY, None)])
+    (src / "a.jsonl").write_text(old)
+    (src / "b.jsonl").write_text(old)
+    scale.ingest(src, tmp_path / "store")
+    (src / "a.jsonl").write_text(old + span_line("api", [(1, DAY + 5, None)]))  # appended
+    r = scale.ingest(src, tmp_path / "store")
+    assert r.ingested == [str(src / "a.jsonl")]
+    assert r.rows == 2
+    got = scale.scan(tmp_path / "store").collect()
+    # b.jsonl still holds the old content: its single row stays, beside a.jsonl's two
+    assert sorted(got["span_id"].to_list()) == [f"{1:016x}", f"{1:016x}", f"{2:016x}"]
+
+
+def test_ingest_lock_refuses_a_second_ingest_and_is_released(tmp_path: Path) -> None:
+    files = split_sample(tmp_path / "src", 6)
+    store = tmp_path / "store"
+    lock = store / "_manifest" / "spans.lock"
+    errors: list[BaseException] = []
+    results: list[scale.IngestResult] = []
+
+    def first() -> None:
+        try:
+            results.append(scale.ingest(tmp_path / "src", store))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    holder = json.loads(lock.read_text())
+    with pytest.raises(scale.StoreLockedError) as info:
+        scale.ingest(tmp_path / "src", store)
+    thread.join()
+    assert not errors
+    message = str(info.value)
+    assert str(lock) in message
+    assert f"process {os.getpid()} on host {socket.gethostname()!r}" in message
+    assert holder["pid"] == os.getpid()
+    assert not lock.exists()  # released by the first run
+    assert results[0].rows == 48_109
+    assert_same_rows(store, files)  # the refused run deleted nothing
+
+
+def test_lock_released_after_a_failed_run(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"resourceSpans": [}\n')
+    with pytest.raises(FormatError):
+        scale.ingest(bad, tmp_path / "store")
+    assert not (tmp_path / "store" / "_manifest" / "spans.lock").exists()
+
+
+def test_stale_lock_of_a_dead_process_is_broken(tmp_path: Path) -> None:
+    files = small_export(tmp_path / "src")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = tmp_path / "store" / "_manifest" / "spans.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(
+        json.dumps({"host": socket.gethostname(), "pid": dead.pid, "started": "x", "token": "t"})
+    )
+    orphan = tmp_path / "store" / "spans" / "date=2018-12-13" / "service=api" / "part-0.parquet"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"half")
+    with pytest.warns(scale.StaleLockWarning, match=f"process {dead.pid} on this host"):
+        r = scale.ingest(files, tmp_path / "store")
+    assert r.orphans_removed == 1
+    assert r.rows == 6
+    assert not lock.exists()
+    # a live holder on another host is never broken
+    lock.write_text(json.dumps({"host": "elsewhere", "pid": 1, "started": "y", "token": "u"}))
+    with pytest.raises(scale.StoreLockedError, match="host 'elsewhere', started y"):
+        scale.ingest(files, tmp_path / "store")
+    assert lock.exists()
+
+
+def test_on_error_skip_counts_bad_records_and_lists_unreadable_files(
+    tmp_path: Path, client: Any
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    good = span_line("api", [(0, DAY, None), (1, DAY + 1, None)])
+    (src / "a.jsonl").write_text(
+        good + '{"resourceSpans": [}\n' + good.replace("0000000000000001", "0000000000000009")
+    )
+    (src / "b.txt").write_text("neither spans nor anything else\n")
+    with pytest.warns(SkippedRecordsWarning) as caught:
+        r = scale.ingest(src, tmp_path / "store", client=client, on_error="skip")
+    messages = [str(w.message) for w in caught]
+    assert any(str(src / "a.jsonl") in m and "line 2" in m for m in messages)
+    assert any("skipped 1 source(s)" in m and str(src / "b.txt") in m for m in messages)
+    assert r.ingested == [str(src / "a.jsonl")]
+    assert r.rows == 4
+    assert r.skipped_records == 1
+    assert list(r.failed) == [str(src / "b.txt")]
+    assert "b.txt" in r.failed[str(src / "b.txt")]
+    manifest = json.loads((tmp_path / "store" / "_manifest" / "spans.json").read_text())
+    assert list(manifest["sources"]) == [str(src / "a.jsonl")]
+    assert (
+        manifest["contents"][manifest["sources"][str(src / "a.jsonl")]["sha256"]]["skipped_records"]
+        == 1
+    )
+    (src / "b.txt").unlink()
+    (src / "c.jsonl").write_text(span_line("api", [(5, DAY + 9, None)]))
+    r2 = scale.ingest(src, tmp_path / "store")  # retries what failed; the rest is skipped
+    assert r2.ingested == [str(src / "c.jsonl")]
+    assert r2.skipped == [str(src / "a.jsonl")]
+    assert scale.scan(tmp_path / "store").collect().height == 5
+    with pytest.raises(ParameterError, match="'on_error' parameter of ingest"):
+        scale.ingest(src, tmp_path / "store", on_error="ignore")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def memfs() -> Iterator[Any]:
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    root = f"/t{uuid.uuid4().hex}"
+    yield fs, root
+    fs.rm(root, recursive=True)
+
+
+def test_fsspec_urls_for_sources_and_store(tmp_path: Path, memfs: Any, client: Any) -> None:
+    # memory:// stands for an object store: no directories, no rename, uploads only; the
+    # thread workers of `client` share this process's memory filesystem.
+    fs, root = memfs
+    files = small_export(tmp_path / "src")
+    for f in files:
+        fs.pipe(f"{root}/exports/{f.relative_to(tmp_path / 'src').as_posix()}", f.read_bytes())
+    fs.pipe(f"{root}/exports/.hidden", b"not an export")
+    store = f"memory://{root}/store"
+    r = scale.ingest(f"memory://{root}/exports/", store, client=client)
+    assert r.ingested == sorted(
+        f"memory://{root}/exports/{n}" for n in ("one.jsonl", "sub/three.jsonl", "two.jsonl.gz")
+    )
+    assert r.rows == 6
+    assert r.parts == 4
+    assert not fs.exists(f"{root}/store/_manifest/spans.lock")
+    assert sorted(fs.find(f"{root}/store/spans")) == sorted(
+        f"{root}/store/spans/{rel}"
+        for c in json.loads(fs.cat(f"{root}/store/_manifest/spans.json"))["contents"].values()
+        for rel in c["parts"]
+    )
+    with pytest.warns(TypePromotionWarning):
+        got = scale.scan(store).collect()
+    with pytest.warns(TypePromotionWarning):
+        want = toolkit.load_spans(files, progress=False)
+    assert canon(got).equals(canon(want))
+    with pytest.warns(TypePromotionWarning):
+        local = scale.minute_counts(store, pl.col("status_code") != "error")
+    with pytest.warns(TypePromotionWarning):
+        remote = scale.minute_counts(store, pl.col("status_code") != "error", client=client)
+    assert local.equals(remote)
+    assert local["total"].sum() == 6
+    # a glob URL, re-run: nothing new; a rewritten object is ingested again
+    again = scale.ingest(f"memory://{root}/exports/*.jsonl", store)
+    assert again.skipped == [f"memory://{root}/exports/one.jsonl"]
+    assert again.rows == 0
+    fs.pipe(f"{root}/exports/one.jsonl", span_line("api", [(9, DAY, None)]).encode())
+    changed = scale.ingest(f"memory://{root}/exports/*.jsonl", store)
+    assert changed.ingested == [f"memory://{root}/exports/one.jsonl"]
+    assert changed.rows == 1
+    after = scale.scan(store).collect()  # one.jsonl's Int64 'x' is gone: no promotion
+    assert after.height == 4
+    assert after.schema["attributes.x"] == pl.Float64
+
+
+def test_fsspec_errors_name_the_url(tmp_path: Path, memfs: Any) -> None:
+    fs, root = memfs
+    good = span_line("api", [(0, DAY, None)])
+    fs.pipe(f"{root}/bad.jsonl", (good + '{"resourceSpans": [}\n').encode())
+    with pytest.raises(FormatError) as info:
+        scale.ingest(f"memory://{root}/bad.jsonl", tmp_path / "store")
+    assert f"memory://{root}/bad.jsonl, line 2: malformed JSON" in str(info.value)
+    assert info.value.path == f"memory://{root}/bad.jsonl"
+    assert "toolkit-ingest-" not in str(info.value)  # not the worker's scratch copy
+    with pytest.raises(ParameterError, match="matched no file"):
+        scale.ingest(f"memory://{root}/*.parquet", tmp_path / "store")
+    with pytest.raises(ParameterError, match="which does not exist"):
+        scale.ingest(f"memory://{root}/nothing.jsonl", tmp_path / "store")
+
+
+def test_file_urls_are_local_paths(tmp_path: Path) -> None:
+    files = small_export(tmp_path / "src")
+    r = scale.ingest(f"file://{tmp_path / 'src'}", f"file://{tmp_path / 'store'}")
+    assert r.ingested == sorted(str(f.resolve()) for f in files)
+    assert (tmp_path / "store" / "_manifest" / "spans.json").exists()
+    assert_same_rows(tmp_path / "store", files, promoted=True)

@@ -26,6 +26,8 @@ __all__ = [
     "SchemaError",
     "SkippedRecord",
     "SkippedRecordsWarning",
+    "StaleLockWarning",
+    "StoreLockedError",
     "ToolkitError",
     "ToolkitWarning",
     "TypePromotionWarning",
@@ -174,6 +176,14 @@ class WrongSignalError(FormatError):
 
 class ToolkitWarning(UserWarning):
     """Base class of the toolkit's warnings."""
+
+
+class StoreLockedError(ToolkitError):
+    """Another ingest holds the store's lock (see :func:`toolkit.scale.ingest`)."""
+
+
+class StaleLockWarning(ToolkitWarning):
+    """A lock left by an ingest that no longer runs was broken."""
 
 
 class TypePromotionWarning(ToolkitWarning):

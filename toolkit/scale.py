@@ -5,17 +5,27 @@ The same analyses as on a laptop, over a fleet's exports, on a Dask cluster
 
 Store layout
 ------------
-``STORE/<table>/date=YYYY-MM-DD/service=<name>/part-<file id>.parquet``: one Parquet part
-per source file and partition, ``date`` the UTC day of ``start_time`` (spans) or ``time``
-(logs, metrics) and ``<name>`` the percent-encoded ``service_name``
+``STORE/<table>/date=YYYY-MM-DD/service=<name>/part-<content id>.parquet``: one Parquet
+part per source file and partition, ``date`` the UTC day of ``start_time`` (spans) or
+``time`` (logs, metrics) and ``<name>`` the percent-encoded ``service_name``
 (``__HIVE_DEFAULT_PARTITION__`` when null). The part keeps every canonical column,
-``service_name`` included, so a part read alone is a complete table. The file id is a
-hash of the source file's absolute path, so re-ingesting a file overwrites its parts.
+``service_name`` included, so a part read alone is a complete table. The content id is
+the start of the SHA-256 of the source file's bytes: the same export ingested again,
+from any path, overwrites its own parts and never duplicates them.
 
-``STORE/_manifest/<table>.json`` records each ingested file (path, size, mtime, parts,
-rows). It is written by the driver only, atomically, after a file's parts are all on
-disk: a run interrupted anywhere resumes without loss or duplicates, and a re-run only
-reads new or changed files.
+``STORE/_manifest/<table>.json`` records each source (URL or absolute path, size, a
+modification stamp and its SHA-256) and each content (its parts and rows). It is written
+by the driver only, atomically, after a file's parts are all on disk: a run interrupted
+anywhere resumes without loss or duplicates, and a re-run only reads sources that are new
+or changed; a moved or copied export is recognised by its hash and not parsed again.
+``STORE/_manifest/<table>.lock`` is held while an ingest runs: a second ingest into the
+same table fails at once rather than deleting the first one's in-flight parts.
+
+The store and the sources may be local paths or fsspec URLs (``s3://bucket/prefix``,
+``gs://...``, ``abfs://...``; the filesystem's package, e.g. ``s3fs``, must be
+installed and its credentials configured as usual for it, e.g. in the environment).
+Workers copy a remote source to local scratch space, hashing it on the way, and run the
+normal loaders on the copy.
 
 Reading
 -------
@@ -30,7 +40,9 @@ Mergeable aggregations
 :func:`latency_sketches` / :func:`latency_percentiles` (:class:`DDSketch`, relative error
 ``alpha``) are computed per part, on the cluster when a client is given, and merged by
 adding counts; the single-machine path computes the same partials on the whole scan, so
-both give the same counts exactly and the same sketches.
+both give the same counts exactly and the same sketches. :func:`burn_rates`,
+:func:`alerts` and :func:`drift` turn them into the answers of :mod:`toolkit.slo` and
+:mod:`toolkit.drift`.
 
 Cluster
 -------
@@ -50,24 +62,40 @@ or cluster is used.
 from __future__ import annotations
 
 import datetime as dt
+import glob as globlib
 import hashlib
 import json
 import math
 import os
+import posixpath
+import re
+import shutil
+import socket
+import tempfile
 import threading
 import time
 import urllib.parse
+import uuid
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import polars as pl
 
-from toolkit.errors import ParameterError, TypePromotionWarning
+from toolkit.errors import (
+    FormatError,
+    LoadReport,
+    ParameterError,
+    SkippedRecordsWarning,
+    StaleLockWarning,
+    StoreLockedError,
+    ToolkitError,
+    TypePromotionWarning,
+)
 from toolkit.ingest._frames import order_columns, unify_dtypes
 from toolkit.ingest._io import PathLike, expand_paths
 from toolkit.schema import LOGS, METRICS, SPANS, Table
@@ -75,6 +103,8 @@ from toolkit.schema import LOGS, METRICS, SPANS, Table
 __all__ = [
     "DDSketch",
     "IngestResult",
+    "StaleLockWarning",
+    "StoreLockedError",
     "group_counts",
     "histogram",
     "ingest",
@@ -87,11 +117,17 @@ __all__ = [
 ]
 
 TableName = Literal["spans", "logs", "metrics"]
+OnError = Literal["raise", "skip"]
 _TABLES: dict[str, Table] = {"spans": SPANS, "logs": LOGS, "metrics": METRICS}
 _TIME = {"spans": "start_time", "logs": "time", "metrics": "time"}
 _NULL = "__HIVE_DEFAULT_PARTITION__"
-_MANIFEST_VERSION = 1
+_MANIFEST_VERSION = 2
+_ID_CHARS = 20  # hex digits of the SHA-256 naming a content's parts (80 bits)
 _WARNINGS_LOCK = threading.Lock()
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_GLOB_CHARS = "*?["
+# protocols polars reads natively (object_store): parts are scanned lazily by URL
+_POLARS_NATIVE = {"s3", "s3a", "gs", "gcs", "gcp", "az", "azure", "abfs", "abfss", "adl"}
 
 
 def _check_table(table: object, function: str) -> Table:
@@ -103,47 +139,308 @@ def _check_table(table: object, function: str) -> Table:
     return _TABLES[table]
 
 
-# --- manifest -------------------------------------------------------------------------
+def _is_url(text: str) -> bool:
+    return _URL.match(text) is not None and not text.startswith("file://")
 
 
-def _manifest_path(store: Path, table: str) -> Path:
-    return store / "_manifest" / f"{table}.json"
+def _local_path(text: str) -> str:
+    return text[len("file://") :] if text.startswith("file://") else text
 
 
-def _read_manifest(store: Path, table: str) -> dict[str, dict[str, Any]]:
-    path = _manifest_path(store, table)
-    if not path.exists():
-        return {}
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    files: dict[str, dict[str, Any]] = doc["files"]
-    return files
+# --- the store's filesystem -----------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+@dataclass(frozen=True)
+class _Store:
+    """A store root on the local disk or on any fsspec filesystem (picklable)."""
+
+    fs: Any  # fsspec filesystem; None for the local disk
+    root: str  # the root's path (no trailing slash)
+    protocol: str  # "" for the local disk
+
+    @property
+    def local(self) -> bool:
+        return self.fs is None
+
+    def path(self, rel: str) -> str:
+        return f"{self.root}/{rel}"
+
+    def url(self, rel: str) -> str:
+        """Where ``rel`` is, as the user would write it (for messages and readers)."""
+        p = self.path(rel)
+        return p if self.local else f"{self.protocol}://{p.lstrip('/')}"
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            if self.local:
+                return Path(self.path(rel)).read_bytes()
+            data: bytes = self.fs.cat_file(self.path(rel))
+            return data
+        except FileNotFoundError:
+            return None
+
+    def write(self, rel: str, write: Callable[[IO[bytes]], Any]) -> None:
+        """Write ``rel`` so that readers see the old object or the whole new one.
+
+        Locally: a temporary file, fsynced, renamed over the target. On an object store:
+        a direct upload, which the store publishes only once complete.
+        """
+        target = self.path(rel)
+        parent, name = target.rsplit("/", 1)
+        if self.local:
+            os.makedirs(parent, exist_ok=True)
+            tmp = f"{parent}/.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+            try:
+                with open(tmp, "wb") as f:
+                    write(f)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            return
+        self.fs.makedirs(parent, exist_ok=True)
+        with self.fs.open(target, "wb") as f:
+            write(f)
+
+    def create(self, rel: str, data: bytes) -> None:
+        """Create ``rel`` holding ``data``; FileExistsError if it exists.
+
+        Exclusive where the filesystem can do it (local disk, memory, object stores with
+        conditional writes); otherwise a check then a write, which a simultaneous start on
+        another machine can race.
+        """
+        target = self.path(rel)
+        parent = target.rsplit("/", 1)[0]
+        if self.local:
+            os.makedirs(parent, exist_ok=True)
+            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            return
+        self.fs.makedirs(parent, exist_ok=True)
+        try:
+            with self.fs.open(target, "xb") as f:
+                f.write(data)
+        except (ValueError, NotImplementedError, TypeError):  # no exclusive mode here
+            if self.fs.exists(target):
+                raise FileExistsError(target) from None
+            self.fs.pipe_file(target, data)
+
+    def remove(self, rel: str) -> None:
+        try:
+            if self.local:
+                os.unlink(self.path(rel))
+            else:
+                self.fs.rm_file(self.path(rel))
+        except FileNotFoundError:
+            pass
+
+    def listing(self, table: str) -> list[str]:
+        """Every file under ``table``'s partitions, relative to the table's directory."""
+        base = self.path(table)
+        if self.local:
+            pattern = f"{globlib.escape(base)}/date=*/service=*/*"
+            found = globlib.glob(pattern) + globlib.glob(pattern[:-1] + ".*")
+        else:
+            found = self.fs.glob(f"{base}/date=*/service=*/*")
+        return sorted({posixpath.relpath(p, base) for p in found})
+
+    def source(self, rel: str) -> Any:
+        """What polars reads ``rel`` from: a path, a URL it reads natively, or a file."""
+        if self.local:
+            return self.path(rel)
+        if self.protocol in _POLARS_NATIVE:
+            return self.url(rel)
+        return self.fs.open(self.path(rel), "rb")
 
 
-def _write_manifest(store: Path, table: str, files: Mapping[str, Mapping[str, Any]]) -> None:
-    doc = {"version": _MANIFEST_VERSION, "table": table, "files": dict(sorted(files.items()))}
-    _write_atomic(_manifest_path(store, table), json.dumps(doc, indent=1).encode())
+def _open_store(store: PathLike) -> _Store:
+    text = os.fspath(store)
+    if not _is_url(text):
+        return _Store(None, os.path.abspath(_local_path(text)).rstrip("/") or "/", "")
+    from fsspec.core import url_to_fs
+
+    fs, root = url_to_fs(text)
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    if protocol in ("file", "local"):
+        return _Store(None, os.path.abspath(root), "")
+    return _Store(fs, root.rstrip("/"), protocol)
 
 
-def _fingerprint(path: Path) -> dict[str, Any]:
-    st = path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+# --- manifest and lock ----------------------------------------------------------------
 
 
-def _file_id(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:20]
+@dataclass
+class _Manifest:
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def parts(self) -> set[str]:
+        return {rel for c in self.contents.values() for rel in c["parts"]}
 
 
-# --- ingestion ------------------------------------------------------------------------
+def _manifest_rel(table: str) -> str:
+    return f"_manifest/{table}.json"
+
+
+def _read_manifest(store: _Store, table: str) -> _Manifest:
+    data = store.read(_manifest_rel(table))
+    if data is None:
+        return _Manifest()
+    doc = json.loads(data)
+    if doc.get("version") != _MANIFEST_VERSION:
+        raise ToolkitError(
+            f"{store.url(_manifest_rel(table))}: manifest version {doc.get('version')!r}; "
+            f"this toolkit reads version {_MANIFEST_VERSION} (sources keyed by content "
+            "hash). Ingest the exports into a new store."
+        )
+    return _Manifest(doc["sources"], doc["contents"])
+
+
+def _write_manifest(store: _Store, table: str, manifest: _Manifest) -> None:
+    doc = {
+        "version": _MANIFEST_VERSION,
+        "table": table,
+        "sources": dict(sorted(manifest.sources.items())),
+        "contents": dict(sorted(manifest.contents.items())),
+    }
+    data = json.dumps(doc, indent=1).encode()
+    store.write(_manifest_rel(table), lambda f: f.write(data))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _acquire_lock(store: _Store, table: str) -> str:
+    """Take the table's ingest lock; returns the token that releases it.
+
+    A lock left by a process of this host that no longer runs is stale: it is broken
+    with a :class:`StaleLockWarning`. Any other holder is an error naming it.
+    """
+    rel = f"_manifest/{table}.lock"
+    token = uuid.uuid4().hex
+    mine = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "token": token,
+    }
+    for _ in range(3):
+        try:
+            store.create(rel, json.dumps(mine).encode())
+            return token
+        except FileExistsError:
+            data = store.read(rel)
+            if data is None:  # released meanwhile
+                continue
+            try:
+                holder = json.loads(data)
+            except ValueError:
+                holder = {}
+            where = store.url(rel)
+            if holder.get("host") == mine["host"] and not _pid_alive(int(holder.get("pid", -1))):
+                warnings.warn(
+                    f"{where}: breaking the lock of an ingest that no longer runs (process "
+                    f"{holder.get('pid')} on this host, started {holder.get('started')}); "
+                    "its unrecorded parts are deleted as orphans.",
+                    StaleLockWarning,
+                    stacklevel=3,
+                )
+                store.remove(rel)
+                continue
+            raise StoreLockedError(
+                f"{where}: another ingest into this store's {table} table is running "
+                f"(process {holder.get('pid')} on host {holder.get('host')!r}, started "
+                f"{holder.get('started')}). Wait for it to finish; if it died on another "
+                "host, delete this lock file and run again."
+            ) from None
+    raise StoreLockedError(f"{store.url(rel)}: could not take the ingest lock.")
+
+
+def _release_lock(store: _Store, table: str, token: str) -> None:
+    rel = f"_manifest/{table}.lock"
+    data = store.read(rel)
+    if data is not None and json.loads(data).get("token") == token:
+        store.remove(rel)
+
+
+# --- sources --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    key: str  # absolute local path, or the full URL
+    size: int
+    stamp: str  # changes when the file is rewritten (mtime, or the listing's ETag/time)
+
+
+def _remote_sources(url: str, function: str) -> list[_Source]:
+    from fsspec.core import url_to_fs
+    from fsspec.utils import tokenize
+
+    fs, path = url_to_fs(url)
+    if any(ch in path for ch in _GLOB_CHARS) and not fs.exists(path):
+        infos = {p: i for p, i in fs.glob(path, detail=True).items() if i["type"] == "file"}
+        if not infos:
+            raise ParameterError(
+                f"The 'source' parameter of {function}: the pattern {url!r} matched no file."
+            )
+    elif fs.isdir(path):
+        base = path.rstrip("/")
+        infos = {
+            p: i
+            for p, i in fs.find(base, detail=True).items()
+            if not any(part.startswith(".") for part in posixpath.relpath(p, base).split("/"))
+        }
+        if not infos:
+            raise ParameterError(
+                f"The 'source' parameter of {function}: the prefix {url!r} holds no file."
+            )
+    elif fs.isfile(path):
+        infos = {path: fs.info(path)}
+    else:
+        raise ParameterError(
+            f"The 'source' parameter of {function} must name existing files, directories, "
+            f"prefixes or glob patterns. Got {url!r}, which does not exist."
+        )
+    out = []
+    for p in sorted(infos):
+        info = infos[p]
+        stamp = tokenize(sorted((k, str(v)) for k, v in info.items() if k != "name"))
+        out.append(_Source(fs.unstrip_protocol(p), int(info["size"]), stamp))
+    return out
+
+
+def _sources(source: PathLike | Sequence[PathLike], function: str) -> list[_Source]:
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    if not items:
+        raise ParameterError(
+            f"The 'source' parameter of {function} must name at least one file. "
+            "Got an empty list instead."
+        )
+    out: list[_Source] = []
+    for item in items:
+        text = os.fspath(item)
+        if _is_url(text):
+            out.extend(_remote_sources(text, function))
+            continue
+        for p in expand_paths(_local_path(text), function=function):
+            st = p.stat()
+            out.append(_Source(str(p.resolve()), st.st_size, str(st.st_mtime_ns)))
+    seen: set[str] = set()
+    return [s for s in out if not (s.key in seen or seen.add(s.key))]  # type: ignore[func-returns-value]
+
+
+# --- ingestion (on the workers) -------------------------------------------------------
 
 
 def _partition_dir(day: str | None, service: str | None) -> str:
@@ -152,7 +449,7 @@ def _partition_dir(day: str | None, service: str | None) -> str:
     return f"date={d}/service={s}"
 
 
-def _load(table: str, path: str) -> pl.DataFrame:
+def _load(table: str, path: str, on_error: OnError, report: LoadReport) -> pl.DataFrame:
     from toolkit import loaders
 
     loader: Callable[..., Any] = {
@@ -160,58 +457,127 @@ def _load(table: str, path: str) -> pl.DataFrame:
         "logs": loaders.load_logs,
         "metrics": loaders.load_metrics,
     }[table]
-    frame: pl.DataFrame = loader(path, progress=False)
+    frame: pl.DataFrame = loader(path, on_error=on_error, report=report, progress=False)
     return frame
 
 
-def _ingest_file(path: str, store: str, table: str, file_id: str) -> dict[str, Any]:
-    """Read one source file and write its partitioned parts (runs on a worker).
+def _fetch(key: str) -> tuple[str, str, str | None]:
+    """(local path, SHA-256 hex, scratch dir to delete) of a source."""
+    if not _is_url(key):
+        with open(key, "rb") as f:
+            return key, hashlib.file_digest(f, "sha256").hexdigest(), None
+    import fsspec
 
-    The loader's warnings are returned (category, message) for the driver to re-emit:
-    on a worker they would only reach its log. Loads in threads of one process are
-    serialized by a lock for this; process workers with one thread each (the CLI's
-    LocalCluster) are the intended set-up.
+    scratch = tempfile.mkdtemp(prefix="toolkit-ingest-")
+    name = posixpath.basename(urllib.parse.urlsplit(key).path) or "export"
+    local = os.path.join(scratch, name)
+    digest = hashlib.sha256()
+    try:
+        with fsspec.open(key, "rb") as src, open(local, "wb") as dst:
+            while chunk := src.read(8 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return local, digest.hexdigest(), scratch
+
+
+def _renamed(exc: Exception, local: str, key: str) -> Exception:
+    """``exc`` with the scratch copy's path replaced by the source's URL."""
+    if local == key:
+        return exc
+    if isinstance(exc, FormatError):
+        return type(exc)(
+            exc.problem.replace(local, key),
+            path=key if exc.path == local else exc.path,
+            line=exc.line,
+            record=exc.record,
+            column=exc.column,
+        )
+    exc.args = tuple(a.replace(local, key) if isinstance(a, str) else a for a in exc.args)
+    return exc
+
+
+def _parquet_writer(frame: pl.DataFrame) -> Callable[[IO[bytes]], None]:
+    def write(f: IO[bytes]) -> None:
+        frame.write_parquet(f, compression="zstd", statistics=True)
+
+    return write
+
+
+def _ingest_file(
+    key: str, store: _Store, table: str, known: frozenset[str] | set[str], on_error: OnError
+) -> dict[str, Any]:
+    """Read one source and write its partitioned parts (runs on a worker).
+
+    Content already in the store (``known`` hashes) is not parsed again. The loader's
+    warnings are returned (category, message) for the driver to re-emit: on a worker they
+    would only reach its log. Loads in threads of one process are serialized by a lock for
+    this; process workers with one thread each (the CLI's LocalCluster) are the intended
+    set-up.
     """
-    # catch_warnings swaps process-wide state: threads of one worker take turns so each
-    # file's warnings are its own (process workers with one thread never wait).
-    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = _load(table, path)
-    root = Path(store) / table
+    local, sha, scratch = _fetch(key)
+    try:
+        if sha in known:
+            return {"sha256": sha, "duplicate": True, "warnings": []}
+        report = LoadReport()
+        # catch_warnings swaps process-wide state: threads of one worker take turns so
+        # each file's warnings are its own (process workers with one thread never wait).
+        with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                frame = _load(table, local, on_error, report)
+                if frame.height == 0 and report.skipped:  # nothing readable: not done
+                    raise ToolkitError(
+                        f"no record could be read ({len(report.skipped)} skipped); the "
+                        f"first: {report.skipped[0]}"
+                    )
+            except Exception as exc:
+                raise _renamed(exc, local, key) from None
+        said = [(w.category, str(w.message).replace(local, key)) for w in caught]
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     day = pl.col(_TIME[table]).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d")
     if "service_name" not in frame.columns:
         frame = frame.with_columns(service_name=pl.lit(None, dtype=pl.String))
     keyed = frame.with_columns(day.alias("__day"))
     parts: list[str] = []
     for (d, s), group in keyed.group_by(["__day", "service_name"], maintain_order=True):
-        rel = f"{_partition_dir(d, s)}/part-{file_id}.parquet"
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        group.drop("__day").write_parquet(tmp, compression="zstd", statistics=True)
-        os.replace(tmp, target)
+        rel = f"{_partition_dir(d, s)}/part-{sha[:_ID_CHARS]}.parquet"
+        store.write(f"{table}/{rel}", _parquet_writer(group.drop("__day")))
         parts.append(rel)
-    said = [(w.category, str(w.message)) for w in caught]
-    return {"parts": sorted(parts), "rows": frame.height, "warnings": said}
+    return {
+        "sha256": sha,
+        "duplicate": False,
+        "parts": sorted(parts),
+        "rows": frame.height,
+        "skipped_records": len(report.skipped),
+        "warnings": said,
+    }
 
 
-def _remove_parts(store: Path, table: str, parts: Iterable[str]) -> None:
-    for rel in parts:
-        (store / table / rel).unlink(missing_ok=True)
+# --- ingestion (the driver) -----------------------------------------------------------
 
 
-def _remove_orphans(store: Path, table: str, keep: set[str]) -> int:
+def _remove_orphans(store: _Store, table: str, keep: set[str]) -> int:
     """Delete parts (and temp files) no manifest entry owns: leftovers of a crash."""
-    root = store / table
-    if not root.exists():
-        return 0
     n = 0
-    for p in root.glob("date=*/service=*/*"):
-        rel = p.relative_to(root).as_posix()
-        if rel not in keep and (p.name.endswith(".tmp") or p.suffix == ".parquet"):
-            p.unlink()
+    for rel in store.listing(table):
+        name = posixpath.basename(rel)
+        if rel not in keep and (name.endswith(".tmp") or name.endswith(".parquet")):
+            store.remove(f"{table}/{rel}")
             n += 1
     return n
+
+
+def _forget(store: _Store, table: str, manifest: _Manifest, key: str) -> None:
+    """Drop a source; its content's parts go too when no other source holds it."""
+    sha = manifest.sources.pop(key)["sha256"]
+    if all(s["sha256"] != sha for s in manifest.sources.values()):
+        for rel in manifest.contents.pop(sha, {"parts": []})["parts"]:
+            store.remove(f"{table}/{rel}")
 
 
 @dataclass
@@ -221,13 +587,21 @@ class IngestResult:
     Attributes
     ----------
     ingested : list of str
-        Files read and written in this run (absolute paths).
+        Sources read and written in this run (absolute paths or URLs).
     skipped : list of str
-        Files already in the manifest, unchanged, not read again.
+        Sources already in the manifest, unchanged, not read again.
+    duplicates : list of str
+        Sources whose content (same SHA-256) was already in the store under another
+        path, e.g. a moved or copied export: recorded, not parsed nor written again.
+    failed : dict of str to str
+        Sources that could not be read, with the error, under ``on_error="skip"``; they
+        are not in the manifest, so the next run tries them again.
     rows : int
         Rows written in this run.
     parts : int
         Parquet parts written in this run.
+    skipped_records : int
+        Bad records left out of the ingested sources under ``on_error="skip"``.
     orphans_removed : int
         Parts left by an interrupted run and deleted before ingesting.
     seconds : float
@@ -236,8 +610,11 @@ class IngestResult:
 
     ingested: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
     rows: int = 0
     parts: int = 0
+    skipped_records: int = 0
     orphans_removed: int = 0
     seconds: float = 0.0
 
@@ -248,6 +625,7 @@ def ingest(
     *,
     client: Any = None,
     table: TableName = "spans",
+    on_error: OnError = "raise",
 ) -> IngestResult:
     """Ingest export files into a partitioned Parquet store, idempotently.
 
@@ -255,14 +633,24 @@ def ingest(
     ----------
     source : str, path-like, or a sequence of them
         Files, directories (read recursively) or glob patterns, as for
-        :func:`toolkit.load_spans`. (fsspec URLs are not supported yet.)
+        :func:`toolkit.load_spans`, or fsspec URLs of files, prefixes or globs
+        (``s3://bucket/exports/``, ``gs://bucket/2026-11-*/*.jsonl.gz``). Hidden files
+        (``.name``) inside directories and prefixes are left out.
     store : str or path-like
-        The store's root directory (created if absent).
+        The store's root: a directory (created if absent) or an fsspec URL.
     client : dask.distributed.Client, optional
         Read and write the files on this cluster's workers (one task per file). Without a
-        client the files are read one after another in this process.
+        client the files are read one after another in this process. With a cluster of
+        several machines the store (and local sources) must be reachable from every
+        worker: a shared filesystem or an object store URL.
     table : {"spans", "logs", "metrics"}, default "spans"
         Which canonical table the files hold; read with the matching ``load_*``.
+    on_error : {"raise", "skip"}, default "raise"
+        ``"raise"``: the first source that fails to load is raised, after every other
+        source of the run has been written and recorded (a re-run then retries only the
+        failed ones). ``"skip"``: the loaders skip bad records (counted in
+        ``skipped_records`` and warned about per file), and sources that cannot be read
+        at all are listed in ``failed`` with a warning instead of raising.
 
     Returns
     -------
@@ -271,18 +659,20 @@ def ingest(
     Raises
     ------
     ToolkitError
-        The first file that fails to load, after every other file of the run has been
-        written and recorded (a re-run then retries only the failed files).
+        Under ``on_error="raise"``, the first source that failed to load.
+    StoreLockedError
+        If another ingest into the same store and table is running.
 
     Warns
     -----
     ToolkitWarning
-        The loaders' warnings about each file (type promotions, repeated span ids, ...),
-        caught on the workers and re-emitted here once the run is over.
+        The loaders' warnings about each file (type promotions, repeated span ids,
+        skipped records ...), caught on the workers and re-emitted here once the run is
+        over; a :class:`StaleLockWarning` when a dead ingest's lock is broken.
 
     Examples
     --------
-    >>> import pathlib, tempfile
+    >>> import pathlib, shutil, tempfile
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> span = ('{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",'
     ...     '"value":{"stringValue":"api"}}]},"scopeSpans":[{"spans":[{"traceId":'
@@ -293,84 +683,111 @@ def ingest(
     >>> r = ingest(d / "a.jsonl", d / "store")
     >>> r.rows, r.parts, len(ingest(d / "a.jsonl", d / "store").skipped)
     (1, 1, 1)
-    >>> scan(d / "store").select("service_name", "duration_ms").collect().row(0)
-    ('api', 1000.0)
+    >>> _ = shutil.copy(d / "a.jsonl", d / "moved.jsonl")
+    >>> ingest(d / "moved.jsonl", d / "store").duplicates == [str(d / "moved.jsonl")]
+    True
+    >>> scan(d / "store").select("service_name", "duration_ms").collect().rows()
+    [('api', 1000.0)]
     """
     function = "ingest"
     _check_table(table, function)
-    t0 = time.perf_counter()
-    root = Path(store)
-    files = [p.resolve() for p in expand_paths(source, function=function)]
-    manifest = _read_manifest(root, table)
-    result = IngestResult()
-
-    todo: list[tuple[str, dict[str, Any]]] = []
-    changed = False
-    for p in files:
-        key = str(p)
-        fp = _fingerprint(p)
-        entry = manifest.get(key)
-        if (
-            entry is not None
-            and entry["size"] == fp["size"]
-            and entry["mtime_ns"] == fp["mtime_ns"]
-        ):
-            result.skipped.append(key)
-            continue
-        if entry is not None:  # changed since ingested: its old parts go first
-            _remove_parts(root, table, entry["parts"])
-            del manifest[key]
-            changed = True
-        todo.append((key, fp))
-    if changed:
-        _write_manifest(root, table, manifest)
-    keep = {rel for e in manifest.values() for rel in e["parts"]}
-    result.orphans_removed = _remove_orphans(root, table, keep)
-
-    said: list[tuple[type[Warning], str]] = []
-
-    def record(key: str, fp: dict[str, Any], out: dict[str, Any]) -> None:
-        said.extend(out.pop("warnings"))
-        manifest[key] = {**fp, "file_id": _file_id(key), **out}
-        _write_manifest(root, table, manifest)
-        result.ingested.append(key)
-        result.rows += int(out["rows"])
-        result.parts += len(out["parts"])
-
-    first_error: BaseException | None = None
-    if client is None:
-        for key, fp in todo:
-            try:
-                out = _ingest_file(key, str(root), table, _file_id(key))
-            except Exception as exc:
-                first_error = first_error or exc
-                continue
-            record(key, fp, out)
-    elif todo:
-        from distributed import as_completed
-
-        n = len(todo)
-        futures = client.map(
-            _ingest_file,
-            [k for k, _ in todo],
-            [str(root)] * n,
-            [table] * n,
-            [_file_id(k) for k, _ in todo],
-            pure=False,
+    if on_error not in ("raise", "skip"):
+        raise ParameterError(
+            f"The 'on_error' parameter of {function} must be 'raise' or 'skip'. "
+            f"Got {on_error!r} instead."
         )
-        meta = {f.key: todo[i] for i, f in enumerate(futures)}
-        for future in as_completed(futures):
-            key, fp = meta[future.key]
-            try:
-                out = future.result()
-            except Exception as exc:
-                first_error = first_error or exc
+    t0 = time.perf_counter()
+    st = _open_store(store)
+    sources = _sources(source, function)
+    result = IngestResult()
+    said: list[tuple[type[Warning], str]] = []
+    first_error: BaseException | None = None
+    token = _acquire_lock(st, table)
+    try:
+        manifest = _read_manifest(st, table)
+        todo: list[_Source] = []
+        changed = False
+        for src in sources:
+            entry = manifest.sources.get(src.key)
+            if entry is not None and (entry["size"], entry["stamp"]) == (src.size, src.stamp):
+                result.skipped.append(src.key)
                 continue
-            record(key, fp, out)
-    result.ingested.sort()
+            if entry is not None:  # rewritten since ingested: its old content goes first
+                _forget(st, table, manifest, src.key)
+                changed = True
+            todo.append(src)
+        if changed:
+            _write_manifest(st, table, manifest)
+        result.orphans_removed = _remove_orphans(st, table, manifest.parts())
+        known = frozenset(manifest.contents)
+
+        def record(src: _Source, out: dict[str, Any]) -> None:
+            said.extend(out.pop("warnings"))
+            sha = out.pop("sha256")
+            manifest.sources[src.key] = {"size": src.size, "stamp": src.stamp, "sha256": sha}
+            if out.pop("duplicate") or sha in manifest.contents:
+                result.duplicates.append(src.key)
+            else:
+                manifest.contents[sha] = out
+                result.ingested.append(src.key)
+                result.rows += int(out["rows"])
+                result.parts += len(out["parts"])
+                result.skipped_records += int(out["skipped_records"])
+            _write_manifest(st, table, manifest)
+
+        def failed(src: _Source, exc: Exception) -> None:
+            nonlocal first_error
+            if on_error == "raise":
+                first_error = first_error or exc
+            else:
+                result.failed[src.key] = str(exc)
+
+        if client is None:
+            for src in todo:
+                try:
+                    out = _ingest_file(src.key, st, table, known, on_error)
+                except Exception as exc:
+                    failed(src, exc)
+                    continue
+                record(src, out)
+        elif todo:
+            from distributed import as_completed
+
+            [known_on_cluster] = client.scatter([known], broadcast=True)
+            futures = client.map(
+                _ingest_file,
+                [s.key for s in todo],
+                store=st,
+                table=table,
+                known=known_on_cluster,
+                on_error=on_error,
+                pure=False,
+            )
+            meta = {f.key: todo[i] for i, f in enumerate(futures)}
+            for future in as_completed(futures):
+                src = meta[future.key]
+                try:
+                    out = future.result()
+                except Exception as exc:
+                    failed(src, exc)
+                    continue
+                record(src, out)
+    finally:
+        _release_lock(st, table, token)
+    for key in (result.ingested, result.duplicates):
+        key.sort()
     result.seconds = time.perf_counter() - t0
     for category, message in said:
         warnings.warn(message, category, stacklevel=2)
+    if result.failed:
+        listed = "; ".join(f"{k}: {v}" for k, v in sorted(result.failed.items()))
+        warnings.warn(
+            f"{function}: skipped {len(result.failed)} source(s) that could not be read "
+            f"(on_error='skip'); they are not in the manifest and the next run retries "
+            f"them. {listed}",
+            SkippedRecordsWarning,
+            stacklevel=2,
+        )
     if first_error is not None:
         raise first_error
     return result
@@ -392,6 +809,7 @@ def _check_time(value: object, name: str, function: str) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class _Selection:
+    store: _Store
     table: str
     files: list[tuple[str, dict[str, pl.DataType]]]
     dtypes: dict[str, pl.DataType]
@@ -423,9 +841,8 @@ def _select(store: PathLike, table: object, filters: object, function: str) -> _
     end = _check_time(filters.get("end"), "end", function)
     wanted = None if services is None else {urllib.parse.quote(s, safe="") for s in services}
 
-    root = Path(store) / name
-    manifest = _read_manifest(Path(store), name)
-    rels = sorted(rel for e in manifest.values() for rel in e["parts"])
+    st = _open_store(store)
+    rels = sorted(_read_manifest(st, name).parts())
     chosen: list[str] = []
     for rel in rels:  # partition pruning on the directory names
         date_dir, service_dir, _ = rel.split("/")
@@ -439,7 +856,7 @@ def _select(store: PathLike, table: object, filters: object, function: str) -> _
             if end is not None and d0 >= end:
                 continue
         chosen.append(rel)
-    files = [(str(root / rel), dict(pl.read_parquet_schema(root / rel))) for rel in chosen]
+    files = [(f"{name}/{rel}", _part_schema(st, f"{name}/{rel}")) for rel in chosen]
     dtypes, promoted = unify_dtypes([s for _, s in files])
     if promoted:
         names = ", ".join(f"{k!r} -> {v}" for k, v in sorted(promoted.items()))
@@ -462,30 +879,38 @@ def _select(store: PathLike, table: object, filters: object, function: str) -> _
     if end is not None:
         preds.append(tcol < end)
     predicate = pl.all_horizontal(preds) if preds else None
-    return _Selection(name, files, dtypes, columns, predicate)
+    return _Selection(st, name, files, dtypes, columns, predicate)
 
 
-def _part_lazy(
-    path: str,
-    schema: Mapping[str, pl.DataType],
-    dtypes: Mapping[str, pl.DataType],
-    columns: Sequence[str],
-) -> pl.LazyFrame:
+def _part_schema(store: _Store, rel: str) -> dict[str, pl.DataType]:
+    source = store.source(rel)
+    try:
+        return dict(pl.read_parquet_schema(source))
+    finally:
+        if hasattr(source, "close"):
+            source.close()
+
+
+def _part_lazy(sel: _Selection, part: tuple[str, dict[str, pl.DataType]]) -> pl.LazyFrame:
     from toolkit.loaders import _cast_expr
 
+    rel, schema = part
+    dtypes = sel.dtypes
     casts = [_cast_expr(n, d, dtypes[n]) for n, d in schema.items() if dtypes[n] != d]
-    missing = [pl.lit(None, dtype=dtypes[c]).alias(c) for c in columns if c not in schema]
-    lf = pl.scan_parquet(path, hive_partitioning=False, glob=False)
-    return lf.with_columns(*casts, *missing).select(columns)
+    missing = [pl.lit(None, dtype=dtypes[c]).alias(c) for c in sel.columns if c not in schema]
+    source = sel.store.source(rel)
+    if isinstance(source, str):
+        lf = pl.scan_parquet(source, hive_partitioning=False, glob=False)
+    else:
+        lf = pl.scan_parquet(source, hive_partitioning=False)
+    return lf.with_columns(*casts, *missing).select(sel.columns)
 
 
 def _lazy(sel: _Selection) -> pl.LazyFrame:
     if not sel.files:
         lf = pl.DataFrame(schema=sel.dtypes).lazy().select(sel.columns)
     else:
-        lf = pl.concat(
-            [_part_lazy(p, s, sel.dtypes, sel.columns) for p, s in sel.files], how="vertical"
-        )
+        lf = pl.concat([_part_lazy(sel, part) for part in sel.files], how="vertical")
     return lf if sel.predicate is None else lf.filter(sel.predicate)
 
 
@@ -527,7 +952,7 @@ def _part_pandas(
 ) -> Any:
     from toolkit.schema import to_pandas
 
-    lf = _part_lazy(part[0], part[1], sel.dtypes, sel.columns)
+    lf = _part_lazy(sel, part)
     if sel.predicate is not None:
         lf = lf.filter(sel.predicate)
     return to_pandas(lf.select(columns).collect())
@@ -710,7 +1135,7 @@ def _part_task(
     kwargs: dict[str, Any],
 ) -> Any:
     """Apply a partial aggregation to one part (runs on a worker)."""
-    lf = _part_lazy(part[0], part[1], sel.dtypes, sel.columns)
+    lf = _part_lazy(sel, part)
     if sel.predicate is not None:
         lf = lf.filter(sel.predicate)
     return fn(lf, **kwargs)
@@ -1052,24 +1477,33 @@ def _cli_ingest(args: Any) -> int:
         client = Client(cluster)
     try:
         print(f"Dask dashboard: {client.dashboard_link}")
-        result = ingest(args.src, args.store, client=client, table=args.table)
+        result = ingest(
+            args.src, args.store, client=client, table=args.table, on_error=args.on_error
+        )
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
     print(
         f"ingested {len(result.ingested)} file(s), {result.rows:,} rows in {result.parts} "
-        f"part(s); {len(result.skipped)} already in the store; {result.seconds:.1f} s"
+        f"part(s); {len(result.skipped)} already in the store; "
+        f"{len(result.duplicates)} duplicate(s) of stored content; {result.seconds:.1f} s"
     )
-    return 0
+    if args.on_error == "skip":
+        print(
+            f"skipped {result.skipped_records:,} bad record(s) and "
+            f"{len(result.failed)} unreadable file(s)"
+        )
+    return 1 if result.failed else 0
 
 
 def register_cli(subparsers: Any) -> None:
     """Add the ``ingest`` subcommand to the ``genai-sre`` parser's subparsers.
 
-    ``genai-sre ingest SRC... --store DIR [--scheduler ADDRESS]`` ingests on the Dask
-    scheduler at ADDRESS, or on a ``LocalCluster`` started for the run; the dashboard link
-    is printed.
+    ``genai-sre ingest SRC... --store DIR [--scheduler ADDRESS] [--on-error skip]``
+    ingests on the Dask scheduler at ADDRESS, or on a ``LocalCluster`` started for the
+    run; the dashboard link is printed. The exit status is 1 when files were skipped as
+    unreadable.
 
     Examples
     --------
@@ -1077,8 +1511,8 @@ def register_cli(subparsers: Any) -> None:
     >>> parser = argparse.ArgumentParser(prog="genai-sre")
     >>> register_cli(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["ingest", "x", "--store", "s"])
-    >>> args.src, args.store, args.scheduler, args.table, args.handler.__name__
-    (['x'], 's', None, 'spans', '_cli_ingest')
+    >>> args.src, args.store, args.scheduler, args.table, args.on_error
+    (['x'], 's', None, 'spans', 'raise')
     """
     p = subparsers.add_parser(
         "ingest",
@@ -1089,11 +1523,19 @@ def register_cli(subparsers: Any) -> None:
             "ingested are skipped, so re-runs only add new files."
         ),
     )
-    p.add_argument("src", nargs="+", help="files, directories or glob patterns")
-    p.add_argument("--store", required=True, help="the store's root directory")
+    p.add_argument(
+        "src", nargs="+", help="files, directories, glob patterns or fsspec URLs (s3://...)"
+    )
+    p.add_argument("--store", required=True, help="the store's root: a directory or a URL")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     p.add_argument("--table", choices=sorted(_TABLES), default="spans", help="table (spans)")
     p.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
+    p.add_argument(
+        "--on-error",
+        choices=["raise", "skip"],
+        default="raise",
+        help="skip (and count) bad records and unreadable files instead of stopping",
+    )
     p.add_argument(
         "--threads", action="store_true", help="LocalCluster with thread workers, not processes"
     )
