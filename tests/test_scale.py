@@ -313,8 +313,15 @@ def test_minute_counts_cluster_equals_local_equals_hand_count(tmp_path: Path, cl
         goods[key] += code != "error"
     assert local.height == len(totals)
     assert local["total"].sum() == 48_109
-    for minute, service, g, n in local.iter_rows():
+    for minute, service, g, unknown, n in local.iter_rows():
         assert (goods[(minute, service)], totals[(minute, service)]) == (g, n)
+        assert unknown == 0
+    # a good expression that is null where the SLI does not apply: counted in unknown
+    name = "attributes.gen_ai.latency.time_to_first_token"
+    ttft = pl.col(name)
+    applies = scale.minute_counts(tmp_path / "store", ttft <= 10.0, by=[], client=client)
+    assert applies["unknown"].sum() == full[name].null_count() == 33_436
+    assert applies["good"].sum() == full.filter(ttft <= 10.0).height
 
 
 def test_latency_sketches_cluster_equals_local_and_within_alpha(
@@ -781,3 +788,30 @@ def test_file_urls_are_local_paths(tmp_path: Path) -> None:
     assert r.ingested == sorted(str(f.resolve()) for f in files)
     assert (tmp_path / "store" / "_manifest" / "spans.json").exists()
     assert_same_rows(tmp_path / "store", files, promoted=True)
+
+
+def test_group_counts_and_histogram_per_window_equal_polars(tmp_path: Path, client: Any) -> None:
+    files = split_sample(tmp_path / "src", 3)
+    scale.ingest(files, tmp_path / "store", client=client)
+    full = toolkit.load_spans(files, progress=False)
+    got = scale.group_counts(tmp_path / "store", "service_name", every="6h", client=client)
+    want = (
+        full.group_by(pl.col("start_time").dt.truncate("6h").alias("window_start"), "service_name")
+        .agg(count=pl.len().cast(pl.Int64))
+        .sort("window_start", "service_name")
+    )
+    assert got.columns == ["window_start", "service_name", "count"]
+    assert got.equals(want)
+    assert got["count"].sum() == 48_109
+    hist = scale.histogram(tmp_path / "store", "duration_ms", [100.0, 1000.0], every="1d")
+    assert hist.columns == ["window_start", "bin_lower", "bin_upper", "count"]
+    day = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    one = hist.filter(pl.col("window_start") == day)
+    values = full.filter(pl.col("start_time").dt.truncate("1d") == day)["duration_ms"]
+    assert one["count"].to_list() == [
+        (values < 100).sum(),
+        ((values >= 100) & (values < 1000)).sum(),
+        (values >= 1000).sum(),
+    ]
+    with pytest.raises(ParameterError, match="'every' parameter of group_counts"):
+        scale.group_counts(tmp_path / "store", "service_name", every="soon")

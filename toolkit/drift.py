@@ -479,6 +479,22 @@ def _column_windows(
         .reshape(n_windows, width)
         .astype(np.float64)
     )
+    stat, p, n_cur = _count_statistics(ref_counts, cur_counts, test)
+    return stat, p, n_cur, m
+
+
+def _count_statistics(
+    ref_counts: np.ndarray, cur_counts: np.ndarray, test: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Statistic, p-value and size of every window from counts per bin or category.
+
+    ``ref_counts`` (k,) and ``cur_counts`` (windows, k), float64, the same bins or
+    categories in the same order; ``test`` is psi, jensenshannon or chisquare. Shared by
+    :func:`windowed` and ``toolkit.scale.drift`` (counts merged from a store's parts), so
+    both give the same numbers. Statistic and p-value are NaN for an empty window.
+    """
+    n_windows = cur_counts.shape[0]
+    m = int(ref_counts.sum())
     n_cur = cur_counts.sum(axis=1).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         ref_share = ref_counts / max(m, 1)
@@ -492,7 +508,7 @@ def _column_windows(
     empty = n_cur == 0
     stat = np.where(empty, np.nan, stat)
     p = np.where(empty, np.nan, p)
-    return stat, p, n_cur, m
+    return stat, p, n_cur
 
 
 def _drift_table(
@@ -535,22 +551,14 @@ def _drift_table(
             missing = missing | cur_col.is_nan().fill_null(False)
         nulls_cur = np.bincount(window[missing.to_numpy()], minlength=n_windows)
         parts.append(
-            pl.DataFrame(
-                {
-                    "_window": np.arange(n_windows),
-                    "column": [column] * n_windows,
-                    "kind": [kind] * n_windows,
-                    "test": [test] * n_windows,
-                    "statistic": stat,
-                    "p_value": p,
-                    "threshold": [threshold] * n_windows,
-                    "n_reference": [m] * n_windows,
-                    "n_current": n_cur.astype(np.int64),
-                    "nulls_reference": [reference.height - m] * n_windows,
-                    "nulls_current": nulls_cur.astype(np.int64),
-                    "reason": [reason] * n_windows,
-                },
-                nan_to_null=True,
+            _result_rows(
+                column,
+                kind,
+                (test, threshold, reason),
+                (stat, p, n_cur),
+                m,
+                reference.height - m,
+                nulls_cur,
             )
         )
     if not parts:
@@ -558,6 +566,47 @@ def _drift_table(
             f"The 'columns' parameter of {function} must name at least one column to test. "
             "Got none instead."
         )
+    return _finish_table(parts, correction)
+
+
+def _result_rows(
+    column: str,
+    kind: str,
+    choice: tuple[str, float, str],
+    result: tuple[np.ndarray, np.ndarray, np.ndarray],
+    n_reference: int,
+    nulls_reference: int,
+    nulls_current: np.ndarray,
+) -> pl.DataFrame:
+    """One column's rows (``_window``, result columns but ``drifted``/``p_value_adjusted``).
+
+    ``choice`` is :func:`_choose`'s (test, threshold, reason); ``result`` the statistics,
+    p-values and current sizes of every window.
+    """
+    test, threshold, reason = choice
+    stat, p, n_cur = result
+    n_windows = stat.size
+    return pl.DataFrame(
+        {
+            "_window": np.arange(n_windows),
+            "column": [column] * n_windows,
+            "kind": [kind] * n_windows,
+            "test": [test] * n_windows,
+            "statistic": stat,
+            "p_value": p,
+            "threshold": [threshold] * n_windows,
+            "n_reference": [n_reference] * n_windows,
+            "n_current": n_cur.astype(np.int64),
+            "nulls_reference": [nulls_reference] * n_windows,
+            "nulls_current": nulls_current.astype(np.int64),
+            "reason": [reason] * n_windows,
+        },
+        nan_to_null=True,
+    )
+
+
+def _finish_table(parts: Sequence[pl.DataFrame], correction: str | None) -> pl.DataFrame:
+    """The columns' rows with the p-values adjusted per window and ``drifted`` decided."""
     table = pl.concat(parts)
     if correction is not None:
         adjusted = np.empty(table.height)
@@ -825,18 +874,7 @@ def windowed(
     _check_correction(correction, function)
     _check_bins(bins, function)
     every = _check_every(every, function)
-    if not isinstance(reference, tuple | list) or len(reference) != 2:
-        raise ParameterError(
-            f"The 'reference' parameter of {function} must be a (start, end) pair. "
-            f"Got {preview(reference)} instead."
-        )
-    ref_start = _moment(reference[0], "reference", function)
-    ref_end = _moment(reference[1], "reference", function)
-    if ref_end <= ref_start:
-        raise ParameterError(
-            f"The 'reference' parameter of {function} must end after it starts. "
-            f"Got {ref_start.isoformat()} .. {ref_end.isoformat()} instead."
-        )
+    ref_start, ref_end = _reference_window(reference, function)
     data = to_polars(frame, parameter="frame", function=function)
     _time_column(data, time_column, function)
     dtype = data.schema[time_column]
@@ -855,14 +893,7 @@ def windowed(
         empty = pl.DataFrame(schema={"window_start": dtype, **_RESULT_SCHEMA})
         return to_pandas(empty) if backend == "pandas" else empty
     last = hi if hi is not None else period[time_column].max()
-    grid = pl.select(
-        pl.datetime_range(
-            pl.lit(lo, dtype=dtype).dt.truncate(every),
-            pl.lit(last, dtype=dtype),
-            every,
-            closed="left" if hi is not None else "both",
-        ).alias("window_start")
-    ).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_window"))
+    grid = _window_grid(lo, last, every, dtype, last_included=hi is None)
     period = period.with_columns(times.dt.truncate(every).alias("window_start")).join(
         grid, on="window_start", how="left", maintain_order="left"
     )
@@ -870,12 +901,48 @@ def windowed(
     table = _drift_table(
         ref, period, window, grid.height, names, tests, thresholds, correction, bins, function
     )
-    out = (
+    out = _with_window_start(table, grid)
+    return to_pandas(out) if backend == "pandas" else out
+
+
+def _reference_window(reference: object, function: str) -> tuple[dt.datetime, dt.datetime]:
+    """The (start, end) of a reference window, as aware UTC datetimes, end after start."""
+    if not isinstance(reference, tuple | list) or len(reference) != 2:
+        raise ParameterError(
+            f"The 'reference' parameter of {function} must be a (start, end) pair. "
+            f"Got {preview(reference)} instead."
+        )
+    ref_start = _moment(reference[0], "reference", function)
+    ref_end = _moment(reference[1], "reference", function)
+    if ref_end <= ref_start:
+        raise ParameterError(
+            f"The 'reference' parameter of {function} must end after it starts. "
+            f"Got {ref_start.isoformat()} .. {ref_end.isoformat()} instead."
+        )
+    return ref_start, ref_end
+
+
+def _window_grid(
+    lo: Any, last: Any, every: str, dtype: pl.DataType, *, last_included: bool
+) -> pl.DataFrame:
+    """``window_start`` (from ``lo`` truncated to ``every`` up to ``last``) and ``_window``."""
+    return pl.select(
+        pl.datetime_range(
+            pl.lit(lo, dtype=dtype).dt.truncate(every),
+            pl.lit(last, dtype=dtype),
+            every,
+            closed="both" if last_included else "left",
+        ).alias("window_start")
+    ).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_window"))
+
+
+def _with_window_start(table: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_drift_table`'s rows with their ``window_start``, in window order."""
+    return (
         table.join(grid, on="_window", how="left")
         .sort("_window", maintain_order=True)
         .select("window_start", *_RESULT_SCHEMA)
     )
-    return to_pandas(out) if backend == "pandas" else out
 
 
 def detections(

@@ -86,6 +86,7 @@ from typing import IO, Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit._scale_stats import alerts, burn_rates, drift
 from toolkit.errors import (
     FormatError,
     LoadReport,
@@ -105,6 +106,10 @@ __all__ = [
     "IngestResult",
     "StaleLockWarning",
     "StoreLockedError",
+    "alerts",
+    "burn_rates",
+    "connect",
+    "drift",
     "group_counts",
     "histogram",
     "ingest",
@@ -1123,7 +1128,11 @@ class DDSketch:
 def _counts_partial(lf: pl.LazyFrame, time_col: str, good: pl.Expr, by: list[str]) -> pl.DataFrame:
     return (
         lf.group_by([pl.col(time_col).dt.truncate("1m").alias("minute"), *by])
-        .agg(good=good.fill_null(False).cast(pl.Int64).sum(), total=pl.len().cast(pl.Int64))
+        .agg(
+            good=good.fill_null(False).cast(pl.Int64).sum(),
+            unknown=good.is_null().cast(pl.Int64).sum(),
+            total=pl.len().cast(pl.Int64),
+        )
         .collect()
     )
 
@@ -1180,8 +1189,9 @@ def minute_counts(
     store : str or path-like
         A store written by :func:`ingest`.
     good : polars.Expr
-        Boolean expression marking a good event, e.g. ``pl.col("status_code") != "error"``
-        (null counts as not good).
+        Boolean expression marking a good event, e.g. ``pl.col("status_code") != "error"``.
+        Where it is null (the SLI does not apply, e.g. no first token recorded) the event
+        is not good, and counted in ``unknown`` too.
     table : {"spans", "logs", "metrics"}, default "spans"
     by : str or list of str, default ("service_name",)
         Grouping columns besides the minute.
@@ -1192,14 +1202,15 @@ def minute_counts(
     Returns
     -------
     polars.DataFrame
-        ``minute`` (the minute's start, UTC), the ``by`` columns, ``good`` and ``total``
-        (Int64), sorted.
+        ``minute`` (the minute's start, UTC), the ``by`` columns, ``good``, ``unknown``
+        (``good`` was null) and ``total`` (Int64), sorted. :mod:`toolkit.slo` leaves
+        unknown events out: pass ``total - unknown`` as its total.
 
     Examples
     --------
     >>> import pathlib, tempfile
     >>> minute_counts(pathlib.Path(tempfile.mkdtemp()), pl.lit(True)).columns
-    ['minute', 'service_name', 'good', 'total']
+    ['minute', 'service_name', 'good', 'unknown', 'total']
     """
     function = "minute_counts"
     keys = _check_by(by, function)
@@ -1215,19 +1226,46 @@ def minute_counts(
     return (
         pl.concat(parts, how="vertical")
         .group_by(["minute", *keys])
-        .agg(pl.col("good").sum(), pl.col("total").sum())
+        .agg(pl.col("good").sum(), pl.col("unknown").sum(), pl.col("total").sum())
         .sort(["minute", *keys], nulls_last=True)
     )
 
 
-def _group_partial(lf: pl.LazyFrame, by: list[str]) -> pl.DataFrame:
-    return lf.group_by(by).agg(count=pl.len().cast(pl.Int64)).collect()
+def _window_keys(by: list[str], every: str | None, time_col: str) -> list[pl.Expr]:
+    window = [] if every is None else [pl.col(time_col).dt.truncate(every).alias("window_start")]
+    return [*window, *(pl.col(b) for b in by)]
+
+
+def _check_every(every: object, function: str) -> str | None:
+    if every is None:
+        return None
+    try:
+        ok = isinstance(every, str) and bool(every)
+        if ok:
+            pl.select(pl.lit(dt.datetime(2026, 1, 1)).dt.truncate(every))  # type: ignore[arg-type]
+    except (pl.exceptions.PolarsError, ValueError):
+        ok = False
+    if not ok:
+        raise ParameterError(
+            f"The 'every' parameter of {function} must be a duration such as '1h' or '1d'. "
+            f"Got {every!r} instead."
+        )
+    return str(every)
+
+
+def _group_partial(
+    lf: pl.LazyFrame, by: list[str], every: str | None, time_col: str
+) -> pl.DataFrame:
+    return (
+        lf.group_by(_window_keys(by, every, time_col)).agg(count=pl.len().cast(pl.Int64)).collect()
+    )
 
 
 def group_counts(
     store: PathLike,
     by: str | Sequence[str],
     *,
+    every: str | None = None,
     table: TableName = "spans",
     filters: Mapping[str, Any] | None = None,
     client: Any = None,
@@ -1241,13 +1279,17 @@ def group_counts(
         A store written by :func:`ingest`.
     by : str or list of str
         Grouping columns (a column absent from every part is an error of polars).
+    every : str, optional
+        Also count per time window of this width (``"1h"``, ``"1d"``; aligned as
+        ``polars.Expr.dt.truncate``) on ``start_time`` (spans) or ``time``.
     table, filters, client
         As for :func:`minute_counts`.
 
     Returns
     -------
     polars.DataFrame
-        The ``by`` columns and ``count`` (Int64), sorted (nulls last).
+        ``window_start`` (with ``every``), the ``by`` columns and ``count`` (Int64),
+        sorted (nulls last).
 
     Examples
     --------
@@ -1256,8 +1298,12 @@ def group_counts(
     ['status_code', 'count']
     """
     keys = _check_by(by, "group_counts")
+    window = _check_every(every, "group_counts")
     sel = _select(store, table, filters, "group_counts")
-    parts: list[pl.DataFrame] = _partials(sel, client, _group_partial, by=keys)
+    parts: list[pl.DataFrame] = _partials(
+        sel, client, _group_partial, by=keys, every=window, time_col=_TIME[sel.table]
+    )
+    keys = (["window_start"] if window else []) + keys
     return (
         pl.concat(parts, how="vertical")
         .group_by(keys)
@@ -1267,12 +1313,18 @@ def group_counts(
 
 
 def _histogram_partial(
-    lf: pl.LazyFrame, column: str, edges: list[float], by: list[str]
+    lf: pl.LazyFrame,
+    column: str,
+    edges: list[float],
+    by: list[str],
+    every: str | None,
+    time_col: str,
 ) -> pl.DataFrame:
     x = pl.col(column).cast(pl.Float64)
     index = pl.sum_horizontal([(x >= e).cast(pl.Int32) for e in edges])
     binned = pl.when(x.is_null() | x.is_nan()).then(None).otherwise(index).alias("bin")
-    return lf.group_by([*by, binned]).agg(count=pl.len().cast(pl.Int64)).collect()
+    keys = _window_keys(by, every, time_col)
+    return lf.group_by([*keys, binned]).agg(count=pl.len().cast(pl.Int64)).collect()
 
 
 def histogram(
@@ -1281,6 +1333,7 @@ def histogram(
     edges: Sequence[float],
     *,
     by: str | Sequence[str] = (),
+    every: str | None = None,
     table: TableName = "spans",
     filters: Mapping[str, Any] | None = None,
     client: Any = None,
@@ -1301,14 +1354,16 @@ def histogram(
         Strictly increasing bin edges (at least one).
     by : str or list of str, default ()
         Grouping columns, e.g. ``"service_name"``.
+    every : str, optional
+        Also count per time window, as for :func:`group_counts`.
     table, filters, client
         As for :func:`minute_counts`.
 
     Returns
     -------
     polars.DataFrame
-        The ``by`` columns, ``bin_lower``, ``bin_upper`` (Float64) and ``count`` (Int64),
-        sorted; only non-empty bins appear.
+        ``window_start`` (with ``every``), the ``by`` columns, ``bin_lower``,
+        ``bin_upper`` (Float64) and ``count`` (Int64), sorted; only non-empty bins appear.
 
     Examples
     --------
@@ -1327,10 +1382,19 @@ def histogram(
             f"The 'edges' parameter of {function} must be a non-empty sequence of finite, "
             f"strictly increasing numbers. Got {edges!r} instead."
         )
+    window = _check_every(every, function)
     sel = _select(store, table, filters, function)
     parts: list[pl.DataFrame] = _partials(
-        sel, client, _histogram_partial, column=column, edges=e, by=keys
+        sel,
+        client,
+        _histogram_partial,
+        column=column,
+        edges=e,
+        by=keys,
+        every=window,
+        time_col=_TIME[sel.table],
     )
+    keys = (["window_start"] if window else []) + keys
     bins = pl.DataFrame(
         {
             "bin": pl.Series(range(len(e) + 1), dtype=pl.Int32),
@@ -1461,20 +1525,69 @@ def latency_percentiles(
     return frame.with_columns(pl.col("count").cast(pl.Int64)).sort(keys, nulls_last=True)
 
 
-# --- command line ---------------------------------------------------------------------
+# --- cluster and command line ---------------------------------------------------------
+
+
+def connect(
+    scheduler: str | None = None,
+    *,
+    workers: int = 2,
+    processes: bool = True,
+    dashboard_address: str = ":0",
+) -> Any:
+    """A ``dask.distributed`` client: attached to a scheduler, or on a new LocalCluster.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler (``"tcp://10.0.0.5:8786"``, as Kubernetes, YARN or
+        ``dask scheduler`` print it). None starts a ``LocalCluster`` on this machine,
+        closed with the client.
+    workers : int, default 2
+        Workers of the LocalCluster, one thread each.
+    processes : bool, default True
+        Process workers (parsing runs in parallel); False for thread workers in this
+        process, which start at once.
+    dashboard_address : str, default ":0"
+        Where the LocalCluster's dashboard listens (":0": any free port); see the
+        client's ``dashboard_link``.
+
+    Returns
+    -------
+    distributed.Client
+        Use it as a context manager, or ``close()`` it, to stop a LocalCluster.
+
+    Examples
+    --------
+    >>> with connect(workers=1, processes=False) as client:
+    ...     len(client.scheduler_info()["workers"])
+    1
+    """
+    from distributed import Client
+
+    function = "connect"
+    if scheduler is not None:
+        if not isinstance(scheduler, str) or not scheduler:
+            raise ParameterError(
+                f"The 'scheduler' parameter of {function} must be an address such as "
+                f"'tcp://host:8786'. Got {scheduler!r} instead."
+            )
+        return Client(scheduler)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ParameterError(
+            f"The 'workers' parameter of {function} must be a positive integer. "
+            f"Got {workers!r} instead."
+        )
+    return Client(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=processes,
+        dashboard_address=dashboard_address,
+    )
 
 
 def _cli_ingest(args: Any) -> int:
-    from distributed import Client, LocalCluster
-
-    cluster = None
-    if args.scheduler:
-        client = Client(args.scheduler)
-    else:
-        cluster = LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, processes=not args.threads
-        )
-        client = Client(cluster)
+    client = connect(args.scheduler, workers=args.workers, processes=not args.threads)
     try:
         print(f"Dask dashboard: {client.dashboard_link}")
         result = ingest(
@@ -1482,8 +1595,6 @@ def _cli_ingest(args: Any) -> int:
         )
     finally:
         client.close()
-        if cluster is not None:
-            cluster.close()
     print(
         f"ingested {len(result.ingested)} file(s), {result.rows:,} rows in {result.parts} "
         f"part(s); {len(result.skipped)} already in the store; "

@@ -1,0 +1,740 @@
+"""Burn rates, alerts and drift of a scale store, from mergeable partial counts.
+
+The analyses of :mod:`toolkit.slo` and :mod:`toolkit.drift` on a store written by
+:func:`toolkit.scale.ingest`, computed from the counts that :func:`toolkit.scale.minute_counts`,
+:func:`toolkit.scale.histogram` and :func:`toolkit.scale.group_counts` merge from the
+store's Parquet parts (on a Dask cluster when a ``client`` is given). The statistics are
+then computed by the same code as on a collected frame, so a store and
+``scale.scan(store).collect()`` give the same answers, with or without a cluster.
+
+Re-exported by :mod:`toolkit.scale`; this module imports it only inside functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from typing import Any, Literal, cast
+
+import numpy as np
+import polars as pl
+
+from toolkit import drift as _drift
+from toolkit import slo as _slo
+from toolkit.errors import ParameterError, preview
+from toolkit.ingest._io import PathLike
+from toolkit.schema import check_backend, to_pandas
+
+__all__ = ["alerts", "burn_rates", "drift"]
+
+Backend = Literal["polars", "pandas"]
+TableName = Literal["spans", "logs", "metrics"]
+
+_TIME = {"spans": "start_time", "logs": "time", "metrics": "time"}
+_MINUTE_NS = 60_000_000_000
+_COUNT_TESTS = ("psi", "jensenshannon", "chisquare")
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _check_table(table: object, function: str) -> TableName:
+    if not isinstance(table, str) or table not in _TIME:
+        raise ParameterError(
+            f"The 'table' parameter of {function} must be one of 'spans', 'logs' or "
+            f"'metrics'. Got {preview(table)} instead."
+        )
+    return cast(TableName, table)
+
+
+def _check_filters(filters: object, function: str) -> dict[str, Any]:
+    """``filters`` as a dict (the keys and values :func:`toolkit.scale.scan` accepts)."""
+    if filters is None:
+        return {}
+    if not isinstance(filters, Mapping) or set(filters) - {"service_name", "start", "end"}:
+        raise ParameterError(
+            f"The 'filters' parameter of {function} must be a mapping with keys among "
+            f"'service_name', 'start' and 'end'. Got {preview(filters)} instead."
+        )
+    out = dict(filters)
+    for name in ("start", "end"):
+        value = out.get(name)
+        if value is None:
+            out.pop(name, None)
+        elif not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise ParameterError(
+                f"The '{name}' filter of {function} must be a time-zone-aware datetime. "
+                f"Got {preview(value)} instead."
+            )
+        else:
+            out[name] = value.astimezone(dt.UTC)
+    return out
+
+
+def _schema(store: PathLike, table: TableName, filters: dict[str, Any]) -> pl.Schema:
+    from toolkit import scale
+
+    return scale.scan(store, table, filters or None).collect_schema()
+
+
+def _check_by(by: object, schema: pl.Schema, function: str) -> list[str]:
+    if by is None:
+        return []
+    listed = [by] if isinstance(by, str) else by
+    if not isinstance(listed, Sequence) or not all(isinstance(b, str) for b in listed):
+        raise ParameterError(
+            f"The 'by' parameter of {function} must be None, a column name or a list of "
+            f"column names. Got {preview(by)} instead."
+        )
+    for name in listed:
+        if name not in schema:
+            raise ParameterError(
+                f"The 'by' parameter of {function} must name columns of the store's table "
+                f"(available: {preview(', '.join(schema.names()), 300)}). "
+                f"Got {preview(name)} instead."
+            )
+    return list(listed)
+
+
+# --------------------------------------------------------------------------- SLO counts
+
+
+def _check_slo_inputs(
+    good: object, target: object, resolution: object, function: str, period: object = None
+) -> int:
+    """Check ``good``, ``target`` and ``resolution``; return the resolution in ns."""
+    if not isinstance(good, pl.Expr):
+        raise ParameterError(
+            f"The 'good' parameter of {function} must be a polars expression such as "
+            f"pl.col('status_code') != 'error'. Got {preview(good)} instead."
+        )
+    objective = _slo._objective(target, function, period)
+    res_ns = _slo._fixed_ns(resolution, "resolution", function)
+    if res_ns % _MINUTE_NS:
+        raise ParameterError(
+            f"The 'resolution' parameter of {function} must be a whole number of minutes "
+            f"(the store is counted per minute). Got {preview(resolution)} instead."
+        )
+    if objective.slices is not None and objective.slices[0] % _MINUTE_NS:
+        raise ParameterError(
+            f"The 'target' parameter of {function} must be an SLO whose time slices are whole "
+            "minutes (the store is counted per minute). Got time_slice_window "
+            f"{_slo._text(objective.slices[0])} instead."
+        )
+    return res_ns
+
+
+def _check_durations(values: Sequence[object], res_ns: int, parameter: str, function: str) -> None:
+    for value in values:
+        ns = _slo._fixed_ns(value, parameter, function)
+        _slo._windows_in(ns, res_ns, parameter, function)
+
+
+def _event_counts(
+    store: PathLike,
+    good: pl.Expr,
+    table: TableName,
+    by: object,
+    filters: dict[str, Any],
+    client: Any,
+    function: str,
+) -> tuple[pl.DataFrame, list[str]]:
+    """Good and total events per minute and group, the SLI ignoring a null ``good``.
+
+    :mod:`toolkit.slo` leaves an event whose ``good`` is null out (the SLI does not apply
+    to it): ``total`` is :func:`toolkit.scale.minute_counts`' ``total - unknown``, and
+    minutes without an event left are dropped, as the event path of :mod:`toolkit.slo`
+    never sees them.
+    """
+    from toolkit import scale
+
+    keys = _check_by(by, _schema(store, table, filters), function)
+    options: dict[str, Any] = {
+        "table": table,
+        "by": keys,
+        "filters": filters or None,
+        "client": client,
+    }
+    counts = scale.minute_counts(store, good, **options)
+    merged = (
+        counts.with_columns(pl.col("total") - pl.col("unknown"))
+        .drop("unknown")
+        .filter(pl.col("total") > 0)
+    )
+    return merged, keys
+
+
+def burn_rates(
+    store: PathLike,
+    good: pl.Expr,
+    target: float | _slo.SLO,
+    *,
+    windows: Sequence[str] = ("5m", "30m", "1h", "6h", "3d"),
+    table: TableName = "spans",
+    by: str | Sequence[str] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    resolution: str = "1m",
+    client: Any = None,
+    backend: Backend = "polars",
+) -> Any:
+    """Burn rates over trailing windows, from a store's per-minute counts.
+
+    The same frame as :func:`toolkit.slo.burn_rates` on ``scale.scan(store).collect()``
+    with ``good`` as a Boolean column, computed from :func:`toolkit.scale.minute_counts`
+    (per Parquet part, on the cluster when ``client`` is given, then summed): only the
+    per-minute counts reach this process.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`toolkit.scale.ingest`.
+    good : polars.Expr
+        Boolean expression marking a good event, e.g. ``pl.col("status_code") != "error"``.
+        An event where it is null is left out of both counts (the SLI does not apply to
+        it), as :mod:`toolkit.slo` does; this costs a second pass over the store.
+    target : float or SLO
+        The objective (0.999), or an SLO (its target and budgeting method are used;
+        Timeslices need slices of whole minutes).
+    windows : sequence of str, default ("5m", "30m", "1h", "6h", "3d")
+        Window lengths, multiples of ``resolution``.
+    table : {"spans", "logs", "metrics"}, default "spans"
+        The event time is ``start_time`` for spans, ``time`` otherwise.
+    by : str or list of str, optional
+        Evaluate each group (``"service_name"`` ...) on its own; None: one series of every
+        event.
+    filters : mapping, optional
+        As for :func:`toolkit.scale.scan` (``service_name``, ``start``, ``end``).
+    resolution : str, default "1m"
+        Bucket length, a whole number of minutes.
+    client : dask.distributed.Client, optional
+        Count on this cluster's workers.
+    backend : {"polars", "pandas"}, default "polars"
+
+    Returns
+    -------
+    polars.DataFrame
+        As :func:`toolkit.slo.burn_rates`: ``time`` (the window's end), the ``by``
+        columns, ``window``, ``bad``, ``total``, ``error_ratio`` and ``burn_rate``.
+
+    Raises
+    ------
+    ParameterError
+        If ``good``, ``target``, ``windows``, ``resolution``, ``by``, ``table`` or
+        ``filters`` is not valid.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> import polars as pl
+    >>> from toolkit import scale
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> t0 = 1_793_577_600_000_000_000  # 2026-11-02T00:00:00Z in ns
+    >>> spans = [{"traceId": "5b8efff798038103d269b633813fc60c", "spanId": f"{i + 1:016x}",
+    ...           "name": "chat", "startTimeUnixNano": str(t0 + i * 60_000_000_000),
+    ...           "endTimeUnixNano": str(t0 + i * 60_000_000_000 + 10**9),
+    ...           "status": {"code": 2 if i == 1 else 1}} for i in range(4)]
+    >>> line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    >>> _ = (d / "a.jsonl").write_text(line + "\\n")
+    >>> _ = scale.ingest(d / "a.jsonl", d / "store")
+    >>> rates = burn_rates(d / "store", pl.col("status_code") != "error", 0.9, windows=["2m"])
+    >>> rates["burn_rate"].to_list()
+    [0.0, 5.000000000000001, 5.000000000000001, 0.0]
+    """
+    function = "scale.burn_rates"
+    check_backend(backend, function)
+    tbl = _check_table(table, function)
+    flt = _check_filters(filters, function)
+    res_ns = _check_slo_inputs(good, target, resolution, function)
+    if isinstance(windows, str) or not isinstance(windows, Sequence) or not windows:
+        raise ParameterError(
+            f"The 'windows' parameter of {function} must be a non-empty list of durations. "
+            f"Got {preview(windows)} instead."
+        )
+    _check_durations(windows, res_ns, "windows", function)
+    counts, keys = _event_counts(store, good, tbl, by, flt, client, function)
+    return _slo.burn_rates(
+        counts,
+        target,
+        windows=windows,
+        good="good",
+        total="total",
+        time="minute",
+        by=keys or None,
+        resolution=resolution,
+        backend=backend,
+    )
+
+
+def alerts(
+    store: PathLike,
+    good: pl.Expr,
+    target: float | _slo.SLO,
+    *,
+    policy: _slo.AlertPolicy | None = None,
+    table: TableName = "spans",
+    by: str | Sequence[str] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    resolution: str = "1m",
+    merge_gap: str | None = None,
+    client: Any = None,
+    backend: Backend = "polars",
+) -> Any:
+    """The multiwindow, multi-burn-rate alerts that would have fired, from a store.
+
+    The same frame as :func:`toolkit.slo.alerts` on ``scale.scan(store).collect()`` with
+    ``good`` as a Boolean column, computed from the per-minute counts of
+    :func:`toolkit.scale.minute_counts` (merged from the store's parts, on the cluster when
+    ``client`` is given).
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`toolkit.scale.ingest`.
+    good : polars.Expr
+        Boolean expression marking a good event; where it is null the event is left out
+        (see :func:`burn_rates`).
+    target : float or SLO
+        The objective, or an SLO.
+    policy : AlertPolicy, optional
+        None: :data:`toolkit.slo.WORKBOOK` (page 14.4 over 1h/5m, page 6 over 6h/30m,
+        ticket 1 over 3d/6h).
+    table : {"spans", "logs", "metrics"}, default "spans"
+    by : str or list of str, optional
+        Evaluate each group on its own; None: one series of every event.
+    filters : mapping, optional
+        As for :func:`toolkit.scale.scan`.
+    resolution : str, default "1m"
+        Bucket length, a whole number of minutes; the policy's windows are multiples of it.
+    merge_gap : str, optional
+        As for :func:`toolkit.slo.alerts`: join firings separated by at most this time.
+    client : dask.distributed.Client, optional
+    backend : {"polars", "pandas"}, default "polars"
+
+    Returns
+    -------
+    polars.DataFrame
+        As :func:`toolkit.slo.alerts`: one row per alert (the ``by`` columns,
+        ``severity``, ``start``, ``end``, ``long_window``, ``short_window``,
+        ``threshold``, ``burn_rate``, ``short_burn_rate``, ``budget_consumed``,
+        ``resolved``), ordered by ``start``.
+
+    Raises
+    ------
+    ParameterError
+        If a parameter is not valid.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> import polars as pl
+    >>> from toolkit import scale
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> t0 = 1_793_577_600_000_000_000  # 2026-11-02T00:00:00Z in ns
+    >>> spans = [{"traceId": "5b8efff798038103d269b633813fc60c", "spanId": f"{i + 1:016x}",
+    ...           "name": "chat", "startTimeUnixNano": str(t0 + i * 60_000_000_000),
+    ...           "endTimeUnixNano": str(t0 + i * 60_000_000_000 + 10**9),
+    ...           "status": {"code": 2 if 60 <= i < 70 else 1}} for i in range(120)]
+    >>> line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    >>> _ = (d / "a.jsonl").write_text(line + "\\n")
+    >>> _ = scale.ingest(d / "a.jsonl", d / "store")
+    >>> fired = alerts(d / "store", pl.col("status_code") != "error", 0.99)
+    >>> fired.select("severity", "long_window", pl.col("start", "end").dt.strftime("%H:%M")).rows()
+    [('ticket', '3d', '01:01', '02:00'), ('page', '6h', '01:04', '01:39'),
+     ('page', '1h', '01:09', '01:15')]
+    """
+    function = "scale.alerts"
+    check_backend(backend, function)
+    tbl = _check_table(table, function)
+    flt = _check_filters(filters, function)
+    if policy is None:
+        policy = _slo.WORKBOOK
+    if not isinstance(policy, _slo.AlertPolicy):
+        raise ParameterError(
+            f"The 'policy' parameter of {function} must be an AlertPolicy or None. "
+            f"Got {preview(policy)} instead."
+        )
+    res_ns = _check_slo_inputs(good, target, resolution, function, period=policy.period)
+    _check_durations(
+        [w for r in policy.rules for w in (r.long_window, r.short_window)],
+        res_ns,
+        "policy",
+        function,
+    )
+    if merge_gap is not None:
+        _check_durations([merge_gap], res_ns, "merge_gap", function)
+    counts, keys = _event_counts(store, good, tbl, by, flt, client, function)
+    return _slo.alerts(
+        counts,
+        target,
+        good="good",
+        time="minute",
+        policy=policy,
+        total="total",
+        by=keys or None,
+        resolution=resolution,
+        merge_gap=merge_gap,
+        backend=backend,
+    )
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def _check_test(test: object, function: str) -> str:
+    allowed = "'psi', 'jensenshannon' or 'chisquare'"
+    if isinstance(test, str) and test in ("ks", "wasserstein"):
+        raise ParameterError(
+            f"The 'test' parameter of {function} must be {allowed}. Got {test!r} instead: "
+            f"{test} needs the raw samples, which the store's mergeable counts do not keep. "
+            "Use 'psi' or 'chisquare' (counts per bin), or drift.windowed on a sample "
+            "collected with scale.scan."
+        )
+    if not isinstance(test, str) or test not in _COUNT_TESTS:
+        raise ParameterError(
+            f"The 'test' parameter of {function} must be {allowed}. Got {preview(test)} instead."
+        )
+    return test
+
+
+def _check_edges(edges: object, function: str) -> list[float]:
+    try:
+        e = [float(v) for v in edges] if isinstance(edges, Sequence | np.ndarray) else []
+    except (TypeError, ValueError):
+        e = []
+    if not e or any(not math.isfinite(v) for v in e) or any(a >= b for a, b in pairwise(e)):
+        raise ParameterError(
+            f"The 'edges' parameter of {function} must be None or a non-empty sequence of "
+            f"finite, strictly increasing numbers. Got {preview(edges)} instead."
+        )
+    return e
+
+
+def _check_every_us(every: str, function: str) -> None:
+    """Window bounds are datetime.datetime filters: ``every`` must be whole microseconds."""
+    if every.endswith("ns") and int(every[:-2]) % 1000:
+        raise ParameterError(
+            f"The 'every' parameter of {function} must be a whole number of microseconds "
+            f"(windows are read with datetime filters). Got {every!r} instead."
+        )
+
+
+def _later(a: dt.datetime, b: dt.datetime | None) -> dt.datetime:
+    return a if b is None else max(a, b)
+
+
+def _earlier(a: dt.datetime, b: dt.datetime | None) -> dt.datetime:
+    return a if b is None else min(a, b)
+
+
+def _no_reference(function: str, column: str, rows: int) -> ParameterError:
+    return ParameterError(
+        f"The reference of {function} has no value in column {column!r} "
+        f"({rows:,} rows, all null): nothing to compare against."
+    )
+
+
+def _window_counts(
+    store: PathLike,
+    column: str,
+    edges: list[float] | None,
+    bounds: tuple[dt.datetime, dt.datetime],
+    table: TableName,
+    filters: dict[str, Any],
+    client: Any,
+    grid: pl.DataFrame | None = None,
+    every: str | None = None,
+) -> pl.DataFrame:
+    """Counts of ``column`` in ``[start, end)`` of ``bounds``: ``_window`` (0, or with
+    ``grid`` and ``every`` the window of ``grid`` each row falls in), ``key`` (bin index
+    with ``edges``, else the value as text; null for a null or NaN) and ``count``.
+
+    One mergeable aggregation over the whole range: with ``every``, the partials count
+    per window (``scale.histogram``/``scale.group_counts`` with ``every``).
+    """
+    from toolkit import scale
+
+    key_type: pl.DataType = pl.Int64() if edges is not None else pl.String()
+    empty = pl.DataFrame(schema={"_window": pl.Int64, "key": key_type, "count": pl.Int64})
+    start, end = bounds
+    if start >= end:
+        return empty
+    span = {**filters, "start": start, "end": end}
+    if edges is not None:
+        h = scale.histogram(
+            store, column, edges, every=every, table=table, filters=span, client=client
+        )
+        # bin i holds edges[i-1] <= x < edges[i]: its index is the edges <= its lower bound
+        codes = np.searchsorted(edges, h["bin_lower"].fill_null(-math.inf), side="right")
+        key = pl.when(pl.col("bin_lower").is_null()).then(None).otherwise(pl.Series(codes))
+    else:
+        h = scale.group_counts(
+            store, [column], every=every, table=table, filters=span, client=client
+        )
+        key = pl.col(column).cast(pl.String)
+    if grid is None:
+        window = pl.lit(0, dtype=pl.Int64)
+    else:
+        h = h.join(grid, on="window_start", how="left", maintain_order="left")
+        window = pl.col("_window")
+    out = h.select(window.alias("_window"), key.cast(key_type).alias("key"), "count")
+    return pl.concat([empty, out], how="vertical")
+
+
+def _dense(
+    counts: pl.DataFrame, n_windows: int, categories: pl.Series | None, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(windows, width) float64 counts and the null count of each window."""
+    missing = counts.filter(pl.col("key").is_null())
+    nulls = np.zeros(n_windows, dtype=np.int64)
+    np.add.at(nulls, missing["_window"].to_numpy(), missing["count"].to_numpy())
+    valid = counts.filter(pl.col("key").is_not_null())
+    if categories is not None:
+        lookup = pl.DataFrame(
+            {"key": categories, "code": pl.int_range(categories.len(), eager=True)}
+        )
+        codes = valid.join(lookup, on="key", how="left", maintain_order="left")["code"].to_numpy()
+    else:
+        codes = valid["key"].to_numpy()
+    dense = np.zeros((n_windows, width), dtype=np.float64)
+    np.add.at(dense, (valid["_window"].to_numpy(), codes), valid["count"].to_numpy())
+    return dense, nulls
+
+
+def drift(
+    store: PathLike,
+    column: str,
+    *,
+    reference: tuple[Any, Any],
+    every: str = "1h",
+    test: str = "psi",
+    bins: int | None = None,
+    edges: Sequence[float] | None = None,
+    start: Any = None,
+    end: Any = None,
+    table: TableName = "spans",
+    filters: Mapping[str, Any] | None = None,
+    client: Any = None,
+    threshold: float | None = None,
+    backend: Backend = "polars",
+) -> Any:
+    """Drift of one column in every window of a store against a reference window.
+
+    The same rows as :func:`toolkit.drift.windowed` on ``scale.scan(store, table,
+    filters).collect()`` with ``columns=[column]``, ``tests={column: test}``, ``bins`` and
+    ``thresholds={column: threshold}``, computed from counts merged from the store's parts
+    (on the cluster when ``client`` is given): :func:`toolkit.scale.histogram` for a
+    numeric column, :func:`toolkit.scale.group_counts` for a string or boolean one. Only
+    the tests that work from counts are offered.
+
+    Numeric columns are binned as :func:`~toolkit.drift.windowed` bins them, at the
+    reference's quantiles; with ``edges=None`` those edges are computed exactly from the
+    reference window's values of ``column``, which are **collected on the driver** (one
+    column, the reference window only). Pass ``edges`` to keep everything on the cluster
+    (the result then equals ``windowed`` only when the edges are the same).
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`toolkit.scale.ingest`.
+    column : str
+        The column to test (numeric, string or boolean).
+    reference : (start, end)
+        The reference window: aware datetimes or ISO-8601 text with a zone; end exclusive.
+    every : str, default "1h"
+        Window width (``"15m"``, ``"1h"``, ``"1d"`` ...; whole microseconds), aligned as
+        :func:`toolkit.drift.windowed` aligns it.
+    test : {"psi", "jensenshannon", "chisquare"}, default "psi"
+        ``ks`` and ``wasserstein`` need the raw samples and are refused.
+    bins : int, optional
+        Quantile bins of a numeric column (default 10 for psi, 30 otherwise).
+    edges : sequence of float, optional
+        Fixed, strictly increasing bin edges for a numeric column instead of ``bins``.
+    start, end : datetime or str, optional
+        The period (end exclusive); default from the first to the last row. Empty windows
+        are listed with ``n_current`` = 0 and null statistics.
+    table : {"spans", "logs", "metrics"}, default "spans"
+        The time is ``start_time`` for spans, ``time`` otherwise.
+    filters : mapping, optional
+        As for :func:`toolkit.scale.scan`; they restrict the reference and the windows.
+    client : dask.distributed.Client, optional
+    threshold : float, optional
+        Overrides the test's default threshold (psi 0.1, jensenshannon 0.1, chisquare
+        p <= 0.05).
+    backend : {"polars", "pandas"}, default "polars"
+
+    Returns
+    -------
+    polars.DataFrame
+        As :func:`toolkit.drift.windowed`: one row per window, ``window_start``,
+        ``column``, ``kind``, ``test``, ``statistic``, ``p_value``, ``p_value_adjusted``,
+        ``threshold``, ``drifted``, ``n_reference``, ``n_current``, ``nulls_reference``,
+        ``nulls_current``, ``reason``.
+
+    Raises
+    ------
+    ParameterError
+        If a parameter is not valid, the column is absent or of another type, or the
+        reference window holds no value of it.
+
+    Notes
+    -----
+    What reaches the driver: the counts per window and bin (or category); the
+    reference's values of ``column`` when ``edges`` is None for a numeric column; and,
+    when ``start`` or ``end`` is left out, the first and last time of the period (read
+    from the time column). Each window is one mergeable aggregation over the parts of
+    its days, so many narrow windows cost many passes.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> from toolkit import scale
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> t0 = 1_793_577_600_000_000_000  # 2026-11-02T00:00:00Z in ns
+    >>> def span(i):  # one span every 10 minutes; a new locale from 04:00
+    ...     loc = ["en", "fr"][i % 2] if i < 24 else "hi"
+    ...     t = t0 + i * 600_000_000_000
+    ...     return {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": f"{i + 1:016x}",
+    ...             "name": "chat", "startTimeUnixNano": str(t), "endTimeUnixNano": str(t + 1),
+    ...             "attributes": [{"key": "locale", "value": {"stringValue": loc}}]}
+    >>> spans = [span(i) for i in range(36)]
+    >>> line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    >>> _ = (d / "a.jsonl").write_text(line + "\\n")
+    >>> _ = scale.ingest(d / "a.jsonl", d / "store")
+    >>> out = drift(d / "store", "attributes.locale", reference=("2026-11-02T00:00Z",
+    ...             "2026-11-02T02:00Z"), every="2h", test="chisquare")
+    >>> out.select(pl.col("window_start").dt.hour(), "n_current", "drifted").rows()
+    [(0, 12, False), (2, 12, False), (4, 12, True)]
+    """
+    from toolkit import scale
+
+    function = "scale.drift"
+    check_backend(backend, function)
+    tbl = _check_table(table, function)
+    flt = _check_filters(filters, function)
+    test = _check_test(test, function)
+    _drift._check_bins(bins, function)
+    every = _drift._check_every(every, function)
+    _check_every_us(every, function)
+    ref_start, ref_end = _drift._reference_window(reference, function)
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int | float) or not threshold >= 0
+    ):
+        raise ParameterError(
+            f"The 'threshold' parameter of {function} must be None or a non-negative number. "
+            f"Got {preview(threshold)} instead."
+        )
+    schema = _schema(store, tbl, flt)
+    if not isinstance(column, str) or column not in schema:
+        raise ParameterError(
+            f"The 'column' parameter of {function} must name a column of the store's table "
+            f"(available: {preview(', '.join(schema.names()), 300)}). "
+            f"Got {preview(column)} instead."
+        )
+    dtype = schema[column]
+    if dtype.is_numeric():
+        kind = "numeric"
+    elif dtype in (pl.String, pl.Boolean, pl.Categorical) or isinstance(dtype, pl.Enum):
+        kind = "categorical"
+    else:
+        raise ParameterError(
+            f"The 'column' parameter of {function} must name a numeric, string or boolean "
+            f"column. Got {column!r} of type {dtype} instead."
+        )
+    if edges is not None:
+        if kind != "numeric":
+            raise ParameterError(
+                f"The 'edges' parameter of {function} applies to numeric columns only. "
+                f"Got edges for the {dtype} column {column!r} instead."
+            )
+        if bins is not None:
+            raise ParameterError(
+                f"The 'bins' parameter of {function} must be None when 'edges' is given. "
+                f"Got {preview(bins)} instead."
+            )
+        fixed: list[float] | None = _check_edges(edges, function)
+    else:
+        fixed = None
+
+    # The period, as drift.windowed takes it from the collected frame.
+    time_col = _TIME[tbl]
+    time_type = schema[time_col]
+    lo = _drift._moment(start, "start", function) if start is not None else None
+    hi = _drift._moment(end, "end", function) if end is not None else None
+    last: dt.datetime | None = None
+    if lo is None:  # from the first row; the last one too when no end is given
+        lo, last = (
+            scale.scan(store, tbl, flt or None)
+            .select(pl.col(time_col).min().alias("lo"), pl.col(time_col).max().alias("hi"))
+            .collect()
+            .row(0)
+        )
+    elif hi is None:
+        after = {**flt, "start": _later(lo, flt.get("start"))}
+        last = scale.scan(store, tbl, after).select(pl.col(time_col).max()).collect().item()
+    if lo is None or (last is None and hi is None):
+        empty = pl.DataFrame(schema={"window_start": time_type, **_drift._RESULT_SCHEMA})
+        return to_pandas(empty) if backend == "pandas" else empty
+    grid = _drift._window_grid(
+        lo, hi if hi is not None else last, every, time_type, last_included=hi is None
+    )
+    n_windows = grid.height
+    # each window's rows: [window_start, window_end) within the period and the filters
+    clip_lo = flt.get("start") if start is None else _later(lo, flt.get("start"))
+    clip_hi = flt.get("end") if hi is None else _earlier(hi, flt.get("end"))
+    bounds = [
+        (_later(a, clip_lo), _earlier(b, clip_hi))
+        for a, b in grid.select(
+            "window_start", pl.col("window_start").dt.offset_by(every).alias("window_end")
+        ).iter_rows()
+    ]
+
+    # The reference window's counts (and, for numeric columns, its quantile edges).
+    ref_bounds = (_later(ref_start, flt.get("start")), _earlier(ref_end, flt.get("end")))
+    if kind == "numeric" and fixed is None:  # windowed's edges: the reference's quantiles
+        ref_filters = {**flt, "start": ref_bounds[0], "end": ref_bounds[1]}
+        ref_column = scale.scan(store, tbl, ref_filters).select(column).collect().to_series()
+        values = _drift._numeric_values(ref_column)
+        if values.size == 0:
+            raise _no_reference(function, column, ref_column.len())
+        n_bins = bins if bins is not None else _drift._DEFAULT_BINS[test]
+        fixed = np.unique(np.quantile(values, np.arange(1, n_bins) / n_bins)).tolist()
+        if not all(math.isfinite(v) for v in fixed):
+            raise ParameterError(
+                f"The reference of {function} holds infinite values in column {column!r}, "
+                "so its quantiles cannot be bin edges: pass finite 'edges'."
+            )
+    ref_long = _window_counts(store, column, fixed, ref_bounds, tbl, flt, client)
+    period = (
+        min((a for a, b in bounds if a < b), default=bounds[0][0]),
+        max((b for a, b in bounds if a < b), default=bounds[0][0]),
+    )
+    categories = None
+    if kind == "categorical":
+        cur_long = _window_counts(store, column, None, period, tbl, flt, client, grid, every)
+        categories = (
+            pl.concat([ref_long["key"], cur_long["key"]]).drop_nulls().unique(maintain_order=True)
+        )
+        width = max(categories.len(), 1)
+    else:
+        width = len(fixed) + 1 if fixed is not None else 1
+    ref_dense, ref_nulls = _dense(ref_long, 1, categories, width)
+    m = int(ref_dense.sum())
+    if m == 0:
+        raise _no_reference(function, column, int(ref_nulls[0]))
+    if kind == "numeric":
+        cur_long = _window_counts(store, column, fixed, period, tbl, flt, client, grid, every)
+    cur_dense, cur_nulls = _dense(cur_long, n_windows, categories, width)
+    choice = _drift._choose(
+        column,
+        kind,
+        m,
+        {column: test},
+        None if threshold is None else {column: threshold},
+        function,
+    )
+    result = _drift._count_statistics(ref_dense[0], cur_dense, test)
+    rows = _drift._result_rows(column, kind, choice, result, m, int(ref_nulls[0]), cur_nulls)
+    out = _drift._with_window_start(_drift._finish_table([rows], None), grid)
+    return to_pandas(out) if backend == "pandas" else out
