@@ -815,3 +815,16 @@ def test_group_counts_and_histogram_per_window_equal_polars(tmp_path: Path, clie
     ]
     with pytest.raises(ParameterError, match="'every' parameter of group_counts"):
         scale.group_counts(tmp_path / "store", "service_name", every="soon")
+
+
+def test_ingest_progress_bar_counts_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = split_sample(tmp_path / "src", 2)
+    scale.ingest(files, tmp_path / "store", progress=True)
+    err = capsys.readouterr().err
+    total = sum(f.stat().st_size for f in files)
+    assert "ingest 2 file(s)" in err
+    assert f"{total / 1024 / 1024:.2f}M/{total / 1024 / 1024:.2f}M" in err
+    scale.ingest(files, tmp_path / "store", progress=False)
+    assert capsys.readouterr().err == ""

@@ -86,6 +86,7 @@ from typing import IO, Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit._progress import Progress
 from toolkit._scale_stats import alerts, burn_rates, drift
 from toolkit.errors import (
     FormatError,
@@ -631,6 +632,7 @@ def ingest(
     client: Any = None,
     table: TableName = "spans",
     on_error: OnError = "raise",
+    progress: bool | None = None,
 ) -> IngestResult:
     """Ingest export files into a partitioned Parquet store, idempotently.
 
@@ -656,6 +658,9 @@ def ingest(
         failed ones). ``"skip"``: the loaders skip bad records (counted in
         ``skipped_records`` and warned about per file), and sources that cannot be read
         at all are listed in ``failed`` with a warning instead of raising.
+    progress : bool, optional
+        A bar over the bytes of the files to ingest, advanced as each file is recorded:
+        None shows it when the run takes over two seconds (unless ``TOOLKIT_PROGRESS=0``).
 
     Returns
     -------
@@ -708,6 +713,7 @@ def ingest(
     said: list[tuple[type[Warning], str]] = []
     first_error: BaseException | None = None
     token = _acquire_lock(st, table)
+    bar = Progress("ingest", enabled=progress)
     try:
         manifest = _read_manifest(st, table)
         todo: list[_Source] = []
@@ -725,6 +731,8 @@ def ingest(
             _write_manifest(st, table, manifest)
         result.orphans_removed = _remove_orphans(st, table, manifest.parts())
         known = frozenset(manifest.contents)
+        bar.describe(f"ingest {len(todo)} file(s)")
+        bar.update_to(0, total=sum(s.size for s in todo))
 
         def record(src: _Source, out: dict[str, Any]) -> None:
             said.extend(out.pop("warnings"))
@@ -739,6 +747,7 @@ def ingest(
                 result.parts += len(out["parts"])
                 result.skipped_records += int(out["skipped_records"])
             _write_manifest(st, table, manifest)
+            bar.update(src.size)
 
         def failed(src: _Source, exc: Exception) -> None:
             nonlocal first_error
@@ -746,6 +755,7 @@ def ingest(
                 first_error = first_error or exc
             else:
                 result.failed[src.key] = str(exc)
+            bar.update(src.size)
 
         if client is None:
             for src in todo:
@@ -778,6 +788,7 @@ def ingest(
                     continue
                 record(src, out)
     finally:
+        bar.close()
         _release_lock(st, table, token)
     for key in (result.ingested, result.duplicates):
         key.sort()
