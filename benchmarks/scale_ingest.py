@@ -52,7 +52,7 @@ def run(src: Path, store: Path, workers: int) -> tuple[float, int]:
         shutil.rmtree(store)
     if workers == 0:
         t = time.perf_counter()
-        r = scale.ingest(src, store)
+        r = scale.ingest(src, store, progress=False)
         return time.perf_counter() - t, r.rows
     from distributed import Client, LocalCluster
 
@@ -63,7 +63,7 @@ def run(src: Path, store: Path, workers: int) -> tuple[float, int]:
         Client(cluster) as client,
     ):
         t = time.perf_counter()
-        r = scale.ingest(src, store, client=client)
+        r = scale.ingest(src, store, client=client, progress=False)
         return time.perf_counter() - t, r.rows
 
 

@@ -828,3 +828,68 @@ def test_ingest_progress_bar_counts_bytes(
     assert f"{total / 1024 / 1024:.2f}M/{total / 1024 / 1024:.2f}M" in err
     scale.ingest(files, tmp_path / "store", progress=False)
     assert capsys.readouterr().err == ""
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[Any]:
+    """A bucket on a local S3 API server (moto), for s3fs and polars' own S3 reader alike."""
+    server_mod = pytest.importorskip("moto.server")
+    s3fs = pytest.importorskip("s3fs")
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ALLOW_HTTP": "true",  # polars (object_store) refuses plain http otherwise
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    s3fs.S3FileSystem.clear_instance_cache()
+    fs = s3fs.S3FileSystem()
+    fs.mkdir("telemetry")
+    try:
+        yield fs
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def test_s3_bucket_prefix_to_s3_store_on_the_cluster(tmp_path: Path, s3: Any, client: Any) -> None:
+    files = split_sample(tmp_path / "src", 3)
+    for f in files:
+        s3.put(str(f), f"telemetry/otlp/2026-11/{f.name}")
+    store = "s3://telemetry/store"
+    r = scale.ingest("s3://telemetry/otlp/", store, client=client, progress=False)
+    assert r.ingested == [f"s3://telemetry/otlp/2026-11/{f.name}" for f in files]
+    assert r.rows == 48_109
+    assert not s3.exists("telemetry/store/_manifest/spans.lock")
+    manifest = json.loads(s3.cat("telemetry/store/_manifest/spans.json"))
+    for f in files:
+        key = f"s3://telemetry/otlp/2026-11/{f.name}"
+        assert manifest["sources"][key]["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()
+    parts = s3.find("telemetry/store/spans")
+    assert len(parts) == r.parts == sum(len(c["parts"]) for c in manifest["contents"].values())
+    # polars reads the parts straight from the bucket, only the partitions asked for
+    got = scale.scan(store).collect()
+    want = toolkit.load_spans(files, progress=False)
+    assert canon(got).equals(canon(want))
+    l4 = scale.scan(store, filters={"service_name": "vllm-l4"}).select(pl.len()).collect()
+    assert l4.item() == want.filter(pl.col("service_name") == "vllm-l4").height
+    good = pl.col("status_code") != "error"
+    on_cluster = scale.minute_counts(store, good, client=client)
+    assert on_cluster.equals(scale.minute_counts(store, good))
+    assert on_cluster["good"].sum() == want.filter(good).height
+    ddf = scale.to_dask(store, columns=["span_id", "duration_ms"])
+    assert len(ddf.compute()) == 48_109
+    again = scale.ingest("s3://telemetry/otlp/2026-11/*.jsonl.gz", store, progress=False)
+    assert sorted(again.skipped) == r.ingested
+    assert again.rows == 0
