@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +44,21 @@ def real_data() -> Path:
 def backend(request: pytest.FixtureRequest) -> str:
     """Run a public-API test once per frame backend."""
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """A two-worker Dask LocalCluster shared by the toolkit.scale tests.
+
+    Thread workers in this process (processes=False): process workers take seconds each
+    to spawn here, and the code path (client.map, pickled arguments, as_completed) is the
+    same; the tests that need process workers (a worker killed, the CLI) start their own.
+    """
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -134,18 +134,10 @@ def assert_same_rows(store: Path, files: list[Path], promoted: bool = False) -> 
     return got
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    # Two thread workers in this process (processes=False): process workers take several
-    # seconds each to spawn here and the code path (client.map, pickled arguments, as
-    # completed) is the same; the CLI test below and the benchmark use process workers.
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    )
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+@pytest.fixture
+def client(dask_client: Any) -> Any:
+    """The session's two-worker LocalCluster (tests/conftest.py)."""
+    return dask_client
 
 
 # --- ingestion ------------------------------------------------------------------------
@@ -893,3 +885,35 @@ def test_s3_bucket_prefix_to_s3_store_on_the_cluster(tmp_path: Path, s3: Any, cl
     again = scale.ingest("s3://telemetry/otlp/2026-11/*.jsonl.gz", store, progress=False)
     assert sorted(again.skipped) == r.ingested
     assert again.rows == 0
+
+
+def test_driver_killed_mid_ingest_then_rerun_loses_and_duplicates_nothing(
+    tmp_path: Path,
+) -> None:
+    # The driver itself is SIGKILLed once it has recorded some files: its lock stays, and
+    # so may parts it never recorded. The next run breaks the dead process's lock, deletes
+    # those orphans and ingests exactly what is missing.
+    files = split_sample(tmp_path / "src", 12)
+    store = tmp_path / "store"
+    manifest = store / "_manifest" / "spans.json"
+    code = (
+        "import sys; from toolkit import scale; "
+        "scale.ingest(sys.argv[1], sys.argv[2], progress=False)"
+    )
+    driver = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "src"), str(store)])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and driver.poll() is None:
+        if manifest.exists() and len(json.loads(manifest.read_text())["sources"]) >= 3:
+            break
+        time.sleep(0.002)
+    driver.kill()
+    driver.wait()
+    recorded = len(json.loads(manifest.read_text())["sources"])
+    assert 3 <= recorded < 12  # killed mid-run
+    assert (store / "_manifest" / "spans.lock").exists()
+    with pytest.warns(scale.StaleLockWarning, match=f"process {driver.pid} on this host"):
+        r = scale.ingest(tmp_path / "src", store, progress=False)
+    assert len(r.skipped) == recorded
+    assert len(r.ingested) == 12 - recorded
+    assert not (store / "_manifest" / "spans.lock").exists()
+    assert_same_rows(store, files)

@@ -6,7 +6,6 @@ import datetime as dt
 import gzip
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,17 +148,10 @@ def frame(store: Path) -> pl.DataFrame:
     return out
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    # Two thread workers in this process, as in tests/test_scale.py: the same code path
-    # (client.map over parts, pickled arguments) without seconds of process start-up.
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    )
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+@pytest.fixture
+def client(dask_client: Any) -> Any:
+    """The session's two-worker LocalCluster (tests/conftest.py)."""
+    return dask_client
 
 
 GOOD = pl.col("status_code") != "error"

@@ -405,8 +405,8 @@ def _check_edges(edges: object, function: str) -> list[float]:
         e = []
     if not e or any(not math.isfinite(v) for v in e) or any(a >= b for a, b in pairwise(e)):
         raise ParameterError(
-            f"The 'edges' parameter of {function} must be None or a non-empty sequence of "
-            f"finite, strictly increasing numbers. Got {preview(edges)} instead."
+            f"The 'edges' parameter of {function} must be a non-empty sequence of finite, "
+            f"strictly increasing numbers. Got {preview(edges)} instead."
         )
     return e
 

@@ -79,7 +79,6 @@ import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -87,7 +86,7 @@ import numpy as np
 import polars as pl
 
 from toolkit._progress import Progress
-from toolkit._scale_stats import alerts, burn_rates, drift
+from toolkit._scale_stats import _check_edges, alerts, burn_rates, drift
 from toolkit.errors import (
     FormatError,
     LoadReport,
@@ -1384,15 +1383,7 @@ def histogram(
     """
     function = "histogram"
     keys = _check_by(by, function)
-    try:
-        e = [float(v) for v in edges] if isinstance(edges, Sequence) else []
-    except (TypeError, ValueError):
-        e = []
-    if not e or any(not math.isfinite(v) for v in e) or any(a >= b for a, b in pairwise(e)):
-        raise ParameterError(
-            f"The 'edges' parameter of {function} must be a non-empty sequence of finite, "
-            f"strictly increasing numbers. Got {edges!r} instead."
-        )
+    e = _check_edges(edges, function)
     window = _check_every(every, function)
     sel = _select(store, table, filters, function)
     parts: list[pl.DataFrame] = _partials(
