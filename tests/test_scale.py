@@ -31,6 +31,7 @@ from toolkit.errors import (
     FormatError,
     ParameterError,
     SkippedRecordsWarning,
+    ToolkitError,
     TypePromotionWarning,
 )
 from toolkit.schema import SPANS, validate
@@ -917,3 +918,20 @@ def test_driver_killed_mid_ingest_then_rerun_loses_and_duplicates_nothing(
     assert len(r.ingested) == 12 - recorded
     assert not (store / "_manifest" / "spans.lock").exists()
     assert_same_rows(store, files)
+
+
+def test_store_inside_the_source_directory_and_damaged_manifests(tmp_path: Path) -> None:
+    files = small_export(tmp_path / "src")
+    store = tmp_path / "src" / "store"  # the exports' directory also holds the store
+    first = scale.ingest(tmp_path / "src", store)
+    assert first.ingested == sorted(str(f.resolve()) for f in files)
+    again = scale.ingest(tmp_path / "src", store)  # its parts and manifest are not sources
+    assert (again.ingested, len(again.skipped), again.failed) == ([], 3, {})
+    manifest = store / "_manifest" / "spans.json"
+    manifest.write_text('{"version": 1, "table": "spans", "files": {}}')
+    with pytest.raises(ToolkitError, match=r"manifest version 1; this toolkit reads version 2"):
+        scale.ingest(files[0], store)
+    manifest.write_text('{"version": 2, "sources": {')
+    with pytest.raises(ToolkitError, match=r"spans\.json: the manifest is not valid JSON"):
+        scale.scan(store)
+    assert not (store / "_manifest" / "spans.lock").exists()

@@ -173,7 +173,7 @@ class _Store:
     def url(self, rel: str) -> str:
         """Where ``rel`` is, as the user would write it (for messages and readers)."""
         p = self.path(rel)
-        return p if self.local else f"{self.protocol}://{p.lstrip('/')}"
+        return p if self.local else str(self.fs.unstrip_protocol(p))
 
     def read(self, rel: str) -> bytes | None:
         try:
@@ -264,13 +264,13 @@ class _Store:
 def _open_store(store: PathLike) -> _Store:
     text = os.fspath(store)
     if not _is_url(text):
-        return _Store(None, os.path.abspath(_local_path(text)).rstrip("/") or "/", "")
+        return _Store(None, os.path.realpath(_local_path(text)).rstrip("/") or "/", "")
     from fsspec.core import url_to_fs
 
     fs, root = url_to_fs(text)
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     if protocol in ("file", "local"):
-        return _Store(None, os.path.abspath(root), "")
+        return _Store(None, os.path.realpath(root), "")
     return _Store(fs, root.rstrip("/"), protocol)
 
 
@@ -294,10 +294,18 @@ def _read_manifest(store: _Store, table: str) -> _Manifest:
     data = store.read(_manifest_rel(table))
     if data is None:
         return _Manifest()
-    doc = json.loads(data)
-    if doc.get("version") != _MANIFEST_VERSION:
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
         raise ToolkitError(
-            f"{store.url(_manifest_rel(table))}: manifest version {doc.get('version')!r}; "
+            f"{store.url(_manifest_rel(table))}: the manifest is not valid JSON ({exc}). "
+            "It is only ever replaced whole, so it was edited or damaged outside the "
+            "toolkit: restore it, or ingest the exports into a new store."
+        ) from None
+    if not isinstance(doc, dict) or doc.get("version") != _MANIFEST_VERSION:
+        version = doc.get("version") if isinstance(doc, dict) else None
+        raise ToolkitError(
+            f"{store.url(_manifest_rel(table))}: manifest version {version!r}; "
             f"this toolkit reads version {_MANIFEST_VERSION} (sources keyed by content "
             "hash). Ingest the exports into a new store."
         )
@@ -441,8 +449,7 @@ def _sources(source: PathLike | Sequence[PathLike], function: str) -> list[_Sour
         for p in expand_paths(_local_path(text), function=function):
             st = p.stat()
             out.append(_Source(str(p.resolve()), st.st_size, str(st.st_mtime_ns)))
-    seen: set[str] = set()
-    return [s for s in out if not (s.key in seen or seen.add(s.key))]  # type: ignore[func-returns-value]
+    return list({s.key: s for s in out}.values())  # a file named twice is one source
 
 
 # --- ingestion (on the workers) -------------------------------------------------------
@@ -641,7 +648,8 @@ def ingest(
         Files, directories (read recursively) or glob patterns, as for
         :func:`toolkit.load_spans`, or fsspec URLs of files, prefixes or globs
         (``s3://bucket/exports/``, ``gs://bucket/2026-11-*/*.jsonl.gz``). Hidden files
-        (``.name``) inside directories and prefixes are left out.
+        (``.name``) inside directories and prefixes, and the store's own files when it
+        lies inside a source directory, are left out.
     store : str or path-like
         The store's root: a directory (created if absent) or an fsspec URL.
     client : dask.distributed.Client, optional
@@ -707,7 +715,8 @@ def ingest(
         )
     t0 = time.perf_counter()
     st = _open_store(store)
-    sources = _sources(source, function)
+    inside = f"{st.url('')}"  # the store's own files are never sources
+    sources = [s for s in _sources(source, function) if not s.key.startswith(inside)]
     result = IngestResult()
     said: list[tuple[type[Warning], str]] = []
     first_error: BaseException | None = None
