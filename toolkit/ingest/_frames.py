@@ -148,8 +148,31 @@ def combine(frames: list[pl.DataFrame], table: Table, ctx: LoadContext) -> pl.Da
     return stacked.select(order_columns(stacked.columns, table))
 
 
-def finish(ctx: LoadContext, report: LoadReport | None, rows: int) -> None:
-    """Warn once about promotions, skips and repeated keys; fill the caller's report."""
+SKIPPED_MESSAGE = "{function} skipped {count} record(s) as asked (on_error='skip'): {listed}"
+
+
+def finish(
+    ctx: LoadContext,
+    report: LoadReport | None,
+    rows: int,
+    *,
+    skipped_message: str = SKIPPED_MESSAGE,
+) -> None:
+    """Fill the caller's report; warn once about promotions, skips and repeated keys.
+
+    ``skipped_message`` words the :class:`~toolkit.errors.SkippedRecordsWarning`: a
+    ``str.format`` template with ``{function}``, ``{count}``, ``{s}`` (``"s"`` when more than
+    one was skipped), ``{first}`` (the first skip) and ``{listed}`` (the first five, then
+    ``"(and N more)"``). The report is filled first, so that it is complete even when a
+    warning filter turns the warnings into errors.
+    """
+    if report is not None:
+        report.rows = rows
+        report.skipped.extend(ctx.skipped)
+        report.promoted.update(ctx.promoted)
+        for name, fmt in ctx.formats.items():
+            report.files.append(name)
+            report.formats[name] = fmt
     if ctx.promoted:
         names = ", ".join(f"{k!r} -> {v}" for k, v in sorted(ctx.promoted.items()))
         warnings.warn(
@@ -168,20 +191,15 @@ def finish(ctx: LoadContext, report: LoadReport | None, rows: int) -> None:
     for note in dict.fromkeys(ctx.notes):
         warnings.warn(f"{ctx.function}: {note}", ToolkitWarning, stacklevel=3)
     if ctx.skipped:
-        shown = "; ".join(str(s) for s in ctx.skipped[:5])
-        more = f" (and {len(ctx.skipped) - 5} more)" if len(ctx.skipped) > 5 else ""
-        warnings.warn(
-            SkippedRecordsWarning(
-                f"{ctx.function} skipped {len(ctx.skipped)} record(s) as asked "
-                f"(on_error='skip'): {shown}{more}",
-                ctx.skipped,
-            ),
-            stacklevel=3,
+        count = len(ctx.skipped)
+        listed = "; ".join(str(s) for s in ctx.skipped[:5])
+        if count > 5:
+            listed += f" (and {count - 5} more)"
+        message = skipped_message.format(
+            function=ctx.function,
+            count=count,
+            s="s" if count > 1 else "",
+            first=ctx.skipped[0],
+            listed=listed,
         )
-    if report is not None:
-        report.rows = rows
-        report.skipped.extend(ctx.skipped)
-        report.promoted.update(ctx.promoted)
-        for name, fmt in ctx.formats.items():
-            report.files.append(name)
-            report.formats[name] = fmt
+        warnings.warn(SkippedRecordsWarning(message, ctx.skipped), stacklevel=3)

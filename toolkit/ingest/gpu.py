@@ -65,7 +65,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import warnings
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -79,11 +78,11 @@ from toolkit.errors import (
     LoadReport,
     ParameterError,
     SkippedRecord,
-    SkippedRecordsWarning,
     UnsupportedFormatError,
     location,
     preview,
 )
+from toolkit.ingest._frames import LoadContext, finish
 from toolkit.ingest._io import PathLike, expand_paths, read_all, sniff
 from toolkit.schema import GPU, TIME, to_pandas, to_polars
 from toolkit.schema import check_choice as _check_choice
@@ -207,30 +206,13 @@ def _time_literal(time: dt.datetime | None) -> pl.Expr:
     return pl.lit(time).cast(TIME)
 
 
-class _Problems:
-    """Bad records of one load: raised at once or skipped and counted."""
-
-    def __init__(self, on_error: OnError) -> None:
-        self.on_error = on_error
-        self.skipped: list[SkippedRecord] = []
-
-    def warn(self, function: str, report: LoadReport | None) -> None:
-        if report is not None:
-            report.skipped.extend(self.skipped)
-        if self.skipped:
-            first = self.skipped[0]
-            warnings.warn(
-                SkippedRecordsWarning(
-                    f"{function} skipped {len(self.skipped)} record"
-                    f"{'s' if len(self.skipped) > 1 else ''} that could not be read "
-                    f"(first: {first}); see .skipped for all of them",
-                    self.skipped,
-                ),
-                stacklevel=3,
-            )
+_SKIPPED_MESSAGE = (
+    "{function} skipped {count} record{s} that could not be read (first: {first}); "
+    "see .skipped for all of them"
+)
 
 
-def _finish(frame: pl.DataFrame, backend: Backend) -> Any:
+def _output(frame: pl.DataFrame, backend: Backend) -> Any:
     return to_pandas(frame) if backend == "pandas" else frame
 
 
@@ -407,7 +389,7 @@ def _read_block(
     host: str | None,
     time: dt.datetime | None,
     extra_fields: bool,
-    problems: _Problems,
+    problems: LoadContext,
     function: str,
 ) -> pl.DataFrame:
     lines = [line.rstrip("\r") for line in block.lines]
@@ -664,7 +646,7 @@ def _apply_checks(
     checks: list[_Check],
     *,
     path: Path,
-    problems: _Problems,
+    problems: LoadContext,
     bad_lines: dict[int, SkippedRecord],
 ) -> pl.DataFrame:
     if checks:
@@ -715,7 +697,7 @@ def _read_nvidia_smi_file(
     host: str | None,
     time: dt.datetime | None,
     extra_fields: bool,
-    problems: _Problems,
+    problems: LoadContext,
     function: str,
 ) -> pl.DataFrame:
     try:
@@ -830,7 +812,7 @@ def read_nvidia_smi_csv(
     when = _check_time(time, function)
     parsed_fields = _fields_parameter(fields, function)
     files = expand_paths(path_or_paths, function=function)
-    problems = _Problems(on_error)
+    problems = LoadContext(function, on_error)
     frames: list[pl.DataFrame] = []
     for path in files:
         frames.append(
@@ -845,14 +827,10 @@ def read_nvidia_smi_csv(
                 function=function,
             )
         )
-        if report is not None:
-            report.files.append(os.fspath(path))
-            report.formats[os.fspath(path)] = "nvidia-smi"
+        problems.formats[os.fspath(path)] = "nvidia-smi"
     out = _order_columns(pl.concat(frames, how="diagonal"))
-    if report is not None:
-        report.rows = out.height
-    problems.warn(function, report)
-    return _finish(out, backend)
+    finish(problems, report, out.height, skipped_message=_SKIPPED_MESSAGE)
+    return _output(out, backend)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1350,7 +1328,7 @@ def gpu_from_metrics(
     out = _gpu_from_metrics(
         frame, source=source, counters=counters, host=host, path=None, function=function
     )
-    return _finish(_order_columns(out), backend)
+    return _output(_order_columns(out), backend)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1396,20 +1374,12 @@ def _detect_format(path: Path) -> str:
     )
 
 
-def _parse_scrape(
-    path: Path, time: dt.datetime | None, on_error: OnError, problems: _Problems
-) -> pl.DataFrame:
+def _parse_scrape(path: Path, time: dt.datetime | None, problems: LoadContext) -> pl.DataFrame:
     """The metrics table of one scrape; its skipped lines join ``problems``."""
-    from toolkit.ingest.prometheus import read_prometheus
+    from toolkit.ingest.prometheus import _datetime_ns, _read_scrapes
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SkippedRecordsWarning)
-        frame: pl.DataFrame = read_prometheus(path, time=time, on_error=on_error)
-    for w in caught:
-        if isinstance(w.message, SkippedRecordsWarning):
-            problems.skipped.extend(w.message.skipped)
-        else:  # pragma: no cover - pass other warnings on untouched
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    default = None if time is None else _datetime_ns(time)
+    frame, _ = _read_scrapes([path], default, problems)
     return frame
 
 
@@ -1486,7 +1456,7 @@ def load_gpu(
     host = _check_host(host, function)
     when = _check_time(time, function)
     files = expand_paths(path_or_paths, function=function)
-    problems = _Problems(on_error)
+    problems = LoadContext(function, on_error)
     frames: list[pl.DataFrame] = []
     for path in files:
         kind = _detect_format(path) if format == "auto" else format
@@ -1502,7 +1472,7 @@ def load_gpu(
                 function=function,
             )
         else:
-            metrics = _parse_scrape(path, when, on_error, problems)
+            metrics = _parse_scrape(path, when, problems)
             source = "auto" if kind == "prometheus" else kind
             frame = _gpu_from_metrics(
                 metrics, source=source, counters=counters, host=host, path=path, function=function
@@ -1510,11 +1480,7 @@ def load_gpu(
             if kind == "prometheus":
                 kind = _detect_source(metrics, function)
         frames.append(frame)
-        if report is not None:
-            report.files.append(os.fspath(path))
-            report.formats[os.fspath(path)] = kind
+        problems.formats[os.fspath(path)] = kind
     out = _order_columns(pl.concat(frames, how="diagonal"))
-    if report is not None:
-        report.rows = out.height
-    problems.warn(function, report)
-    return _finish(out, backend)
+    finish(problems, report, out.height, skipped_message=_SKIPPED_MESSAGE)
+    return _output(out, backend)

@@ -53,7 +53,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -68,10 +67,10 @@ from toolkit.errors import (
     LoadReport,
     ParameterError,
     SkippedRecord,
-    SkippedRecordsWarning,
     location,
     preview,
 )
+from toolkit.ingest._frames import LoadContext, finish
 from toolkit.ingest._io import PathLike, expand_paths, read_all
 from toolkit.schema import METRICS, TIME, to_pandas
 
@@ -637,13 +636,14 @@ def _assemble(samples: pl.DataFrame, long: pl.DataFrame) -> pl.DataFrame:
     return out.select(*METRICS.names, *(f"label.{n}" for n in label_names))
 
 
-def _parse(
-    sources: Sequence[_Source], *, on_error: str
-) -> tuple[pl.DataFrame, list[SkippedRecord]]:
+_SKIPPED_LINES = "{function} skipped {count} line(s) as asked (on_error='skip'): {listed}"
+
+
+def _parse(sources: Sequence[_Source], ctx: LoadContext) -> pl.DataFrame:
     """Parse expositions into the metrics table (rows sorted by time, file, line).
 
     Every line is checked first; then the first problem is raised, or, under "skip", every
-    line with a problem is left out and returned as a skipped record.
+    line with a problem is left out and added to ``ctx.skipped``.
     """
     problems: list[pl.DataFrame] = []
     lines = _content_lines(_lines_frame(sources), problems)
@@ -654,17 +654,16 @@ def _parse(
     problems.append(_duplicates(samples, long))
 
     found = pl.concat(problems).sort("file", "line")
-    skipped: list[SkippedRecord] = []
     if found.height:
-        if on_error == "raise":
+        if ctx.on_error == "raise":
             first = found.row(0, named=True)
             path = sources[first["file"]].path
             raise FormatError(first["reason"], path=path, line=first["line"])
         found = found.unique(["file", "line"], keep="first", maintain_order=True)
-        skipped = [
+        ctx.skipped.extend(
             SkippedRecord(location(sources[f].path, line=ln), reason)
             for f, ln, reason in found.iter_rows()
-        ]
+        )
         bad = found.select("file", "line")
         samples = samples.join(bad, on=["file", "line"], how="anti")
 
@@ -688,21 +687,42 @@ def _parse(
             path=src.path,
             line=first["line"],
         )
-    return _assemble(_families(samples, types, units), long), skipped
+    return _assemble(_families(samples, types, units), long)
 
 
-def _warn_skipped(function: str, skipped: list[SkippedRecord]) -> None:
-    if not skipped:
-        return
-    shown = "; ".join(str(s) for s in skipped[:5])
-    more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
-    warnings.warn(
-        SkippedRecordsWarning(
-            f"{function} skipped {len(skipped)} line(s) as asked (on_error='skip'): {shown}{more}",
-            skipped,
-        ),
-        stacklevel=3,
-    )
+def _read_scrapes(
+    files: Sequence[Path], default: int | None, ctx: LoadContext
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The metrics table of scrape files, and each file's format; skipped lines go to ``ctx``.
+
+    ``default`` is the scrape time (ns) of samples without a timestamp; when None, each
+    file's name must carry it.
+    """
+    sources: list[_Source] = []
+    formats: dict[str, str] = {}
+    for file in files:
+        data = read_all(file)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise FormatError(
+                "the file is not UTF-8 text, so not a Prometheus text or OpenMetrics "
+                "exposition (the protobuf exposition is not supported)",
+                path=file,
+                line=line,
+            ) from None
+        file_default: int | None = default
+        hint = ""
+        if default is None:
+            file_default, hint = _name_time(file)
+        sources.append(_Source(str(file), text, file_default, hint))
+        formats[str(file)] = (
+            "openmetrics"
+            if re.search(r"(?m)^[ \t]*#[ \t]+EOF[ \t]*\r?$", text)
+            else "prometheus-text"
+        )
+    return _parse(sources, ctx), formats
 
 
 # --------------------------------------------------------------------------------------
@@ -769,8 +789,7 @@ def parse_exposition(
         )
     default = _time_param(time, "parse_exposition")
     source = _Source(None if path is None else os.fspath(path), text, default, _TIME_HINT)
-    frame, _ = _parse([source], on_error="raise")
-    return frame
+    return _parse([source], LoadContext("parse_exposition"))
 
 
 def read_prometheus(
@@ -835,36 +854,7 @@ def read_prometheus(
     _check_choice(backend, "backend", function, ("polars", "pandas"))
     default = _time_param(time, function)
     files = expand_paths(path_or_paths, function=function)
-    sources: list[_Source] = []
-    formats: dict[str, str] = {}
-    for file in files:
-        data = read_all(file)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise FormatError(
-                "the file is not UTF-8 text, so not a Prometheus text or OpenMetrics "
-                "exposition (the protobuf exposition is not supported)",
-                path=file,
-                line=line,
-            ) from None
-        file_default: int | None = default
-        hint = ""
-        if default is None:
-            file_default, hint = _name_time(file)
-        sources.append(_Source(str(file), text, file_default, hint))
-        formats[str(file)] = (
-            "openmetrics"
-            if re.search(r"(?m)^[ \t]*#[ \t]+EOF[ \t]*\r?$", text)
-            else "prometheus-text"
-        )
-    frame, skipped = _parse(sources, on_error=on_error)
-    _warn_skipped(function, skipped)
-    if report is not None:
-        report.rows = frame.height
-        report.skipped.extend(skipped)
-        for name, fmt in formats.items():
-            report.files.append(name)
-            report.formats[name] = fmt
+    ctx = LoadContext(function, on_error)
+    frame, ctx.formats = _read_scrapes(files, default, ctx)
+    finish(ctx, report, frame.height, skipped_message=_SKIPPED_LINES)
     return to_pandas(frame) if backend == "pandas" else frame

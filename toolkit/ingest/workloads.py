@@ -42,10 +42,9 @@ import ast
 import math
 import os
 import re
-import warnings
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -59,12 +58,10 @@ from toolkit.errors import (
     LoadReport,
     ParameterError,
     SchemaError,
-    SkippedRecord,
-    SkippedRecordsWarning,
     UnsupportedFormatError,
-    location,
     preview,
 )
+from toolkit.ingest._frames import LoadContext, finish
 from toolkit.ingest._io import PathLike, expand_paths, iter_line_batches, read_all, sniff
 from toolkit.schema import TIME, to_pandas, to_polars
 from toolkit.schema import check_choice as _check_choice
@@ -186,15 +183,12 @@ class _Check:
     expected: str
 
 
-@dataclass
-class _Ctx:
+@dataclass(kw_only=True)
+class _Ctx(LoadContext):
     """State of one load: the caller's choices and what was skipped."""
 
-    function: str
-    on_error: OnError
     start: _Start
     tz: str | None
-    skipped: list[SkippedRecord] = field(default_factory=list)
 
 
 def _message(found: str | None, expected: str) -> str:
@@ -216,19 +210,10 @@ def _resolve(frame: pl.DataFrame, checks: Sequence[_Check], path: Path, ctx: _Ct
     if problems.height == 0:
         return frame
     problems = problems.sort(_LINE, "_order").unique(_LINE, keep="first", maintain_order=True)
-    if ctx.on_error == "raise":
-        line, order, found = problems.row(0)
+    ctx.path = path
+    for line, order, found in problems.iter_rows():  # under "raise", the first one raises
         check = checks[order]
-        raise FormatError(
-            _message(found, check.expected), path=path, line=line, column=check.column
-        )
-    for line, order, found in problems.iter_rows():
-        check = checks[order]
-        ctx.skipped.append(
-            SkippedRecord(
-                location(path, line=line, column=check.column), _message(found, check.expected)
-            )
-        )
+        ctx.problem(_message(found, check.expected), line=line, column=check.column)
     return frame.filter(~pl.col(_LINE).is_in(problems[_LINE].implode()))
 
 
@@ -242,11 +227,8 @@ def _record_problem(
     column: str | None = None,
 ) -> None:
     """Raise, or count one skipped record (for readers that loop over records)."""
-    if ctx.on_error == "raise":
-        raise FormatError(problem, path=path, line=line, record=record, column=column)
-    ctx.skipped.append(
-        SkippedRecord(location(path, line=line, record=record, column=column), problem)
-    )
+    ctx.path = path
+    ctx.problem(problem, line=line, record=record, column=column)
 
 
 # --- CSV as lines ------------------------------------------------------------------------
@@ -794,20 +776,9 @@ def _detect(path: Path) -> str:
 # --- public API --------------------------------------------------------------------------
 
 
-def _skipped_warning(ctx: _Ctx, report: LoadReport | None) -> None:
-    if report is not None:
-        report.skipped.extend(ctx.skipped)
-    if ctx.skipped:
-        first = ctx.skipped[0]
-        warnings.warn(
-            SkippedRecordsWarning(
-                f"{ctx.function} skipped {len(ctx.skipped)} broken record"
-                f"{'s' if len(ctx.skipped) > 1 else ''} (first: {first}); "
-                "see the warning's .skipped",
-                ctx.skipped,
-            ),
-            stacklevel=3,
-        )
+_SKIPPED_MESSAGE = (
+    "{function} skipped {count} broken record{s} (first: {first}); see the warning's .skipped"
+)
 
 
 def _output(frame: pl.DataFrame, backend: Backend) -> Any:
@@ -916,20 +887,16 @@ def load_workload(
             f"The 'report' parameter of {function} must be a LoadReport or None. "
             f"Got {type(report).__name__} instead."
         )
-    ctx = _Ctx(function, on_error, _parse_start(start, function), _parse_tz(tz, function))
+    ctx = _Ctx(function, on_error, start=_parse_start(start, function), tz=_parse_tz(tz, function))
     frames: list[pl.DataFrame] = []
     for path in expand_paths(path_or_paths, function=function):
         fmt = _detect(path) if format == "auto" else format
         if fmt == "servegen":
             raise _servegen_refusal(path)
         frames.append(_READERS[fmt](path, ctx))
-        if report is not None:
-            report.files.append(str(path))
-            report.formats[str(path)] = fmt
+        ctx.formats[str(path)] = fmt
     frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    if report is not None:
-        report.rows = frame.height
-    _skipped_warning(ctx, report)
+    finish(ctx, report, frame.height, skipped_message=_SKIPPED_MESSAGE)
     return _output(frame, backend)
 
 
@@ -1277,7 +1244,7 @@ def read_servegen(
         raise ParameterError(
             f"The 'path' parameter of {function} must be a path. Got {type(path).__name__} instead."
         )
-    ctx = _Ctx(function, on_error, _parse_start(None, function), None)
+    ctx = _Ctx(function, on_error, start=_parse_start(None, function), tz=None)
     frames = []
     for client, trace_path, dataset_path in _servegen_pairs(Path(path)):
         for p in (trace_path, dataset_path):
@@ -1302,13 +1269,9 @@ def read_servegen(
                 pl.lit(source).alias("source"), pl.lit(client, pl.Int64).alias("client"), pl.all()
             )
         )
-        if report is not None:
-            report.files += [str(trace_path), str(dataset_path)]
-            report.formats[str(trace_path)] = report.formats[str(dataset_path)] = "servegen"
+        ctx.formats[str(trace_path)] = ctx.formats[str(dataset_path)] = "servegen"
     frame = pl.concat(frames)
-    if report is not None:
-        report.rows = frame.height
-    _skipped_warning(ctx, report)
+    finish(ctx, report, frame.height, skipped_message=_SKIPPED_MESSAGE)
     return _output(frame, backend)
 
 
