@@ -41,6 +41,20 @@ API_KEY = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX0123456789"
 START = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
 
 
+def incident_window(
+    incident: str | None = None, *, kind: str | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of the sample's truth.json incident with this id (exactly one), or
+    of the first incident of this kind: only ever used to check a notebook's findings."""
+    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
+    if incident is not None:
+        [found] = [i for i in truth["incidents"] if i["id"] == incident]
+    else:
+        found = next(i for i in truth["incidents"] if i["kind"] == kind)
+    window = found["window"]
+    return dt.datetime.fromisoformat(window["start"]), dt.datetime.fromisoformat(window["end"])
+
+
 def sample_parameters() -> dict[str, Any]:
     """Parameters for data/sample: until the simulator's full layout lands (truth.json),
     the exports that are not there yet are switched off; after that, all must exist."""

@@ -4,12 +4,11 @@ toolkit.slo gives on the same files, and its pages fall in the incident windows 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE
+from conftest import LAYOUT, SAMPLE, incident_window
 
 import toolkit
 from toolkit import slo
@@ -35,15 +34,6 @@ def metrics() -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def calls() -> pl.DataFrame:
     return toolkit.llm_calls(toolkit.load_spans(SAMPLE / LAYOUT["traces"]))
-
-
-def _window(incident: str) -> tuple[dt.datetime, dt.datetime]:
-    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
-    [found] = [i for i in truth["incidents"] if i["id"] == incident]
-    return (
-        dt.datetime.fromisoformat(found["window"]["start"]),
-        dt.datetime.fromisoformat(found["window"]["end"]),
-    )
 
 
 def test_slis_from_metrics_and_traces(
@@ -88,8 +78,8 @@ def test_pages_fall_in_the_incident_windows(values: dict[str, Any]) -> None:
     )
     pages = alerts.filter(pl.col("severity") == "page")
     assert values["alerts.pages"] == pages.height
-    release = _window("release-prefill-regression")
-    burst = _window("kv-cache-exhaustion-burst")
+    release = incident_window("release-prefill-regression")
+    burst = incident_window("kv-cache-exhaustion-burst")
     h100 = pages.filter((pl.col("slo") == "ttft") & (pl.col("pool") == "h100-pool"))
     assert h100.height > 0
     assert release[0] <= h100["start"].min() <= release[0] + dt.timedelta(hours=1)

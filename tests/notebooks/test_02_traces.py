@@ -3,12 +3,9 @@ the same sample files, and its incident findings checked against truth.json's wi
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE
+from conftest import LAYOUT, SAMPLE, incident_window
 
 import toolkit
 from toolkit import traces
@@ -22,12 +19,6 @@ def spans() -> pl.DataFrame:
     return toolkit.load_spans(SAMPLE / LAYOUT["traces"])
 
 
-def _window(incident: str) -> tuple[dt.datetime, dt.datetime]:
-    truth = json.loads((SAMPLE / "truth.json").read_text())
-    (w,) = [i["window"] for i in truth["incidents"] if i["id"] == incident]
-    return dt.datetime.fromisoformat(w["start"]), dt.datetime.fromisoformat(w["end"])
-
-
 def test_anatomy_and_slowest_trace(sample_report: ReportResult, spans: pl.DataFrame) -> None:
     values = sample_report[NAME].values
     assert values["traces"] == spans["trace_id"].n_unique()
@@ -36,7 +27,7 @@ def test_anatomy_and_slowest_trace(sample_report: ReportResult, spans: pl.DataFr
     assert values["breakdown.share"] == pytest.approx(shares)
     assert sum(values["breakdown.share"].values()) == pytest.approx(1.0)
     assert values["breakdown.top_component"] == max(shares, key=lambda c: shares[c])
-    start, end = _window("release-prefill-regression")
+    start, end = incident_window("release-prefill-regression")
     summary = traces.trace_summary(spans)
     in_window = summary.filter(
         pl.col("start_time").is_between(start, end, closed="left") & ~pl.col("has_error")
@@ -56,9 +47,9 @@ def test_incident_findings_match_truth(sample_report: ReportResult, spans: pl.Da
         "l4 KV-cache burst": "queueing",
     }
     windows = {
-        "h100 release": _window("release-prefill-regression"),
-        "Friday peak": _window("weekday-peak-saturation-4"),
-        "l4 KV-cache burst": _window("kv-cache-exhaustion-burst"),
+        "h100 release": incident_window("release-prefill-regression"),
+        "Friday peak": incident_window("weekday-peak-saturation-4"),
+        "l4 KV-cache burst": incident_window("kv-cache-exhaustion-burst"),
     }
     outside = ~pl.any_horizontal(
         [pl.col("start_time").is_between(a, b, closed="left") for a, b in windows.values()]

@@ -3,24 +3,15 @@ checked against the incident windows of truth.json (never against the causes).""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE
+from conftest import LAYOUT, SAMPLE, incident_window
 
 import toolkit
 from toolkit.explain import explain
 from toolkit.report import ReportResult
 
 NAME = "03_explainability"
-
-
-def _window(kind: str) -> tuple[dt.datetime, dt.datetime]:
-    truth = json.loads((SAMPLE / "truth.json").read_text())
-    window = next(i["window"] for i in truth["incidents"] if i["kind"] == kind)
-    return dt.datetime.fromisoformat(window["start"]), dt.datetime.fromisoformat(window["end"])
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +24,7 @@ def test_ttft_breach_numbers(sample_report: ReportResult, calls: pl.DataFrame) -
     assert values["llm_calls"] == calls.height
     assert values["ttft.unlabelled_rows"] == calls["ttft_s"].null_count()
     assert values["ttft.rows"] == calls["ttft_s"].is_not_null().sum()
-    start, end = _window("model_release_regression")
+    start, end = incident_window(kind="model_release_regression")
     timed = calls.filter(pl.col("ttft_s").is_not_null())
     inside = pl.col("start_time").is_between(start, end, closed="left")
     assert values["ttft.incident.breach_ratio"] == pytest.approx(
@@ -62,7 +53,7 @@ def test_ungrounded_numbers(sample_report: ReportResult, calls: pl.DataFrame) ->
     rag = calls.filter(pl.col("attributes.app.route") == "rag-qa")
     evaluated = rag.filter(pl.col("eval.groundedness").is_not_null())
     assert values["ungrounded.rows"] == evaluated.height
-    start, end = _window("quality_regression")
+    start, end = incident_window(kind="quality_regression")
     inside = pl.col("start_time").is_between(start, end, closed="left")
     assert values["ungrounded.incident.ratio"] == pytest.approx(
         evaluated.filter(inside)["eval.groundedness"].lt(0.5).mean()

@@ -4,23 +4,16 @@ files, and the incidents it reports lie in their truth.json windows (used only t
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE
+from conftest import LAYOUT, SAMPLE, incident_window
 
 import toolkit
 from toolkit import drift, quality
 from toolkit.report import ReportResult
 
 NAME = "05_drift_and_hallucinations"
-
-
-def _window(incident: str) -> tuple[dt.datetime, dt.datetime]:
-    truth = json.loads((SAMPLE / "truth.json").read_text())
-    found = next(i for i in truth["incidents"] if i["id"] == incident)["window"]
-    return dt.datetime.fromisoformat(found["start"]), dt.datetime.fromisoformat(found["end"])
 
 
 def _time(value: str) -> dt.datetime:
@@ -40,7 +33,7 @@ def spans() -> pl.DataFrame:
 def test_prompt_mix_drift_is_reported_in_its_window(
     values: dict[str, object], spans: pl.DataFrame
 ) -> None:
-    start, end = _window("prompt-mix-drift")
+    start, end = incident_window("prompt-mix-drift")
     calls = toolkit.llm_calls(spans)
     reference = (dt.datetime(2026, 11, 2, tzinfo=dt.UTC), dt.datetime(2026, 11, 5, tzinfo=dt.UTC))
     columns = [
@@ -68,7 +61,7 @@ def test_prompt_mix_drift_is_reported_in_its_window(
 def test_grounding_incident_is_reported_in_its_window(
     values: dict[str, object], spans: pl.DataFrame
 ) -> None:
-    start, end = _window("stale-retrieval-index")
+    start, end = incident_window("stale-retrieval-index")
     assert _time(str(values["grounding.start"])) == start
     assert _time(str(values["grounding.end"])) == end
     rag = quality.signals(spans).filter(pl.col("retrieval") != "none")

@@ -162,4 +162,6 @@ def test_sizing_recommends_a_fleet_that_removes_the_saturation(
         summary.index_of_dispersion, rel=1e-12
     )
     model, replicas, gpus = values["azure.recommended"]
-    assert model.startswith("llama2-70b") and replicas >= 1 and gpus == 4 * replicas
+    assert model.startswith("llama2-70b")
+    assert replicas >= 1
+    assert gpus == 4 * replicas

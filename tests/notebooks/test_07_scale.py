@@ -5,12 +5,11 @@ the incident windows of truth.json."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE
+from conftest import LAYOUT, SAMPLE, incident_window
 
 import toolkit
 from toolkit import drift, slo
@@ -33,15 +32,6 @@ def values(sample_report: ReportResult) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def spans() -> pl.DataFrame:
     return toolkit.load_spans(SAMPLE / LAYOUT["traces"], progress=False)
-
-
-def _window(incident: str) -> tuple[dt.datetime, dt.datetime]:
-    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
-    [found] = [i for i in truth["incidents"] if i["id"] == incident]
-    return (
-        dt.datetime.fromisoformat(found["window"]["start"]),
-        dt.datetime.fromisoformat(found["window"]["end"]),
-    )
 
 
 def test_ingest_and_scan(values: dict[str, Any], spans: pl.DataFrame) -> None:
@@ -78,8 +68,8 @@ def test_alerts_equal_the_single_machine_ones_and_fall_in_incidents(
         local.select("service_name", "severity", "start", "end", "long_window").rows()
     )
     pages = got.filter(pl.col("severity") == "page")
-    release = _window("release-prefill-regression")
-    burst = _window("kv-cache-exhaustion-burst")
+    release = incident_window("release-prefill-regression")
+    burst = incident_window("kv-cache-exhaustion-burst")
     h100 = pages.filter(pl.col("service") == "vllm-h100")
     assert h100.height > 0
     assert release[0] <= h100["start"].min() <= release[0] + dt.timedelta(hours=1)
@@ -107,7 +97,7 @@ def test_locale_drift_starts_with_the_prompt_mix_incident(
     )
     flagged = local.filter(pl.col("drifted").fill_null(False))["window_start"]
     assert values["drift.windows"] == [f"{w:%Y-%m-%d %H:%M}" for w in flagged]
-    start = _window("prompt-mix-drift")[0]
+    start = incident_window("prompt-mix-drift")[0]
     assert values["drift.windows"][0] == f"{start:%Y-%m-%d %H:%M}" == "2026-11-05 00:00"
 
 
