@@ -23,6 +23,7 @@ import polars as pl
 
 from toolkit import drift as _drift
 from toolkit import slo as _slo
+from toolkit._scale_base import TIME, TableName, check_filters, check_table
 from toolkit.errors import ParameterError, preview
 from toolkit.ingest._io import PathLike
 from toolkit.schema import check_backend, to_pandas
@@ -30,9 +31,7 @@ from toolkit.schema import check_backend, to_pandas
 __all__ = ["alerts", "burn_rates", "drift"]
 
 Backend = Literal["polars", "pandas"]
-TableName = Literal["spans", "logs", "metrics"]
 
-_TIME = {"spans": "start_time", "logs": "time", "metrics": "time"}
 _MINUTE_NS = 60_000_000_000
 _COUNT_TESTS = ("psi", "jensenshannon", "chisquare")
 
@@ -41,36 +40,7 @@ _COUNT_TESTS = ("psi", "jensenshannon", "chisquare")
 
 
 def _check_table(table: object, function: str) -> TableName:
-    if not isinstance(table, str) or table not in _TIME:
-        raise ParameterError(
-            f"The 'table' parameter of {function} must be one of 'spans', 'logs' or "
-            f"'metrics'. Got {preview(table)} instead."
-        )
-    return cast(TableName, table)
-
-
-def _check_filters(filters: object, function: str) -> dict[str, Any]:
-    """``filters`` as a dict (the keys and values :func:`toolkit.scale.scan` accepts)."""
-    if filters is None:
-        return {}
-    if not isinstance(filters, Mapping) or set(filters) - {"service_name", "start", "end"}:
-        raise ParameterError(
-            f"The 'filters' parameter of {function} must be a mapping with keys among "
-            f"'service_name', 'start' and 'end'. Got {preview(filters)} instead."
-        )
-    out = dict(filters)
-    for name in ("start", "end"):
-        value = out.get(name)
-        if value is None:
-            out.pop(name, None)
-        elif not isinstance(value, dt.datetime) or value.tzinfo is None:
-            raise ParameterError(
-                f"The '{name}' filter of {function} must be a time-zone-aware datetime. "
-                f"Got {preview(value)} instead."
-            )
-        else:
-            out[name] = value.astimezone(dt.UTC)
-    return out
+    return cast(TableName, check_table(table, function).name)
 
 
 def _schema(store: PathLike, table: TableName, filters: dict[str, Any]) -> pl.Schema:
@@ -245,7 +215,7 @@ def burn_rates(
     function = "scale.burn_rates"
     check_backend(backend, function)
     tbl = _check_table(table, function)
-    flt = _check_filters(filters, function)
+    flt = check_filters(filters, function)
     res_ns = _check_slo_inputs(good, target, resolution, function)
     if isinstance(windows, str) or not isinstance(windows, Sequence) or not windows:
         raise ParameterError(
@@ -347,7 +317,7 @@ def alerts(
     function = "scale.alerts"
     check_backend(backend, function)
     tbl = _check_table(table, function)
-    flt = _check_filters(filters, function)
+    flt = check_filters(filters, function)
     if policy is None:
         policy = _slo.WORKBOOK
     if not isinstance(policy, _slo.AlertPolicy):
@@ -612,7 +582,7 @@ def drift(
     function = "scale.drift"
     check_backend(backend, function)
     tbl = _check_table(table, function)
-    flt = _check_filters(filters, function)
+    flt = check_filters(filters, function)
     test = _check_test(test, function)
     _drift._check_bins(bins, function)
     every = _drift._check_every(every, function)
@@ -658,7 +628,7 @@ def drift(
         fixed = None
 
     # The period, as drift.windowed takes it from the collected frame.
-    time_col = _TIME[tbl]
+    time_col = TIME[tbl]
     time_type = schema[time_col]
     lo = _drift._moment(start, "start", function) if start is not None else None
     hi = _drift._moment(end, "end", function) if end is not None else None

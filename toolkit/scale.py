@@ -86,6 +86,7 @@ import numpy as np
 import polars as pl
 
 from toolkit._progress import Progress
+from toolkit._scale_base import TABLES, TIME, TableName, check_filters, check_table
 from toolkit._scale_stats import _check_edges, alerts, burn_rates, drift
 from toolkit.errors import (
     FormatError,
@@ -99,7 +100,6 @@ from toolkit.errors import (
 )
 from toolkit.ingest._frames import order_columns, unify_dtypes
 from toolkit.ingest._io import PathLike, expand_paths
-from toolkit.schema import LOGS, METRICS, SPANS, Table
 
 __all__ = [
     "DDSketch",
@@ -121,10 +121,7 @@ __all__ = [
     "to_dask",
 ]
 
-TableName = Literal["spans", "logs", "metrics"]
 OnError = Literal["raise", "skip"]
-_TABLES: dict[str, Table] = {"spans": SPANS, "logs": LOGS, "metrics": METRICS}
-_TIME = {"spans": "start_time", "logs": "time", "metrics": "time"}
 _NULL = "__HIVE_DEFAULT_PARTITION__"
 _MANIFEST_VERSION = 2
 _ID_CHARS = 20  # hex digits of the SHA-256 naming a content's parts (80 bits)
@@ -133,15 +130,6 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _GLOB_CHARS = "*?["
 # protocols polars reads natively (object_store): parts are scanned lazily by URL
 _POLARS_NATIVE = {"s3", "s3a", "gs", "gcs", "gcp", "az", "azure", "abfs", "abfss", "adl"}
-
-
-def _check_table(table: object, function: str) -> Table:
-    if not isinstance(table, str) or table not in _TABLES:
-        raise ParameterError(
-            f"The 'table' parameter of {function} must be one of 'spans', 'logs' or "
-            f"'metrics'. Got {table!r} instead."
-        )
-    return _TABLES[table]
 
 
 def _is_url(text: str) -> bool:
@@ -551,7 +539,7 @@ def _ingest_file(
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    day = pl.col(_TIME[table]).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d")
+    day = pl.col(TIME[table]).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d")
     if "service_name" not in frame.columns:
         frame = frame.with_columns(service_name=pl.lit(None, dtype=pl.String))
     keyed = frame.with_columns(day.alias("__day"))
@@ -707,7 +695,7 @@ def ingest(
     [('api', 1000.0)]
     """
     function = "ingest"
-    _check_table(table, function)
+    check_table(table, function)
     if on_error not in ("raise", "skip"):
         raise ParameterError(
             f"The 'on_error' parameter of {function} must be 'raise' or 'skip'. "
@@ -820,17 +808,6 @@ def ingest(
 # --- reading --------------------------------------------------------------------------
 
 
-def _check_time(value: object, name: str, function: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise ParameterError(
-            f"The '{name}' filter of {function} must be a time-zone-aware datetime. "
-            f"Got {value!r} instead."
-        )
-    return value.astimezone(dt.UTC)
-
-
 @dataclass(frozen=True)
 class _Selection:
     store: _Store
@@ -842,27 +819,12 @@ class _Selection:
 
 
 def _select(store: PathLike, table: object, filters: object, function: str) -> _Selection:
-    t = _check_table(table, function)
+    t = check_table(table, function)
     name = t.name
-    if filters is None:
-        filters = {}
-    if not isinstance(filters, Mapping) or set(filters) - {"service_name", "start", "end"}:
-        raise ParameterError(
-            f"The 'filters' parameter of {function} must be a mapping with keys among "
-            f"'service_name', 'start' and 'end'. Got {filters!r} instead."
-        )
-    services = filters.get("service_name")
-    if isinstance(services, str):
-        services = [services]
-    if services is not None and not (
-        isinstance(services, Sequence) and all(isinstance(s, str) for s in services)
-    ):
-        raise ParameterError(
-            f"The 'service_name' filter of {function} must be a string or a list of "
-            f"strings. Got {services!r} instead."
-        )
-    start = _check_time(filters.get("start"), "start", function)
-    end = _check_time(filters.get("end"), "end", function)
+    checked = check_filters(filters, function)
+    services: list[str] | None = checked.get("service_name")
+    start: dt.datetime | None = checked.get("start")
+    end: dt.datetime | None = checked.get("end")
     wanted = None if services is None else {urllib.parse.quote(s, safe="") for s in services}
 
     st = _open_store(store)
@@ -895,7 +857,7 @@ def _select(store: PathLike, table: object, filters: object, function: str) -> _
         dtypes.setdefault(c.name, c.dtype)
     columns = order_columns(dtypes, t)
     preds: list[pl.Expr] = []
-    tcol = pl.col(_TIME[name])
+    tcol = pl.col(TIME[name])
     if services is not None:
         preds.append(pl.col("service_name").is_in(list(services)))
     if start is not None:
@@ -1240,7 +1202,7 @@ def minute_counts(
         )
     sel = _select(store, table, filters, function)
     parts: list[pl.DataFrame] = _partials(
-        sel, client, _counts_partial, time_col=_TIME[sel.table], good=good, by=keys
+        sel, client, _counts_partial, time_col=TIME[sel.table], good=good, by=keys
     )
     return (
         pl.concat(parts, how="vertical")
@@ -1320,7 +1282,7 @@ def group_counts(
     window = _check_every(every, "group_counts")
     sel = _select(store, table, filters, "group_counts")
     parts: list[pl.DataFrame] = _partials(
-        sel, client, _group_partial, by=keys, every=window, time_col=_TIME[sel.table]
+        sel, client, _group_partial, by=keys, every=window, time_col=TIME[sel.table]
     )
     keys = (["window_start"] if window else []) + keys
     return (
@@ -1403,7 +1365,7 @@ def histogram(
         edges=e,
         by=keys,
         every=window,
-        time_col=_TIME[sel.table],
+        time_col=TIME[sel.table],
     )
     keys = (["window_start"] if window else []) + keys
     bins = pl.DataFrame(
@@ -1650,7 +1612,7 @@ def register_cli(subparsers: Any) -> None:
     )
     p.add_argument("--store", required=True, help="the store's root: a directory or a URL")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
-    p.add_argument("--table", choices=sorted(_TABLES), default="spans", help="table (spans)")
+    p.add_argument("--table", choices=sorted(TABLES), default="spans", help="table (spans)")
     p.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
     p.add_argument(
         "--on-error",
