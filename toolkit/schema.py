@@ -21,6 +21,7 @@ toolkit.errors.SchemaError: The spans table is missing 12 required columns: 'spa
 from __future__ import annotations
 
 import difflib
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -286,6 +287,34 @@ def check_choice(value: object, name: str, function: str, choices: Sequence[obje
             f"The {name!r} parameter of {function} must be one of {shown}. "
             f"Got {preview(value)} instead."
         )
+
+
+def check_tz(tz: object, function: str) -> str | None:
+    """``tz`` if it is None or an IANA time zone name this machine knows, else an error.
+
+    Examples
+    --------
+    >>> check_tz("Europe/Paris", "load_logs")
+    'Europe/Paris'
+    >>> check_tz("Mars/Olympus", "load_logs")
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.ParameterError: The 'tz' parameter of load_logs must be an IANA time zone \
+name such as 'UTC' or 'Europe/Paris'. Got 'Mars/Olympus' instead.
+    """
+    if tz is None:
+        return None
+    if isinstance(tz, str) and tz:
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            return tz
+    raise ParameterError(
+        f"The 'tz' parameter of {function} must be an IANA time zone name such as 'UTC' or "
+        f"'Europe/Paris'. Got {preview(tz)} instead."
+    )
 
 
 def to_polars(frame: Any, *, parameter: str = "frame", function: str = "validate") -> pl.DataFrame:

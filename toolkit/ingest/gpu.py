@@ -65,7 +65,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +83,7 @@ from toolkit.errors import (
 )
 from toolkit.ingest._frames import LoadContext, finish
 from toolkit.ingest._io import PathLike, expand_paths, read_all, sniff
-from toolkit.schema import GPU, TIME, to_pandas, to_polars
+from toolkit.schema import GPU, TIME, check_tz, to_pandas, to_polars
 from toolkit.schema import check_choice as _check_choice
 
 __all__ = [
@@ -152,25 +151,6 @@ def _accepted(target: str) -> str:
 # ---------------------------------------------------------------------------------------
 # Small helpers shared by the readers
 # ---------------------------------------------------------------------------------------
-
-
-def _check_tz(tz: object, function: str) -> str | None:
-    if tz is None:
-        return None
-    if not isinstance(tz, str) or not tz:
-        raise ParameterError(
-            f"The 'tz' parameter of {function} must be an IANA time zone name such as "
-            f"'UTC' or 'Europe/Berlin'. Got {preview(tz)} instead."
-        )
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ParameterError(
-            f"The 'tz' parameter of {function} must be an IANA time zone name such as "
-            f"'UTC' or 'Europe/Berlin'. Got {preview(tz)}, which is not a known zone, "
-            "instead."
-        ) from None
-    return tz
 
 
 def _check_time(time: object, function: str) -> dt.datetime | None:
@@ -807,7 +787,7 @@ def read_nvidia_smi_csv(
     function = "read_nvidia_smi_csv"
     _check_choice(on_error, "on_error", function, ("raise", "skip"))
     _check_choice(backend, "backend", function, ("polars", "pandas"))
-    tz = _check_tz(tz, function)
+    tz = check_tz(tz, function)
     host = _check_host(host, function)
     when = _check_time(time, function)
     parsed_fields = _fields_parameter(fields, function)
@@ -1452,7 +1432,7 @@ def load_gpu(
     _check_choice(format, "format", function, ("auto", "nvidia-smi", "dcgm", "nvidia_gpu_exporter"))
     _check_choice(on_error, "on_error", function, ("raise", "skip"))
     _check_choice(backend, "backend", function, ("polars", "pandas"))
-    tz = _check_tz(tz, function)
+    tz = check_tz(tz, function)
     host = _check_host(host, function)
     when = _check_time(time, function)
     files = expand_paths(path_or_paths, function=function)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -43,7 +42,7 @@ from toolkit.ingest._attributes import (
 )
 from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
 from toolkit.ingest._io import PathLike, expand_paths, iter_line_batches, read_all
-from toolkit.schema import LOGS, TIME, to_pandas
+from toolkit.schema import LOGS, TIME, check_tz, to_pandas
 from toolkit.schema import check_choice as _check_choice
 
 if TYPE_CHECKING:
@@ -127,22 +126,6 @@ def _level_tables(
 
 
 # --- shared checks ----------------------------------------------------------------------
-
-
-def _check_tz(tz: object, function: str) -> str | None:
-    if tz is None:
-        return None
-    if isinstance(tz, str) and tz:
-        try:
-            zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-        else:
-            return tz
-    raise ParameterError(
-        f"The 'tz' parameter of {function} must be an IANA time zone name such as 'UTC' or "
-        f"'Europe/Paris'. Got {preview(tz)} instead."
-    )
 
 
 def _check_field(value: object, name: str, function: str) -> str | None:
@@ -789,7 +772,7 @@ scope_field : str, optional
         fields={k: ((v,) if v else JSON_FIELD_CANDIDATES[k]) for k, v in given.items()},
         explicit={k: v is not None for k, v in given.items()},
         time_unit=time_unit,
-        tz=_check_tz(tz, function),
+        tz=check_tz(tz, function),
         text_levels=text_levels,
         numeric_levels=numeric_levels,
     )
@@ -1342,7 +1325,7 @@ def read_text_logs(
             f"The 'year' parameter of {function} is only for patterns whose timestamps carry "
             f"no year; these are read with {fmt or 'ISO-8601'!r}. Got {preview(year)} instead."
         )
-    tz_checked = _check_tz(tz, function)
+    tz_checked = check_tz(tz, function)
     naive = fmt is not None and "%z" not in fmt and "%Z" not in fmt
     if naive and tz_checked is None:
         raise ParameterError(

@@ -42,7 +42,6 @@ import ast
 import math
 import os
 import re
-import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,7 +62,7 @@ from toolkit.errors import (
 )
 from toolkit.ingest._frames import LoadContext, finish
 from toolkit.ingest._io import PathLike, expand_paths, iter_line_batches, read_all, sniff
-from toolkit.schema import TIME, to_pandas, to_polars
+from toolkit.schema import TIME, check_tz, to_pandas, to_polars
 from toolkit.schema import check_choice as _check_choice
 
 __all__ = [
@@ -152,22 +151,6 @@ def _parse_start(start: object, function: str) -> _Start:
     ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
     ns += int(getattr(value, "nanosecond", 0))  # pandas.Timestamp keeps nanoseconds
     return _Start(ns, _iso_ns(ns), False)
-
-
-def _parse_tz(tz: object, function: str) -> str | None:
-    if tz is None:
-        return None
-    if isinstance(tz, str):
-        try:
-            zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-        else:
-            return tz
-    raise ParameterError(
-        f"The 'tz' parameter of {function} must be an IANA time zone name such as 'UTC' or "
-        f"'Asia/Shanghai'. Got {preview(tz)} instead."
-    )
 
 
 # --- record problems -----------------------------------------------------------------------
@@ -887,7 +870,7 @@ def load_workload(
             f"The 'report' parameter of {function} must be a LoadReport or None. "
             f"Got {type(report).__name__} instead."
         )
-    ctx = _Ctx(function, on_error, start=_parse_start(start, function), tz=_parse_tz(tz, function))
+    ctx = _Ctx(function, on_error, start=_parse_start(start, function), tz=check_tz(tz, function))
     frames: list[pl.DataFrame] = []
     for path in expand_paths(path_or_paths, function=function):
         fmt = _detect(path) if format == "auto" else format
