@@ -17,7 +17,11 @@ from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
 from toolkit.ingest._io import PathLike, expand_paths
 from toolkit.schema import SPANS, check_backend, to_pandas
 
-__all__ = ["decode_documents", "gc_paused", "read_span_files"]
+__all__ = ["BadSpan", "decode_documents", "gc_paused", "read_span_files"]
+
+
+class BadSpan(Exception):
+    """A span that cannot be read; the reader that catches it adds where."""
 
 
 @contextlib.contextmanager

@@ -71,6 +71,7 @@ from toolkit.ingest import otlp
 from toolkit.ingest._attributes import ValueProblem, from_python_value
 from toolkit.ingest._frames import LoadContext
 from toolkit.ingest._io import PathLike, read_all
+from toolkit.ingest._spans_json import BadSpan as _Bad
 from toolkit.ingest._spans_json import decode_documents, gc_paused, read_span_files
 
 __all__ = ["frames_from_file", "looks_like", "read_jaeger"]
@@ -80,10 +81,6 @@ _KINDS = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _HEAD_KEYS = (b'"traceID"', b'"spanID"', b'"operationName"')
-
-
-class _Bad(Exception):
-    """A span that cannot be read; the caller adds where."""
 
 
 # --- detection ----------------------------------------------------------------------

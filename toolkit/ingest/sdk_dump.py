@@ -48,6 +48,7 @@ from toolkit.ingest import otlp
 from toolkit.ingest._attributes import ValueProblem, mapping_to_keyvalues
 from toolkit.ingest._frames import LoadContext
 from toolkit.ingest._io import PathLike, read_all
+from toolkit.ingest._spans_json import BadSpan as _Bad
 from toolkit.ingest._spans_json import gc_paused, read_span_files
 
 __all__ = ["frames_from_file", "looks_like", "read_sdk_dump"]
@@ -57,10 +58,6 @@ _KINDS = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
 _STATUS = {"unset": 0, "ok": 1, "error": 2}
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-class _Bad(Exception):
-    """A span that cannot be read; the caller adds where."""
 
 
 # --- detection ----------------------------------------------------------------------

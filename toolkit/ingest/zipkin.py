@@ -75,6 +75,7 @@ from toolkit.ingest import otlp
 from toolkit.ingest._attributes import from_python_value
 from toolkit.ingest._frames import LoadContext
 from toolkit.ingest._io import PathLike, read_all
+from toolkit.ingest._spans_json import BadSpan as _Bad
 from toolkit.ingest._spans_json import decode_documents, gc_paused, read_span_files
 
 __all__ = ["frames_from_file", "looks_like", "read_zipkin"]
@@ -94,10 +95,6 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _NO_DURATION = "_toolkit.zipkin.no_duration"
 
 Endpoint = tuple[Any, Any, Any, Any]
-
-
-class _Bad(Exception):
-    """A span that cannot be read; the caller adds where."""
 
 
 # --- detection ----------------------------------------------------------------------
