@@ -183,6 +183,18 @@ def _no_nulls(data: pl.DataFrame, column: str, parameter: str, function: str) ->
         )
 
 
+def _outcome_and_label(
+    frame: Any, outcome: Any, label: Any, function: str
+) -> tuple[pl.DataFrame, str, str]:
+    """The frame as polars and its outcome and label columns, both present and null-free."""
+    data = to_polars(frame, function=function)
+    outcome = _column(data, outcome, "outcome", function)
+    label = _column(data, label, "label", function)
+    _no_nulls(data, outcome, "outcome", function)
+    _no_nulls(data, label, "label", function)
+    return data, outcome, label
+
+
 def _privileged(
     cells: pl.DataFrame, group: list[str], privileged: Any, function: str
 ) -> list[dict[str, Any]] | None:
@@ -635,11 +647,7 @@ def theil_index(frame: Any, outcome: str, label: str, favorable: Any) -> float:
     0.346574
     """
     function = "theil_index"
-    data = to_polars(frame, function=function)
-    outcome = _column(data, outcome, "outcome", function)
-    label = _column(data, label, "label", function)
-    _no_nulls(data, outcome, "outcome", function)
-    _no_nulls(data, label, "label", function)
+    data, outcome, label = _outcome_and_label(frame, outcome, label, function)
     fav_outcome = _values(data, outcome, favorable, function)
     fav_label = _values(data, label, favorable, function)
     if data.height == 0:
@@ -954,11 +962,7 @@ def aif360_theil_index(frame: Any, outcome: str, label: str, favorable: Any) -> 
     from toolkit import _aif360
 
     function = "aif360_theil_index"
-    data = to_polars(frame, function=function)
-    outcome = _column(data, outcome, "outcome", function)
-    label = _column(data, label, "label", function)
-    _no_nulls(data, outcome, "outcome", function)
-    _no_nulls(data, label, "label", function)
+    data, outcome, label = _outcome_and_label(frame, outcome, label, function)
     fav = _values(data, outcome, favorable, function)
     if data.schema[label] != data.schema[outcome]:
         data = data.with_columns(
