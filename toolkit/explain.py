@@ -583,58 +583,52 @@ def _select(
             if reason is not None:
                 excluded.append((name, reason))
                 continue
-        if dtype == pl.Boolean or dtype.is_numeric():
-            if column.null_count() == column.len() or column.n_unique() < 2:
-                if explicit:
-                    raise ParameterError(
-                        "The 'features' parameter of explain must name columns that vary. "
-                        f"Got {name!r}, which is constant or empty, instead."
-                    )
-                excluded.append((name, "constant or empty"))
-                continue
-            chosen.append(name)
-        elif dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-            text = column.cast(pl.String)
-            distinct = text.n_unique()
-            if distinct < 2 or text.null_count() == text.len():
-                if explicit:
-                    raise ParameterError(
-                        "The 'features' parameter of explain must name columns that vary. "
-                        f"Got {name!r}, which is constant or empty, instead."
-                    )
-                excluded.append((name, "constant or empty"))
-                continue
-            if distinct > max_categories:
-                if explicit:
-                    raise ParameterError(
-                        "The 'features' parameter of explain must name numeric columns or "
-                        f"categorical ones with at most max_categories={max_categories} "
-                        f"values. Got {name!r} with {distinct:,} distinct values instead."
-                    )
-                excluded.append((name, f"{distinct:,} distinct values: free text or an identifier"))
-                continue
-            labels = tuple(sorted(text.fill_null(_NULL).unique().to_list()))
-            twin = next(
-                (
-                    kept
-                    for kept in categorical
-                    if len(categorical[kept]) == len(labels)
-                    and data.select(pl.struct(kept, name).n_unique()).item() == len(labels)
-                ),
-                None,
-            )
-            if twin is not None and not explicit:
-                excluded.append((name, f"splits the calls exactly as {twin!r} does"))
-                continue
-            categorical[name] = labels
-            chosen.append(name)
-        else:
+        numeric = dtype == pl.Boolean or dtype.is_numeric()
+        if not numeric and not (dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)):
             if explicit:
                 raise ParameterError(
                     "The 'features' parameter of explain must name numeric, boolean or "
                     f"text columns. Got {name!r} of type {dtype} instead."
                 )
             excluded.append((name, f"type {dtype} is not a scalar feature"))
+            continue
+        values = column if numeric else column.cast(pl.String)
+        distinct = values.n_unique()  # null counts as a value
+        if distinct < 2 or values.null_count() == values.len():
+            if explicit:
+                raise ParameterError(
+                    "The 'features' parameter of explain must name columns that vary. "
+                    f"Got {name!r}, which is constant or empty, instead."
+                )
+            excluded.append((name, "constant or empty"))
+            continue
+        if numeric:
+            chosen.append(name)
+            continue
+        if distinct > max_categories:
+            if explicit:
+                raise ParameterError(
+                    "The 'features' parameter of explain must name numeric columns or "
+                    f"categorical ones with at most max_categories={max_categories} "
+                    f"values. Got {name!r} with {distinct:,} distinct values instead."
+                )
+            excluded.append((name, f"{distinct:,} distinct values: free text or an identifier"))
+            continue
+        labels = tuple(sorted(values.fill_null(_NULL).unique().to_list()))
+        twin = next(
+            (
+                kept
+                for kept in categorical
+                if len(categorical[kept]) == len(labels)
+                and data.select(pl.struct(kept, name).n_unique()).item() == len(labels)
+            ),
+            None,
+        )
+        if twin is not None and not explicit:
+            excluded.append((name, f"splits the calls exactly as {twin!r} does"))
+            continue
+        categorical[name] = labels
+        chosen.append(name)
     if not chosen:
         raise ParameterError(
             "explain found no usable feature in the frame: every column is an identifier, "
