@@ -22,6 +22,7 @@ from toolkit import (
     traces,
 )
 from toolkit.errors import LoadReport
+from toolkit.ingest.discover import Catalog, Support, dimensions, discover
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
 from toolkit.ingest.logs import read_json_logs, read_text_logs
@@ -56,10 +57,14 @@ __all__ = [
     "METRICS",
     "SPANS",
     "WORKLOAD",
+    "Catalog",
     "LoadReport",
     "Loaded",
+    "Support",
     "__version__",
     "capacity",
+    "dimensions",
+    "discover",
     "drift",
     "errors",
     "explain",

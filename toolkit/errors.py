@@ -20,8 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ColumnNotFoundError",
     "FormatError",
     "LoadReport",
+    "MissingTableError",
     "ParameterError",
     "SchemaError",
     "SkippedRecord",
@@ -239,3 +241,38 @@ class LoadReport:
     rows: int = 0
     skipped: list[SkippedRecord] = field(default_factory=list)
     promoted: dict[str, str] = field(default_factory=dict)
+
+
+class ColumnNotFoundError(SchemaError):
+    """A column a caller named is not in the table: the message names the closest ones.
+
+    Examples
+    --------
+    >>> raise ColumnNotFoundError("attributes.user.locale", "llm_calls",
+    ...                           ["attributes.user.tier", "attributes.user.locale_v2"])
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.ColumnNotFoundError: The llm_calls table has no column \
+'attributes.user.locale' (the closest: 'attributes.user.locale_v2', 'attributes.user.tier').
+    """
+
+    def __init__(
+        self, column: str, table: str, available: Sequence[str], *, where: str | None = None
+    ) -> None:
+        import difflib
+
+        self.column = column
+        self.table = table
+        close = difflib.get_close_matches(column, list(available), n=3, cutoff=0.5)
+        if close:
+            hint = "the closest: " + ", ".join(repr(c) for c in close)
+        else:
+            shown = ", ".join(repr(c) for c in list(available)[:12])
+            more = f" and {len(available) - 12} more" if len(available) > 12 else ""
+            hint = f"available: {shown or 'none'}{more}"
+        context = f" {where}" if where else ""
+        super().__init__(f"The {table} table has no column {column!r}{context} ({hint}).")
+
+
+class MissingTableError(ToolkitError):
+    """A catalog holds no table of the name asked for."""

@@ -48,15 +48,19 @@ from toolkit.schema import to_polars
 
 __all__ = [
     "RECORD_MIMETYPE",
+    "SECTION_MIMETYPE",
     "NotebookReport",
     "Record",
     "ReportResult",
+    "Skipped",
     "Table",
     "lab_command",
     "read_records",
+    "read_sections",
     "record",
     "register_cli",
     "run_report",
+    "section",
     "show",
     "utc",
 ]
@@ -186,6 +190,167 @@ def record(name: str, value: Any, *, headline: str | None = None) -> None:
         else f'<div class="genai-sre-record">{code}</div>'
     )
     display({RECORD_MIMETYPE: payload, "text/plain": text, "text/html": markup}, raw=True)
+
+
+#: The output mimetype under which :func:`section` marks a section that ran or was skipped.
+SECTION_MIMETYPE = "application/vnd.genai-sre.section+json"
+
+_SKIP_STYLE = (
+    "border:1px solid #d0a000;border-left:6px solid #d0a000;background:#fff8e1;"
+    "padding:8px 12px;margin:8px 0;border-radius:4px;font-size:95%"
+)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A notebook section that did not run: what it needs, what was found, how to get it.
+
+    Attributes
+    ----------
+    section : str
+        The section's title.
+    needs, found, how : str
+        What it needs, what the data holds of that, and how to get what is missing.
+    missing : tuple of str
+        What is missing.
+    """
+
+    section: str
+    needs: str
+    found: str
+    missing: tuple[str, ...] = ()
+    how: str = ""
+
+
+def _skip_html(skip: Skipped) -> str:
+    esc = html.escape
+    rows = [
+        f"<div style='font-weight:bold'>Skipped: {esc(skip.section)}</div>",
+        f"<div><b>Needs</b> {esc(skip.needs)}</div>",
+        f"<div><b>Found</b> {esc(skip.found)}</div>",
+    ]
+    if skip.missing:
+        rows.append(f"<div><b>Missing</b> {esc(', '.join(skip.missing))}</div>")
+    if skip.how:
+        rows.append(f"<div><b>How to get it</b> {esc(skip.how)}</div>")
+    return f'<div class="genai-sre-skipped" style="{_SKIP_STYLE}">' + "".join(rows) + "</div>"
+
+
+def section(title: str, *checks: Any) -> bool:
+    """Whether a notebook section can run; when it cannot, show why in a "skipped" box.
+
+    Each check is a :class:`toolkit.Support` (from ``catalog.check(...)`` or
+    ``catalog.supports[...]``). When all are met the section runs (True is returned and
+    the section is marked as run); otherwise a clearly styled box says what the section
+    needs, what was found and how to get it, the skip is recorded for the report's index
+    page, and False is returned so that the notebook goes on with its next section. A
+    notebook whose sections were all skipped is reported as "not applicable".
+
+    Parameters
+    ----------
+    title : str
+        The section's title, as the reader sees it.
+    *checks : Support
+        What the section needs.
+
+    Returns
+    -------
+    bool
+        True when the section can run.
+
+    Examples
+    --------
+    >>> from toolkit import Support
+    >>> section("Burn-rate alerts", Support("alerts", "vLLM metrics", "no metrics table",
+    ...                                     ("metrics",), "scrape vLLM's /metrics"))
+    Skipped: Burn-rate alerts. Needs vLLM metrics; found no metrics table; missing metrics. \
+How to get it: scrape vLLM's /metrics
+    False
+    """
+    if not isinstance(title, str) or not title:
+        raise ParameterError(
+            f"The 'title' parameter of section must be a non-empty string. Got {preview(title)} "
+            "instead."
+        )
+    unmet = [c for c in checks if not getattr(c, "ok", False)]
+    if not unmet:
+        payload: dict[str, Any] = {"section": title, "ran": True}
+        if _in_kernel():
+            from IPython.display import display
+
+            display({SECTION_MIMETYPE: payload, "text/plain": ""}, raw=True)
+        return True
+    skip = Skipped(
+        title,
+        "; ".join(c.needs for c in unmet),
+        "; ".join(c.found for c in unmet),
+        tuple(m for c in unmet for m in c.missing),
+        " ".join(c.how for c in unmet if c.how),
+    )
+    text = f"Skipped: {title}. Needs {skip.needs}; found {skip.found}"
+    if skip.missing:
+        text += f"; missing {', '.join(skip.missing)}"
+    if skip.how:
+        text += f". How to get it: {skip.how}"
+    text = redact(text)
+    if not _in_kernel():
+        print(text)
+        return False
+    from IPython.display import display
+
+    payload = {
+        "section": title,
+        "ran": False,
+        "needs": skip.needs,
+        "found": skip.found,
+        "missing": list(skip.missing),
+        "how": skip.how,
+    }
+    payload = _jsonable(payload, None)
+    display(
+        {SECTION_MIMETYPE: payload, "text/plain": text, "text/html": redact(_skip_html(skip))},
+        raw=True,
+    )
+    return False
+
+
+def read_sections(notebook: Any) -> tuple[tuple[str, Skipped | None], ...]:
+    """The sections an executed notebook marked with :func:`section`, in order.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode, dict, or path of an ``.ipynb`` file
+
+    Returns
+    -------
+    tuple of (title, Skipped or None)
+        None for a section that ran.
+    """
+    if isinstance(notebook, str | os.PathLike):
+        notebook = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    out: list[tuple[str, Skipped | None]] = []
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = (output.get("data") or {}).get(SECTION_MIMETYPE)
+            if not isinstance(data, Mapping):
+                continue
+            title = str(data.get("section", ""))
+            if data.get("ran"):
+                out.append((title, None))
+            else:
+                out.append(
+                    (
+                        title,
+                        Skipped(
+                            title,
+                            str(data.get("needs", "")),
+                            str(data.get("found", "")),
+                            tuple(str(m) for m in data.get("missing", []) or []),
+                            str(data.get("how", "")),
+                        ),
+                    )
+                )
+    return tuple(out)
 
 
 def read_records(notebook: Any) -> tuple[Record, ...]:

@@ -43,6 +43,7 @@ __all__ = [
     "Table",
     "check_backend",
     "check_choice",
+    "require_columns",
     "to_pandas",
     "to_polars",
     "validate",
@@ -469,3 +470,45 @@ def validate(frame: Any, table: Table | str, *, strict: bool = False) -> pl.Data
             f"{'s' if len(wrong) > 1 else ''} of the wrong dtype: " + "; ".join(wrong)
         )
     return df
+
+
+def require_columns(
+    frame: Any, columns: Sequence[str | None], *, table: str, where: str | None = None
+) -> None:
+    """Check that ``frame`` has every column a caller named (None entries are ignored).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame, polars.LazyFrame or pandas.DataFrame
+        The table.
+    columns : sequence of str or None
+        The column names the caller gave.
+    table : str
+        The table's name, for the message (``"llm_calls"``).
+    where : str, optional
+        What needs the column (``"(the 'by' parameter of slo.alerts)"``).
+
+    Raises
+    ------
+    ColumnNotFoundError
+        Naming the first missing column, the table and the closest available columns.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> require_columns(pl.DataFrame({"latency_s": [1.0]}), ["latency"], table="llm_calls")
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.ColumnNotFoundError: The llm_calls table has no column 'latency' \
+(the closest: 'latency_s').
+    """
+    from toolkit.errors import ColumnNotFoundError
+
+    names = (
+        list(frame.collect_schema().names())
+        if isinstance(frame, pl.LazyFrame)
+        else list(frame.columns)
+    )
+    for column in columns:
+        if column is not None and column not in names:
+            raise ColumnNotFoundError(column, table, names, where=where)
