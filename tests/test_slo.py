@@ -654,3 +654,204 @@ def test_the_sample_week_pages_for_the_release_and_the_kv_burst(
     assert l4.height > 0
     assert burst[0] <= l4["start"].min() <= burst[0] + dt.timedelta(minutes=15)
     assert l4["end"].max() <= burst[1] + dt.timedelta(minutes=45)
+
+
+# --------------------------------------------------------------------------------------
+# incident_windows, windows_frame, label_windows
+# --------------------------------------------------------------------------------------
+
+_T0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+
+
+def _minutes(good: list[float], total: float = 100.0, **extra: Any) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "start_time": [_T0 + dt.timedelta(minutes=m) for m in range(len(good))],
+            "good": good,
+            "total": total,
+            **extra,
+        }
+    )
+
+
+def test_incident_windows_merge_the_pages_of_every_rule() -> None:
+    # half the requests fail from 01:00 to 01:30 (target 0.999: burn rate 500 in the burst).
+    # The 1h/5m page fires 01:02-01:35, the 6h/30m page 01:01-02:00: one window 01:01-02:00
+    counts = _minutes([50.0 if 60 <= m < 90 else 100.0 for m in range(180)])
+    w = slo.incident_windows(counts, slo.SLO("ttft", 0.999))
+    assert w.columns == ["incident", "start", "end", "source", "burn_rate"]
+    assert w.schema["start"] == pl.Datetime("ns", "UTC")
+    assert w.height == 1
+    row = w.row(0, named=True)
+    assert row["incident"] == "ttft"
+    assert row["source"] == "page"
+    assert row["start"] == _T0 + dt.timedelta(hours=1, minutes=1)
+    assert row["end"] == _T0 + dt.timedelta(hours=2)
+    # peak 1h burn rate: 30 min of 50 % bad out of 60 min = 25 % bad / 0.001 = 250
+    assert row["burn_rate"] == pytest.approx(250.0)
+
+
+def test_incident_windows_per_group_with_readable_names() -> None:
+    burst = [50.0 if 60 <= m < 90 else 100.0 for m in range(180)]
+    quiet = [100.0] * 180
+    counts = pl.concat([_minutes(burst, pool="h100-pool"), _minutes(quiet, pool="l4-pool")])
+    w = slo.incident_windows(counts, slo.SLO("ttft", 0.999), by="pool")
+    assert w.columns == ["incident", "start", "end", "source", "burn_rate", "pool"]
+    assert w.select("incident", "pool", "source").rows() == [
+        ("ttft on h100-pool", "h100-pool", "page")
+    ]
+
+
+def test_incident_windows_merge_gap_and_repeated_names() -> None:
+    # two 10-minute bursts of 100 % failures 40 min apart (target 0.99). The 6h window is
+    # clipped at the data's start: 4 bad minutes in 64 = 6.25 % > 6 %, and 4 in the last
+    # 30 min > 6 %, so the 6h/30m page fires at 01:04 (01:03: 3/63 = 4.8 %).
+    good = [100.0] * 240
+    for m in [*range(60, 70), *range(110, 120)]:
+        good[m] = 0.0
+    counts = _minutes(good)
+    one = slo.incident_windows(counts, 0.99, merge_gap="1h")
+    assert one.height == 1
+    assert one["incident"].to_list() == ["slo"]
+    assert one["start"][0] == _T0 + dt.timedelta(hours=1, minutes=4)
+    two = slo.incident_windows(
+        counts,
+        0.99,
+        merge_gap=None,
+        policy=slo.AlertPolicy((slo.BurnRateRule("page", "10m", "5m", 14.4),)),
+    )
+    # 10m/5m page at 14.4x: at 01:01 the 10m window holds 1 bad minute (10x), at 01:02 two
+    # (20x, and 2/5 = 40x over 5m): fires from 01:02; the last evaluation with a bad minute
+    # in the 5m window is 01:14, so the alert ends at 01:15 (exclusive); same 50 min later
+    assert two["incident"].to_list() == ["slo (Mon 02 01:02)", "slo (Mon 02 01:52)"]
+    assert two["start"].to_list() == [
+        _T0 + dt.timedelta(hours=1, minutes=2),
+        _T0 + dt.timedelta(hours=1, minutes=52),
+    ]
+    assert two["end"].to_list() == [
+        _T0 + dt.timedelta(hours=1, minutes=15),
+        _T0 + dt.timedelta(hours=2, minutes=5),
+    ]
+
+
+def test_incident_windows_tickets_when_no_page() -> None:
+    # 2 % bad from 01:00 for three hours at target 0.99: below both pages (14.4x, 6x). The
+    # 3d and 6h windows are clipped at the data's start: at t minutes the bad ratio is
+    # 2 (t - 60) / (100 t), above 1 % from t = 121 (02:01); it peaks at 04:00 with
+    # 360 / 24000 = 1.5 % (burn rate 1.5)
+    counts = _minutes([100.0] * 60 + [98.0] * 180 + [100.0] * 60)
+    w = slo.incident_windows(counts, 0.99)
+    assert w["source"].to_list() == ["ticket"]
+    assert w["start"][0] == _T0 + dt.timedelta(hours=2, minutes=1)
+    assert w["burn_rate"][0] == pytest.approx(1.5)
+
+
+def test_incident_windows_worst_period_when_nothing_fires() -> None:
+    # 1 bad in 100 from 02:00 to 03:00, 0.5 % from 05:00 to 06:00, target 0.9: nothing fires;
+    # the worst hour is 02:00-03:00 with burn rate 0.01 / 0.1 = 0.1
+    good = [100.0] * 480
+    for m in range(120, 180):
+        good[m] = 99.0
+    for m in range(300, 360):
+        good[m] = 99.5
+    w = slo.incident_windows(_minutes(good), 0.9, worst="1h", name="latency")
+    assert w.rows() == [
+        (
+            "latency",
+            _T0 + dt.timedelta(hours=2),
+            _T0 + dt.timedelta(hours=3),
+            "worst period",
+            pytest.approx(0.1),
+        )
+    ]
+
+
+def test_incident_windows_worst_period_needs_enough_events() -> None:
+    # one event per minute, the one at 03:00 bad; every 10-minute window holds 10 events
+    # (>= min_events=5). The ten windows holding the failure tie at 1/10 bad: the earliest,
+    # 02:51-03:01, is chosen; burn rate 0.1 / 0.5
+    times = [_T0 + dt.timedelta(minutes=m) for m in range(300)]
+    events = pl.DataFrame({"start_time": times, "is_good": [m != 180 for m in range(300)]})
+    w = slo.incident_windows(events, 0.5, worst="10m", min_events=5)
+    assert w["source"].to_list() == ["worst period"]
+    assert w["start"][0] == _T0 + dt.timedelta(minutes=171)
+    assert w["end"][0] == _T0 + dt.timedelta(minutes=181)
+    assert w["burn_rate"][0] == pytest.approx(0.1 / 0.5)
+
+
+def test_incident_windows_worst_period_shorter_data_is_the_whole_period() -> None:
+    counts = _minutes([90.0] * 30)
+    w = slo.incident_windows(counts, 0.5, worst="6h")
+    assert w["start"][0] == _T0
+    assert w["end"][0] == _T0 + dt.timedelta(minutes=30)
+
+
+def test_incident_windows_on_no_events_and_bad_parameters() -> None:
+    empty = pl.DataFrame(
+        {
+            "start_time": pl.Series([], dtype=pl.Datetime("ns", "UTC")),
+            "is_good": pl.Series([], dtype=pl.Boolean),
+        }
+    )
+    w = slo.incident_windows(empty, 0.99)
+    assert w.height == 0
+    assert w.columns == ["incident", "start", "end", "source", "burn_rate"]
+    with pytest.raises(ParameterError, match="'worst' parameter"):
+        slo.incident_windows(_minutes([100.0] * 10), 0.99, worst="soon")
+    with pytest.raises(ParameterError, match="'name' parameter"):
+        slo.incident_windows(_minutes([100.0] * 10), 0.99, name="")
+    with pytest.raises(ParameterError, match="'by' parameter"):
+        slo.incident_windows(_minutes([100.0] * 10), 0.99, by="pool")
+
+
+def test_label_windows_first_window_wins_and_baseline() -> None:
+    rows = pl.DataFrame(
+        {
+            "start_time": [_T0 + dt.timedelta(hours=h) for h in range(6)],
+            "pool": ["a", "b", "a", "b", "a", "b"],
+        }
+    )
+    windows = {
+        "wide": (_T0 + dt.timedelta(hours=1), _T0 + dt.timedelta(hours=4)),
+        "inner": ("2026-11-02T02:00:00Z", "2026-11-02T06:00:00+00:00"),
+    }
+    labelled = slo.label_windows(rows, windows)
+    # hour 1-3 in "wide" (first wins over "inner" at 2-3), 4-5 only in "inner", 0 outside;
+    # the end is exclusive (hour 4 is not in "wide")
+    assert labelled["period"].to_list() == ["baseline", "wide", "wide", "wide", "inner", "inner"]
+    assert labelled.schema["period"] == pl.String
+
+
+def test_label_windows_matches_groups_with_on() -> None:
+    rows = pl.DataFrame(
+        {
+            "start_time": [_T0 + dt.timedelta(minutes=m) for m in (0, 70, 70, 200)],
+            "pool": ["h100-pool", "h100-pool", "l4-pool", "h100-pool"],
+        }
+    )
+    counts = pl.concat(
+        [
+            _minutes([50.0 if 60 <= m < 90 else 100.0 for m in range(180)], pool="h100-pool"),
+            _minutes([100.0] * 180, pool="l4-pool"),
+        ]
+    )
+    windows = slo.incident_windows(counts, slo.SLO("ttft", 0.999), by="pool")
+    by_time = slo.label_windows(rows, windows)["period"].to_list()
+    assert by_time == ["baseline", "ttft on h100-pool", "ttft on h100-pool", "baseline"]
+    by_pool = slo.label_windows(rows, windows, on="pool", column="window")["window"].to_list()
+    assert by_pool == ["baseline", "ttft on h100-pool", "baseline", "baseline"]
+
+
+def test_windows_frame_and_label_windows_refuse_bad_input() -> None:
+    with pytest.raises(ParameterError, match="zone"):
+        slo.windows_frame({"x": ("2026-11-02T00:00:00", "2026-11-02T01:00:00")})
+    with pytest.raises(ParameterError, match="end after"):
+        slo.windows_frame({"x": ("2026-11-02T01:00:00Z", "2026-11-02T00:00:00Z")})
+    with pytest.raises(ParameterError, match="mapping"):
+        slo.windows_frame([("x", 1, 2)])
+    with pytest.raises(ParameterError, match="columns incident"):
+        slo.windows_frame(pl.DataFrame({"a": [1]}))
+    rows = pl.DataFrame({"start_time": [_T0]})
+    with pytest.raises(ParameterError, match="'time' parameter"):
+        slo.label_windows(rows, {}, time="when")
+    assert slo.label_windows(rows, {})["period"].to_list() == ["baseline"]
