@@ -24,6 +24,7 @@ __all__ = [
     "FormatError",
     "LoadReport",
     "MissingTableError",
+    "MissingTimeError",
     "ParameterError",
     "SchemaError",
     "SkippedRecord",
@@ -170,6 +171,11 @@ def _rebuild_format_error(
 
 class UnsupportedFormatError(FormatError):
     """No reader recognises the file's content."""
+
+
+class MissingTimeError(FormatError):
+    """Records carry no time and none was given (e.g. a Prometheus scrape without
+    timestamps and without ``time=``): a parameter must supply it."""
 
 
 class WrongSignalError(FormatError):

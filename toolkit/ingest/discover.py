@@ -11,8 +11,11 @@ notebooks and ``genai-sre summary`` start from it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import json
 import os
+import tempfile
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ import polars as pl
 from toolkit.errors import (
     FormatError,
     MissingTableError,
+    MissingTimeError,
     ParameterError,
     UnsupportedFormatError,
 )
@@ -32,7 +36,7 @@ from toolkit.ingest._io import PathLike, expand_paths
 from toolkit.ingest.detect import detect
 from toolkit.schema import TABLES, check_tz
 
-__all__ = ["Catalog", "Support", "dimensions", "discover"]
+__all__ = ["Catalog", "Support", "default_cache_dir", "dimensions", "discover"]
 
 OnError = Literal["raise", "skip"]
 
@@ -148,8 +152,10 @@ class Catalog:
         files: pl.DataFrame,
         tables: dict[str, pl.DataFrame],
         notes: Sequence[str],
+        cache: _Cache | None = None,
     ) -> None:
         self.root = root
+        self._cache = cache or _Cache(None)
         self.files = files
         self.notes = tuple(notes)
         self._tables = tables
@@ -178,7 +184,26 @@ class Catalog:
         if "llm_calls" not in self._derived:
             from toolkit.llm import llm_calls
 
-            self._derived["llm_calls"] = llm_calls(self._tables["spans"])
+            spans = self._tables["spans"]
+            key = None
+            if self._cache.root is not None:
+                from toolkit import __version__
+
+                digest = hashlib.sha256(
+                    f"llm_calls {CACHE_VERSION} {__version__} {pl.__version__}".encode()
+                )
+                digest.update(spans.hash_rows().to_numpy().tobytes())
+                key = digest.hexdigest()[:40]
+            calls = self._cache.get(key)
+            if calls is None:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    calls = llm_calls(spans)
+                for w in caught:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                if not caught:
+                    self._cache.put(key, calls)
+            self._derived["llm_calls"] = calls
         return self._derived["llm_calls"]
 
     def table(self, name: str) -> pl.DataFrame:
@@ -515,15 +540,146 @@ def _loader(table: str, options: Mapping[str, Any]) -> Callable[[Path], pl.DataF
     from toolkit.loaders import load_logs, load_metrics, load_spans
 
     on_error = options["on_error"]
-    tz, host = options.get("tz"), options.get("host")
+    tz, host, time = options.get("tz"), options.get("host"), options.get("time")
     loaders: dict[str, Callable[[Path], pl.DataFrame]] = {
         "spans": lambda p: load_spans(p, on_error=on_error, progress=False),
-        "logs": lambda p: load_logs(p, tz=tz, on_error=on_error, progress=False),
-        "metrics": lambda p: load_metrics(p, on_error=on_error, progress=False),
-        "gpu": lambda p: load_gpu(p, tz=tz, host=host, on_error=on_error),
+        "logs": lambda p: load_logs(
+            p, tz=tz, year=options.get("year"), on_error=on_error, progress=False
+        ),
+        "metrics": lambda p: load_metrics(p, time=time, on_error=on_error, progress=False),
+        "gpu": lambda p: load_gpu(p, tz=tz, host=host, time=time, on_error=on_error),
         "workload": lambda p: load_workload(p, tz=tz, on_error=on_error),
     }
     return loaders[table]
+
+
+# --- the cache of loaded files -------------------------------------------------------------
+
+#: Bumped when a reader's output changes, so that older cached tables are not reused.
+CACHE_VERSION = 1
+
+#: The most bytes the cache keeps; the least recently used entries go first.
+CACHE_LIMIT_BYTES = 2 << 30
+
+
+def default_cache_dir() -> Path:
+    """Where :func:`discover` caches loaded files: ``$TOOLKIT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/genai-sre-toolkit``, else ``~/.cache/genai-sre-toolkit``."""
+    explicit = os.environ.get("TOOLKIT_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "genai-sre-toolkit"
+
+
+class _Cache:
+    """Loaded files as Parquet, keyed by the file's content and the loader's options.
+
+    Only loads that raised no warning are kept (a skip or a type promotion is said again
+    on the next load); a damaged entry is ignored and rewritten.
+    """
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def key(self, file: Path, table: str, fmt: str, options: Mapping[str, Any]) -> str | None:
+        if self.root is None:
+            return None
+        from toolkit import __version__
+
+        digest = hashlib.sha256()
+        with open(file, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        meta = json.dumps(
+            [CACHE_VERSION, __version__, table, fmt, sorted(options.items())], default=str
+        )
+        digest.update(meta.encode())
+        return digest.hexdigest()[:40]
+
+    def _path(self, key: str) -> Path:
+        assert self.root is not None
+        return self.root / f"{key}.parquet"
+
+    def get(self, key: str | None) -> pl.DataFrame | None:
+        if key is None:
+            return None
+        path = self._path(key)
+        try:
+            frame = pl.read_parquet(path)
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+        with _suppress_os_errors():
+            os.utime(path)
+        return frame
+
+    def put(self, key: str | None, frame: pl.DataFrame) -> None:
+        if key is None or self.root is None:
+            return
+        with _suppress_os_errors():
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
+            os.close(fd)
+            try:
+                frame.write_parquet(tmp, compression="zstd")
+                os.replace(tmp, self._path(key))
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            self._trim()
+
+    def _trim(self) -> None:
+        assert self.root is not None
+        entries = sorted(
+            (e.stat().st_mtime, e.stat().st_size, e) for e in self.root.glob("*.parquet")
+        )
+        total = sum(size for _, size, _ in entries)
+        for _, size, entry in entries:
+            if total <= CACHE_LIMIT_BYTES:
+                break
+            entry.unlink(missing_ok=True)
+            total -= size
+
+
+class _suppress_os_errors:
+    """A cache that cannot be written (read-only home, full disk) only costs speed."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
+        return kind is not None and issubclass(kind, OSError)
+
+
+def _cache_root(cache: bool | PathLike | None) -> Path | None:
+    if cache is None or cache is True:
+        return default_cache_dir()
+    if cache is False:
+        return None
+    if isinstance(cache, str | os.PathLike):
+        return Path(os.fspath(cache))
+    raise ParameterError(
+        "The 'cache' parameter of discover must be True, False or a directory. "
+        f"Got {type(cache).__name__} instead."
+    )
+
+
+def _load_file(
+    file: Path, table: str, fmt: str, options: Mapping[str, Any], cache: _Cache
+) -> pl.DataFrame:
+    """Load one file with its table's loader, through the cache."""
+    key = cache.key(file, table, fmt, options)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = _loader(table, options)(file)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not caught:
+        cache.put(key, frame)
+    return frame
 
 
 def _naming(frame: pl.DataFrame) -> list[str]:
@@ -587,9 +743,12 @@ def discover(
     *,
     tz: str | None = None,
     host: str | None = None,
+    year: int | None = None,
+    scrape_time: dt.datetime | str | None = None,
     start: dt.datetime | str | None = None,
     end: dt.datetime | str | None = None,
     on_error: OnError = "raise",
+    cache: bool | PathLike | None = True,
 ) -> Catalog:
     """Find every export in a folder by content, load each table once, de-duplicated.
 
@@ -610,12 +769,24 @@ def discover(
         logs, some workload traces).
     host : str, optional
         Host name given to nvidia-smi rows (the log does not name its host).
+    year : int, optional
+        Year of the first record of text logs whose timestamps carry none (vLLM's).
+    scrape_time : datetime or ISO-8601 str with a zone, optional
+        Time of Prometheus scrapes whose samples carry no timestamp (a saved ``/metrics``
+        page); without it such files are listed as "needs a parameter" unless their name
+        carries the scrape time.
     start, end : datetime or ISO-8601 str with a zone, optional
         Keep only records in [start, end) (by each table's time column).
     on_error : {"raise", "skip"}, default "raise"
         "raise": a damaged file raises its :class:`~toolkit.errors.FormatError`. "skip":
         bad records are skipped and counted by the loaders, and a file from which nothing
         could be read is listed as "failed" with its error.
+    cache : bool or path-like, default True
+        Keep each loaded file as Parquet, keyed by its content and these options, so that
+        the next discovery of the same file (the next notebook) reads it in a fraction of
+        the time: True uses :func:`default_cache_dir`, a path another directory, False
+        turns it off. Loads that warned are not kept; the cache holds at most
+        :data:`CACHE_LIMIT_BYTES`, the least recently used entries going first.
 
     Returns
     -------
@@ -662,7 +833,14 @@ def discover(
     files = expand_paths(path, function="discover")
     root = Path(os.fspath(path)) if isinstance(path, str | os.PathLike) else Path(os.getcwd())
     base = root if root.is_dir() else root.parent
-    options = {"on_error": on_error, "tz": tz, "host": host}
+    options = {
+        "on_error": on_error,
+        "tz": tz,
+        "host": host,
+        "year": year,
+        "time": scrape_time,
+    }
+    store = _Cache(_cache_root(cache))
     entries: list[_File] = []
     by_table: dict[str, list[tuple[int, pl.DataFrame]]] = {}
     notes: list[str] = []
@@ -686,9 +864,13 @@ def discover(
             entry.note = "ServeGen per-window statistics: read with toolkit.read_servegen"
             continue
         try:
-            frame = _loader(found.table, options)(file)
+            frame = _load_file(file, found.table, found.format, options, store)
         except ParameterError as exc:
             entry.status, entry.note = "needs a parameter", str(exc)
+            continue
+        except MissingTimeError as exc:
+            entry.status = "needs a parameter"
+            entry.note = f"{exc} (discover and the notebooks take it as scrape_time)"
             continue
         except FormatError as exc:
             if on_error == "raise":
@@ -709,10 +891,11 @@ def discover(
             shown = ", ".join(str(e.path) for e in left[:5])
             more = f" and {len(left) - 5} more" if len(left) > 5 else ""
             notes.append(f"{len(left)} file(s) {status}, left out: {shown}{more}")
-    for e in entries:
-        if e.status == "needs a parameter" and e.note:
-            notes.append(e.note)
-    return Catalog(base, _files_frame(entries), tables, notes)
+    asks = [e.note for e in entries if e.status == "needs a parameter" and e.note]
+    notes.extend(asks[:3])
+    if len(asks) > 3:
+        notes.append(f"({len(asks) - 3} more file(s) need a parameter: see Catalog.files)")
+    return Catalog(base, _files_frame(entries), tables, notes, store)
 
 
 def _window(

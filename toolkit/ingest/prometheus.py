@@ -65,6 +65,7 @@ import polars as pl
 from toolkit.errors import (
     FormatError,
     LoadReport,
+    MissingTimeError,
     ParameterError,
     SkippedRecord,
     location,
@@ -681,7 +682,7 @@ def _parse(sources: Sequence[_Source], ctx: LoadContext) -> pl.DataFrame:
     if untimed.height:
         first = untimed.sort("file", "line").row(0, named=True)
         src = sources[first["file"]]
-        raise FormatError(
+        raise MissingTimeError(
             f"the sample {first['name']!r} has no timestamp and no scrape time is known: "
             f"{src.time_hint}",
             path=src.path,
