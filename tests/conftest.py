@@ -11,6 +11,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# One discovery cache per test session (kernels of the notebook tests inherit it): tests never
+# read a user's ~/.cache, and every session starts cold, as on a fresh machine.
+if "TOOLKIT_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["TOOLKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="toolkit-test-cache-")
+
 
 def _real_data_root() -> Path:
     override = os.environ.get("TOOLKIT_REAL_DATA")
