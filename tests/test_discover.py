@@ -82,7 +82,7 @@ def test_same_spans_as_json_lines_and_protobuf_are_counted_once(tmp_path: Path) 
     lines.write_text(
         "\n".join(json.dumps(_doc(spans[k : k + 2])) for k in (0, 2, 4)) + "\n", encoding="utf-8"
     )
-    _write_pb(_doc(spans[3:] + [_span(6), _span(7)]), folder / "batch.pb")
+    _write_pb(_doc([*spans[3:], _span(6), _span(7)]), folder / "batch.pb")
     catalog = toolkit.discover(folder)
     files = catalog.files.select("path", "table", "format", "rows", "duplicates", "status")
     assert files.rows() == [
@@ -134,7 +134,7 @@ def test_a_damaged_file_raises_or_is_listed_as_failed(tmp_path: Path) -> None:
     good.write_text(json.dumps(_doc([_span(0)])) + "\n", encoding="utf-8")
     bad = tmp_path / "bad.jsonl.gz"
     bad.write_bytes(gzip.compress(b'{"resourceSpans": [')[:-6])
-    with pytest.raises(FormatError, match="bad.jsonl.gz"):
+    with pytest.raises(FormatError, match=r"bad\.jsonl\.gz"):
         toolkit.discover(tmp_path)
     catalog = toolkit.discover(tmp_path, on_error="skip")
     row = catalog.files.filter(pl.col("path") == "bad.jsonl.gz").row(0, named=True)
