@@ -15,8 +15,10 @@ field                   candidate attribute keys, in order of precedence        
 operation               ``gen_ai.operation.name``                                   String
 provider                ``gen_ai.provider.name`` (v1.37+), ``gen_ai.system``        String
                         (up to v1.36), ``llm.provider``, ``llm.system`` (OI)
-request_model           ``gen_ai.request.model``, ``llm.model_name``,               String
-                        ``embedding.model_name`` (OI)
+request_model           ``gen_ai.request.model``,                                   String
+                        ``llm.invocation_parameters#$.model``,
+                        ``embedding.invocation_parameters#$.model``,
+                        ``llm.model_name``, ``embedding.model_name`` (OI)
 response_model          ``gen_ai.response.model``, ``llm.model_name``,              String
                         ``embedding.model_name`` (OI)
 input_tokens            ``gen_ai.usage.input_tokens`` (v1.28+),                     Int64
@@ -29,19 +31,42 @@ cached_input_tokens     ``gen_ai.usage.cache_read.input_tokens``,               
                         ``gen_ai.usage.cache_read_input_tokens`` (OpenLLMetry),
                         ``llm.token_count.prompt_details.cache_read`` (OI)
 reasoning_tokens        ``gen_ai.usage.reasoning.output_tokens``,                   Int64
+                        ``gen_ai.usage.reasoning_tokens`` (OpenLLMetry),
                         ``llm.token_count.completion_details.reasoning`` (OI)
 ttft_s                  ``gen_ai.response.time_to_first_chunk``,                    Float64
                         ``gen_ai.response.time_to_first_token`` (Sentry),
                         ``gen_ai.latency.time_to_first_token`` (vLLM server spans)
-finish_reason           ``gen_ai.response.finish_reasons`` (its first element)      String
+finish_reason           ``gen_ai.response.finish_reasons`` (its first element),     String
+                        ``gen_ai.output.messages#$[0].finish_reason``,
+                        ``llm.finish_reason`` (OI)
 error_type              ``error.type``                                              String
-streaming               ``gen_ai.request.stream``, ``llm.is_streaming``             Boolean
-                        (OpenLLMetry, LiteLLM)
+streaming               ``gen_ai.request.stream``, ``gen_ai.is_streaming``          Boolean
+                        (OpenLLMetry), ``llm.is_streaming`` (older OpenLLMetry,
+                        LiteLLM), ``llm.invocation_parameters#$.stream``,
+                        ``embedding.invocation_parameters#$.stream`` (OI)
 ======================  ==========================================================  ==========
 
-OpenInference has a single ``llm.model_name`` (its instrumentations set it from the request
-and overwrite it with the model named in the response), so it fills both model fields. The
+A candidate ``<key>#<path>`` is a member of a JSON text attribute (:data:`JSON_MEMBER`
+separates them): ``<path>`` is a JSON path into the value of ``<key>``. OpenInference writes
+the request's parameters (model, stream flag, ...) only as a JSON object in
+``llm.invocation_parameters`` (``embedding.invocation_parameters`` for embeddings), and the
+GenAI conventions' opt-in ``gen_ai.output.messages`` carries each choice's finish reason,
+which is the only place openai-v2 2.x instrumentations write it for streamed calls. A JSON
+member with a default in :data:`JSON_MEMBER_DEFAULTS` takes it when the attribute holds a
+JSON object without that member: OpenInference records every parameter of the request, so
+invocation parameters without ``stream`` describe a request that was not streamed.
+
+OpenInference's ``llm.model_name`` is the model named in the response (its instrumentations
+set it from the request and overwrite it with the response's), so it fills the response
+model and, only when the invocation parameters do not name one, the request model. The
 OpenTelemetry names come before the OpenInference ones when a span carries both.
+
+Values are normalised so that instrumentations agree: an ``error_type`` is the exception's
+class name (:func:`error_class`: openai-v2 2.x writes ``"<class 'openai.RateLimitError'>"``,
+OpenInference's ``exception`` events ``openai.RateLimitError``; both give
+``RateLimitError``); a ``finish_reason`` that is empty is null, and the conventions' enum
+value ``tool_call`` (written by OpenLLMetry) is OpenAI's ``tool_calls``, the value the other
+instrumentations pass through (:data:`FINISH_REASON_VALUES`).
 
 All time-to-first-token attributes are in seconds. ``gen_ai.latency.time_to_first_token``
 is measured by the model server (vLLM), which records it whether or not the client streamed;
@@ -76,16 +101,25 @@ from toolkit.schema import to_polars
 __all__ = [
     "ALIASES",
     "ATTRIBUTE_PREFIX",
+    "CHOICE_EVENT",
     "CONSUMED_KEYS",
+    "CONTENT_DETAILS_EVENT",
     "ERROR_TYPE",
     "EVALUATION_EVENT",
     "EVALUATION_EXPLANATION",
     "EVALUATION_NAME",
     "EVALUATION_SCORE_LABEL",
     "EVALUATION_SCORE_VALUE",
+    "EXCEPTION_EVENT",
+    "EXCEPTION_TYPE",
     "FIELD_DTYPES",
+    "FINISH_REASON_VALUES",
     "FIRST_TOKEN_EVENTS",
+    "INPUT_MESSAGES",
+    "JSON_MEMBER",
+    "JSON_MEMBER_DEFAULTS",
     "LEGACY_CALL_EVIDENCE",
+    "MESSAGE_EVENTS",
     "METRIC_CLIENT_OPERATION_DURATION",
     "METRIC_CLIENT_TIME_PER_OUTPUT_CHUNK",
     "METRIC_CLIENT_TIME_TO_FIRST_CHUNK",
@@ -99,10 +133,12 @@ __all__ = [
     "OPENINFERENCE_SPAN_KINDS",
     "OPERATIONS",
     "OPERATION_NAME",
+    "OUTPUT_MESSAGES",
     "SERVER_TTFT_KEYS",
     "TOKEN_TYPE",
     "attribute_column",
     "candidates",
+    "error_class",
     "is_llm_span",
     "operation",
     "resolve",
@@ -110,6 +146,9 @@ __all__ = [
 
 #: Prefix of span attribute columns in the spans table.
 ATTRIBUTE_PREFIX = "attributes."
+#: Separates an attribute key from a JSON path into its value in a candidate of
+#: :data:`ALIASES` (``"llm.invocation_parameters#$.model"``).
+JSON_MEMBER = "#"
 
 # --- attribute keys -------------------------------------------------------------------------
 
@@ -169,7 +208,13 @@ ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "operation": (OPERATION_NAME,),
         "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"),
-        "request_model": ("gen_ai.request.model", "llm.model_name", "embedding.model_name"),
+        "request_model": (
+            "gen_ai.request.model",
+            "llm.invocation_parameters#$.model",
+            "embedding.invocation_parameters#$.model",
+            "llm.model_name",
+            "embedding.model_name",
+        ),
         "response_model": ("gen_ai.response.model", "llm.model_name", "embedding.model_name"),
         "input_tokens": (
             "gen_ai.usage.input_tokens",
@@ -188,6 +233,7 @@ ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         ),
         "reasoning_tokens": (
             "gen_ai.usage.reasoning.output_tokens",
+            "gen_ai.usage.reasoning_tokens",
             "llm.token_count.completion_details.reasoning",
         ),
         "ttft_s": (
@@ -195,11 +241,36 @@ ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "gen_ai.response.time_to_first_token",
             "gen_ai.latency.time_to_first_token",
         ),
-        "finish_reason": ("gen_ai.response.finish_reasons",),
+        "finish_reason": (
+            "gen_ai.response.finish_reasons",
+            "gen_ai.output.messages#$[0].finish_reason",
+            "llm.finish_reason",
+        ),
         "error_type": (ERROR_TYPE,),
-        "streaming": ("gen_ai.request.stream", "llm.is_streaming"),
+        "streaming": (
+            "gen_ai.request.stream",
+            "gen_ai.is_streaming",
+            "llm.is_streaming",
+            "llm.invocation_parameters#$.stream",
+            "embedding.invocation_parameters#$.stream",
+        ),
     }
 )
+
+#: Value of a JSON-member candidate (see :data:`JSON_MEMBER`) when its attribute holds a JSON
+#: object without that member: OpenInference's invocation parameters list every parameter of
+#: the request, and OpenAI's ``stream`` defaults to false.
+JSON_MEMBER_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "llm.invocation_parameters#$.stream": False,
+        "embedding.invocation_parameters#$.stream": False,
+    }
+)
+
+#: Finish reasons written under another name for the same meaning -> the canonical value.
+#: ``tool_call`` is the GenAI conventions' enum value (OpenLLMetry writes it for OpenAI's
+#: ``tool_calls``, which openai-v2 and OpenInference pass through unchanged).
+FINISH_REASON_VALUES: Mapping[str, str] = MappingProxyType({"tool_call": "tool_calls"})
 
 #: The dtype :func:`resolve` returns for each field of :data:`ALIASES`.
 FIELD_DTYPES: Mapping[str, pl.DataType] = MappingProxyType(
@@ -224,6 +295,8 @@ FIELD_DTYPES: Mapping[str, pl.DataType] = MappingProxyType(
 SERVER_TTFT_KEYS: frozenset[str] = frozenset({"gen_ai.latency.time_to_first_token"})
 
 #: Every key read into a canonical llm_calls field (so not passed through as a dimension).
+#: JSON-member candidates (``key#path``) are listed as such: the attribute they read holds
+#: more than the field (all request parameters, message contents) and is passed through.
 CONSUMED_KEYS: frozenset[str] = frozenset(
     {key for keys in ALIASES.values() for key in keys} | {OPENINFERENCE_SPAN_KIND}
 )
@@ -244,8 +317,41 @@ LEGACY_CALL_EVIDENCE: tuple[str, ...] = (
 #: Span events whose time marks the first token or chunk of a streamed response; the
 #: earliest one on a span gives its time to first token (event time - span start).
 #: ``First Token Stream Event`` is written by OpenInference's instrumentations;
-#: ``llm.content.completion.chunk`` (one per chunk) by OpenLLMetry's.
-FIRST_TOKEN_EVENTS: tuple[str, ...] = ("First Token Stream Event", "llm.content.completion.chunk")
+#: ``gen_ai.content.completion.chunk`` (older releases: ``llm.content.completion.chunk``),
+#: one per chunk, by OpenLLMetry's.
+FIRST_TOKEN_EVENTS: tuple[str, ...] = (
+    "First Token Stream Event",
+    "gen_ai.content.completion.chunk",
+    "llm.content.completion.chunk",
+)
+
+#: Opt-in message contents, JSON arrays of messages (``{"role", "parts": [...]}``; output
+#: messages also carry ``finish_reason``), on spans or on :data:`CONTENT_DETAILS_EVENT`.
+INPUT_MESSAGES = "gen_ai.input.messages"
+OUTPUT_MESSAGES = "gen_ai.output.messages"
+#: The log event with a call's contents in the current conventions (attributes
+#: :data:`INPUT_MESSAGES` and :data:`OUTPUT_MESSAGES`), e.g. openai-v2 2.4b0.
+CONTENT_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
+#: Per-message log events of the older conventions (e.g. openai-v2 up to 2.3b0) -> the
+#: role of the message; the body holds ``content`` (and ``tool_calls``, or ``id`` for a
+#: tool message).
+MESSAGE_EVENTS: Mapping[str, str] = MappingProxyType(
+    {
+        "gen_ai.system.message": "system",
+        "gen_ai.user.message": "user",
+        "gen_ai.assistant.message": "assistant",
+        "gen_ai.tool.message": "tool",
+    }
+)
+#: Log event of the older conventions holding one choice of the response (body: ``index``,
+#: ``finish_reason``, ``message``).
+CHOICE_EVENT = "gen_ai.choice"
+
+#: The span event recording an exception (OpenTelemetry's ``Span.record_exception``), and
+#: its attribute naming the exception's type; OpenInference and OpenLLMetry record errors
+#: this way (OpenInference without ``error.type``).
+EXCEPTION_EVENT = "exception"
+EXCEPTION_TYPE = "exception.type"
 
 #: Event carrying one evaluation result of a model call.
 EVALUATION_EVENT = "gen_ai.evaluation.result"
@@ -315,6 +421,59 @@ def attribute_column(key: str) -> str:
     return ATTRIBUTE_PREFIX + key
 
 
+def _split_key(key: str) -> tuple[str, str | None]:
+    """An alias candidate as (attribute key, JSON path into its value or None)."""
+    attribute, sep, path = key.partition(JSON_MEMBER)
+    return attribute, (path if sep else None)
+
+
+_CLASS_REPR = r"^<class '([^']*)'>$"
+_QUALIFIED_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+_LAST_NAME = r"([A-Za-z_][A-Za-z0-9_]*)$"
+
+
+def error_class(value: str) -> str:
+    """Return the class name of an error type as instrumentations write it.
+
+    ``str()`` of a Python class (``"<class 'openai.RateLimitError'>"``, as openai-v2 2.x
+    writes ``error.type``) and a module-qualified name (``"openai.RateLimitError"``, as in
+    ``exception.type``) give the class name; any other value (``"timeout"``, ``"500"``) is
+    returned unchanged.
+
+    Parameters
+    ----------
+    value : str
+        An ``error.type`` or ``exception.type`` value.
+
+    Returns
+    -------
+    str
+        The class name, or ``value``.
+
+    Examples
+    --------
+    >>> error_class("<class 'openai.RateLimitError'>")
+    'RateLimitError'
+    >>> error_class("openai.APIConnectionError"), error_class("timeout")
+    ('APIConnectionError', 'timeout')
+    """
+    return str(_error_classes(pl.Series([value], dtype=pl.String))[0])
+
+
+def _error_classes(s: pl.Series) -> pl.Series:
+    """Vectorised :func:`error_class` (nulls stay null)."""
+    unwrapped = s.str.replace(_CLASS_REPR, "$1")
+    qualified = unwrapped.str.contains(_QUALIFIED_NAME)
+    last = unwrapped.str.extract(_LAST_NAME, 1)
+    return pl.select(pl.when(qualified).then(last).otherwise(unwrapped)).to_series().alias(s.name)
+
+
+def _finish_reasons(s: pl.Series) -> pl.Series:
+    """Empty finish reasons are null; synonyms take their canonical value."""
+    named = s.replace(dict(FINISH_REASON_VALUES))
+    return pl.select(pl.when(named != "").then(named)).to_series().alias(s.name)
+
+
 def _check_field(field: str, function: str) -> None:
     if field not in ALIASES:
         raise ParameterError(
@@ -336,7 +495,8 @@ def candidates(frame: Any, field: str) -> list[str]:
     Returns
     -------
     list of str
-        The ``attributes.<key>`` columns present, newest naming first.
+        The ``attributes.<key>`` columns present, newest naming first (the column of a
+        JSON-member candidate ``key#path`` is that of ``key``; each column is listed once).
 
     Raises
     ------
@@ -353,7 +513,8 @@ def candidates(frame: Any, field: str) -> list[str]:
     """
     _check_field(field, "candidates")
     columns = set(to_polars(frame, function="candidates").columns)
-    return [attribute_column(k) for k in ALIASES[field] if attribute_column(k) in columns]
+    found = [attribute_column(_split_key(k)[0]) for k in ALIASES[field]]
+    return list(dict.fromkeys(c for c in found if c in columns))
 
 
 def _raise_bad(df: pl.DataFrame, column: str, bad: pl.Series, expected: str) -> None:
@@ -487,12 +648,45 @@ _CONVERTERS = {
 }
 
 
+def _json_member(df: pl.DataFrame, key: str) -> pl.DataFrame:
+    """A frame holding the value of JSON-member candidate ``key`` as a String column.
+
+    The column is named ``attributes.<key>`` (so errors name the member); ``span_id`` is
+    kept for error messages. A value that is not JSON, or lacks the member, gives null (or
+    the member's default from :data:`JSON_MEMBER_DEFAULTS` for a JSON object).
+    """
+    attribute, path = _split_key(key)
+    text = _as_string(df, attribute_column(attribute))
+    member = text.str.json_path_match(str(path))
+    if key in JSON_MEMBER_DEFAULTS:
+        default = json.dumps(JSON_MEMBER_DEFAULTS[key])
+        is_object = text.str.strip_chars().str.starts_with("{")
+        member = pl.select(
+            pl.when(member.is_null() & is_object).then(pl.lit(default)).otherwise(member)
+        ).to_series()
+    columns = [member.alias(attribute_column(key))]
+    if "span_id" in df.columns:
+        columns.append(df["span_id"])
+    return pl.DataFrame(columns)
+
+
+_NORMALISERS = {"finish_reason": _finish_reasons, "error_type": _error_classes}
+
+
 def _resolve(df: pl.DataFrame, field: str, keys: tuple[str, ...] | None = None) -> pl.Series:
     """Coalesce the converted candidate columns of ``field`` (optionally only ``keys``)."""
     keys = ALIASES[field] if keys is None else keys
     convert = _CONVERTERS[_FIELD_KINDS[field]]
-    present = [attribute_column(k) for k in keys if attribute_column(k) in df.columns]
-    series = [convert(df, c).alias(f"_{i}") for i, c in enumerate(present)]
+    series: list[pl.Series] = []
+    for key in keys:
+        attribute, path = _split_key(key)
+        if attribute_column(attribute) not in df.columns:
+            continue
+        source = df if path is None else _json_member(df, key)
+        series.append(convert(source, attribute_column(key)).alias(f"_{len(series)}"))
+    normalise = _NORMALISERS.get(field)
+    if normalise is not None:
+        series = [normalise(s) for s in series]
     if not series:
         return pl.Series(field, [None] * df.height, dtype=FIELD_DTYPES[field])
     return pl.DataFrame(series).select(pl.coalesce(s.name for s in series).alias(field)).to_series()
@@ -510,7 +704,10 @@ def resolve(frame: Any, field: str, *, backend: Literal["polars", "pandas"] = "p
     strings (``"12"``, or ``"12.0"`` as polars writes a float); times to first token as
     numbers or numeric strings (seconds); ``streaming`` as booleans or the strings
     ``true``/``false`` (any case); ``finish_reason`` from a list of strings, a JSON array
-    text (``'["stop"]'``) or a single string.
+    text (``'["stop"]'``) or a single string. Candidates ``key#path`` read a member of a
+    JSON text attribute (see :data:`JSON_MEMBER`); text that is not JSON gives null there.
+    ``error_type`` values are class names (:func:`error_class`); empty finish reasons are
+    null and :data:`FINISH_REASON_VALUES` maps synonyms to one value.
 
     Parameters
     ----------
@@ -545,6 +742,10 @@ def resolve(frame: Any, field: str, *, backend: Literal["polars", "pandas"] = "p
     ... })
     >>> resolve(spans, "input_tokens").to_list()
     [5, 7]
+    >>> oi = pl.DataFrame({"attributes.llm.invocation_parameters": [
+    ...     '{"model": "gpt-4o", "stream": true}', '{"model": "gpt-4o-mini"}']})
+    >>> resolve(oi, "request_model").to_list(), resolve(oi, "streaming").to_list()
+    (['gpt-4o', 'gpt-4o-mini'], [True, False])
     """
     _check_field(field, "resolve")
     _check_backend(backend, "resolve")
