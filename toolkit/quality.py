@@ -66,6 +66,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
@@ -78,6 +79,8 @@ from toolkit.schema import to_pandas, to_polars
 __all__ = [
     "REFUSAL_PATTERN",
     "STOP_WORDS",
+    "EvaluationScope",
+    "evaluation_scope",
     "groundedness",
     "message_text",
     "risk_rate",
@@ -635,3 +638,638 @@ def risk_rate(
             rates = rates.filter(pl.col("window_start") >= pl.lit(start, dtype=dtype))
     rates = rates.sort("window_start", *keys, nulls_last=True)
     return to_pandas(rates) if backend == "pandas" else rates
+
+
+# --------------------------------------------------------------------------- evaluated calls
+
+
+#: Words that name a groundedness-like score (preferred when no score is named).
+_GROUNDED_WORDS = ("ground", "faithful", "hallucinat", "support")
+
+
+@dataclass(frozen=True)
+class EvaluationScope:
+    """The calls an evaluation score was recorded on, found from the data.
+
+    Attributes
+    ----------
+    score : str or None
+        The ``eval.<name>`` column of the score (None when the calls carry no score).
+    column : str or None
+        The dimension whose one value holds the evaluated calls (a route), or None when
+        they are spread over all calls.
+    value : str or None
+        That value.
+    calls : polars.DataFrame
+        The calls of that value (all calls when ``column`` is None).
+    evaluated : int
+        Calls in scope that carry the score.
+    min_evaluated : int
+        The fewest evaluated calls an analysis of the score needs.
+    """
+
+    score: str | None
+    column: str | None
+    value: str | None
+    calls: pl.DataFrame
+    evaluated: int
+    min_evaluated: int = 50
+
+    @property
+    def support(self) -> Any:
+        """A :class:`toolkit.Support`: whether enough calls carry the score."""
+        from toolkit.ingest.discover import Support
+
+        needs = (
+            f"LLM calls with a numeric evaluation score (eval.<name> columns, from "
+            f"gen_ai.evaluation.result span events) on at least {self.min_evaluated} calls"
+        )
+        how = (
+            "record each evaluation (groundedness, relevance ...) as a gen_ai.evaluation.result "
+            "event on the model-call span, with gen_ai.evaluation.name and "
+            "gen_ai.evaluation.score.value"
+        )
+        if self.score is None:
+            return Support(
+                "evaluation scores", needs, "no eval.* score column", ("eval.<name>",), how
+            )
+        where = f" on {self.column} = {self.value}" if self.column is not None else ""
+        found = f"{self.evaluated:,} calls with {self.score}{where}"
+        if self.evaluated < self.min_evaluated:
+            return Support(
+                "evaluation scores", needs, found, (f"{self.min_evaluated} evaluated calls",), how
+            )
+        return Support("evaluation scores", needs, found)
+
+
+def evaluation_scope(
+    calls: Any,
+    *,
+    score: str | None = None,
+    route: str | None = None,
+    columns: Sequence[str] | None = None,
+    min_evaluated: int = 50,
+    share: float = 0.95,
+) -> EvaluationScope:
+    """Find the evaluation score the calls carry and the route whose calls it was recorded on.
+
+    Evaluations are usually run on one route (the RAG route's answers are scored for
+    groundedness). The scope is the dimension value holding at least ``share`` of the
+    evaluated calls, the one with the fewest calls when several qualify (a column named
+    after a route first among columns that split the calls alike); without one, all calls.
+
+    Parameters
+    ----------
+    calls : polars.DataFrame or pandas.DataFrame
+        ``llm_calls``.
+    score : str, optional
+        The score column; None: a numeric ``eval.*`` column, one whose name says
+        groundedness (or faithfulness) first, else the one on the most calls.
+    route : str, optional
+        The value that scopes the calls (searched in ``columns``, then in every string
+        attribute column); None: found from the evaluated calls.
+    columns : list of str, optional
+        Candidate dimensions; None: :func:`toolkit.dimensions` of the calls.
+    min_evaluated : int, default 50
+        The fewest evaluated calls for :attr:`EvaluationScope.support` to be met.
+    share : float, default 0.95
+        The share of the evaluated calls one value must hold to scope them.
+
+    Returns
+    -------
+    EvaluationScope
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> calls = pl.DataFrame({
+    ...     "attributes.app.route": ["chat"] * 60 + ["rag"] * 60,
+    ...     "eval.groundedness": [None] * 60 + [0.9, 0.2] * 30,
+    ... })
+    >>> scope = evaluation_scope(calls)
+    >>> scope.score, scope.column, scope.value, scope.calls.height, scope.support.ok
+    ('eval.groundedness', 'attributes.app.route', 'rag', 60, True)
+    """
+    from toolkit.ingest.discover import dimensions
+    from toolkit.schema import require_columns
+
+    function = "quality.evaluation_scope"
+    data = to_polars(calls, parameter="calls", function=function)
+    if score is None:
+        scores = [
+            c
+            for c, dtype in data.schema.items()
+            if c.startswith("eval.") and dtype.is_numeric() and data[c].null_count() < data.height
+        ]
+        scores.sort(
+            key=lambda c: (
+                not any(w in c.lower() for w in _GROUNDED_WORDS),
+                data[c].null_count(),
+                c,
+            )
+        )
+        score = scores[0] if scores else None
+    else:
+        require_columns(
+            data, [score], table="llm_calls", where=f"(the 'score' parameter of {function})"
+        )
+        if not data.schema[score].is_numeric():
+            raise ParameterError(
+                f"The 'score' parameter of {function} must name a numeric column. "
+                f"Got {score!r} of type {data.schema[score]} instead."
+            )
+    if score is None:
+        return EvaluationScope(None, None, None, data, 0, min_evaluated)
+    candidates = list(columns) if columns is not None else dimensions(data)
+    require_columns(
+        data, candidates, table="llm_calls", where=f"(the 'columns' parameter of {function})"
+    )
+    evaluated = data.filter(pl.col(score).is_not_null())
+    column: str | None = None
+    if route is not None:
+        strings = [
+            c for c, t in data.schema.items() if t == pl.String and c.startswith("attributes.")
+        ]
+        holding = [c for c in [*candidates, *strings] if (data[c] == route).any()]
+        if not holding:
+            raise ParameterError(
+                f"The 'route' parameter of {function} must be a value of an attribute of the "
+                f"calls (e.g. a route). Got {preview(route)}, which no attribute holds."
+            )
+        column = holding[0]
+    else:
+        best: tuple[tuple[int, bool], str, str] | None = None
+        for c in candidates:
+            counts = evaluated[c].value_counts(sort=True)
+            if counts.height == 0 or counts[0, "count"] < share * evaluated.height:
+                continue
+            value = counts[0, c]
+            if value is None:
+                continue
+            # the tightest scope; among twins (same calls), a route's name first
+            size = (int((data[c] == value).sum()), "route" not in c.lower())
+            if best is None or size < best[0]:
+                best = (size, c, value)
+        if best is not None:
+            _, column, route = best
+    scoped = data if column is None else data.filter(pl.col(column) == route)
+    return EvaluationScope(
+        score,
+        column,
+        route if column is not None else None,
+        scoped,
+        int(scoped[score].is_not_null().sum()),
+        min_evaluated,
+    )
+
+
+# ------------------------------------------------------------------- from signals to findings
+
+
+def supports(signals: Any) -> dict[str, Any]:
+    """What a :func:`signals` table supports: the analyses of a quality report.
+
+    Parameters
+    ----------
+    signals : polars.DataFrame or pandas.DataFrame
+        The output of :func:`signals` (may be empty).
+
+    Returns
+    -------
+    dict of str to toolkit.Support
+        ``"risk"``: retrieval-augmented answers whose hallucination risk could be assessed
+        (answer text and the documents of a retrieval span in the same trace);
+        ``"evaluation"``: answers with a recorded evaluation score (``eval.*``);
+        ``"agreement"``: both on the same answers (to check the offline score);
+        ``"text"``: calls whose question text is recorded.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> s = pl.DataFrame({"retrieval": ["none"], "question": ["hi"], "answer": ["hello"],
+    ...                   "hallucination_risk": [None], "groundedness": [None]},
+    ...                  schema_overrides={"hallucination_risk": pl.Boolean,
+    ...                                    "groundedness": pl.Float64})
+    >>> {k: v.ok for k, v in supports(s).items()}
+    {'risk': False, 'evaluation': False, 'agreement': False, 'text': True}
+    """
+    from toolkit.ingest.discover import Support
+
+    function = "quality.supports"
+    frame = to_polars(signals, parameter="signals", function=function)
+    _require(frame, ["retrieval", "question", "answer", "hallucination_risk"], function)
+    rag = frame.filter(pl.col("retrieval") != "none")
+    assessed = rag["hallucination_risk"].count()
+    evals = [c for c in frame.columns if c.startswith("eval.") and frame.schema[c].is_numeric()]
+    scored = frame.filter(pl.any_horizontal(pl.col(evals).is_not_null())).height if evals else 0
+    both = (
+        frame.filter(
+            pl.any_horizontal(pl.col(evals).is_not_null()) & pl.col("groundedness").is_not_null()
+        ).height
+        if evals and "groundedness" in frame.columns
+        else 0
+    )
+    questions = frame["question"].count()
+    how_rag = (
+        "record the message content (gen_ai.input.messages / gen_ai.output.messages, opt-in "
+        "in the OpenTelemetry GenAI instrumentations) and retrieval spans with "
+        "gen_ai.retrieval.documents in the same trace"
+    )
+    how_eval = "record evaluations as gen_ai.evaluation.result span events"
+    found_rag = (
+        f"{frame.height:,} calls, {rag.height:,} with a retrieval span, {assessed:,} assessed"
+    )
+    return {
+        "risk": Support(
+            "hallucination risk",
+            "retrieval-augmented answers with their retrieved documents",
+            found_rag,
+            () if assessed else ("answers with retrieved documents",),
+            "" if assessed else how_rag,
+        ),
+        "evaluation": Support(
+            "evaluation scores",
+            "calls with evaluation scores (eval.*)",
+            f"{frame.height:,} calls, {scored:,} with an evaluation score"
+            + (f" ({', '.join(evals)})" if evals else ""),
+            () if scored else ("evaluation scores",),
+            "" if scored else how_eval,
+        ),
+        "agreement": Support(
+            "offline score against evaluations",
+            "answers with both an evaluation score and retrieved documents",
+            f"{both:,} such answers",
+            () if both else ("evaluated retrieval-augmented answers",),
+            "" if both else f"{how_eval}; {how_rag}",
+        ),
+        "text": Support(
+            "text drift",
+            "calls with their question text (gen_ai.input.messages)",
+            f"{frame.height:,} calls, {questions:,} with a question",
+            () if questions else ("question text",),
+            ""
+            if questions
+            else "record the message content (gen_ai.input.messages, opt-in in the "
+            "OpenTelemetry GenAI instrumentations)",
+        ),
+    }
+
+
+def _require(frame: pl.DataFrame, columns: Sequence[str], function: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"The signals frame given to {function} lacks the column(s) {missing} (available: "
+            f"{preview(', '.join(frame.columns), 300)}); expected the output of "
+            "quality.signals."
+        )
+
+
+def evaluation_column(signals: Any) -> str | None:
+    """The recorded evaluation score to check the offline groundedness against.
+
+    The numeric ``eval.*`` column whose name speaks of grounding or faithfulness
+    (``ground``, ``faithful``, ``hallucinat``), else the one with the most values.
+
+    Parameters
+    ----------
+    signals : polars.DataFrame or pandas.DataFrame
+
+    Returns
+    -------
+    str or None
+        None when no evaluation score is recorded.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> evaluation_column(pl.DataFrame({"eval.relevance": [1.0, 0.5],
+    ...                                 "eval.faithfulness": [None, 1.0]}))
+    'eval.faithfulness'
+    """
+    frame = to_polars(signals, parameter="signals", function="quality.evaluation_column")
+    evals = [
+        c
+        for c in frame.columns
+        if c.startswith("eval.") and frame.schema[c].is_numeric() and frame[c].count()
+    ]
+    if not evals:
+        return None
+    named = [c for c in evals if any(k in c.lower() for k in ("ground", "faithful", "hallucinat"))]
+    return max(named or evals, key=lambda c: frame[c].count())
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How often the offline groundedness verdict agrees with a recorded evaluation.
+
+    Attributes
+    ----------
+    column : str
+        The evaluation score column (``eval.<name>``).
+    passing : float
+        Scores at or above it count as grounded.
+    evaluated : int
+        Answers with both a score and an offline groundedness.
+    agreement : float or None
+        Share of them where ``score >= passing`` equals ``not ungrounded``; None when none.
+    """
+
+    column: str
+    passing: float
+    evaluated: int
+    agreement: float | None
+
+
+def agreement(signals: Any, *, column: str, passing: float = 0.5) -> Agreement:
+    """Check the offline groundedness (``ungrounded``) against a recorded evaluation score.
+
+    Parameters
+    ----------
+    signals : polars.DataFrame or pandas.DataFrame
+        The output of :func:`signals`.
+    column : str
+        The score column, e.g. from :func:`evaluation_column`.
+    passing : float, default 0.5
+        Scores at or above it are a "grounded" label.
+
+    Returns
+    -------
+    Agreement
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If ``column`` is not in the frame.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> s = pl.DataFrame({"eval.g": [1.0, 0.1, 0.9, None], "groundedness": [1.0, 0.2, 0.3, 1.0],
+    ...                   "ungrounded": [False, True, True, False]})
+    >>> agreement(s, column="eval.g")
+    Agreement(column='eval.g', passing=0.5, evaluated=3, agreement=0.6666666666666666)
+    """
+    from toolkit.schema import require_columns
+
+    function = "quality.agreement"
+    frame = to_polars(signals, parameter="signals", function=function)
+    require_columns(
+        frame, [column], table="signals", where=f"(the 'column' parameter of {function})"
+    )
+    _require(frame, ["groundedness", "ungrounded"], function)
+    if isinstance(passing, bool) or not isinstance(passing, int | float):
+        raise ParameterError(
+            f"The 'passing' parameter of {function} must be a number. Got {preview(passing)} "
+            "instead."
+        )
+    both = frame.filter(pl.col(column).is_not_null() & pl.col("groundedness").is_not_null())
+    share = (
+        both.select(((pl.col(column) >= passing) == ~pl.col("ungrounded")).mean()).item()
+        if both.height
+        else None
+    )
+    return Agreement(column, float(passing), both.height, share)
+
+
+def bad_answer_windows(
+    series: Any,
+    *,
+    value_column: str = "risk_rate",
+    weight_column: str = "assessed",
+    count_column: str | None = "at_risk",
+    worse: Literal["higher", "lower"] = "higher",
+    time_column: str = "window_start",
+) -> pl.DataFrame:
+    """Incident windows of bad answers: where a quality series changed level for the worse.
+
+    The change points of the series (:func:`toolkit.drift.change_points`, weighted) cut it
+    into segments of constant level; a window opens at a change for the worse and closes at
+    the first change for the better after it (or the series' end). It is the shape of a
+    stale or wrong index: a sudden rise of the hallucination-risk rate, a plateau, a sudden
+    return, with no latency or error signal.
+
+    Parameters
+    ----------
+    series : polars.DataFrame or pandas.DataFrame
+        One row per window, e.g. :func:`risk_rate` (``risk_rate`` weighted by ``assessed``)
+        or a mean evaluation score (``mean_eval.<name>``, ``worse="lower"``).
+    value_column, weight_column : str
+        The level and the weight of each window.
+    count_column : str or None, default "at_risk"
+        Bad answers per window (summed into ``bad``); None to leave out.
+    worse : {"higher", "lower"}, default "higher"
+        The direction of a change for the worse.
+    time_column : str, default "window_start"
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per window, the worst first (most weight times the level's distance from
+        the rest): ``incident`` ("bad answers 1", ... in time order), ``start``, ``end``
+        (exclusive: the start of the first window back to normal, or the end of the last
+        window), ``source`` ("change point"), ``level`` and ``level_outside`` (weighted
+        mean of ``value_column`` inside / outside every window), ``weight`` (summed
+        inside), ``bad`` (summed ``count_column``), ``excess`` (``weight`` times the level
+        difference: e.g. bad answers above the usual rate).
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a named column is not in the series.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t = [dt.datetime(2026, 11, 2, tzinfo=dt.UTC) + dt.timedelta(hours=h) for h in range(12)]
+    >>> r = pl.DataFrame({"window_start": t, "risk_rate": [0.05] * 6 + [0.9] * 3 + [0.04] * 3,
+    ...                   "assessed": [100] * 12, "at_risk": [5] * 6 + [90] * 3 + [4] * 3})
+    >>> w = bad_answer_windows(r)
+    >>> w.select("incident", "start", "end", "bad").rows()[0][1:3] == (t[6], t[9])
+    True
+    >>> w["bad"][0], round(w["level"][0], 2), round(w["level_outside"][0], 3)
+    (270, 0.9, 0.047)
+    """
+    from toolkit.drift import change_points
+    from toolkit.schema import require_columns
+
+    function = "quality.bad_answer_windows"
+    if worse not in ("higher", "lower"):
+        raise ParameterError(
+            f"The 'worse' parameter of {function} must be 'higher' or 'lower'. "
+            f"Got {preview(worse)} instead."
+        )
+    frame = to_polars(series, parameter="series", function=function)
+    require_columns(
+        frame,
+        [time_column, value_column, weight_column, count_column],
+        table="series",
+        where=f"(a column parameter of {function})",
+    )
+    points = frame.filter(
+        pl.col(value_column).is_not_null()
+        & pl.col(value_column).is_not_nan()
+        & (pl.col(weight_column).fill_null(0) > 0)
+    ).sort(time_column)
+    schema: dict[str, Any] = {
+        "incident": pl.String,
+        "start": frame.schema[time_column],
+        "end": frame.schema[time_column],
+        "source": pl.String,
+        "level": pl.Float64,
+        "level_outside": pl.Float64,
+        "weight": pl.Float64,
+        "bad": pl.Int64,
+        "excess": pl.Float64,
+    }
+    if points.height == 0:
+        return pl.DataFrame(schema=schema)
+    changes = change_points(
+        points, value_column=value_column, time_column=time_column, weight_column=weight_column
+    )
+    sign = 1.0 if worse == "higher" else -1.0
+    times = points[time_column]
+    step = times.diff().drop_nulls().min() if times.len() > 1 else None
+    last_end = times.max() + step if step is not None else times.max()  # type: ignore[operator]
+    spans: list[tuple[Any, Any]] = []
+    opened: Any = None
+    for t, shift in changes.select("time", "shift").iter_rows():
+        if opened is None and shift * sign > 0:
+            opened = t
+        elif opened is not None and shift * sign < 0:
+            spans.append((opened, t))
+            opened = None
+    if opened is not None:
+        spans.append((opened, last_end))
+    if not spans:
+        return pl.DataFrame(schema=schema)
+    t = pl.col(time_column)
+    inside_any = pl.any_horizontal([(t >= s) & (t < e) for s, e in spans])
+    value = pl.col(value_column).cast(pl.Float64)
+    weight = pl.col(weight_column).cast(pl.Float64)
+    outside = points.filter(~inside_any)
+    level_outside = (
+        outside.select((value * weight).sum() / weight.sum()).item() if outside.height else None
+    )
+    rows = []
+    for k, (s, e) in enumerate(spans, start=1):
+        part = points.filter((t >= s) & (t < e))
+        w = float(part[weight_column].sum())
+        level = part.select((value * weight).sum() / weight.sum()).item()
+        bad = int(part[count_column].sum()) if count_column is not None else None
+        excess = w * (level - level_outside) * sign if level_outside is not None else None
+        rows.append(
+            {
+                "incident": f"bad answers {k}",
+                "start": s,
+                "end": e,
+                "source": "change point",
+                "level": level,
+                "level_outside": level_outside,
+                "weight": w,
+                "bad": bad,
+                "excess": excess,
+            }
+        )
+    return pl.DataFrame(rows, schema=schema).sort(
+        ["excess", "start"], descending=[True, False], nulls_last=True
+    )
+
+
+def risk_by_slice(
+    signals: Any,
+    *,
+    start: Any,
+    end: Any,
+    by: Sequence[str],
+    time_column: str = "start_time",
+) -> pl.DataFrame:
+    """The hallucination-risk rate inside and outside a window, per value of each dimension.
+
+    If the rate rose in every value of every dimension alike, the cause is shared (the
+    index, the retrieval service, a prompt template), not a user group or a replica.
+
+    Parameters
+    ----------
+    signals : polars.DataFrame or pandas.DataFrame
+        The output of :func:`signals` (usually its retrieval-augmented rows).
+    start, end : datetime
+        The window (aware; end exclusive).
+    by : sequence of str
+        Dimension columns (e.g. from :func:`toolkit.dimensions`).
+    time_column : str, default "start_time"
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per dimension and value: ``dimension``, ``value`` (as text), ``calls_inside``,
+        ``risk_rate_inside``, ``calls_outside``, ``risk_rate_outside``, ``change`` (inside -
+        outside); in the order of ``by``, then the value with most calls first.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a dimension or the time column is not in the frame.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t = [dt.datetime(2026, 11, 2, h, tzinfo=dt.UTC) for h in (0, 1, 2, 3)]
+    >>> s = pl.DataFrame({"start_time": t, "tier": ["free", "pro", "free", "pro"],
+    ...                   "hallucination_risk": [False, False, True, True]})
+    >>> risk_by_slice(s, start=t[2], end=t[3] + dt.timedelta(hours=1), by=["tier"]).select(
+    ...     "value", "risk_rate_inside", "risk_rate_outside").rows()
+    [('free', 1.0, 0.0), ('pro', 1.0, 0.0)]
+    """
+    from toolkit.schema import require_columns
+
+    function = "quality.risk_by_slice"
+    frame = to_polars(signals, parameter="signals", function=function)
+    if isinstance(by, str) or not all(isinstance(c, str) for c in by):
+        raise ParameterError(
+            f"The 'by' parameter of {function} must be a list of column names. "
+            f"Got {preview(by)} instead."
+        )
+    require_columns(
+        frame, [time_column, *by], table="signals", where=f"(a parameter of {function})"
+    )
+    _require(frame, ["hallucination_risk"], function)
+    for name, moment in (("start", start), ("end", end)):
+        if not isinstance(moment, dt.datetime) or moment.tzinfo is None:
+            raise ParameterError(
+                f"The {name!r} parameter of {function} must be an aware datetime. "
+                f"Got {preview(moment)} instead."
+            )
+    dtype = frame.schema[time_column]
+    inside = (pl.col(time_column) >= pl.lit(start, dtype=dtype)) & (
+        pl.col(time_column) < pl.lit(end, dtype=dtype)
+    )
+    risk = pl.col("hallucination_risk")
+    parts = [
+        frame.group_by(pl.col(column).cast(pl.String).alias("value"))
+        .agg(
+            inside.sum().cast(pl.Int64).alias("calls_inside"),
+            risk.filter(inside).mean().alias("risk_rate_inside"),
+            (~inside).sum().cast(pl.Int64).alias("calls_outside"),
+            risk.filter(~inside).mean().alias("risk_rate_outside"),
+            pl.len().alias("_n"),
+        )
+        .sort(["_n", "value"], descending=[True, False], nulls_last=True)
+        .drop("_n")
+        .select(pl.lit(column).alias("dimension"), pl.all())
+        for column in by
+    ]
+    schema = {
+        "dimension": pl.String,
+        "value": pl.String,
+        "calls_inside": pl.Int64,
+        "risk_rate_inside": pl.Float64,
+        "calls_outside": pl.Int64,
+        "risk_rate_outside": pl.Float64,
+    }
+    out = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return out.with_columns(
+        (pl.col("risk_rate_inside") - pl.col("risk_rate_outside")).alias("change")
+    )
