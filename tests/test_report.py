@@ -19,8 +19,10 @@ from toolkit import plots
 from toolkit.errors import ParameterError
 from toolkit.report import (
     RECORD_MIMETYPE,
+    SECTION_MIMETYPE,
     Record,
     ReportResult,
+    Skipped,
     lab_command,
     read_records,
     record,
@@ -234,6 +236,7 @@ def test_run_report_injects_parameters_and_reads_records(report: ReportResult) -
         "answer": 42,
     }
     assert ok.records[2].headline == "<b>42</b> answers from [EMAIL]"
+    assert (ok.status, ok.skipped, ok.sections) == ("ok", (), ())  # no section marked: ok
     page = ok.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
     assert "# Parameters injected by toolkit.report.run_report" in page
     assert "client [IP]" in page  # prints are redacted ...
@@ -244,16 +247,23 @@ def test_run_report_injects_parameters_and_reads_records(report: ReportResult) -
     assert "Content-Security-Policy" in page
     assert "<script" not in page.lower()
     assert "https://" not in page.split("<body", 1)[0]
+    # a parameter goes only to the notebooks that declare it
+    failing = report["20_fail"].html.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    assert "# Parameters injected by toolkit.report.run_report" in failing
+    assert "threshold" not in failing
 
 
 def test_a_failing_notebook_is_named_with_its_cell(report: ReportResult) -> None:
     assert not report.ok
     assert [nb.name for nb in report.failures] == ["20_fail", "30_noparams"]
     fail = report["20_fail"]
+    # the line that raised, counted in the cell as stored (IPython drops the blank first line)
     assert fail.error == (
-        "20_fail.ipynb, cell 4 ('# a comment'): ZeroDivisionError: division by zero"
+        "20_fail.ipynb, cell 4, line 3 ('boom = 1 / 0'): ZeroDivisionError: division by zero"
     )
     assert fail.failed_cell == 4  # markdown title, parameters, record, the failing cell
+    assert fail.failed_line == 3
+    assert fail.status == "failed"
     assert fail.values == {"before": 1}  # ran up to the failure; its HTML is still written
     assert fail.html is not None
     assert "ZeroDivisionError" in fail.html.read_text()
@@ -269,14 +279,19 @@ def test_index_and_findings(report: ReportResult) -> None:
     assert '<a href="10_ok.html">Title of 10_ok</a>' in index
     assert "&lt;b&gt;42&lt;/b&gt; answers from [EMAIL]" in index
     assert html.escape(report["20_fail"].error or "") in index
-    assert "3 notebook(s), 2 failed" in index
+    assert "3 notebook(s), 2 failed (1 ok)" in index
+    assert '<section class="failed">' in index
     assert "<script" not in index.lower()
     findings = json.loads((report.out_dir / "findings.json").read_text())
     assert findings["10_ok"]["records"][1] == {"name": "threshold", "value": 0.9, "headline": None}
+    assert findings["10_ok"]["status"] == "ok"
+    assert findings["10_ok"]["skipped"] == []
     assert findings["20_fail"]["ok"] is False
+    assert findings["20_fail"]["status"] == "failed"
+    assert (findings["20_fail"]["failed_cell"], findings["20_fail"]["failed_line"]) == (4, 3)
     assert report.written[-2:] == (report.index, report.out_dir / "findings.json")
     shown = report._repr_html_()
-    assert "3 notebook(s), 2 failed" in shown
+    assert "3 notebook(s), 2 failed (1 ok)" in shown
     assert "division by zero" in shown
     assert repr(report).startswith("ReportResult(3 notebooks, 2 failed")
 
@@ -306,8 +321,18 @@ def test_run_report_parameter_errors(notebooks: Path, tmp_path: Path) -> None:
         run_report(tmp_path, tmp_path, notebooks_dir=tmp_path)
     with pytest.raises(ParameterError, match=r"notebooks of 10_ok, 20_fail, 30_noparams. Got '4"):
         run_report(tmp_path, tmp_path, only="40", notebooks_dir=notebooks)
-    with pytest.raises(ParameterError, match=r"defined by the notebooks \(data_dir, threshold\)"):
+    with pytest.raises(ParameterError) as info:
         run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters={"thresold": 1})
+    assert str(info.value) == (
+        "The 'parameters' parameter of run_report must name parameters that the selected "
+        "notebooks declare in their parameters cell (10_ok: data_dir, threshold; 20_fail: "
+        "data_dir; 30_noparams: none). Got 'thresold' instead; did you mean 'threshold' for "
+        "'thresold'?"
+    )
+    with pytest.raises(ParameterError, match=r"\(20_fail: data_dir\)\. Got 'threshold' inst"):
+        run_report(
+            tmp_path, tmp_path, only="20", notebooks_dir=notebooks, parameters={"threshold": 1}
+        )
     with pytest.raises(ParameterError, match="must map names to literals"):
         run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters={"threshold": object()})
     with pytest.raises(ParameterError, match="must not set data_dir"):
@@ -342,8 +367,12 @@ def test_cli_report_exit_codes(
     )
     assert args.handler(args) == 1
     captured = capsys.readouterr()
-    assert "genai-sre report: 20_fail.ipynb, cell 4 ('# a comment'): ZeroDivision" in captured.err
-    assert f"index: {tmp_path / 'r' / 'index.html'}" in captured.out
+    assert (
+        "genai-sre report: 20_fail.ipynb, cell 4, line 3 ('boom = 1 / 0'): ZeroDivisionError: "
+        "division by zero" in captured.err
+    )
+    assert captured.out.splitlines()[0].startswith("20_fail                      failed ")
+    assert f"1 notebook(s), 1 failed; index: {tmp_path / 'r' / 'index.html'}" in captured.out
     args = _parser().parse_args(["report", "--data", str(tmp_path / "none"), "--quiet"])
     assert args.handler(args) == 2
     assert "'data_dir' parameter of run_report" in capsys.readouterr().err
@@ -359,3 +388,161 @@ def test_lab_command_keeps_auth(tmp_path: Path) -> None:
         lab_command(tmp_path, ["--ServerApp.token="])
     with pytest.raises(ParameterError, match="must leave token authentication on"):
         lab_command(tmp_path, ["--IdentityProvider.token=''"])
+
+
+# --------------------------------------------------------------------------- sections, errors
+
+_SUPPORTS = (
+    "from toolkit import Support\n"
+    "from toolkit.report import record, section\n"
+    "have = Support('a', 'spans', 'spans with 3 rows')\n"
+    "lack = Support('b', 'vLLM metrics', 'no metrics table from bo@example.com', ('metrics',), "
+    '"scrape vLLM\'s /metrics <endpoint>")'
+)
+
+
+@pytest.fixture(scope="module")
+def sections_report(tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
+    folder = tmp_path_factory.mktemp("sections")
+    params = "data_dir = None"
+    _notebook(
+        folder / "40_partly.ipynb",
+        [
+            new_code_cell(_SUPPORTS),
+            new_code_cell("marked = section('Marker only', have)"),
+            new_code_cell(
+                "if section('Latency', have):\n    record('latency', 1.5, headline='p95 1.5 s')"
+            ),
+            new_code_cell("if section('Burn-rate <alerts>', lack):\n    record('never', 1)"),
+        ],
+        parameters=params,
+    )
+    _notebook(
+        folder / "50_nothing.ipynb",
+        [
+            new_code_cell(_SUPPORTS),
+            new_code_cell("section('GPU <b>utilisation</b>', lack)\nsection('Power', lack)"),
+        ],
+        parameters=params,
+    )
+    _notebook(
+        folder / "60_third_line.ipynb",
+        [
+            new_code_cell(
+                "import polars as pl\n"
+                "frame = pl.DataFrame({'latency_s': [1.0]})\n"
+                "frame.select(pl.col('latency')).height\n"
+                "print('never')"
+            ),
+        ],
+        parameters=params,
+    )
+    _notebook(
+        folder / "70_skip_then_fail.ipynb",
+        [
+            new_code_cell(_SUPPORTS + "\nsection('Alerts', lack)"),
+            new_code_cell(
+                "a = 1\nb = 2\n"
+                "raise ValueError('\\x1b[31mred\\x1b[0m from bo@example.com ' + 'x' * 2000)"
+            ),
+        ],
+        parameters=params,
+    )
+    data = tmp_path_factory.mktemp("data")
+    return run_report(data, tmp_path_factory.mktemp("out"), notebooks_dir=folder, progress=False)
+
+
+def test_status_of_each_notebook(sections_report: ReportResult) -> None:
+    assert sections_report.statuses == {
+        "40_partly": "ok",
+        "50_nothing": "not applicable",
+        "60_third_line": "failed",
+        "70_skip_then_fail": "failed",
+    }
+    assert [nb.name for nb in sections_report.failures] == ["60_third_line", "70_skip_then_fail"]
+    partly = sections_report["40_partly"]
+    lack = Skipped(
+        "Burn-rate <alerts>",
+        "vLLM metrics",
+        "no metrics table from [EMAIL]",
+        ("metrics",),
+        "scrape vLLM's /metrics <endpoint>",
+    )
+    assert partly.sections == (("Marker only", None), ("Latency", None), (lack.section, lack))
+    assert partly.skipped == (lack,)
+    assert partly.values == {"latency": 1.5}
+    nothing = sections_report["50_nothing"]
+    assert nothing.ok  # "not applicable" is not a failure
+    assert [s.section for s in nothing.skipped] == ["GPU <b>utilisation</b>", "Power"]
+    assert sections_report["70_skip_then_fail"].skipped[0].section == "Alerts"
+
+
+def test_the_line_that_raised_and_its_message(sections_report: ReportResult) -> None:
+    third = sections_report["60_third_line"]
+    assert (third.failed_cell, third.failed_line) == (3, 3)
+    assert third.error is not None
+    assert third.error.startswith(
+        "60_third_line.ipynb, cell 3, line 3 (\"frame.select(pl.col('latency')).height\"): "
+        'ColumnNotFoundError: unable to find column "latency"; valid columns: ["latency_s"]'
+    )
+    assert "\n" not in third.error
+    assert len(third.error) < 500  # the query plan polars appends is cut
+    long = sections_report["70_skip_then_fail"]
+    assert long.error is not None
+    assert long.error.startswith(
+        "70_skip_then_fail.ipynb, cell 4, line 3 (\"raise ValueError('\\\\x1b[31mred\\\\x1b[0m "
+        "from [EMAIL] ' + 'x' * 2000)\"): ValueError: red from [EMAIL] xxx"
+    )
+    assert "\x1b" not in long.error
+    assert "bo@example.com" not in long.error
+    assert long.error.endswith("x…")
+    assert len(long.error) < 500
+
+
+def test_index_and_findings_list_skipped_sections(sections_report: ReportResult) -> None:
+    index = sections_report.index.read_text(encoding="utf-8")
+    assert "4 notebook(s), 2 failed (1 ok, 1 not applicable)" in index
+    assert '<section class="not-applicable">' in index
+    assert '<span class="status">not applicable</span>' in index
+    assert (
+        "<li><b>Burn-rate &lt;alerts&gt;</b>: needs vLLM metrics; found no metrics table from "
+        "[EMAIL]; missing metrics. <i>How to get it:</i> scrape vLLM&#x27;s /metrics "
+        "&lt;endpoint&gt;</li>"
+    ) in index
+    assert "2 section(s) skipped" in index
+    assert "<b>GPU &lt;b&gt;utilisation&lt;/b&gt;</b>" in index
+    assert "bo@example.com" not in index
+    findings = json.loads((sections_report.out_dir / "findings.json").read_text())
+    assert findings["50_nothing"]["status"] == "not applicable"
+    assert findings["50_nothing"]["ok"] is True
+    assert findings["40_partly"]["sections_run"] == ["Marker only", "Latency"]
+    assert findings["40_partly"]["skipped"] == [
+        {
+            "section": "Burn-rate <alerts>",
+            "needs": "vLLM metrics",
+            "found": "no metrics table from [EMAIL]",
+            "missing": ["metrics"],
+            "how": "scrape vLLM's /metrics <endpoint>",
+        }
+    ]
+    assert findings["70_skip_then_fail"]["status"] == "failed"
+    assert findings["70_skip_then_fail"]["skipped"][0]["section"] == "Alerts"
+
+
+def test_exported_sections(sections_report: ReportResult) -> None:
+    page = sections_report["40_partly"].html.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    assert SECTION_MIMETYPE not in page
+    # the "section ran" marker leaves no output: the cell of "Marker only" shows its code only
+    marker_cell = page.split("Marker only", 1)[1].split("Latency", 1)[0]
+    assert "jp-OutputArea-output" not in marker_cell
+    assert "<pre></pre>" not in page
+    # the skipped box is styled HTML, its text escaped and redacted
+    assert '<div class="genai-sre-skipped" style="border:1px solid #d0a000;' in page
+    assert "Skipped: Burn-rate &lt;alerts&gt;</div>" in page
+    assert "<b>How to get it</b> scrape vLLM's /metrics &lt;endpoint&gt;</div>" in page
+    assert "<alerts>" not in page
+    assert "<endpoint>" not in page
+    assert "bo@example.com" not in page.split("</head>", 1)[1].replace(
+        "no metrics table from bo@example.com", ""
+    )  # the address shows only in the code that wrote it
+    assert "no metrics table from [EMAIL]" in page

@@ -22,7 +22,6 @@ no script at all, and every plain-text output (prints, errors) is redacted too.
 from __future__ import annotations
 
 import ast
-import contextlib
 import datetime as dt
 import html
 import json
@@ -37,7 +36,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -54,6 +53,7 @@ __all__ = [
     "ReportResult",
     "Skipped",
     "Table",
+    "cli_parameters",
     "lab_command",
     "read_records",
     "read_sections",
@@ -73,6 +73,10 @@ CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
     "script-src 'none'; base-uri 'none'; form-action 'none'"
 )
+
+#: What became of a notebook (:attr:`NotebookReport.status`).
+Status = Literal["ok", "not applicable", "failed"]
+_STATUSES: tuple[Status, ...] = ("ok", "not applicable", "failed")
 
 _CELL_TIMEOUT_S = 1800
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -280,36 +284,34 @@ How to get it: scrape vLLM's /metrics
 
             display({SECTION_MIMETYPE: payload, "text/plain": ""}, raw=True)
         return True
+    # Redacted before it is escaped into the box, written to the index page or printed.
     skip = Skipped(
-        title,
-        "; ".join(c.needs for c in unmet),
-        "; ".join(c.found for c in unmet),
-        tuple(m for c in unmet for m in c.missing),
-        " ".join(c.how for c in unmet if c.how),
+        redact(title),
+        redact("; ".join(str(c.needs) for c in unmet)),
+        redact("; ".join(str(c.found) for c in unmet)),
+        tuple(redact(str(m)) for c in unmet for m in c.missing),
+        redact(" ".join(str(c.how) for c in unmet if c.how)),
     )
-    text = f"Skipped: {title}. Needs {skip.needs}; found {skip.found}"
+    text = f"Skipped: {skip.section}. Needs {skip.needs}; found {skip.found}"
     if skip.missing:
         text += f"; missing {', '.join(skip.missing)}"
     if skip.how:
         text += f". How to get it: {skip.how}"
-    text = redact(text)
     if not _in_kernel():
         print(text)
         return False
     from IPython.display import display
 
     payload = {
-        "section": title,
+        "section": skip.section,
         "ran": False,
         "needs": skip.needs,
         "found": skip.found,
         "missing": list(skip.missing),
         "how": skip.how,
     }
-    payload = _jsonable(payload, None)
     display(
-        {SECTION_MIMETYPE: payload, "text/plain": text, "text/html": redact(_skip_html(skip))},
-        raw=True,
+        {SECTION_MIMETYPE: payload, "text/plain": text, "text/html": _skip_html(skip)}, raw=True
     )
     return False
 
@@ -615,9 +617,16 @@ class NotebookReport:
     seconds : float
         Execution and export time.
     error : str or None
-        For a failed notebook: which cell and why.
+        For a failed notebook: the cell, the line that raised, the exception's type and
+        message (``"20_fail.ipynb, cell 4, line 3 ('boom = 1 / 0'): ZeroDivisionError:
+        division by zero"``).
     failed_cell : int or None
         1-based position of the failing cell in the notebook as stored.
+    failed_line : int or None
+        1-based line of the failing cell that raised, when the traceback names it.
+    sections : tuple of (str, Skipped or None)
+        The sections the notebook marked with :func:`section`, in order: None for one
+        that ran, its :class:`Skipped` for one that did not.
     """
 
     name: str
@@ -628,11 +637,35 @@ class NotebookReport:
     seconds: float
     error: str | None = None
     failed_cell: int | None = None
+    failed_line: int | None = None
+    sections: tuple[tuple[str, Skipped | None], ...] = ()
 
     @property
     def ok(self) -> bool:
-        """Whether every cell ran."""
+        """Whether every cell ran (also for a notebook that is "not applicable")."""
         return self.error is None
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        """The sections that did not run: what each needs, what was found, how to get it."""
+        return tuple(skip for _, skip in self.sections if skip is not None)
+
+    @property
+    def status(self) -> Status:
+        """ "ok", "not applicable" or "failed".
+
+        "failed": a cell raised (or the notebook could not start). "not applicable": it
+        ran to the end, and it skipped at least one section and ran none, so the data
+        held nothing it analyses. "ok" otherwise, also when some sections were skipped
+        (:attr:`skipped` lists them) and for a notebook that marks no section at all (it
+        ran every cell, and nothing says it had nothing to do).
+        """
+        if self.error is not None:
+            return "failed"
+        ran = any(skip is None for _, skip in self.sections)
+        if self.skipped and not ran:
+            return "not applicable"
+        return "ok"
 
     @property
     def values(self) -> dict[str, Any]:
@@ -665,8 +698,13 @@ class ReportResult:
 
     @property
     def ok(self) -> bool:
-        """Whether every notebook ran to the end."""
+        """Whether no notebook failed ("not applicable" is not a failure)."""
         return not self.failures
+
+    @property
+    def statuses(self) -> dict[str, Status]:
+        """Each notebook's status ("ok", "not applicable", "failed"), by name."""
+        return {nb.name: nb.status for nb in self.notebooks}
 
     def __getitem__(self, name: str) -> NotebookReport:
         for nb in self.notebooks:
@@ -683,15 +721,17 @@ class ReportResult:
         esc = html.escape
         rows = []
         for nb in self.notebooks:
-            status = "ok" if nb.ok else f"failed: {nb.error}"
+            status = nb.status if nb.ok else f"failed: {nb.error}"
+            if nb.skipped:
+                status += f" ({len(nb.skipped)} section(s) skipped)"
             rows.append(
                 f"<tr><td>{esc(nb.name)}</td><td>{esc(status)}</td>"
                 f"<td style='text-align:right'>{nb.seconds:.1f} s</td>"
                 f"<td>{len(nb.records)}</td><td>{esc(str(nb.html or ''))}</td></tr>"
             )
         return (
-            f"<p>Report in <code>{esc(str(self.out_dir))}</code>: {len(self.notebooks)} "
-            f"notebook(s), {len(self.failures)} failed, {self.seconds:.1f} s; index "
+            f"<p>Report in <code>{esc(str(self.out_dir))}</code>: "
+            f"{esc(_summary_text(self))}, {self.seconds:.1f} s; index "
             f"<code>{esc(str(self.index))}</code></p><table><thead><tr><th>notebook</th>"
             "<th>status</th><th>time</th><th>records</th><th>HTML</th></tr></thead><tbody>"
             + "".join(rows)
@@ -733,6 +773,44 @@ def _parameter_names(source: str) -> list[str]:
             if isinstance(target, ast.Name):
                 names.append(target.id)
     return names
+
+
+def _declared(path: Path) -> list[str]:
+    """The names a notebook's (first) ``parameters`` cell assigns; none when it has none."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in _tags(cell):
+            try:
+                return _parameter_names(cell.source)
+            except SyntaxError:
+                return []
+    return []
+
+
+def _check_parameter_names(given: Mapping[str, Any], declared: Mapping[str, list[str]]) -> None:
+    """Refuse a parameter that no selected notebook declares, listing those they do."""
+    known = {name for names in declared.values() for name in names}
+    unknown = [name for name in given if name not in known]
+    if not unknown:
+        return
+    import difflib
+
+    listing = "; ".join(
+        f"{stem}: {', '.join(names) if names else 'none'}" for stem, names in declared.items()
+    )
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(str(name), sorted(known), n=1)
+        if close:
+            hints.append(f"did you mean {close[0]!r} for {name!r}?")
+    got = ", ".join(repr(name) for name in unknown)
+    raise ParameterError(
+        "The 'parameters' parameter of run_report must name parameters that the selected "
+        f"notebooks declare in their parameters cell ({listing}). Got {got} instead"
+        + (f"; {' '.join(hints)}" if hints else ".")
+    )
 
 
 def _literal(name: str, value: Any) -> str:
@@ -783,6 +861,46 @@ def _first_line(source: str) -> str:
     return ""
 
 
+#: "Cell In[7], line 3" in an IPython traceback: the cell's execution count and line.
+_CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+#: The temporary file IPython compiles a cell as, in a SyntaxError's message.
+_CELL_FILE = re.compile(r" \((?:\d+|<[^>]*>|[\w-]+\.py), line \d+\)$")
+_MESSAGE_CHARS = 300
+
+
+def _raising_line(cell: Any) -> int | None:
+    """The 1-based line of ``cell`` that raised, from the kernel's traceback of its error.
+
+    The first "Cell In[n], line k" frame whose ``n`` is the cell's execution count is the
+    cell's own frame (later ones are cells whose code it called); without an execution
+    count, the first such frame. The line is counted in the cell as stored.
+    """
+    for output in cell.get("outputs", []) or []:
+        if output.get("output_type") != "error":
+            continue
+        text = _ANSI.sub("", "\n".join(str(t) for t in output.get("traceback", []) or []))
+        frames = [(int(n), int(k)) for n, k in _CELL_FRAME.findall(text)]
+        if not frames:
+            return None
+        count = cell.get("execution_count")
+        own = [k for n, k in frames if n == count]
+        # IPython drops a cell's leading blank lines before it numbers the lines.
+        lines = str(cell.get("source", "")).splitlines()
+        blank = next((i for i, text in enumerate(lines) if text.strip()), 0)
+        return (own[0] if own else frames[0][1]) + blank
+    return None
+
+
+def _exception_text(name: str, message: str) -> str:
+    """``"Type: message"`` on one line, ANSI codes stripped, cut to a bounded length."""
+    name = _ANSI.sub("", name).strip() or "Error"
+    message = _ANSI.sub("", message).strip()
+    if name in ("SyntaxError", "IndentationError", "TabError"):
+        message = _CELL_FILE.sub("", message)
+    message = " ".join(message.split())
+    return f"{name}: {_cut(message, _MESSAGE_CHARS)}" if message else name
+
+
 def _kernel_manager(socket_dir: str) -> Any:
     """A kernel manager that runs this very interpreter's ipykernel over local sockets."""
     from jupyter_client.kernelspec import KernelSpecManager
@@ -800,13 +918,21 @@ def _kernel_manager(socket_dir: str) -> Any:
     return KernelManager(kernel_name="python3", kernel_spec_manager=specs, **options)
 
 
+def _section_ran(output: Any) -> bool:
+    marker = (output.get("data") or {}).get(SECTION_MIMETYPE)
+    return isinstance(marker, Mapping) and bool(marker.get("ran"))
+
+
 def _prepare_outputs(nb: Any, title: str) -> None:
-    """Redact plain-text outputs (prints, errors, reprs); give every figure an alt text."""
+    """Redact plain-text outputs (prints, errors, reprs), drop the "section ran" markers,
+    give every figure an alt text."""
     figures = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        for output in cell.get("outputs", []):
+        # The "section ran" marker of `section` is for the index page: nothing to show.
+        cell["outputs"] = [o for o in cell.get("outputs", []) if not _section_ran(o)]
+        for output in cell["outputs"]:
             kind = output.get("output_type")
             if kind == "stream":
                 output["text"] = redact(output["text"])
@@ -952,21 +1078,29 @@ def _run_one(
     )
     error: str | None = None
     failed: int | None = None
+    line: int | None = None
     try:
         client.execute(env=env)
     except Exception as exc:  # any failure is reported, the other notebooks still run
         index = current["index"]
         if isinstance(exc, CellExecutionError):
-            why = f"{exc.ename}: {exc.evalue}"
+            why = _exception_text(exc.ename, exc.evalue)
         else:
-            why = f"{type(exc).__name__}: {exc}"
+            why = _exception_text(type(exc).__name__, str(exc))
         if index < 0:
             where = "before the first cell (starting the kernel)"
         elif index == position + 1:
             where = "the injected parameters cell"
         else:
             failed = index + 1 if index <= position else index
-            where = f"cell {failed} ({_first_line(nb.cells[index].source)!r})"
+            source = nb.cells[index].source
+            line = _raising_line(nb.cells[index])
+            if line is not None and line <= len(source.splitlines()):
+                quoted = _cut(source.splitlines()[line - 1].strip(), 120)
+                where = f"cell {failed}, line {line} ({quoted!r})"
+            else:
+                line = None
+                where = f"cell {failed} ({_first_line(source)!r})"
         error = redact(_ANSI.sub("", f"{path.name}, {where}: {why}"))
     finally:
         bar.update(code_cells - current["done"])
@@ -975,6 +1109,7 @@ def _run_one(
             client.kc.stop_channels()
         if km.has_kernel:
             km.shutdown_kernel(now=False)
+    sections = read_sections(nb)
     _prepare_outputs(nb, title)
     _export(nb, html_path, title, exporter)
     return NotebookReport(
@@ -986,6 +1121,8 @@ def _run_one(
         time.perf_counter() - started,
         error,
         failed,
+        line,
+        sections,
     )
 
 
@@ -1076,19 +1213,7 @@ def run_report(
     import nbformat
 
     if extra:
-        known: set[str] = set()
-        for path in chosen:
-            nb = nbformat.read(path, as_version=4)
-            for cell in nb.cells:
-                if "parameters" in _tags(cell):
-                    with contextlib.suppress(SyntaxError):
-                        known.update(_parameter_names(cell.source))
-        unknown = sorted(set(extra) - known)
-        if unknown:
-            raise ParameterError(
-                "The 'parameters' parameter of run_report must name parameters defined by "
-                f"the notebooks ({', '.join(sorted(known))}). Got {', '.join(unknown)} instead."
-            )
+        _check_parameter_names(extra, {p.stem: _declared(p) for p in chosen})
         for name, value in extra.items():
             _literal(name, value)
     injected = {"data_dir": str(data.resolve()), **extra}
@@ -1133,11 +1258,46 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 .meta { color: #666; font-size: 0.9em; }
 section { border: 1px solid #ddd; border-radius: 6px; padding: 0.6em 1em; margin: 1em 0; }
 section.failed { border-color: #c62828; background: #fff5f5; }
+section.not-applicable { border-color: #bbb; background: #fafafa; }
 h2 { font-size: 1.15em; margin: 0.2em 0; }
 .status { font-size: 0.85em; padding: 1px 6px; border-radius: 3px; background: #e8f5e9; }
 .failed .status { background: #ffcdd2; }
+.not-applicable .status { background: #eeeeee; }
 pre { white-space: pre-wrap; background: #f7f7f7; padding: 0.5em; }
+.skipped { border-left: 4px solid #d0a000; background: #fff8e1; padding: 0.3em 0.8em;
+           margin: 0.5em 0; font-size: 0.92em; }
+.skipped ul { margin: 0.2em 0; padding-left: 1.2em; }
 """
+
+
+def _summary_text(result: ReportResult) -> str:
+    """ "8 notebook(s): 5 ok, 2 not applicable, 1 failed" (or "..., all ran")."""
+    counts = {s: sum(nb.status == s for nb in result.notebooks) for s in _STATUSES}
+    failed = counts["failed"]
+    text = f"{len(result.notebooks)} notebook(s), " + (f"{failed} failed" if failed else "all ran")
+    rest = [f"{counts[s]} {s}" for s in ("ok", "not applicable") if counts[s]]
+    return text + (f" ({', '.join(rest)})" if rest else "")
+
+
+def _skipped_html(skipped: Sequence[Skipped]) -> str:
+    """The index page's list of skipped sections of one notebook (text redacted, escaped)."""
+    if not skipped:
+        return ""
+    esc = html.escape
+
+    def clean(text: str) -> str:
+        return esc(redact(text))
+
+    items = []
+    for skip in skipped:
+        parts = [f"<b>{clean(skip.section)}</b>: needs {clean(skip.needs)}"]
+        parts.append(f"; found {clean(skip.found)}")
+        if skip.missing:
+            parts.append(f"; missing {clean(', '.join(skip.missing))}")
+        if skip.how:
+            parts.append(f". <i>How to get it:</i> {clean(skip.how)}")
+        items.append(f"<li>{''.join(parts)}</li>")
+    return f"<div class='skipped'>{len(skipped)} section(s) skipped:<ul>{''.join(items)}</ul></div>"
 
 
 def _write_index(result: ReportResult) -> None:
@@ -1150,27 +1310,24 @@ def _write_index(result: ReportResult) -> None:
             if nb.html is not None
             else esc(nb.title)
         )
-        status = "ok" if nb.ok else "failed"
+        status = nb.status
         findings = [f"<li>{esc(r.headline)}</li>" for r in nb.records if r.headline] or [
             "<li class='meta'>no headline findings recorded</li>"
         ]
-        error = f"<pre>{esc(nb.error)}</pre>" if nb.error else ""
+        error = f"<pre>{esc(redact(nb.error))}</pre>" if nb.error else ""
         sections.append(
-            f'<section class="{status}"><h2>{link} <span class="status">{status}</span></h2>'
+            f'<section class="{status.replace(" ", "-")}"><h2>{link} '
+            f'<span class="status">{status}</span></h2>'
             f'<div class="meta">{esc(nb.source.name)} · {nb.seconds:.1f} s</div>{error}'
-            f"<ul>{''.join(findings)}</ul></section>"
+            f"<ul>{''.join(findings)}</ul>{_skipped_html(nb.skipped)}</section>"
         )
-    failed = len(result.failures)
-    summary = f"{len(result.notebooks)} notebook(s), " + (
-        f"{failed} failed" if failed else "all ran"
-    )
     page = (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>genai-sre report</title><style>{_INDEX_CSS}</style></head><body>"
         "<h1>genai-sre report</h1>"
-        f"<p class='meta'>{esc(summary)} · generated {esc(generated)}"
+        f"<p class='meta'>{esc(_summary_text(result))} · generated {esc(generated)}"
         + (f" · data: <code>{esc(str(result.data_dir))}</code>" if result.data_dir else "")
         + "</p>"
         + "".join(sections)
@@ -1179,14 +1336,29 @@ def _write_index(result: ReportResult) -> None:
     result.index.write_text(page, encoding="utf-8")
 
 
+def _skipped_json(skip: Skipped) -> dict[str, Any]:
+    return {
+        "section": skip.section,
+        "needs": skip.needs,
+        "found": skip.found,
+        "missing": list(skip.missing),
+        "how": skip.how,
+    }
+
+
 def _write_findings(result: ReportResult) -> None:
     findings = {
         nb.name: {
             "title": nb.title,
             "ok": nb.ok,
+            "status": nb.status,
             "error": nb.error,
+            "failed_cell": nb.failed_cell,
+            "failed_line": nb.failed_line,
             "seconds": round(nb.seconds, 3),
             "html": nb.html.name if nb.html else None,
+            "sections_run": [title for title, skip in nb.sections if skip is None],
+            "skipped": [_jsonable(_skipped_json(skip), None) for skip in nb.skipped],
             "records": [
                 {"name": r.name, "value": r.value, "headline": r.headline} for r in nb.records
             ],
@@ -1235,9 +1407,112 @@ def lab_command(
     return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", *extra]
 
 
+def _cli_value(text: str) -> Any:
+    """A ``-p`` value as papermill reads it: a Python literal, else the text itself."""
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return text
+
+
+def _plain(value: Any) -> Any:
+    """YAML's dates and times as ISO-8601 text (what the notebooks' parameters take)."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def cli_parameters(
+    assignments: Sequence[str] = (), params_file: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """The notebook parameters of ``genai-sre report -p NAME=VALUE ... --params FILE``.
+
+    Each ``-p`` value is read as a Python literal (``2.5``, ``None``, ``["a", "b"]``,
+    ``'text'``) and, when it is none, kept as text (``h100-pool``), as papermill does. The
+    ``--params`` file is a YAML mapping of names to values (dates and times become ISO-8601
+    text); a ``-p`` of the same name wins.
+
+    Parameters
+    ----------
+    assignments : list of str
+        The ``-p`` options, ``"NAME=VALUE"`` each.
+    params_file : path, optional
+        The ``--params`` YAML file.
+
+    Returns
+    -------
+    dict
+        Names to values, for :func:`run_report`'s ``parameters``.
+
+    Raises
+    ------
+    ParameterError
+        For an assignment without ``=`` or whose name is not an identifier, a file that
+        cannot be read or is not a YAML mapping of names, or a ``data_dir`` (set with
+        ``--data``).
+
+    Examples
+    --------
+    >>> cli_parameters(["ttft_slo_s=2.5", "pool=h100-pool", 'slices=["a","b"]', "start=None"])
+    {'ttft_slo_s': 2.5, 'pool': 'h100-pool', 'slices': ['a', 'b'], 'start': None}
+    """
+    values: dict[str, Any] = {}
+    if params_file is not None:
+        values.update(_params_file(Path(params_file)))
+    for item in assignments:
+        name, equals, text = str(item).partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise ParameterError(
+                "The '-p' option of genai-sre report must be NAME=VALUE, NAME a Python "
+                f"identifier (-p ttft_slo_s=2.5). Got {preview(item)} instead."
+            )
+        values[name] = _cli_value(text)
+    if "data_dir" in values:
+        raise ParameterError(
+            "The '-p' and '--params' options of genai-sre report must not set data_dir (use "
+            "--data DIR). Got data_dir instead."
+        )
+    return values
+
+
+def _params_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    where = "The '--params' option of genai-sre report must be a YAML file of name: value lines"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(
+            f"{where}. Got {str(path)!r}, which cannot be read ({type(exc).__name__}) instead."
+        ) from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not YAML"
+        raise ParameterError(f"{where}. Got {str(path)!r} ({problem}{at}) instead.") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, Mapping) or not all(
+        isinstance(k, str) and k.isidentifier() for k in loaded
+    ):
+        raise ParameterError(
+            f"{where}. Got {str(path)!r}, holding {preview(loaded)}, instead (a mapping of "
+            "parameter names to values is expected)."
+        )
+    return {str(k): _plain(v) for k, v in loaded.items()}
+
+
 def _report_command(args: Any) -> int:
     progress = None if not args.quiet else False
     try:
+        parameters = cli_parameters(args.parameter or (), args.params)
         result = run_report(
             args.data,
             args.out,
@@ -1245,16 +1520,19 @@ def _report_command(args: Any) -> int:
             no_input=args.no_input,
             notebooks_dir=args.notebooks,
             progress=progress,
+            parameters=parameters,
         )
     except ToolkitError as exc:
         print(f"genai-sre report: error: {exc}", file=sys.stderr)
         return 2
     for nb in result.notebooks:
-        status = "ok" if nb.ok else "FAILED"
-        print(f"{nb.name:<28} {status:<7} {nb.seconds:6.1f} s  {nb.html}")
+        skipped = (
+            f"  ({len(nb.skipped)} of {len(nb.sections)} sections skipped)" if nb.skipped else ""
+        )
+        print(f"{nb.name:<28} {nb.status:<14} {nb.seconds:6.1f} s  {nb.html}{skipped}")
     for nb in result.failures:
         print(f"genai-sre report: {nb.error}", file=sys.stderr)
-    print(f"index: {result.index}")
+    print(f"{_summary_text(result)}; index: {result.index}")
     return 0 if result.ok else 1
 
 
@@ -1316,6 +1594,18 @@ def register_cli(subparsers: Any) -> None:
     )
     report.add_argument(
         "--only", action="append", metavar="NOTEBOOK", help="run only this notebook (repeatable)"
+    )
+    report.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set a notebook parameter (repeatable); VALUE is read as a Python literal "
+        '(2.5, None, \'["a", "b"]\'), else kept as text; it goes to the notebooks that '
+        "declare NAME",
+    )
+    report.add_argument(
+        "--params", metavar="FILE", help="YAML file of parameter: value lines (-p wins)"
     )
     report.add_argument("--notebooks", default=None, help="notebooks directory")
     report.add_argument("--quiet", action="store_true", help="no progress bar")
