@@ -1697,7 +1697,12 @@ class DriftPlan:
     columns : tuple of str
         The columns to test (those with a value in the reference).
     support : toolkit.Support
-        Whether the table supports the analysis, and what is missing if not.
+        Whether the table supports the windowed drift tests, and what is missing if not.
+    share_support : toolkit.Support
+        Whether a categorical column is among ``columns`` (for :func:`share_shift`).
+    series_support : toolkit.Support
+        Whether a series can be searched for change points: a categorical column or the
+        prompt length (``input_tokens``) among ``columns``.
     """
 
     every: str
@@ -1706,6 +1711,8 @@ class DriftPlan:
     reference_how: str
     columns: tuple[str, ...]
     support: Any
+    share_support: Any
+    series_support: Any
 
 
 def plan(
@@ -1810,13 +1817,9 @@ def plan(
     how = "export the model-call spans (gen_ai.*) of a longer period"
     times = data[time_column].drop_nulls()
     if times.len() == 0:
+        none = Support("drift", needs, "no llm_calls", ("llm_calls",), how)
         return DriftPlan(
-            every or "1d",
-            series_every or "1h",
-            None,
-            "no calls",
-            (),
-            Support("drift", needs, "no llm_calls", ("llm_calls",), how),
+            every or "1d", series_every or "1h", None, "no calls", (), none, none, none
         )
     first: Any = times.min()
     last: Any = times.max()
@@ -1872,7 +1875,37 @@ def plan(
         f"{in_ref.height:,} in the reference, {after:,} after it"
     )
     support = Support("drift", needs, found, tuple(missing), how if missing else "")
-    return DriftPlan(every, series_every, (ref_start, ref_end), how_text, tuple(testable), support)
+    categorical = [c for c in testable if not in_ref.schema[c].is_numeric()]
+    how_dims = (
+        "set request attributes with a few values (user tier, route, locale) on the model-call "
+        "spans, or name the columns in drift_columns"
+    )
+    share_support = Support(
+        "category shares",
+        "a categorical column with values in the reference",
+        "columns tested: " + (", ".join(testable) or "none"),
+        () if categorical else ("a categorical column",),
+        "" if categorical else how_dims,
+    )
+    series_support = Support(
+        "change points",
+        "a categorical column or the prompt length (input_tokens) with values in the reference",
+        "columns tested: " + (", ".join(testable) or "none"),
+        ()
+        if categorical or "input_tokens" in testable
+        else ("a categorical column or input_tokens",),
+        "" if categorical or "input_tokens" in testable else how_dims,
+    )
+    return DriftPlan(
+        every,
+        series_every,
+        (ref_start, ref_end),
+        how_text,
+        tuple(testable),
+        support,
+        share_support,
+        series_support,
+    )
 
 
 def most_drifted(

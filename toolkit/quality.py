@@ -406,7 +406,7 @@ def signals(
 
     # retrieval spans and their documents, per trace
     ops = frame[_OPERATION] if _OPERATION in frame.columns else None
-    is_retrieval = pl.Series([False] * frame.height)
+    is_retrieval = pl.Series([False] * frame.height, dtype=pl.Boolean)
     if ops is not None:
         is_retrieval = (ops == "retrieval").fill_null(False)
     if _DOCS in frame.columns:
@@ -1272,4 +1272,53 @@ def risk_by_slice(
     out = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
     return out.with_columns(
         (pl.col("risk_rate_inside") - pl.col("risk_rate_outside")).alias("change")
+    )
+
+
+def summary(signals: Any) -> pl.DataFrame:
+    """One row of rates over the calls of a :func:`signals` table.
+
+    Parameters
+    ----------
+    signals : polars.DataFrame or pandas.DataFrame
+        The output of :func:`signals` (usually its retrieval-augmented rows).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``calls``, ``assessed`` (calls with a hallucination-risk value), ``risk_rate``
+        (over assessed), ``ungrounded`` (over calls with a groundedness), ``refusal``,
+        ``truncated``, ``empty_or_missing_retrieval`` (over calls with a retrieval span),
+        ``mean_groundedness``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> s = pl.DataFrame({"retrieval": ["ok", "ok", "empty"],
+    ...                   "hallucination_risk": [False, True, True],
+    ...                   "ungrounded": [False, True, None], "refusal": [False] * 3,
+    ...                   "truncated": [False, False, True], "groundedness": [1.0, 0.2, None]})
+    >>> summary(s).select("calls", "assessed", "risk_rate", "ungrounded", "truncated").row(0)
+    (3, 3, 0.6666666666666666, 0.5, 0.3333333333333333)
+    """
+    function = "quality.summary"
+    frame = to_polars(signals, parameter="signals", function=function)
+    _require(
+        frame,
+        ["retrieval", "hallucination_risk", "ungrounded", "refusal", "truncated", "groundedness"],
+        function,
+    )
+    with_retrieval = pl.col("retrieval") != "none"
+    return frame.select(
+        pl.len().cast(pl.Int64).alias("calls"),
+        pl.col("hallucination_risk").count().cast(pl.Int64).alias("assessed"),
+        pl.col("hallucination_risk").mean().alias("risk_rate"),
+        pl.col("ungrounded").mean().alias("ungrounded"),
+        pl.col("refusal").mean().alias("refusal"),
+        pl.col("truncated").mean().alias("truncated"),
+        (pl.col("retrieval") != "ok")
+        .filter(with_retrieval)
+        .mean()
+        .alias("empty_or_missing_retrieval"),
+        pl.col("groundedness").mean().alias("mean_groundedness"),
     )
