@@ -35,16 +35,18 @@ def test_prompt_mix_drift_is_reported_in_its_window(
 ) -> None:
     start, end = incident_window("prompt-mix-drift")
     calls = toolkit.llm_calls(spans)
-    reference = (dt.datetime(2026, 11, 2, tzinfo=dt.UTC), dt.datetime(2026, 11, 5, tzinfo=dt.UTC))
-    columns = [
-        "attributes.user.locale",
-        "attributes.app.route",
-        "attributes.user.tier",
-        "attributes.app.prompt.category",
-        "attributes.deployment.pool",
-        "input_tokens",
-        "output_tokens",
-    ]
+    # the reference, the windows and the columns are chosen from the data: the first third
+    # of the week in whole days (two days, before the drift) and the attributes with a few
+    # values plus the token counts
+    plan = drift.plan(calls)
+    reference = plan.reference
+    assert reference is not None
+    assert [_time(str(t)) for t in values["reference"]] == list(reference)  # type: ignore[attr-defined]
+    assert reference[1] <= start
+    assert values["drift_every"] == plan.every == "1d"
+    assert values["series_every"] == plan.series_every == "1h"
+    columns = list(plan.columns)
+    assert {"attributes.user.locale", "input_tokens"} <= set(columns)
     windows = drift.windowed(calls, reference=reference, every="1d", columns=columns)
     found = drift.detections(windows, after=reference[1]).drop_nulls("detected_at")
     assert values["prompt_mix.drifted_columns"] == found["column"].to_list()
@@ -77,8 +79,12 @@ def test_grounding_incident_is_reported_in_its_window(
         pl.col("eval.groundedness").is_not_null() & pl.col("groundedness").is_not_null()
     )
     agreement = ((evaluated["eval.groundedness"] >= 0.5) == ~evaluated["ungrounded"]).mean()
+    assert values["groundedness.evaluation"] == "eval.groundedness"
     assert values["groundedness.evaluated"] == evaluated.height == 947
     assert values["groundedness.agreement"] == pytest.approx(agreement)
+    assert values["grounding.windows"] == 1
+    # the text reference is the reference window's longest part clear of the bad answers
+    assert _time(str(values["text.reference"][1])) == start  # type: ignore[index]
     assert values["text.question_scripts"] == ["Latin"]  # the sample's hi-IN prompts are English
     ngram_changes = [_time(str(t)) for t in values["text.answer_ngram_changes"]]  # type: ignore[attr-defined]
     assert start in ngram_changes
