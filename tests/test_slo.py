@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -855,3 +856,237 @@ def test_windows_frame_and_label_windows_refuse_bad_input() -> None:
     with pytest.raises(ParameterError, match="'time' parameter"):
         slo.label_windows(rows, {}, time="when")
     assert slo.label_windows(rows, {})["period"].to_list() == ["baseline"]
+
+
+# --------------------------------------------------------------------------------------
+# Objectives from the data and the notebook's tables
+# --------------------------------------------------------------------------------------
+
+
+def _histogram(name: str, bounds: list[float], cumulative: list[list[int]], **labels: str) -> str:
+    """Exposition text: one scrape per minute of a cumulative histogram."""
+    lines = [f"# TYPE {name} histogram"]
+    label = "".join(f'{k}="{v}",' for k, v in labels.items())
+    for i, counts in enumerate(cumulative):
+        ms = int(_T0.timestamp() * 1000) + i * 60_000
+        for b, c in zip([*bounds, math.inf], counts, strict=True):
+            le = "+Inf" if math.isinf(b) else repr(b)
+            lines.append(f'{name}_bucket{{{label}le="{le}"}} {c} {ms}')
+    return "\n".join(lines)
+
+
+def test_choose_threshold_bucket_bound_at_or_above_the_calls_quantile() -> None:
+    calls = pl.DataFrame({"ttft_s": [0.1 * i for i in range(1, 101)], "is_error": False})
+    metrics = parse_exposition(
+        _histogram("ttft", [1.0, 5.0, 10.0, 20.0], [[0, 0, 0, 0, 0], [10, 50, 90, 99, 100]])
+    )
+    # the calls' p95 (linear) is 9.505 s: the smallest bound at or above it is 10
+    choice = slo.choose_threshold(calls=calls, column="ttft_s", metrics=metrics, metric="ttft")
+    assert choice is not None
+    assert choice.value == 10.0
+    assert "p95 (9.5 s)" in choice.how
+    # without calls: the smallest bound holding 95 % of the histogram's 100 requests: 20 (99)
+    alone = slo.choose_threshold(metrics=metrics, metric="ttft")
+    assert alone is not None
+    assert alone.value == 20.0
+    # without a histogram: the calls' p95 rounded up in the 1-2.5-5 series
+    assert slo.choose_threshold(calls=calls, column="ttft_s").value == 10.0  # type: ignore[union-attr]
+    tpot = pl.DataFrame({"tpot_s": [0.0274] * 10})
+    assert slo.choose_threshold(calls=tpot, column="tpot_s").value == 0.05  # type: ignore[union-attr]
+    assert slo.choose_threshold(calls=tpot.with_columns(tpot_s=0.3), column="tpot_s").value == 0.5  # type: ignore[union-attr]
+    # the calls' p95 above every finite bound: the largest bound
+    slow = pl.DataFrame({"ttft_s": [50.0] * 10})
+    top = slo.choose_threshold(calls=slow, column="ttft_s", metrics=metrics, metric="ttft")
+    assert top is not None
+    assert top.value == 20.0
+    assert "largest" in top.how
+    # failed calls do not count; nothing to choose from gives None
+    assert (
+        slo.choose_threshold(
+            calls=pl.DataFrame({"ttft_s": [None]}, schema={"ttft_s": pl.Float64}), column="ttft_s"
+        )
+        is None
+    )
+
+
+def test_pool_column_prefers_pool_then_deployment_then_model() -> None:
+    frame = pl.DataFrame(
+        {
+            "request_model": ["a", "b", "a"],
+            "attributes.k8s.cluster": ["x", "y", "y"],
+            "resource.deployment.name": ["d1", "d2", "d2"],
+            "label.pool": ["p", "p", "p"],  # one value: no grouping
+        }
+    )
+    assert slo.pool_column(frame) == "resource.deployment.name"
+    assert slo.pool_column(frame.drop("resource.deployment.name")) == "attributes.k8s.cluster"
+    assert slo.pool_column(frame.select("request_model")) == "request_model"
+    assert slo.pool_column(frame, prefix="label.") is None
+    assert slo.pool_column(pl.DataFrame({"x": ["a", "b"]})) is None
+
+
+def test_trace_sampling_from_the_request_counts() -> None:
+    # 200 requests counted (100 per minute between the three scrapes), 4 traced calls
+    metrics = parse_exposition(
+        _histogram("vllm:e2e_request_latency_seconds", [1.0], [[0, 0], [50, 100], [120, 200]])
+    )
+    calls = pl.DataFrame({"start_time": [_T0 + dt.timedelta(seconds=s) for s in (10, 50, 70, 110)]})
+    choice = slo.trace_sampling(calls, metrics)
+    assert choice.value == 0.02
+    assert "4 traced calls for 200 requests" in choice.how
+    # a call after the last interval is not counted; every call traced gives 1.0
+    later = pl.concat([calls, pl.DataFrame({"start_time": [_T0 + dt.timedelta(minutes=5)]})])
+    assert slo.trace_sampling(later, metrics).value == 0.02
+    many = pl.DataFrame({"start_time": [_T0 + dt.timedelta(seconds=s // 2) for s in range(198)]})
+    assert slo.trace_sampling(many, metrics).value == 1.0
+    assert slo.trace_sampling(calls).value == 1.0
+    assert "assumed" in slo.trace_sampling(calls).how
+
+
+def test_service_objectives_keep_what_the_data_measures() -> None:
+    calls = pl.DataFrame(
+        {
+            "is_error": [False] * 20,
+            "ttft_s": [0.1 * i for i in range(1, 21)],  # p95 1.905 s
+            "latency_s": [None] * 20,
+            "tpot_s": [0.02] * 20,
+        },
+        schema_overrides={"latency_s": pl.Float64},
+    )
+    metrics = parse_exposition(
+        _histogram("vllm:time_to_first_token_seconds", [1.0, 2.5], [[0, 0, 0], [5, 9, 10]])
+    )
+    found = slo.service_objectives(calls=calls, metrics=metrics, period="7d")
+    assert list(found.slos) == ["availability", "ttft_s", "tpot_s"]
+    assert found.slos["ttft_s"].threshold == 2.5
+    assert found.slos["ttft_s"].metric == "vllm:time_to_first_token_seconds"
+    assert found.slos["ttft_s"].time_window == "7d"
+    assert found.slos["availability"].metric is None
+    assert found.slos["tpot_s"].threshold == 0.025
+    assert any("No end-to-end latency objective" in n for n in found.notes)
+    # a given threshold that is no bucket bound: traces only, said so
+    given = slo.service_objectives(calls=calls, metrics=metrics, ttft_threshold_s=2.0)
+    assert given.slos["ttft_s"].metric is None
+    assert given.slos["ttft_s"].threshold == 2.0
+    assert any("not a bucket bound" in n for n in given.notes)
+    # metrics alone
+    alone = slo.service_objectives(metrics=metrics)
+    assert list(alone.slos) == ["ttft_s"]
+    assert alone.slos["ttft_s"].threshold == 2.5  # 9 of 10 at 2.5 s < 95 %: the largest bound
+    assert slo.service_objectives().slos == {}
+
+
+def test_metric_and_trace_events_compare_sources() -> None:
+    metrics = parse_exposition(
+        _histogram("vllm:time_to_first_token_seconds", [1.0], [[0, 0], [90, 100]], pool="a")
+    )
+    slos = {
+        "ttft_s": slo.SLO(
+            "ttft", 0.99, sli="ttft_s", threshold=1.0, metric="vllm:time_to_first_token_seconds"
+        ),
+        "availability": slo.SLO("availability", 0.99, sli="availability"),
+    }
+    from_metrics = slo.metric_events(metrics, slos, by="label.pool")
+    assert list(from_metrics) == ["ttft_s"]
+    assert from_metrics["ttft_s"].select("label.pool", "good", "total").row(0) == ("a", 90.0, 100.0)
+    calls = pl.DataFrame(
+        {
+            "start_time": [_T0] * 4,
+            "ttft_s": [0.5, 2.0, 0.2, None],
+            "is_error": [False, False, False, True],
+        }
+    )
+    from_traces = slo.trace_events(calls, slos)
+    assert set(from_traces) == {"ttft_s", "availability"}
+    table = slo.compare_sources(slos, from_metrics, from_traces)
+    assert table.columns == [
+        "slo",
+        "sli",
+        "target",
+        "metrics_good",
+        "metrics_events",
+        "traces_good",
+        "traced_events",
+        "gap",
+    ]
+    ttft = table.row(0, named=True)
+    # 2 of 3 timed calls good (the failed one has no TTFT); 90 of 100 by the metrics
+    assert ttft["metrics_good"] == pytest.approx(0.9)
+    assert ttft["traces_good"] == pytest.approx(2 / 3)
+    assert ttft["traced_events"] == 3.0
+    assert ttft["gap"] == pytest.approx(0.9 - 2 / 3)
+    availability = table.row(1, named=True)
+    assert availability["metrics_good"] is None
+    assert availability["traces_good"] == pytest.approx(0.75)
+    assert availability["gap"] is None
+
+
+def test_budget_alert_and_slice_tables() -> None:
+    burst = [50.0 if 60 <= m < 90 else 100.0 for m in range(180)]
+    counts = pl.concat(
+        [_minutes(burst, **{"label.pool": "a"}), _minutes([100.0] * 180, **{"label.pool": "b"})]
+    )
+    slos = {
+        "ttft_s": slo.SLO("ttft", 0.999, sli="ttft_s", threshold=1.0, time_window="3h"),
+        "tpot_s": slo.SLO("tpot", 0.5, sli="tpot_s", threshold=1.0, time_window="3h"),
+    }
+    events = pl.DataFrame(
+        {
+            "start_time": [_T0 + dt.timedelta(minutes=m) for m in (0, 1, 2, 3)],
+            "is_good": [True, False, False, True],
+            "attributes.pool": ["a", "a", "b", "b"],
+            "attributes.route": ["chat", "rag", "rag", "rag"],
+            "attributes.server": ["s1", "s1", "s2", "s2"],  # one value per pool: no slice
+        }
+    )
+    budgets = slo.budget_table(
+        slos,
+        {"ttft_s": counts},
+        {"ttft_s": events, "tpot_s": events},
+        metrics_pool="label.pool",
+        traces_pool="attributes.pool",
+        every="3h",
+    )
+    last = slo.latest_budget(budgets)
+    assert last.select("slo", "pool", "series").rows() == [
+        ("tpot (traces)", "a", "tpot (traces) / a"),
+        ("tpot (traces)", "b", "tpot (traces) / b"),
+        ("ttft", "a", "ttft / a"),
+        ("ttft", "b", "ttft / b"),
+    ]
+    # pool a: 1,500 bad of 18,000 at a 0.1 % budget over the full 3 h window: 83.3x budget
+    assert last["budget_consumed"].to_list() == pytest.approx([1.0, 1.0, 1500 / 18000 / 0.001, 0.0])
+    fired = slo.alert_table(slos, {"ttft_s": counts}, pool="label.pool")
+    assert set(fired["pool"]) == {"a"}
+    assert fired.columns[:3] == ["slo", "pool", "severity"]
+    assert slo.alert_table(slos, {}).height == 0
+    table = slo.slice_table(
+        slos,
+        {"tpot_s": events},
+        ["attributes.route", "attributes.server", "attributes.missing"],
+        pool="attributes.pool",
+    )
+    # per pool: (a, rag) 1 bad of 1 -> 1 / (0.5 * 4) = 0.5; (b, rag) 1 of 2 -> 0.5; (a, chat) 0
+    assert table.select("dimension", "pool", "slice", "burn_contribution").rows() == [
+        ("route", "a", "rag", 0.5),
+        ("route", "b", "rag", 0.5),
+        ("route", "a", "chat", 0.0),
+    ]
+    assert slo.slice_table(slos, {}, ["attributes.route"]).height == 0
+    burn = slo.pooled_burn_rates(slos["ttft_s"], counts, pool="label.pool", windows=["1h"])
+    assert set(burn["pool"]) == {"a", "b"}
+    assert burn["slo"].unique().to_list() == ["ttft"]
+
+
+def test_latency_table_skips_empty_slis() -> None:
+    calls = pl.DataFrame(
+        {
+            "ttft_s": [1.0, 2.0, 3.0, 5.0],
+            "tpot_s": [None] * 4,
+            "pool": ["a", "a", "b", "b"],
+        },
+        schema_overrides={"tpot_s": pl.Float64},
+    )
+    table = slo.latency_table(calls, q=[0.5], by="pool")
+    assert table.sort("pool").rows() == [("ttft_s", "a", 1.5), ("ttft_s", "b", 4.0)]
+    assert slo.latency_table(calls.drop("ttft_s"), columns=["tpot_s"]).height == 0
