@@ -11,7 +11,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import API_KEY, EMAIL, IMG, LAYOUT, NOTEBOOKS, SAMPLE, SCRIPT, sample_parameters
+from conftest import API_KEY, EMAIL, IMG, LAYOUT, NOTEBOOKS, SAMPLE, SCRIPT
 
 import toolkit
 from toolkit.report import ReportResult
@@ -71,30 +71,33 @@ def test_every_notebook_executes_on_the_sample(sample_report: ReportResult) -> N
 
 def test_tour_numbers_on_the_sample(sample_report: ReportResult) -> None:
     values = sample_report["00_tour"].values
+    # the same numbers through the loaders, file by file (the notebook finds the files by
+    # content; the nvidia-smi log needs tz, which the default run does not set)
     spans = toolkit.load_spans(SAMPLE / LAYOUT["traces"])
     calls = toolkit.llm_calls(spans)
-    expected_rows = {"spans": spans.height, "llm_calls": calls.height}
-    switched_off = sample_parameters()
-    if "logs" not in switched_off:
-        expected_rows["logs"] = toolkit.load_logs(SAMPLE / LAYOUT["logs"]).height
-    present = [
-        SAMPLE / LAYOUT[k] for k in ("vllm_metrics", "dcgm_metrics") if k not in switched_off
-    ]
-    if present:
-        expected_rows["metrics"] = toolkit.load_metrics(present).height
-    if "dcgm_metrics" not in switched_off:
-        expected_rows["gpu_dcgm"] = toolkit.load_gpu(SAMPLE / LAYOUT["dcgm_metrics"]).height
-    if "nvidia_smi" not in switched_off:
-        expected_rows["gpu_nvidia_smi"] = toolkit.load_gpu(
-            SAMPLE / LAYOUT["nvidia_smi"], tz="UTC"
-        ).height
-    assert values["rows"] == expected_rows
+    logs = toolkit.load_logs(SAMPLE / LAYOUT["logs"])
+    metrics = toolkit.load_metrics(SAMPLE / LAYOUT["vllm_metrics"])
+    gpu = toolkit.load_gpu(SAMPLE / LAYOUT["dcgm_metrics"])
+    assert values["rows"] == {
+        "spans": spans.height,
+        "llm_calls": calls.height,
+        "logs": logs.height,
+        "metrics": metrics.height,
+        "gpu": gpu.height,
+    }
     assert values["columns"]["spans"] == spans.width
+    assert values["files"]["needs a parameter"] == 1  # nvidia_smi.csv.gz: set tz
     assert values["traces"] == spans["trace_id"].n_unique()
     assert values["tokens.input"] == calls["input_tokens"].sum()
     assert values["tokens.output"] == calls["output_tokens"].sum()
     assert values["error_ratio"] == pytest.approx(calls["is_error"].sum() / calls.height)
-    assert values["period.start"] == spans["start_time"].min().isoformat()
+    first = min(
+        spans["start_time"].min(), logs["time"].min(), metrics["time"].min(), gpu["time"].min()
+    )
+    assert values["period.start"] == first.isoformat()
+    assert values["gpu.util_pct.mean"] == pytest.approx(gpu["util_pct"].mean())
+    assert values["calls.per_bucket.max"] > 0  # 1 h buckets for the week (chosen)
+    assert set(values["supports"].values()) == {"yes"}
     if (SAMPLE / "truth.json").exists():  # the simulated week of the full sample
         assert values["period.start"].startswith("2026-11-02T00:")
         assert values["gpu.util_pct.mean"] > 0
@@ -106,22 +109,26 @@ def test_tour_on_every_export_of_the_layout(
     data, expected, result = standin_report
     assert result.ok, [nb.error for nb in result.failures]
     values = result["00_tour"].values
+    # DCGM scrapes are the gpu table; the vLLM scrape is the metrics table; the nvidia-smi
+    # log waits for tz (test_tour_time_range_parameters sets it)
     assert values["rows"] == {
         "spans": expected["spans"],
         "llm_calls": expected["llm_calls"],
         "logs": expected["logs"],
-        "metrics": expected["metrics"],
-        "gpu_dcgm": expected["gpu"],
-        "gpu_nvidia_smi": expected["gpu"],
+        "metrics": expected["metrics"] // 2,
+        "gpu": expected["gpu"],
     }
+    assert values["files"] == {"loaded": 4, "needs a parameter": 1}
     # the same numbers through the loaders, independently of the notebook
     calls = toolkit.llm_calls(toolkit.load_spans(data / LAYOUT["traces"]))
     assert values["tokens.input"] == expected["input_tokens"] == calls["input_tokens"].sum()
     assert values["tokens.output"] == expected["output_tokens"]
     assert values["error_ratio"] == pytest.approx(expected["errors"] / expected["llm_calls"])
-    assert values["gpu.util_pct.mean"] == pytest.approx((20 + 30 + 40 + 50) / 4)  # DCGM wins
+    assert values["gpu.util_pct.mean"] == pytest.approx((20 + 30 + 40 + 50) / 4)
     assert values["calls.per_bucket.max"] == 3  # one call every 20 minutes, 1 h buckets
     assert values["period.start"] == "2026-11-02T00:00:00+00:00"
+    assert result["00_tour"].status == "ok"
+    assert result["00_tour"].skipped == ()
 
 
 def test_tour_time_range_parameters(tmp_path: Path) -> None:
@@ -136,19 +143,20 @@ def test_tour_time_range_parameters(tmp_path: Path) -> None:
         tmp_path / "out",
         only="00",
         progress=False,
-        parameters={"start": "2026-11-02T01:00:00Z", "end": "2026-11-02T02:00:00+00:00"},
+        parameters={
+            "start": "2026-11-02T01:00:00Z",
+            "end": "2026-11-02T02:00:00+00:00",
+            "tz": "UTC",
+        },
     )
     assert result.ok, result.failures
-    rows = result["00_tour"].values["rows"]
+    values = result["00_tour"].values
     # calls at 01:00, 01:20, 01:40: 3 calls, 6 spans, 3 logs; one scrape per hour in range
-    assert rows == {
-        "spans": 6,
-        "llm_calls": 3,
-        "logs": 3,
-        "metrics": 2,
-        "gpu_dcgm": 1,
-        "gpu_nvidia_smi": 1,
-    }
+    # (vLLM: metrics; DCGM and nvidia-smi: gpu, the log read in UTC)
+    assert values["rows"] == {"spans": 6, "llm_calls": 3, "logs": 3, "metrics": 1, "gpu": 2}
+    assert values["gpu.util_pct.mean"] == pytest.approx((30 + 31) / 2)
+    # an hour of data: 1-minute buckets, one call in the busiest
+    assert values["calls.per_bucket.max"] == 1
     naive = run_report(
         data,
         tmp_path / "naive",
@@ -157,6 +165,62 @@ def test_tour_time_range_parameters(tmp_path: Path) -> None:
         parameters={"start": "2026-11-02T01:00:00"},
     )
     assert not naive.ok  # a time without its zone is refused, never guessed
+
+
+def test_tour_adapts_to_what_a_folder_holds(tmp_path: Path) -> None:
+    """Files renamed and nested, one kind of export per folder, or nothing recognised:
+    the tour runs, the sections without their data are skipped with an explanation."""
+    import shutil
+
+    from conftest import write_standin
+
+    from toolkit.report import run_report
+
+    data = tmp_path / "standin"
+    write_standin(data)
+    folders = {
+        "traces": ("traces", "a/b/export-0001.data", {}),
+        "metrics": ("vllm_metrics", "scrape", {}),
+        "gpu": ("nvidia_smi", "gpu/node-1.log.gz", {"tz": "UTC"}),
+        "nothing": (None, "README.md", {}),
+    }
+    results = {}
+    for name, (kind, target, parameters) in folders.items():
+        folder = tmp_path / name
+        (folder / target).parent.mkdir(parents=True, exist_ok=True)
+        if kind is None:
+            (folder / target).write_text("# notes\n")
+        else:
+            shutil.copy(data / LAYOUT[kind], folder / target)
+        results[name] = run_report(
+            folder,
+            tmp_path / f"out-{name}",
+            only="00",
+            progress=False,
+            parameters=parameters or None,
+        )["00_tour"]
+    for name, nb in results.items():
+        assert nb.error is None, (name, nb.error)
+    ran = {
+        name: tuple(title for title, skip in nb.sections if skip is None)
+        for name, nb in results.items()
+    }
+    assert ran == {
+        "traces": ("Tables found", "The service at a glance"),
+        "metrics": ("Tables found",),
+        "gpu": ("Tables found", "GPU utilisation"),
+        "nothing": (),
+    }
+    assert results["nothing"].status == "not applicable"
+    assert results["traces"].values["rows"] == {"spans": 24, "llm_calls": 12}
+    assert results["traces"].values["supports"]["02_trace_bottlenecks"] == "yes"
+    assert results["metrics"].values["rows"] == {"metrics": 4}
+    assert results["gpu"].values["gpu.util_pct.mean"] == pytest.approx((30 + 31 + 32 + 33) / 4)
+    skipped = {s.section: s for s in results["metrics"].skipped}
+    assert "spans" in skipped["The service at a glance"].missing
+    assert "collector" in skipped["The service at a glance"].how  # how to export traces
+    assert results["nothing"].values["files"] == {"unrecognised": 1}
+    assert set(results["nothing"].values["supports"].values()) == {"no"}
 
 
 def test_tour_html_escapes_and_redacts_telemetry(
