@@ -487,3 +487,170 @@ def test_the_sample_prompt_mix_drift_is_found_in_its_window(sample_calls: pl.Dat
     longer = drift.change_points(hourly, value_column="log_in", time_column="t", weight_column="n")
     assert start <= longer["time"][0] < start + dt.timedelta(hours=3)
     assert longer["shift"][0] > 0
+
+
+# --------------------------------------------------------------------------- planning from the data
+
+
+@pytest.mark.parametrize(
+    ("hours", "min_windows", "expected"),
+    [
+        (7 * 24, 6, "1d"),
+        (7 * 24, 24, "1h"),
+        (24, 6, "1h"),
+        (8 * 7 * 24, 6, "1w"),
+        (3, 6, "15m"),
+        (0, 6, "1s"),
+    ],
+)
+def test_window_width_follows_the_period(hours: int, min_windows: int, expected: str) -> None:
+    end = T0 + dt.timedelta(hours=hours)
+    assert drift.window_width(T0, end, min_windows=min_windows) == expected
+
+
+def test_window_width_checks_its_parameters() -> None:
+    with pytest.raises(ParameterError, match=r"'min_windows' parameter of drift\.window_width"):
+        drift.window_width(T0, T0, min_windows=0)
+    with pytest.raises(ParameterError, match="'start' parameter"):
+        drift.window_width("2026-11-02T00:00:00", T0)  # no zone
+
+
+def _week(n: int = 7 * 24) -> pl.DataFrame:
+    times = [T0 + dt.timedelta(hours=i) for i in range(n)]
+    return _frame(
+        times,
+        **{
+            "attributes.user.tier": ["free", "pro"] * (n // 2),
+            "attributes.request.id": [str(i) for i in range(n)],
+            "input_tokens": list(range(n)),
+            "reasoning_tokens": [None] * n,
+            "attributes.gen_ai.request.max_tokens": [256] * n,
+        },
+    )
+
+
+def test_default_columns_are_dimensions_and_canonical_token_counts() -> None:
+    assert drift.default_columns(_week()) == ["attributes.user.tier", "input_tokens"]
+
+
+def test_plan_chooses_windows_reference_and_columns_from_the_data() -> None:
+    p = drift.plan(_week())
+    assert (p.every, p.series_every) == ("1d", "1h")
+    # 167 hours: a third is 55.7 h, two whole days
+    assert p.reference == (T0, T0 + dt.timedelta(days=2))
+    assert p.reference_how == "the first 33% of the period, in whole 1d windows"
+    assert p.columns == ("attributes.user.tier", "input_tokens")
+    assert p.support.ok
+    assert p.share_support.ok
+    assert p.series_support.ok
+
+
+def test_plan_keeps_what_the_user_gives() -> None:
+    p = drift.plan(
+        _week(),
+        every="6h",
+        series_every="15m",
+        reference=("2026-11-03T00:00:00Z", None),
+        columns=["input_tokens"],
+    )
+    assert (p.every, p.series_every) == ("6h", "15m")
+    # from the given start, a third of the rest (143 h / 3 = 47.7 h) in whole 6h windows
+    assert p.reference == (T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=1, hours=42))
+    assert p.reference_how.startswith("end chosen from the data")
+    assert p.columns == ("input_tokens",)
+    assert not p.share_support.ok
+    assert p.series_support.ok
+    given = drift.plan(_week(), reference=(T0, "2026-11-05T00:00:00Z"))
+    assert given.reference_how == "given"
+
+
+def test_plan_says_what_is_missing() -> None:
+    from toolkit.schema import LLM_CALLS
+
+    empty = drift.plan(LLM_CALLS.empty())
+    assert empty.reference is None
+    assert empty.columns == ()
+    assert empty.support.missing == ("llm_calls",)
+    assert not empty.share_support.ok
+    short = drift.plan(_week(50))
+    assert not short.support.ok
+    assert "at least 100 calls" in short.support.missing
+    late = drift.plan(_week(), reference=("2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"))
+    assert "calls in the reference window" in late.support.missing
+    assert "calls after the reference window" in late.support.missing
+
+
+def test_plan_errors_name_the_parameter_or_column() -> None:
+    from toolkit.errors import ColumnNotFoundError
+
+    with pytest.raises(ColumnNotFoundError, match="input_token"):
+        drift.plan(_week(), columns=["input_token"])
+    with pytest.raises(ParameterError, match=r"'every' parameter of drift\.plan"):
+        drift.plan(_week(), every="daily")
+    with pytest.raises(ParameterError, match=r"'fraction' parameter of drift\.plan"):
+        drift.plan(_week(), fraction=1.5)
+    with pytest.raises(ParameterError, match="must end after it starts"):
+        drift.plan(_week(), reference=("2026-11-04T00:00:00Z", "2026-11-03T00:00:00Z"))
+
+
+def test_share_shift_by_hand() -> None:
+    ref = pl.DataFrame({"locale": ["en"] * 6 + ["de"] * 2 + [None] * 2})
+    cur = pl.DataFrame({"locale": ["en"] * 4 + ["hi"] * 4 + ["de"] * 2})
+    out = drift.share_shift(ref, cur, "locale")
+    assert out["value"].to_list() == ["hi", "de", None, "en"]
+    assert out["reference"].to_list() == pytest.approx([0.0, 0.2, 0.2, 0.6])
+    assert out["current"].to_list() == pytest.approx([0.4, 0.2, 0.0, 0.4])
+    assert out["change"].to_list() == pytest.approx([0.4, 0.0, -0.2, -0.2])
+    assert out["reference_rows"].to_list() == [0, 2, 2, 6]
+    assert out["current_rows"].to_list() == [4, 2, 0, 4]
+    assert to_list_sum(out["reference"]) == pytest.approx(1.0)
+    with pytest.raises(toolkit.errors.ColumnNotFoundError, match="locale"):
+        drift.share_shift(ref, cur.rename({"locale": "language"}), "locale")
+
+
+def to_list_sum(series: pl.Series) -> float:
+    return float(sum(series.to_list()))
+
+
+def test_most_drifted_prefers_drifted_then_larger_statistic() -> None:
+    ref = pl.DataFrame({"a": ["x"] * 50 + ["y"] * 50, "b": ["x"] * 50 + ["y"] * 50})
+    cur = pl.DataFrame({"a": ["x"] * 48 + ["y"] * 52, "b": ["x"] * 90 + ["y"] * 10})
+    table = drift.compare(ref, cur)
+    assert drift.most_drifted(table) == "b"
+    assert drift.most_drifted(table, kind="numeric") is None
+    with pytest.raises(SchemaError, match=r"expected the output of drift\.compare"):
+        drift.most_drifted(pl.DataFrame({"column": ["a"]}))
+
+
+def test_window_series_by_hand() -> None:
+    times = [T0, T0, T0 + dt.timedelta(hours=1), T0 + dt.timedelta(hours=1), T0]
+    f = _frame(times, locale=["en", "hi", "hi", None, "en"], input_tokens=[1, 100, 10, 0, None])
+    out = drift.window_series(f, every="1h", share=("locale", "hi"), log_mean="input_tokens")
+    assert out.columns == ["window_start", "calls", "share", "mean_log"]
+    first, second = out.rows()
+    assert first[1:3] == (3, pytest.approx(1 / 3))
+    assert first[3] == pytest.approx(math.log(100) / 2)
+    assert second[1:] == (2, 0.5, pytest.approx(math.log(10)))  # 0 tokens left out
+    plain = drift.window_series(f, every="1h")
+    assert plain.columns == ["window_start", "calls"]
+    with pytest.raises(toolkit.errors.ColumnNotFoundError, match="locales"):
+        drift.window_series(f, share=("locales", "hi"))
+    with pytest.raises(SchemaError, match="expected a numeric column"):
+        drift.window_series(f, log_mean="locale")
+
+
+def test_clean_reference_keeps_the_longest_clear_part() -> None:
+    h = dt.timedelta(hours=1)
+    ref = (T0, T0 + 48 * h)
+    windows = pl.DataFrame(
+        {
+            "start": [T0 + 10 * h, T0 + 40 * h, T0 + 100 * h],
+            "end": [T0 + 12 * h, None, T0 + 101 * h],
+        }
+    ).with_columns(pl.col("start", "end").cast(TIME))
+    assert drift.clean_reference(ref, windows) == (T0 + 12 * h, T0 + 40 * h)
+    assert drift.clean_reference(ref, windows.clear()) == ref
+    covering = pl.DataFrame({"start": [T0 - h], "end": [T0 + 50 * h]}).with_columns(
+        pl.col("start", "end").cast(TIME)
+    )
+    assert drift.clean_reference(ref, covering) == ref
