@@ -270,3 +270,152 @@ def test_the_sample_grounding_incident_is_found_in_its_window(sample_signals: pl
     assert inside["hallucination_risk"].mean() == 1.0
     outside = rag.filter(~pl.col("start_time").is_between(start, end, closed="left"))
     assert outside["hallucination_risk"].mean() < 0.06
+
+
+def test_bad_answers_window_of_the_sample_is_the_stale_index(sample_signals: pl.DataFrame) -> None:
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    window = next(i for i in truth["incidents"] if i["id"] == "stale-retrieval-index")["window"]
+    start, end = (dt.datetime.fromisoformat(window[k]) for k in ("start", "end"))
+    rag = sample_signals.filter(pl.col("retrieval") != "none")
+    windows = quality.bad_answer_windows(quality.risk_rate(rag, every="1h"))
+    assert windows.height == 1
+    assert windows.row(0)[1:3] == (start, end)
+    inside = rag.filter(pl.col("start_time").is_between(start, end, closed="left"))
+    assert windows["level"][0] == pytest.approx(inside["hallucination_risk"].mean())
+    assert windows["bad"][0] == inside["hallucination_risk"].sum()
+
+
+# ------------------------------------------------------------------- from signals to findings
+
+
+def _series(levels: list[float], weights: list[int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "window_start": [T0 + dt.timedelta(hours=h) for h in range(len(levels))],
+            "risk_rate": levels,
+            "assessed": weights,
+            "at_risk": [round(v * w) for v, w in zip(levels, weights, strict=True)],
+        }
+    ).with_columns(pl.col("window_start").cast(TIME))
+
+
+def test_bad_answer_windows_by_hand() -> None:
+    h = dt.timedelta(hours=1)
+    levels = [0.05] * 8 + [0.9] * 3 + [0.05] * 8 + [0.5] * 4 + [0.05] * 8
+    out = quality.bad_answer_windows(_series(levels, [100] * len(levels)))
+    # worst first: 3 h at +0.85 (255 excess) before 4 h at +0.45 (180 excess)
+    assert out["incident"].to_list() == ["bad answers 1", "bad answers 2"]
+    assert out["start"].to_list() == [T0 + 8 * h, T0 + 19 * h]
+    assert out["end"].to_list() == [T0 + 11 * h, T0 + 23 * h]
+    assert out["source"].to_list() == ["change point"] * 2
+    assert out["level"].to_list() == pytest.approx([0.9, 0.5])
+    assert out["level_outside"].to_list() == pytest.approx([0.05, 0.05])
+    assert out["bad"].to_list() == [270, 200]
+    assert out["excess"].to_list() == pytest.approx([255.0, 180.0])
+
+
+def test_bad_answer_windows_open_to_the_end_and_lower_is_worse() -> None:
+    h = dt.timedelta(hours=1)
+    rising = quality.bad_answer_windows(_series([0.05] * 8 + [0.8] * 4, [50] * 12))
+    assert rising["end"].to_list() == [T0 + 12 * h]  # open: the end of the last window
+    scores = _series([0.95] * 8 + [0.3] * 3 + [0.95] * 8, [20] * 19)
+    falling = quality.bad_answer_windows(scores, worse="lower", count_column=None)
+    assert falling["start"].to_list() == [T0 + 8 * h]
+    assert falling["bad"].to_list() == [None]
+    assert falling["excess"][0] == pytest.approx(60 * 0.65)
+    assert quality.bad_answer_windows(scores).height == 0  # higher is worse: a dip is fine
+    assert quality.bad_answer_windows(scores.clear()).height == 0
+
+
+def test_bad_answer_windows_errors() -> None:
+    with pytest.raises(toolkit.errors.ColumnNotFoundError, match="risk"):
+        quality.bad_answer_windows(_series([0.1], [1]), value_column="risk")
+    with pytest.raises(toolkit.errors.ParameterError, match="'worse' parameter"):
+        quality.bad_answer_windows(_series([0.1], [1]), worse="up")  # type: ignore[arg-type]
+
+
+def test_risk_by_slice_by_hand() -> None:
+    t = [T0 + dt.timedelta(hours=h) for h in range(6)]
+    s = pl.DataFrame(
+        {
+            "start_time": t,
+            "tier": ["free", "pro", "free", "pro", "free", "free"],
+            "hallucination_risk": [False, False, True, True, None, False],
+        }
+    )
+    out = quality.risk_by_slice(s, start=t[2], end=t[4], by=["tier"])
+    assert out.columns == [
+        "dimension",
+        "value",
+        "calls_inside",
+        "risk_rate_inside",
+        "calls_outside",
+        "risk_rate_outside",
+        "change",
+    ]
+    assert out.rows() == [
+        ("tier", "free", 1, 1.0, 3, 0.0, 1.0),
+        ("tier", "pro", 1, 1.0, 1, 0.0, 1.0),
+    ]
+    with pytest.raises(toolkit.errors.ColumnNotFoundError, match="locale"):
+        quality.risk_by_slice(s, start=t[0], end=t[1], by=["locale"])
+    with pytest.raises(toolkit.errors.ParameterError, match="'start' parameter"):
+        quality.risk_by_slice(s, start="2026-11-02", end=t[1], by=["tier"])
+
+
+def test_agreement_and_the_evaluation_found() -> None:
+    s = pl.DataFrame(
+        {
+            "eval.relevance": [0.9, 0.9, 0.9, 0.9],
+            "eval.groundedness": [1.0, 0.2, 0.6, None],
+            "groundedness": [1.0, 0.1, 0.3, 1.0],
+            "ungrounded": [False, True, True, False],
+        }
+    )
+    assert quality.evaluation_column(s) == "eval.groundedness"
+    assert quality.evaluation_column(s.drop("eval.groundedness")) == "eval.relevance"
+    assert quality.evaluation_column(s.select("groundedness")) is None
+    got = quality.agreement(s, column="eval.groundedness")
+    assert got == quality.Agreement("eval.groundedness", 0.5, 3, pytest.approx(2 / 3))
+    assert quality.agreement(s, column="eval.groundedness", passing=0.7).agreement == 1.0
+    none = quality.agreement(
+        s.with_columns(pl.lit(None).alias("groundedness")), column="eval.relevance"
+    )
+    assert (none.evaluated, none.agreement) == (0, None)
+    with pytest.raises(toolkit.errors.ColumnNotFoundError, match=r"eval\.faith"):
+        quality.agreement(s, column="eval.faith")
+
+
+def test_supports_and_summary_of_hand_written_traces() -> None:
+    empty = quality.supports(quality.signals(SPANS.empty()))
+    assert {k: v.ok for k, v in empty.items()} == dict.fromkeys(
+        ("risk", "evaluation", "agreement", "text"), False
+    )
+    assert "gen_ai.retrieval.documents" in empty["risk"].how
+    s = pl.DataFrame(
+        {
+            "retrieval": ["ok", "ok", "missing", "none"],
+            "question": ["q1", "q2", None, "q4"],
+            "answer": ["a", "b", "c", "d"],
+            "hallucination_risk": [False, True, True, None],
+            "ungrounded": [False, True, None, None],
+            "refusal": [False, False, False, True],
+            "truncated": [False, False, True, False],
+            "groundedness": [1.0, 0.2, None, None],
+            "eval.groundedness": [None, 0.1, None, None],
+        }
+    )
+    can = quality.supports(s)
+    assert {k: v.ok for k, v in can.items()} == dict.fromkeys(
+        ("risk", "evaluation", "agreement", "text"), True
+    )
+    assert can["risk"].found == "4 calls, 3 with a retrieval span, 3 assessed"
+    row = quality.summary(s.filter(pl.col("retrieval") != "none")).row(0, named=True)
+    assert row["calls"] == 3
+    assert row["assessed"] == 3
+    assert row["risk_rate"] == pytest.approx(2 / 3)
+    assert row["ungrounded"] == 0.5
+    assert row["empty_or_missing_retrieval"] == pytest.approx(1 / 3)
+    assert row["mean_groundedness"] == pytest.approx(0.6)
+    with pytest.raises(SchemaError, match=r"expected the output of quality\.signals"):
+        quality.summary(s.drop("truncated"))

@@ -643,10 +643,6 @@ def risk_rate(
 # --------------------------------------------------------------------------- evaluated calls
 
 
-#: Words that name a groundedness-like score (preferred when no score is named).
-_GROUNDED_WORDS = ("ground", "faithful", "hallucinat", "support")
-
-
 @dataclass(frozen=True)
 class EvaluationScope:
     """The calls an evaluation score was recorded on, found from the data.
@@ -723,8 +719,8 @@ def evaluation_scope(
     calls : polars.DataFrame or pandas.DataFrame
         ``llm_calls``.
     score : str, optional
-        The score column; None: a numeric ``eval.*`` column, one whose name says
-        groundedness (or faithfulness) first, else the one on the most calls.
+        The score column; None: :func:`evaluation_column` (a groundedness or faithfulness
+        score first, else the one on the most calls).
     route : str, optional
         The value that scopes the calls (searched in ``columns``, then in every string
         attribute column); None: found from the evaluated calls.
@@ -756,19 +752,7 @@ def evaluation_scope(
     function = "quality.evaluation_scope"
     data = to_polars(calls, parameter="calls", function=function)
     if score is None:
-        scores = [
-            c
-            for c, dtype in data.schema.items()
-            if c.startswith("eval.") and dtype.is_numeric() and data[c].null_count() < data.height
-        ]
-        scores.sort(
-            key=lambda c: (
-                not any(w in c.lower() for w in _GROUNDED_WORDS),
-                data[c].null_count(),
-                c,
-            )
-        )
-        score = scores[0] if scores else None
+        score = evaluation_column(data)
     else:
         require_columns(
             data, [score], table="llm_calls", where=f"(the 'score' parameter of {function})"
@@ -1044,8 +1028,9 @@ def bad_answer_windows(
     """Incident windows of bad answers: where a quality series changed level for the worse.
 
     The change points of the series (:func:`toolkit.drift.change_points`, weighted) cut it
-    into segments of constant level; a window opens at a change for the worse and closes at
-    the first change for the better after it (or the series' end). It is the shape of a
+    into segments of constant level; a window opens at a change for the worse to a level
+    worse than the usual one (the weighted median of the series) and closes at the first
+    change for the better after it (or the series' end). It is the shape of a
     stale or wrong index: a sudden rise of the hallucination-risk rate, a plateau, a sudden
     return, with no latency or error signal.
 
@@ -1132,10 +1117,16 @@ def bad_answer_windows(
     times = points[time_column]
     step = times.diff().drop_nulls().min() if times.len() > 1 else None
     last_end = times.max() + step if step is not None else times.max()  # type: ignore[operator]
+    # the usual level: the weighted median of the points; a change for the worse opens a
+    # window only to a level worse than it (a return from a dip is not an incident)
+    ordered = points.select(pl.col(value_column).cast(pl.Float64), pl.col(weight_column))
+    ordered = ordered.sort(value_column)
+    cumulative = ordered[weight_column].cum_sum()
+    usual = float(ordered.filter(cumulative >= cumulative[-1] / 2)[value_column][0])
     spans: list[tuple[Any, Any]] = []
     opened: Any = None
-    for t, shift in changes.select("time", "shift").iter_rows():
-        if opened is None and shift * sign > 0:
+    for t, shift, after in changes.select("time", "shift", "mean_after").iter_rows():
+        if opened is None and shift * sign > 0 and (after - usual) * sign > 0:
             opened = t
         elif opened is not None and shift * sign < 0:
             spans.append((opened, t))
