@@ -272,3 +272,150 @@ def test_sample_latency_incident_names_its_cause() -> None:
         & (pl.col("attributes.deployment.pool") == "h100-pool")
     )["response_model"].mode()[0]
     assert cause["incident_value"] == served
+
+
+# --------------------------------------------------------------------------- windows and calls
+
+
+def _burst_calls() -> pl.DataFrame:
+    """A call every 15 s for 12 h: a third bad for 3 h (02:00-05:00), all bad 08:20-08:30."""
+    minutes = [m / 4 for m in range(4 * 720)]
+    return pl.DataFrame(
+        {
+            "start_time": [T0 + dt.timedelta(minutes=m) for m in minutes],
+            "is_good": [
+                not ((120 <= m < 300 and i % 3 == 0) or 500 <= m < 510)
+                for i, m in enumerate(minutes)
+            ],
+        }
+    )
+
+
+def test_ranked_incidents_puts_the_costliest_window_first() -> None:
+    from toolkit.explain import ranked_incidents
+
+    ranked = ranked_incidents(_burst_calls(), 0.99, name="ttft")
+    assert ranked.columns[:5] == ["incident", "start", "end", "source", "burn_rate"]
+    assert ranked["source"].to_list() == ["page", "page"]
+    first, second = ranked.rows(named=True)
+    # the long outage holds more bad calls than the burst, whose peak burn rate is no lower
+    assert first["start"] < T0 + dt.timedelta(hours=3) < first["end"]
+    assert second["start"] <= T0 + dt.timedelta(hours=8, minutes=30) <= second["end"]
+    assert first["bad_events"] > second["bad_events"]
+    calls = _burst_calls()
+    inside = calls.filter(pl.col("start_time").is_between(first["start"], first["end"], "left"))
+    assert first["events"] == inside.height
+    assert first["bad_events"] == (~inside["is_good"]).sum()
+    assert first["bad_ratio"] == pytest.approx(first["bad_events"] / first["events"])
+
+
+def test_ranked_incidents_falls_back_to_the_worst_period_and_checks_columns() -> None:
+    from toolkit.errors import ColumnNotFoundError
+    from toolkit.explain import ranked_incidents
+
+    quiet = _burst_calls().with_columns(is_good=pl.lit(True))
+    quiet = quiet.with_columns(
+        is_good=~pl.col("start_time").is_between(
+            T0 + dt.timedelta(hours=6), T0 + dt.timedelta(hours=6, minutes=1), "left"
+        )
+    )
+    ranked = ranked_incidents(quiet, 0.5, worst="1h")  # one bad minute never pages at 50 %
+    assert ranked["source"].to_list() == ["worst period"]
+    assert ranked["bad_events"][0] == 4
+    with pytest.raises(ColumnNotFoundError, match="is_good"):
+        ranked_incidents(quiet.rename({"is_good": "good"}), 0.99)
+
+
+def test_breach_objective_threshold_from_the_data_or_given() -> None:
+    from toolkit.explain import breach_objective
+
+    calls = pl.DataFrame({"ttft_s": [float(i) for i in range(1, 1001)] + [None]})
+    found = breach_objective(calls, "ttft_s", name="ttft_breach")
+    assert found.threshold == 950.0
+    assert found.source == "the calls' 95th percentile"
+    assert (found.rows, found.breaches) == (1000, 50)
+    assert found.support.ok
+    assert calls.filter(found.target).height == 50
+    assert found.slo.threshold == 950.0
+    assert found.slo.op == "lte"
+    given = breach_objective(calls, "ttft_s", threshold=999.5)
+    assert (given.source, given.breaches, given.name) == ("given", 1, "ttft_s_breach")
+    # an evaluation score: good when at least the floor
+    scores = pl.DataFrame({"eval.groundedness": [0.1, 0.9, 0.8, 0.3] * 60})
+    low = breach_objective(scores, "eval.groundedness", threshold=0.5, op="gte", name="ungrounded")
+    assert low.breaches == 120
+    assert scores.filter(low.target)["eval.groundedness"].max() == 0.3
+    assert low.target.meta.output_name() == "ungrounded"
+
+
+def test_breach_objective_support_says_what_is_missing() -> None:
+    from toolkit.explain import breach_objective
+
+    absent = breach_objective(pl.DataFrame({"latency_s": [1.0]}), "ttft_s", how="stream")
+    assert not absent.support.ok
+    assert absent.support.missing == ("ttft_s",)
+    assert absent.support.how == "stream"
+    few = breach_objective(pl.DataFrame({"ttft_s": [1.0, 2.0, 3.0]}), "ttft_s", threshold=2.5)
+    assert few.support.missing == ("at least 200 calls with ttft_s",)
+    none = breach_objective(pl.DataFrame({"ttft_s": [1.0] * 300}), "ttft_s", threshold=2.0)
+    assert none.support.missing == ("a call that breaches: nothing to explain",)
+    with pytest.raises(ParameterError, match=r"'quantile' parameter of explain\.breach_objective"):
+        breach_objective(pl.DataFrame({"ttft_s": [1.0]}), "ttft_s", quantile=95)
+
+
+def test_worst_calls_of_a_window() -> None:
+    from toolkit.explain import worst_calls
+
+    calls = _frame(2000).with_columns(span_id=pl.format("{}", pl.int_range(pl.len())))
+    result = explain(calls, pl.col("ttft_s") > 3, holdout_by="random", progress=False)
+    window = (T0 + dt.timedelta(hours=2), T0 + dt.timedelta(hours=6))
+    worst = worst_calls(result, calls, window, n=4)
+    inside = calls.filter(
+        pl.col("start_time").is_between(*window, closed="left") & (pl.col("ttft_s") > 3)
+    )
+    assert worst.columns == ["row", "span_id", "start_time", "ttft_s"]
+    assert worst["ttft_s"].to_list() == inside["ttft_s"].sort(descending=True).head(4).to_list()
+    # the rows are those of the explanation (what Explanation.local takes)
+    rows = result.data.filter(pl.col("row").is_in(worst["row"].implode()))
+    assert set(rows["span_id"]) == set(worst["span_id"])
+    empty = worst_calls(result, calls, (T0 - dt.timedelta(days=2), T0 - dt.timedelta(days=1)))
+    assert empty.height == 0
+    with pytest.raises(ParameterError, match="'n' parameter of worst_calls"):
+        worst_calls(result, calls, window, n=0)
+
+
+def test_evaluation_scope_finds_the_evaluated_route() -> None:
+    from toolkit.quality import evaluation_scope
+
+    calls = pl.DataFrame(
+        {
+            "attributes.app.route": ["chat"] * 100 + ["rag"] * 100,
+            "attributes.app.kind": ["a"] * 100 + ["b"] * 100,  # a twin of the route
+            "attributes.user.tier": ["free", "pro"] * 100,
+            "eval.relevance": [None] * 150 + [0.5] * 50,
+            "eval.groundedness": [None] * 100 + [0.9, 0.2] * 50,
+        }
+    )
+    scope = evaluation_scope(calls)
+    assert (scope.score, scope.column, scope.value) == (
+        "eval.groundedness",
+        "attributes.app.route",
+        "rag",
+    )
+    assert (scope.calls.height, scope.evaluated) == (100, 100)
+    assert scope.support.ok
+    given = evaluation_scope(calls, score="eval.relevance", route="chat")
+    assert (given.column, given.value, given.evaluated) == ("attributes.app.route", "chat", 0)
+    assert given.support.missing == ("50 evaluated calls",)
+    spread = evaluation_scope(calls, columns=["attributes.user.tier"])
+    assert (spread.column, spread.calls.height) == (None, 200)
+    none = evaluation_scope(calls.drop("eval.relevance", "eval.groundedness"))
+    assert none.score is None
+    assert not none.support.ok
+    assert none.support.missing == ("eval.<name>",)
+    with pytest.raises(ParameterError, match=r"'route' parameter of quality\.evaluation_scope"):
+        evaluation_scope(calls, route="nowhere")
+    from toolkit.errors import ColumnNotFoundError
+
+    with pytest.raises(ColumnNotFoundError, match=r"eval\.grounded"):
+        evaluation_scope(calls, score="eval.grounded")

@@ -51,13 +51,17 @@ from toolkit.schema import to_pandas, to_polars
 
 __all__ = [
     "DERIVED_FEATURES",
+    "BreachObjective",
     "Explanation",
     "LeakageError",
     "LocalExplanation",
     "LowFidelityWarning",
     "SliceExplanation",
+    "breach_objective",
     "explain",
     "feature_frame",
+    "ranked_incidents",
+    "worst_calls",
 ]
 
 #: Features that :func:`feature_frame` derives (the joined ones only when their input is given).
@@ -1635,3 +1639,346 @@ def explain(
             stacklevel=2,
         )
     return result
+
+
+# --------------------------------------------------------------------------- windows and calls
+
+
+def ranked_incidents(
+    events: Any,
+    objective: Any,
+    *,
+    good: str = "is_good",
+    time: str = "start_time",
+    merge_gap: str = "2h",
+    worst: str = "6h",
+    name: str | None = None,
+) -> pl.DataFrame:
+    """The incident windows of an objective, the one holding the most bad events first.
+
+    :func:`toolkit.slo.incident_windows` finds the windows (burn-rate pages merged, else
+    tickets, else the worst period); each is then counted: the events it holds and how many
+    were bad. The window to explain is usually the first row: the one that cost the most
+    error budget (not the one with the highest peak burn rate, which a short burst wins).
+
+    Parameters
+    ----------
+    events : polars.DataFrame or pandas.DataFrame
+        One row per event with a Boolean ``good`` column (null: not counted) and a time
+        column, e.g. what :func:`toolkit.slo.good_events` returns.
+    objective : float or toolkit.slo.SLO
+        The target (0.99) or the SLO.
+    good, time : str
+        Column names.
+    merge_gap : str, default "2h"
+        Alerts less than this apart are one window (sampled traces page in bursts).
+    worst : str, default "6h"
+        Width of the worst period when nothing fires.
+    name : str, optional
+        What the incidents are named after (default: the SLO's name).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``incident``, ``start``, ``end`` (end exclusive), ``source``, ``burn_rate`` as
+        :func:`toolkit.slo.incident_windows` gives them, then ``events``, ``bad_events``
+        and ``bad_ratio`` of each window; the most bad events first. Empty when there is
+        no event.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import datetime, timedelta, timezone
+    >>> t0 = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    >>> minutes = [m / 4 for m in range(4 * 720)]  # a call every 15 s for 12 hours
+    >>> calls = pl.DataFrame({                      # a third bad for 3 h, all for 10 min
+    ...     "start_time": [t0 + timedelta(minutes=m) for m in minutes],
+    ...     "is_good": [not ((120 <= m < 300 and i % 3 == 0) or 500 <= m < 510)
+    ...                 for i, m in enumerate(minutes)],
+    ... })
+    >>> ranked = ranked_incidents(calls, 0.99)
+    >>> ranked.select(pl.col("start", "end").dt.strftime("%H:%M"), "source", "bad_events").rows()
+    [('02:26', '05:25', 'page', 205), ('08:22', '08:59', 'page', 32)]
+    """
+    from toolkit import slo
+    from toolkit.schema import require_columns
+
+    data = to_polars(events, parameter="events", function="ranked_incidents")
+    require_columns(data, [good, time], table="events", where="(ranked_incidents)")
+    data = data.filter(pl.col(good).is_not_null())
+    windows = slo.incident_windows(
+        data, objective, merge_gap=merge_gap, worst=worst, time=time, good=good, name=name
+    )
+    counted = (
+        slo.label_windows(data, windows, time=time, column="_window")
+        .group_by("_window")
+        .agg(
+            pl.len().cast(pl.Int64).alias("events"),
+            (~pl.col(good)).sum().cast(pl.Int64).alias("bad_events"),
+        )
+    )
+    return (
+        windows.join(counted, left_on="incident", right_on="_window", how="left")
+        .with_columns(pl.col("events", "bad_events").fill_null(0))
+        .with_columns(
+            (pl.col("bad_events") / pl.when(pl.col("events") > 0).then(pl.col("events")))
+            .cast(pl.Float64)
+            .alias("bad_ratio")
+        )
+        .sort(["bad_events", "burn_rate"], descending=True, nulls_last=True)
+    )
+
+
+def worst_calls(
+    result: Explanation,
+    calls: Any,
+    window: tuple[Any, Any],
+    *,
+    by: str = "ttft_s",
+    n: int = 3,
+) -> pl.DataFrame:
+    """The calls of a window whose outcome is true, the largest ``by`` first.
+
+    The calls to explain one by one (:meth:`Explanation.local`): in an incident window,
+    those of the outcome (a breach) with the worst value of ``by`` (the TTFT itself, which
+    the explanation may not use as a feature).
+
+    Parameters
+    ----------
+    result : Explanation
+        A yes/no explanation whose :attr:`Explanation.data` has ``span_id``.
+    calls : polars.DataFrame or pandas.DataFrame
+        The calls explained, with ``span_id`` and ``by``.
+    window : (start, end)
+        ISO-8601 times with their zone, or aware datetimes; end exclusive.
+    by : str, default "ttft_s"
+        Column of ``calls`` to rank by.
+    n : int, default 3
+        Calls returned at most.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``row`` (for :meth:`Explanation.local`), ``span_id``, ``start_time`` and ``by``;
+        empty when no call of the window has the outcome.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> from datetime import datetime, timedelta, timezone
+    >>> t0 = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    >>> rng = np.random.default_rng(0)
+    >>> tokens = rng.integers(10, 8000, 1000)
+    >>> calls = pl.DataFrame({"span_id": [f"{i:016x}" for i in range(1000)],
+    ...                       "start_time": [t0 + timedelta(minutes=i) for i in range(1000)],
+    ...                       "input_tokens": tokens, "ttft_s": tokens / 2000})
+    >>> result = explain(calls, pl.col("ttft_s") > 2, holdout_by="random", progress=False)
+    >>> worst = worst_calls(result, calls, (t0, t0 + timedelta(hours=5)), n=2)
+    >>> worst["ttft_s"].to_list() == sorted(calls.head(300)["ttft_s"].to_list())[-2:][::-1]
+    True
+    """
+    from toolkit.schema import require_columns
+
+    data = to_polars(calls, parameter="calls", function="worst_calls")
+    require_columns(data, ["span_id", by], table="calls", where="(worst_calls)")
+    require_columns(
+        result.data, ["span_id", "start_time"], table="explanation data", where="(worst_calls)"
+    )
+    _check_int("worst_calls", "n", n, 1, False)
+    if result.task != "classification":
+        raise ParameterError(
+            "The 'result' parameter of worst_calls must explain a yes/no outcome. "
+            f"Got a {result.task} of {result.target!r} instead."
+        )
+    start, end = _window(window, "window")
+    inside = pl.col("start_time").is_between(start, end, closed="left")
+    return (
+        result.data.filter(inside & pl.col(result.target).cast(pl.Boolean))
+        .select("row", "span_id", "start_time")
+        .join(data.select("span_id", by).unique("span_id"), on="span_id", how="left")
+        .sort(by, "row", descending=[True, False], nulls_last=True)
+        .head(n)
+    )
+
+
+_OPPOSITE = {"lte": ">", "lt": ">=", "gte": "<", "gt": "<="}
+
+
+@dataclass(frozen=True)
+class BreachObjective:
+    """A yes/no outcome to explain: a value on the wrong side of a threshold.
+
+    Attributes
+    ----------
+    name : str
+        The outcome's name (the target column of the explanation).
+    sli : str
+        The measured column (``ttft_s``, ``eval.groundedness``).
+    threshold : float or None
+        The threshold (None when no call carries the column).
+    source : str
+        Where the threshold comes from, in words ("given", "the calls' 95th percentile").
+    slo : toolkit.slo.SLO or None
+        The objective (good: the value within the threshold), for burn-rate windows.
+    events : polars.DataFrame
+        The calls with ``is_good`` (null where the value is null or the call failed).
+    rows : int
+        Calls with the value.
+    breaches : int
+        Calls on the wrong side of the threshold.
+    min_rows : int
+        The fewest calls with the value an explanation needs.
+    how : str
+        How to get the column when no call carries it.
+    """
+
+    name: str
+    sli: str
+    threshold: float | None
+    source: str
+    slo: Any
+    events: pl.DataFrame
+    rows: int
+    breaches: int
+    min_rows: int
+    how: str = ""
+
+    @property
+    def target(self) -> pl.Expr:
+        """The outcome as an expression for :func:`explain` (True: a breach)."""
+        if self.slo is None:
+            raise ParameterError(
+                f"BreachObjective.target needs a threshold; no call carries {self.sli!r} "
+                "(check BreachObjective.support first)."
+            )
+        value = pl.col(self.sli)
+        breach = {
+            "lte": value > self.threshold,
+            "lt": value >= self.threshold,
+            "gte": value < self.threshold,
+            "gt": value <= self.threshold,
+        }[self.slo.op]
+        return breach.alias(self.name)
+
+    @property
+    def support(self) -> Any:
+        """A :class:`toolkit.Support`: enough calls with the value, some of them breaches."""
+        from toolkit.ingest.discover import Support
+
+        needs = f"at least {self.min_rows} calls with {self.sli}, some of them breaches"
+        if self.threshold is None:
+            return Support(self.name, needs, f"no call with {self.sli}", (self.sli,), self.how)
+        op = _OPPOSITE[self.slo.op]
+        found = (
+            f"{self.rows:,} calls with {self.sli}, {self.breaches:,} with {self.sli} {op} "
+            f"{self.threshold:.4g} ({self.source})"
+        )
+        missing = []
+        if self.rows < self.min_rows:
+            missing.append(f"at least {self.min_rows} calls with {self.sli}")
+        if self.breaches == 0:
+            missing.append("a call that breaches: nothing to explain")
+        elif self.breaches == self.rows:
+            missing.append("a call that does not breach: nothing to tell breaches from")
+        how = "" if not missing else "lower the threshold, or widen the time range"
+        return Support(self.name, needs, found, tuple(missing), how)
+
+
+def breach_objective(
+    calls: Any,
+    sli: str,
+    *,
+    threshold: float | None = None,
+    quantile: float = 0.95,
+    op: Literal["lte", "lt", "gte", "gt"] = "lte",
+    target: float = 0.99,
+    name: str | None = None,
+    min_rows: int = 200,
+    how: str = "",
+) -> BreachObjective:
+    """The breaches of a threshold as an outcome to explain, and the objective they break.
+
+    Parameters
+    ----------
+    calls : polars.DataFrame or pandas.DataFrame
+        ``llm_calls``.
+    sli : str
+        The measured column (``"ttft_s"``; ``"eval.groundedness"`` with ``op="gte"``).
+        A frame without it gives an objective whose support is not met.
+    threshold : float, optional
+        Good calls have ``sli`` ``op`` ``threshold``; None: the ``quantile`` of the
+        calls' values (their 95th percentile: the slowest 5 % breach).
+    quantile : float, default 0.95
+        Used when ``threshold`` is None.
+    op : {"lte", "lt", "gte", "gt"}, default "lte"
+        How a good value compares with the threshold.
+    target : float, default 0.99
+        The objective's target, for its burn-rate windows.
+    name : str, optional
+        The outcome's name; default ``"<sli>_breach"``.
+    min_rows : int, default 200
+        The fewest calls with a value for the support to be met.
+    how : str, optional
+        How to get ``sli`` when the calls lack it, for the support's explanation.
+
+    Returns
+    -------
+    BreachObjective
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> calls = pl.DataFrame({"ttft_s": [float(i) for i in range(1, 401)]})
+    >>> breach = breach_objective(calls, "ttft_s")
+    >>> breach.threshold, breach.breaches, breach.support.ok
+    (380.0, 20, True)
+    >>> calls.filter(breach.target).height
+    20
+    >>> breach_objective(calls, "ttft_s", threshold=500.0).support.missing
+    ('a call that breaches: nothing to explain',)
+    """
+    from toolkit import slo as _slo
+
+    function = "explain.breach_objective"
+    data = to_polars(calls, parameter="calls", function=function)
+    if not isinstance(sli, str) or not sli:
+        raise ParameterError(
+            f"The 'sli' parameter of {function} must be a column name. Got {preview(sli)} instead."
+        )
+    if op not in _OPPOSITE:
+        raise ParameterError(
+            f"The 'op' parameter of {function} must be one of 'lte', 'lt', 'gte', 'gt'. "
+            f"Got {preview(op)} instead."
+        )
+    if isinstance(quantile, bool) or not isinstance(quantile, float | int) or not 0 < quantile < 1:
+        raise ParameterError(
+            f"The 'quantile' parameter of {function} must be a number strictly between 0 and 1. "
+            f"Got {preview(quantile)} instead."
+        )
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, float | int)
+    ):
+        raise ParameterError(
+            f"The 'threshold' parameter of {function} must be a number or None. "
+            f"Got {preview(threshold)} instead."
+        )
+    _check_int(function, "min_rows", min_rows, 1, False)
+    label = name or f"{sli.removeprefix('eval.')}_breach"
+    present = (
+        sli in data.columns and data.schema[sli].is_numeric() and data[sli].is_not_null().any()
+    )
+    if not present:
+        return BreachObjective(label, sli, None, "", None, data, 0, 0, min_rows, how)
+    if threshold is None:
+        value = data[sli].drop_nans().quantile(quantile, interpolation="nearest")
+        threshold = float(value)  # type: ignore[arg-type]
+        source = f"the calls' {quantile * 100:g}th percentile"
+    else:
+        threshold, source = float(threshold), "given"
+    objective = _slo.SLO(label, target, sli=sli, threshold=threshold, op=op)
+    events = _slo.good_events(data, objective)
+    rows = int(events["is_good"].is_not_null().sum())
+    breaches = int((~events["is_good"]).sum())
+    return BreachObjective(
+        label, sli, threshold, source, objective, events, rows, breaches, min_rows, how
+    )

@@ -1,11 +1,18 @@
 """03_explainability on the sample: its numbers recomputed with the toolkit, its findings
-checked against the incident windows of truth.json (never against the causes)."""
+checked against the incident windows of truth.json (never against the causes).
+
+The notebook finds its threshold (the calls' 95th percentile TTFT) and its windows (the
+burn-rate pages holding the most breaches) from the data; the tests recompute the numbers
+on what it recorded and check that the windows it found are the sample's incidents.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE, incident_window
+from conftest import SAMPLE, incident_window
 
 import toolkit
 from toolkit.explain import explain
@@ -15,27 +22,51 @@ NAME = "03_explainability"
 
 
 @pytest.fixture(scope="module")
-def calls() -> pl.DataFrame:
-    return toolkit.llm_calls(toolkit.load_spans(SAMPLE / LAYOUT["traces"]))
+def catalog() -> toolkit.Catalog:
+    return toolkit.discover(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def calls(catalog: toolkit.Catalog) -> pl.DataFrame:
+    return catalog.table("llm_calls")
+
+
+def _overlap(found: list[str], truth: tuple[dt.datetime, dt.datetime]) -> float:
+    """Intersection over union of two windows."""
+    a0, a1 = (dt.datetime.fromisoformat(t) for t in found)
+    b0, b1 = truth
+    inter = (min(a1, b1) - max(a0, b0)).total_seconds()
+    union = (max(a1, b1) - min(a0, b0)).total_seconds()
+    return max(inter, 0.0) / union
 
 
 def test_ttft_breach_numbers(sample_report: ReportResult, calls: pl.DataFrame) -> None:
-    values = sample_report[NAME].values
+    nb = sample_report[NAME]
+    assert nb.ok, nb.error
+    values = nb.values
     assert values["llm_calls"] == calls.height
     assert values["ttft.unlabelled_rows"] == calls["ttft_s"].null_count()
     assert values["ttft.rows"] == calls["ttft_s"].is_not_null().sum()
-    start, end = incident_window(kind="model_release_regression")
+    threshold = values["ttft.threshold_s"]
     timed = calls.filter(pl.col("ttft_s").is_not_null())
+    assert values["ttft.threshold_source"] == "the calls' 95th percentile"
+    assert threshold == pytest.approx(timed["ttft_s"].quantile(0.95, "nearest"))
+    # the window found from the burn-rate pages is the release regression of the sample
+    window = values["ttft.incident.window"]
+    assert values["ttft.incident.source"] == "page"
+    assert _overlap(window, incident_window(kind="model_release_regression")) > 0.8
+    start, end = (dt.datetime.fromisoformat(t) for t in window)
     inside = pl.col("start_time").is_between(start, end, closed="left")
     assert values["ttft.incident.breach_ratio"] == pytest.approx(
-        timed.filter(inside)["ttft_s"].gt(2.0).mean()
+        timed.filter(inside)["ttft_s"].gt(threshold).mean()
     )
     assert values["ttft.baseline.breach_ratio"] == pytest.approx(
-        timed.filter(~inside)["ttft_s"].gt(2.0).mean()
+        timed.filter(~inside)["ttft_s"].gt(threshold).mean()
     )
-    # the explanation names prompt length, then the model served in the window
+    # the explanation names prompt length, then the model served in the window (at the
+    # 95th percentile the KV-cache burst of the sample's Friday weighs in globally too)
     assert values["ttft.fidelity"] > 0.9
-    assert values["ttft.top_features"][0] == "input_tokens"
+    assert "input_tokens" in values["ttft.top_features"][:2]
     assert "input_tokens" in values["ttft.top_interaction"]
     assert values["ttft.incident.top_feature"] in {
         "response_model",
@@ -48,12 +79,22 @@ def test_ttft_breach_numbers(sample_report: ReportResult, calls: pl.DataFrame) -
     assert values["ttft.lime.sign_agreement"] >= 0.6
 
 
-def test_ungrounded_numbers(sample_report: ReportResult, calls: pl.DataFrame) -> None:
+def test_ungrounded_numbers(
+    sample_report: ReportResult, calls: pl.DataFrame, catalog: toolkit.Catalog
+) -> None:
     values = sample_report[NAME].values
+    # the evaluated route and its score, found from the data
+    assert values["ungrounded.scope"] == {
+        "score": "eval.groundedness",
+        "column": "attributes.app.route",
+        "value": "rag-qa",
+    }
     rag = calls.filter(pl.col("attributes.app.route") == "rag-qa")
     evaluated = rag.filter(pl.col("eval.groundedness").is_not_null())
     assert values["ungrounded.rows"] == evaluated.height
-    start, end = incident_window(kind="quality_regression")
+    window = values["ungrounded.incident.window"]
+    assert _overlap(window, incident_window(kind="quality_regression")) > 0.6
+    start, end = (dt.datetime.fromisoformat(t) for t in window)
     inside = pl.col("start_time").is_between(start, end, closed="left")
     assert values["ungrounded.incident.ratio"] == pytest.approx(
         evaluated.filter(inside)["eval.groundedness"].lt(0.5).mean()
@@ -64,11 +105,10 @@ def test_ungrounded_numbers(sample_report: ReportResult, calls: pl.DataFrame) ->
     # confined to a past window: the time holdout cannot predict it (flagged low fidelity)
     assert values["ungrounded.fidelity.time_holdout"] < 0.7
     assert values["ungrounded.incident.top_feature"] == "retrieval.query_overlap"
-    spans = toolkit.load_spans(SAMPLE / LAYOUT["traces"])
     again = explain(
         rag,
         (pl.col("eval.groundedness") < 0.5).alias("ungrounded"),
-        spans=spans,
+        spans=catalog.table("spans"),
         holdout_by="random",
         progress=False,
     )
