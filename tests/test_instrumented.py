@@ -459,3 +459,17 @@ def test_older_content_events_are_rewritten_as_messages() -> None:
         }
     ]
     assert row["finish_reason"] == "stop"
+
+
+def test_json_members_of_text_that_is_not_json_are_null() -> None:
+    frame = pl.DataFrame(
+        {
+            "attributes.llm.invocation_parameters": ['{"model": "m"}', "{broken", "x", None],
+            "attributes.gen_ai.output.messages": [["stop"], None, None, None],  # not text
+        }
+    )
+    assert semconv.resolve(frame, "request_model").to_list() == ["m", None, None, None]
+    # the default (not streamed) applies only to a JSON object that lacks the member
+    assert semconv.resolve(frame, "streaming").to_list() == [False, None, None, None]
+    assert semconv.resolve(frame, "finish_reason").to_list() == [None] * 4
+    assert semconv.candidates(frame, "request_model") == ["attributes.llm.invocation_parameters"]

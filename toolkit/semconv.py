@@ -652,15 +652,23 @@ def _json_member(df: pl.DataFrame, key: str) -> pl.DataFrame:
     """A frame holding the value of JSON-member candidate ``key`` as a String column.
 
     The column is named ``attributes.<key>`` (so errors name the member); ``span_id`` is
-    kept for error messages. A value that is not JSON, or lacks the member, gives null (or
-    the member's default from :data:`JSON_MEMBER_DEFAULTS` for a JSON object).
+    kept for error messages. A value that is not JSON text (or a column that is not text),
+    or lacks the member, gives null (or the member's default from
+    :data:`JSON_MEMBER_DEFAULTS` for a JSON object).
     """
     attribute, path = _split_key(key)
-    text = _as_string(df, attribute_column(attribute))
+    column = df[attribute_column(attribute)]
+    if column.dtype == pl.String or isinstance(column.dtype, pl.Categorical | pl.Enum):
+        text = column.cast(pl.String)
+    else:
+        text = pl.Series([None] * df.height, dtype=pl.String)
     member = text.str.json_path_match(str(path))
     if key in JSON_MEMBER_DEFAULTS:
         default = json.dumps(JSON_MEMBER_DEFAULTS[key])
-        is_object = text.str.strip_chars().str.starts_with("{")
+        is_object = (
+            text.str.strip_chars().str.starts_with("{")
+            & text.str.json_path_match("$").is_not_null()
+        )
         member = pl.select(
             pl.when(member.is_null() & is_object).then(pl.lit(default)).otherwise(member)
         ).to_series()
