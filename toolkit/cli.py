@@ -1,6 +1,7 @@
 """The ``genai-sre`` command line.
 
-genai-sre summary data/sample        # what the exports hold, table by table
+genai-sre summary data/sample        # what the exports hold: files, tables, analyses
+genai-sre report --data DIR -p tz=UTC  # the notebooks on them (toolkit.report)
 genai-sre version
 """
 
@@ -10,78 +11,111 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import polars as pl
 
 from toolkit.errors import ToolkitError
 
+if TYPE_CHECKING:
+    from toolkit.ingest.discover import Catalog
+
 __all__ = ["main"]
 
 
-def _summary(paths: Sequence[str], out: TextIO | None = None) -> int:
-    from toolkit.ingest import otlp
-    from toolkit.ingest._io import expand_paths
-    from toolkit.loaders import load_logs, load_metrics, load_spans
+def _summary(
+    paths: Sequence[str],
+    out: TextIO | None = None,
+    *,
+    tz: str | None = None,
+    host: str | None = None,
+    year: int | None = None,
+    scrape_time: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    cache: bool = True,
+) -> int:
+    """Print what the exports under ``paths`` hold; 1 when nothing was recognised.
+
+    Discovery (:func:`toolkit.discover`) finds every file by content and loads each table
+    once, de-duplicated: the files table and its notes come first, then a summary per
+    table (spans by service, LLM calls by model, logs by severity, metrics by name, GPUs
+    by host, workload by source) and which analyses the tables support.
+    """
+    from toolkit.ingest.discover import discover
 
     stream = out if out is not None else sys.stdout
-    files = expand_paths(list(paths), function="genai-sre summary")
-    by_signal: dict[str, list[Path]] = {"traces": [], "logs": [], "metrics": []}
-    skipped: list[str] = []
-    for path in files:
-        container, signal = otlp.detect(path)
-        if signal in by_signal:
-            by_signal[signal].append(path)
-        else:
-            skipped.append(f"{path} ({container})")
 
     def say(text: object = "") -> None:
         print(text, file=stream)
 
+    target: str | list[str] = paths[0] if len(paths) == 1 else list(paths)
+    catalog = discover(
+        target,
+        tz=tz,
+        host=host,
+        year=year,
+        scrape_time=scrape_time,
+        start=start,
+        end=end,
+        on_error="skip",
+        cache=cache,
+    )
+    files = catalog.files
+    loaded = files.filter(pl.col("status") == "loaded")
+    counts = files.group_by("status").len().sort("status").rows()
+    say(
+        f"files: {files.height:,} under {catalog.root} ("
+        + ", ".join(f"{n:,} {status}" for status, n in counts)
+        + ")"
+    )
+    with pl.Config(tbl_rows=40, tbl_cols=10, fmt_str_lengths=60, tbl_width_chars=160):
+        say(files.select("path", "table", "format", "rows", "start", "end", "duplicates", "status"))
+    if catalog.notes:
+        say("notes:")
+        for note in catalog.notes:
+            say(f"  - {note}")
+        if (files["status"] == "needs a parameter").any():
+            say("  (genai-sre summary takes them as --tz, --host, --year, --scrape-time)")
     with pl.Config(tbl_rows=12, tbl_cols=12, fmt_str_lengths=40, tbl_width_chars=120):
-        if by_signal["traces"]:
-            spans = load_spans(by_signal["traces"])
-            say(
-                f"spans: {spans.height:,} rows from {len(by_signal['traces'])} file(s), "
-                f"{spans['start_time'].min()} .. {spans['end_time'].max()}"
+        for table in catalog.tables:
+            if table == "llm_calls":
+                continue  # with the spans
+            frame = catalog.table(table)
+            of_table = loaded.filter(pl.col("table") == table)
+            duplicates = int(of_table["duplicates"].sum())
+            origin = f"from {of_table.height} file(s)" + (
+                f", {duplicates:,} duplicate(s) counted once" if duplicates else ""
             )
-            say(
-                spans.group_by("service_name", "kind")
-                .agg(
-                    pl.len().alias("spans"),
-                    pl.col("trace_id").n_unique().alias("traces"),
-                    pl.col("duration_ms").median().alias("p50_ms"),
-                    pl.col("duration_ms").quantile(0.95).alias("p95_ms"),
-                    (pl.col("status_code") == "error").mean().alias("error_ratio"),
-                )
-                .sort("spans", descending=True)
-            )
-            _llm_summary(spans, say)
-        if by_signal["logs"]:
-            logs = load_logs(by_signal["logs"])
-            say(f"\nlogs: {logs.height:,} records")
-            say(logs.group_by("service_name", "severity_text").len().sort("len", descending=True))
-        if by_signal["metrics"]:
-            metrics = load_metrics(by_signal["metrics"])
-            say(f"\nmetrics: {metrics.height:,} samples of {metrics['name'].n_unique()} series")
-            say(metrics.group_by("name", "type", "unit").len().sort("name"))
-    if skipped:
-        say(f"\nnot OTLP (not summarised yet): {', '.join(skipped)}")
-    if not any(by_signal.values()):
-        say("no OTLP traces, logs or metrics found")
+            _SUMMARIES[table](catalog, frame, origin, say)
+    say("\nanalyses:")
+    for support in catalog.supports.values():
+        say(f"  {support}")
+    if not catalog.tables:
+        say("nothing recognised: no telemetry file found (see the files and notes above)")
         return 1
     return 0
 
 
-def _llm_summary(spans: pl.DataFrame, say: Callable[[object], None]) -> None:
-    try:
-        from toolkit.llm import llm_calls
-    except ImportError:  # pragma: no cover - llm module ships with the package
-        return
-    calls = llm_calls(spans)
-    if calls.height == 0:
-        return
+def _spans_summary(catalog: Catalog, spans: pl.DataFrame, origin: str, say: Say) -> None:
+    first, last = spans["start_time"].min(), spans["end_time"].max()
+    say(f"\nspans: {spans.height:,} rows {origin}, {first!s} .. {last!s}")
+    say(
+        spans.group_by("service_name", "kind")
+        .agg(
+            pl.len().alias("spans"),
+            pl.col("trace_id").n_unique().alias("traces"),
+            pl.col("duration_ms").median().alias("p50_ms"),
+            pl.col("duration_ms").quantile(0.95).alias("p95_ms"),
+            (pl.col("status_code") == "error").mean().alias("error_ratio"),
+        )
+        .sort("spans", "service_name", descending=[True, False])
+    )
+    if catalog.has("llm_calls"):
+        _llm_summary(catalog.table("llm_calls"), say)
+
+
+def _llm_summary(calls: pl.DataFrame, say: Say) -> None:
     table = (
         calls.group_by("request_model")
         .agg(
@@ -92,10 +126,63 @@ def _llm_summary(spans: pl.DataFrame, say: Callable[[object], None]) -> None:
             pl.col("ttft_s").quantile(0.95).alias("p95_ttft_s"),
             pl.col("is_error").mean().alias("error_ratio"),
         )
-        .sort("calls", descending=True)
+        .sort("calls", "request_model", descending=[True, False], nulls_last=True)
     )
     say(f"\nLLM calls: {calls.height:,}")
     say(table)
+
+
+def _logs_summary(catalog: Catalog, logs: pl.DataFrame, origin: str, say: Say) -> None:
+    say(f"\nlogs: {logs.height:,} records {origin}")
+    say(
+        logs.group_by("service_name", "severity_text")
+        .len()
+        .sort("len", "service_name", descending=[True, False])
+    )
+
+
+def _metrics_summary(catalog: Catalog, metrics: pl.DataFrame, origin: str, say: Say) -> None:
+    say(f"\nmetrics: {metrics.height:,} samples of {metrics['name'].n_unique()} series {origin}")
+    say(metrics.group_by("name", "type", "unit").len().sort("name"))
+
+
+def _gpu_summary(catalog: Catalog, gpu: pl.DataFrame, origin: str, say: Say) -> None:
+    gpus = gpu.select("host", "gpu_index").unique().height
+    say(f"\ngpu: {gpu.height:,} samples of {gpus} GPU(s) {origin}")
+    say(
+        gpu.group_by("host", "gpu_model")
+        .agg(
+            pl.len().alias("samples"),
+            pl.col("gpu_index").n_unique().alias("gpus"),
+            pl.col("util_pct").mean().alias("util_pct"),
+            (pl.col("mem_used_bytes").max() / 2**30).alias("max_mem_gib"),
+            pl.col("power_w").mean().alias("power_w"),
+        )
+        .sort("host", "gpu_model", nulls_last=True)
+    )
+
+
+def _workload_summary(catalog: Catalog, workload: pl.DataFrame, origin: str, say: Say) -> None:
+    say(f"\nworkload: {workload.height:,} requests {origin}")
+    keys = [c for c in ("source", "model") if c in workload.columns]
+    grouped = workload.group_by(keys) if keys else workload.group_by(pl.lit("all").alias("all"))
+    say(
+        grouped.agg(
+            pl.len().alias("requests"),
+            pl.col("input_tokens").sum().alias("input_tokens"),
+            pl.col("output_tokens").sum().alias("output_tokens"),
+        ).sort("requests", descending=True)
+    )
+
+
+Say = Callable[[object], None]
+_SUMMARIES: dict[str, Callable[[Catalog, pl.DataFrame, str, Say], None]] = {
+    "spans": _spans_summary,
+    "logs": _logs_summary,
+    "metrics": _metrics_summary,
+    "gpu": _gpu_summary,
+    "workload": _workload_summary,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,8 +192,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Telemetry of LLM services as tidy dataframes: load, audit, report.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    summary = sub.add_parser("summary", help="load exports and print what they hold")
+    summary = sub.add_parser(
+        "summary",
+        help="find the exports in a folder and print what they hold",
+        description="Find every export under PATH by content (any names, any nesting), load "
+        "each table once (records several files hold are counted once), and print the files, "
+        "a summary per table, and which analyses the tables support.",
+    )
     summary.add_argument("paths", nargs="+", help="files, directories or glob patterns")
+    summary.add_argument(
+        "--tz", default=None, help="IANA time zone of files without one (nvidia-smi logs)"
+    )
+    summary.add_argument("--host", default=None, help="host name of nvidia-smi logs")
+    summary.add_argument(
+        "--year", type=int, default=None, help="year of log lines that carry none (vLLM's log)"
+    )
+    summary.add_argument(
+        "--scrape-time",
+        default=None,
+        help="time of a Prometheus scrape without timestamps (ISO-8601 with zone)",
+    )
+    summary.add_argument(
+        "--no-cache", action="store_true", help="do not keep or reuse loaded files as Parquet"
+    )
+    summary.add_argument("--start", default=None, help="keep records from (ISO-8601 with zone)")
+    summary.add_argument("--end", default=None, help="keep records before (ISO-8601 with zone)")
     sub.add_parser("version", help="print the toolkit's version")
     # Subcommands of larger modules register themselves (imported here, not at
     # `import toolkit`, so the library stays light); each sets its own handler.
@@ -137,7 +247,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"genai-sre-toolkit {__version__}")
             return 0
         if args.command == "summary":
-            return _summary(args.paths)
+            return _summary(
+                args.paths,
+                tz=args.tz,
+                host=args.host,
+                year=args.year,
+                scrape_time=args.scrape_time,
+                start=args.start,
+                end=args.end,
+                cache=not args.no_cache,
+            )
         handler = getattr(args, "handler", None)
         if handler is not None:
             return int(handler(args))
