@@ -231,12 +231,33 @@ def _plain(value: Mapping[str, Any] | None) -> Any:
         if key == "bytesValue":
             return raw
         if key == "arrayValue":
-            return [_plain(v) for v in (raw or {}).get("values") or []]
+            return [_plain(v) for v in _values(raw, "arrayValue")]
         if key == "kvlistValue":
-            return {
-                kv.get("key", ""): _plain(kv.get("value")) for kv in (raw or {}).get("values") or []
-            }
+            return {kv["key"]: _plain(kv.get("value")) for kv in _keyed(raw)}
     return None
+
+
+def _values(raw: Any, name: str) -> list[Any]:
+    """The ``values`` list of an ``arrayValue`` or ``kvlistValue`` object, checked."""
+    if raw is None:
+        return []
+    if not isinstance(raw, Mapping):
+        raise ValueProblem(f"{name} must be an object with 'values', got {type(raw).__name__}")
+    values = raw.get("values")
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise ValueProblem(f"{name}.values must be an array, got {type(values).__name__}")
+    return values
+
+
+def _keyed(raw: Any) -> list[Mapping[str, Any]]:
+    """The key/value objects of a ``kvlistValue``, each checked for a string key."""
+    values = _values(raw, "kvlistValue")
+    for i, kv in enumerate(values):
+        if not isinstance(kv, Mapping) or not isinstance(kv.get("key"), str):
+            raise ValueProblem(f"kvlistValue.values[{i}] must be an object with a string 'key'")
+    return values
 
 
 def normalize_any_value(value: Any) -> dict[str, Any]:
@@ -286,8 +307,7 @@ def normalize_any_value(value: Any) -> dict[str, Any]:
                 raise ValueProblem(f"bytesValue {str(raw)[:40]!r} is not valid base64") from None
             out = {"bytesValue": raw}
         elif key == "arrayValue":
-            values = (raw or {}).get("values") or []
-            elements = [normalize_any_value(v) for v in values]
+            elements = [normalize_any_value(v) for v in _values(raw, "arrayValue")]
             kinds = {next(iter(e)) for e in elements if e}
             simple = (
                 all(e for e in elements)
@@ -299,6 +319,8 @@ def normalize_any_value(value: Any) -> dict[str, Any]:
             else:
                 out = {"_json": json.dumps(_plain(value), ensure_ascii=False)}
         elif key == "kvlistValue":
+            for kv in _keyed(raw):
+                normalize_any_value(kv.get("value"))  # checks each value as an AnyValue
             out = {"_json": json.dumps(_plain(value), ensure_ascii=False)}
     return out
 
@@ -343,7 +365,9 @@ def attributes_long(attributes: pa.Array, parent: np.ndarray | None = None) -> p
     return _slots(_field(kv, "value"), owners, _field(kv, "key"))
 
 
-def _slots(value: pa.Array, owners: np.ndarray, keys: pa.Array) -> pl.DataFrame:
+def _slots(
+    value: pa.Array, owners: np.ndarray, keys: pa.Array, *, check_keys: bool = True
+) -> pl.DataFrame:
     arr_values = _field(_field(value, "arrayValue"), "values")
     base = pl.from_arrow(
         pa.table(
@@ -365,6 +389,8 @@ def _slots(value: pa.Array, owners: np.ndarray, keys: pa.Array) -> pl.DataFrame:
     arr = pl.col("arr")
     n = arr.list.len()
     fields = {"as": "stringValue", "ai": "intValue", "ad": "doubleValue", "ab": "boolValue"}
+    if check_keys and base["key"].null_count():
+        raise ValueProblem("an attribute has no 'key'")
     if base["arr"].null_count() < base.height:
         exprs = [
             pl.when((n > 0) & (arr.list.eval(elem.field(fname).is_not_null()).list.sum() == n))
@@ -373,9 +399,18 @@ def _slots(value: pa.Array, owners: np.ndarray, keys: pa.Array) -> pl.DataFrame:
             for slot, fname in fields.items()
         ]
         long = base.with_columns(exprs).with_columns(
-            pl.col("ai").list.eval(pl.element().cast(pl.Int64)),
+            pl.col("ai").list.eval(pl.element().cast(pl.Int64, strict=False)),
             (n == 0).alias("ae"),
         )
+        typed = pl.any_horizontal(pl.col(slot).is_not_null() for slot in fields)
+        if long.select((pl.col("arr").list.len() > 0) & ~typed).to_series().any():
+            # mixed kinds, null or nested elements: the general reader writes them as JSON
+            raise ValueProblem("an arrayValue mixes value types or holds nulls or arrays")
+        bad_ints = long.select(
+            pl.col("ai").list.eval(pl.element().is_null()).list.any().fill_null(False)
+        ).to_series()
+        if bad_ints.any():
+            raise ValueProblem("an arrayValue holds an intValue that is not a 64-bit integer")
     else:
         long = base.with_columns(
             *(pl.lit(None, dtype=pl.List(dt)).alias(k) for k, dt in _ARRAY_SLOTS.items()),
@@ -399,7 +434,7 @@ def values_long(values: pa.Array) -> pl.Series:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     n = len(values)
-    long = _slots(values, np.arange(n), pa.nulls(n, pa.string()))
+    long = _slots(values, np.arange(n), pa.nulls(n, pa.string()), check_keys=False)
     out = pl.Series("body", [None] * n, dtype=pl.String)
     for slot in (*_SCALAR_SLOTS, *_ARRAY_SLOTS, "ae"):
         out = out.fill_null(_slot_as_string(long, slot))

@@ -165,23 +165,64 @@ def sniff(path: Path, size: int = 65536) -> Sniff:
     return Sniff(compressed, "text", head)
 
 
-def _first_line_is_json(path: Path) -> bool:
-    """Whether the first non-blank line is a complete JSON value (JSON Lines), read whole
-    however long it is (the collector writes lines of many megabytes)."""
+def decode_json(data: bytes | str, decoder: msgspec.json.Decoder[Any] | None = None) -> Any:
+    """Decode JSON with msgspec; input nested deeper than the interpreter's recursion limit
+    raises :class:`msgspec.DecodeError` (as any malformed JSON does), not RecursionError.
+
+    Examples
+    --------
+    >>> decode_json(b'{"a": [1]}')
+    {'a': [1]}
+    >>> decode_json(b"[" * 100_000 + b"]" * 100_000)
+    Traceback (most recent call last):
+    ...
+    msgspec.DecodeError: JSON nested too deeply (more levels than this reader follows)
+    """
+    try:
+        return decoder.decode(data) if decoder is not None else msgspec.json.decode(data)
+    except RecursionError:
+        raise msgspec.DecodeError(
+            "JSON nested too deeply (more levels than this reader follows)"
+        ) from None
+
+
+def _first_line_is_json(path: Path, *, lines: int = 5, limit: int = 64 << 20) -> bool:
+    """Whether the file is JSON Lines: its first non-blank line is a complete JSON value,
+    or (a damaged first line) one of the next few lines is an unindented complete JSON
+    object, which a pretty-printed document never has at its start. Lines are read whole
+    however long they are (the collector writes lines of many megabytes), up to ``limit``
+    bytes in all."""
+    seen: list[bytes] = []
+    read = 0
     with open_binary(path) as fh:
         try:
-            line = b""
-            while not line.strip():
+            while len(seen) < lines and read < limit:
                 line = fh.readline()
                 if not line:
-                    return False
+                    break
+                read += len(line)
+                if line.strip():
+                    seen.append(line)
         except (EOFError, OSError, zlib.error) as exc:
-            raise FormatError(_gzip_problem(exc), path=path) from None
-    try:
-        msgspec.json.decode(line.lstrip(b"\xef\xbb\xbf"))
-    except msgspec.DecodeError:
+            if not seen:
+                raise FormatError(_gzip_problem(exc), path=path) from None
+    if not seen:
         return False
-    return True
+    try:
+        decode_json(seen[0].lstrip(b"\xef\xbb\xbf"))
+    except msgspec.DecodeError:
+        pass
+    else:
+        return True
+    for line in seen[1:]:
+        if not line.startswith(b"{"):
+            continue
+        try:
+            if isinstance(decode_json(line), dict):
+                return True
+        except msgspec.DecodeError:
+            continue
+    return False
 
 
 def iter_line_batches(

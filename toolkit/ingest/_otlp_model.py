@@ -145,14 +145,36 @@ def _field_map(descriptor: Descriptor) -> dict[str, FieldDescriptor]:
     return out
 
 
-def _int64_text(raw: Any, name: str) -> str:
+_UNSIGNED = {_F.TYPE_UINT64, _F.TYPE_FIXED64, _F.TYPE_UINT32, _F.TYPE_FIXED32}
+_INT64_RANGE = (-(2**63), 2**63 - 1)
+_INT32_RANGE = (-(2**31), 2**31 - 1)
+
+
+def _in_range(value: int, field: FieldDescriptor, name: str) -> int:
+    """``value`` if it fits the field's integer type (64-bit values: signed int64, as every
+    reader stores them), else a named problem."""
+    low, high = _INT64_RANGE if field.type in _INT64 else _INT32_RANGE
+    if field.type in _UNSIGNED:
+        low = 0
+        if field.type in _INT32:
+            high = 2**32 - 1
+    if not low <= value <= high:
+        shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+        raise ValueProblem(f"{name} {shown} is out of range (expected {low} to {high})")
+    return value
+
+
+def _int64_text(raw: Any, name: str, field: FieldDescriptor | None = None) -> str:
     if isinstance(raw, bool):
         raise ValueProblem(f"{name} must be a decimal string or an integer, got {raw!r}")
     if isinstance(raw, int):
-        return str(raw)
+        return str(_in_range(raw, field, name) if field is not None else raw)
     if isinstance(raw, str):
         text = raw.strip()
-        if text.lstrip("-").isdigit():
+        # isdecimal() alone admits other scripts' digits ('٣'): ASCII digits only
+        if text.lstrip("-").isdigit() and text.isascii():
+            if field is not None:
+                _in_range(int(text), field, name)
             return text
         raise ValueProblem(f"{name} {raw[:40]!r} is not a decimal integer")
     if isinstance(raw, float):
@@ -166,7 +188,7 @@ def _int64_text(raw: Any, name: str) -> str:
 def _scalar(field: FieldDescriptor, raw: Any, name: str) -> Any:
     t = field.type
     if t in _INT64:
-        return _int64_text(raw, name)
+        return _int64_text(raw, name, field)
     if t == _F.TYPE_ENUM:
         if isinstance(raw, str):
             value = field.enum_type.values_by_name.get(raw)
@@ -174,13 +196,13 @@ def _scalar(field: FieldDescriptor, raw: Any, name: str) -> Any:
                 raise ValueProblem(f"{name} {raw[:40]!r} is not a value of {field.enum_type.name}")
             return value.number
         if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
+            return _in_range(raw, field, name)
         raise ValueProblem(f"{name} must be an integer enum value, got {raw!r}"[:120])
     if t in _INT32:
-        if isinstance(raw, str) and raw.lstrip("-").isdigit():
-            return int(raw)
+        if isinstance(raw, str) and raw.lstrip("-").isdigit() and raw.isascii():
+            return _in_range(int(raw), field, name)
         if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
+            return _in_range(raw, field, name)
         raise ValueProblem(f"{name} must be an integer, got {raw!r}"[:120])
     if t in _FLOAT:
         if isinstance(raw, int | float) and not isinstance(raw, bool):

@@ -14,7 +14,7 @@ import polars as pl
 
 from toolkit.errors import LoadReport
 from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
-from toolkit.ingest._io import PathLike, expand_paths
+from toolkit.ingest._io import PathLike, decode_json, expand_paths
 from toolkit.schema import SPANS, check_backend, to_pandas
 
 __all__ = ["BadSpan", "decode_documents", "gc_paused", "read_span_files"]
@@ -43,14 +43,14 @@ def decode_documents(data: bytes, ctx: LoadContext) -> list[tuple[int | None, An
     A malformed document is reported through ``ctx`` with the line of the error.
     """
     try:
-        return [(None, msgspec.json.decode(data))]
+        return [(None, decode_json(data))]
     except msgspec.DecodeError as exc:
         whole_error = exc
     lines = data.split(b"\n")
     non_blank = [i for i, raw in enumerate(lines) if raw.strip()]
     if len(non_blank) > 1:
         try:
-            msgspec.json.decode(lines[non_blank[0]])
+            decode_json(lines[non_blank[0]])
             is_lines = True
         except msgspec.DecodeError:
             is_lines = False
@@ -58,7 +58,7 @@ def decode_documents(data: bytes, ctx: LoadContext) -> list[tuple[int | None, An
             docs: list[tuple[int | None, Any]] = []
             for i in non_blank:
                 try:
-                    docs.append((i + 1, msgspec.json.decode(lines[i])))
+                    docs.append((i + 1, decode_json(lines[i])))
                 except msgspec.DecodeError as exc:
                     ctx.problem(f"malformed JSON ({exc}); expected one JSON value", line=i + 1)
             return docs

@@ -14,7 +14,7 @@ import msgspec
 
 from toolkit.errors import FormatError, ToolkitError, UnsupportedFormatError, preview
 from toolkit.ingest import gpu, jaeger, otlp, sdk_dump, workloads, zipkin
-from toolkit.ingest._io import sniff
+from toolkit.ingest._io import decode_json, sniff
 from toolkit.ingest.logs import JSON_FIELD_CANDIDATES, TEXT_LOG_PATTERNS
 
 __all__ = ["SUPPORTED", "Detected", "detect"]
@@ -55,7 +55,7 @@ def _supported_list() -> str:
 def _is_json_log(head: bytes) -> bool:
     line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
     try:
-        record = msgspec.json.decode(line)
+        record = decode_json(line)
     except msgspec.DecodeError:
         return False
     if not isinstance(record, dict):
@@ -66,17 +66,25 @@ def _is_json_log(head: bytes) -> bool:
 
 
 def _is_exposition(head: bytes) -> bool:
-    """Whether the complete lines at the start of ``head`` parse as a Prometheus scrape."""
-    from toolkit.ingest.prometheus import parse_exposition
+    """Whether the complete lines at the start of ``head`` read as a Prometheus scrape.
+
+    A few bad lines do not make a scrape something else (they are bad lines, reported
+    with their numbers by the reader): most of the lines must parse, and one sample at
+    least.
+    """
+    from toolkit.ingest._frames import LoadContext
+    from toolkit.ingest.prometheus import _parse, _Source
 
     text = head.decode("utf-8", "replace")
     if len(head) >= 65536:  # drop a line cut at the end of the sniffed head
         text = text[: text.rfind("\n") + 1]
+    ctx = LoadContext("detect", on_error="skip")
     try:
-        parse_exposition(text, time="2000-01-01T00:00:00Z")
+        frame = _parse([_Source(None, text, 0, "")], ctx)
     except ToolkitError:
         return False
-    return True
+    content = sum(1 for line in text.splitlines() if line.strip())
+    return frame.height > 0 and len(ctx.skipped) <= max(1, content // 10)
 
 
 def detect(path: Path) -> Detected:

@@ -1339,7 +1339,8 @@ def _detect_format(path: Path) -> str:
     cells = _parse_fields(first.split(_SEPARATOR))
     if cells is not None and {c.name for c in cells} & _KNOWN_FIELDS and _SEPARATOR in first:
         return "nvidia-smi"
-    if _PROM_LINE.match(first):
+    firsts = [line.strip() for line in lines if line.strip()][:5]
+    if any(_PROM_LINE.match(line) for line in firsts):  # a bad first line is a bad line
         if "DCGM_FI_" in head and "nvidia_smi_" not in head:
             return "dcgm"
         if "nvidia_smi_" in head and "DCGM_FI_" not in head:

@@ -41,7 +41,7 @@ from toolkit.ingest._attributes import (
     pivot,
 )
 from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
-from toolkit.ingest._io import PathLike, expand_paths, iter_line_batches, read_all
+from toolkit.ingest._io import PathLike, decode_json, expand_paths, iter_line_batches, read_all
 from toolkit.schema import LOGS, TIME, check_tz, to_pandas
 from toolkit.schema import check_choice as _check_choice
 
@@ -563,7 +563,7 @@ def _json_file(path: Path, opts: _JsonOptions, ctx: LoadContext) -> pl.DataFrame
             if not text:
                 continue
             try:
-                obj = decoder.decode(text)
+                obj = decode_json(text, decoder)
             except msgspec.DecodeError as exc:
                 ctx.problem(
                     f"malformed JSON ({exc}); expected one JSON object per line, got "

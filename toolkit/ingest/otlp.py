@@ -44,7 +44,7 @@ from toolkit.ingest._attributes import (
     values_long,
 )
 from toolkit.ingest._frames import LoadContext
-from toolkit.ingest._io import count_lines, iter_line_views, read_all, sniff
+from toolkit.ingest._io import count_lines, decode_json, iter_line_views, read_all, sniff
 from toolkit.ingest._otlp_model import SIGNALS, Signal, arrow_type, from_proto, normalize
 from toolkit.schema import EVENT, LINK, SPAN_KINDS, STATUS_CODES
 
@@ -222,6 +222,9 @@ def _normalise_object(
     except ValueProblem as exc:
         ctx.problem(str(exc), line=line, record=record)
         return None
+    except RecursionError:
+        ctx.problem("values nested too deeply to read", line=line, record=record)
+        return None
 
 
 def batch_from_objects(
@@ -262,7 +265,7 @@ def _general_lines(
             continue
         line = first_line + offset
         try:
-            obj = decoder.decode(raw)
+            obj = decode_json(raw, decoder)
         except msgspec.DecodeError as exc:
             ctx.problem(
                 f"malformed JSON ({exc}); each line must be one OTLP JSON object", line=line
@@ -361,7 +364,7 @@ def iter_batches(
         if progress is not None:
             progress.update(len(data))
         try:
-            obj = msgspec.json.decode(data)
+            obj = decode_json(data)
         except msgspec.DecodeError as exc:
             ctx.problem(f"malformed JSON ({exc}); expected one OTLP JSON object or JSON Lines")
             return

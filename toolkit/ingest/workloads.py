@@ -61,7 +61,14 @@ from toolkit.errors import (
     preview,
 )
 from toolkit.ingest._frames import LoadContext, finish
-from toolkit.ingest._io import PathLike, expand_paths, iter_line_batches, read_all, sniff
+from toolkit.ingest._io import (
+    PathLike,
+    decode_json,
+    expand_paths,
+    iter_line_batches,
+    read_all,
+    sniff,
+)
 from toolkit.schema import TIME, check_tz, to_pandas, to_polars
 from toolkit.schema import check_choice as _check_choice
 
@@ -656,7 +663,7 @@ def _read_mooncake(path: Path, ctx: _Ctx) -> pl.DataFrame:
             if not raw.strip():
                 continue  # blank lines are not records
             try:
-                rec = decoder.decode(raw)
+                rec = decode_json(raw, decoder)
             except msgspec.ValidationError as exc:
                 found = _MSGSPEC_PATH.search(str(exc))
                 _record_problem(
@@ -726,7 +733,7 @@ def _detect(path: Path) -> str:
     text = sn.head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
     first = text.split("\n", 1)[0].rstrip("\r")
     if sn.kind == "json-lines":
-        keys = set(msgspec.json.decode(first.encode()) or {})
+        keys = set(decode_json(first.encode()) or {})
         if {"timestamp", "input_length", "output_length"} <= keys:
             return "mooncake"
         seen = f"a JSON Lines file whose first record has keys {preview(sorted(keys))}"
@@ -1072,7 +1079,7 @@ _PMF_FIELDS = {"input_tokens": True, "output_tokens": True, "reason_ratio": Fals
 def _servegen_dataset(path: Path, ctx: _Ctx) -> pl.DataFrame:
     text = _decode(path)
     try:
-        data = msgspec.json.decode(text)
+        data = decode_json(text)
     except msgspec.DecodeError as exc:
         raise FormatError(f"not valid JSON ({exc})", path=path) from None
     if not isinstance(data, dict):

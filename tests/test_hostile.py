@@ -1,0 +1,206 @@
+"""Hostile input: each case found by mutation fuzzing ends in a named error naming the file
+and line, or in a counted skip of exactly the bad records; JSON lines and JSON documents
+agree on every value."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import toolkit
+from toolkit.errors import FormatError, SkippedRecordsWarning
+from toolkit.ingest.detect import detect
+
+TRACE = "5b8efff798038103d269b633813fc60c"
+
+
+def _span(i: int = 0, **fields: Any) -> dict[str, Any]:
+    span = {
+        "traceId": TRACE,
+        "spanId": f"{i + 1:016x}",
+        "name": "chat m",
+        "kind": 3,
+        "startTimeUnixNano": "1544712660000000000",
+        "endTimeUnixNano": "1544712661500000000",
+    }
+    span.update(fields)
+    return span
+
+
+def _doc(*spans: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceSpans": [{"scopeSpans": [{"spans": list(spans)}]}]}
+
+
+def _attr(value: Any, key: str = "a") -> list[dict[str, Any]]:
+    return [{"key": key, "value": value}]
+
+
+def _both(tmp_path: Path, doc: dict[str, Any]) -> tuple[Path, Path]:
+    """The same export as JSON lines (the fast reader) and as one JSON document."""
+    lines, document = tmp_path / "x.jsonl", tmp_path / "x.json"
+    lines.write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    document.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return lines, document
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"arrayValue": {"values": [{"intValue": "1"}, {"doubleValue": 2.5}]}}, "[1, 2.5]"),
+        ({"arrayValue": {"values": [{"intValue": "1"}, {}]}}, "[1, null]"),
+        (
+            {"arrayValue": {"values": [{"arrayValue": {"values": [{"stringValue": "x"}]}}]}},
+            '[["x"]]',
+        ),
+    ],
+)
+def test_mixed_arrays_are_json_text_in_lines_and_documents(
+    tmp_path: Path, value: dict[str, Any], expected: str
+) -> None:
+    lines, document = _both(tmp_path, _doc(_span(attributes=_attr(value))))
+    fast, general = toolkit.load_spans(lines), toolkit.load_spans(document)
+    assert fast["attributes.a"].to_list() == [expected]
+    assert fast.equals(general)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"kind": 2**63}, r"kind 9223372036854775808 is out of range \(expected -2147483648"),
+        # the fast reader's builder names these before the general reader sees them
+        ({"kind": -(2**40)}, "kind (must be 0-5 .SpanKind.; got|-1099511627776 is out of range)"),
+        (
+            {"startTimeUnixNano": str(2**64)},
+            "startTimeUnixNano (is missing, zero or not a "
+            "decimal integer|18446744073709551616 is out of range)",
+        ),
+        ({"startTimeUnixNano": "-5"}, "startTimeUnixNano (is missing|-5 is out of range)"),
+        ({"startTimeUnixNano": "١٢٣"}, "startTimeUnixNano (is missing|.* is not a decimal)"),
+        ({"attributes": _attr({"kvlistValue": 5})}, "kvlistValue must be an object"),
+        ({"attributes": _attr({"arrayValue": 5})}, "arrayValue must be an object"),
+        ({"attributes": _attr({"arrayValue": {"values": 7}})}, "arrayValue.values must be an"),
+        (
+            {"attributes": _attr({"kvlistValue": {"values": [{"value": {}}]}})},
+            r"kvlistValue.values\[0\] must be an object with a string 'key'",
+        ),
+        ({"attributes": [{"value": {"stringValue": "v"}}]}, "with a string 'key'"),
+        ({"attributes": _attr({"intValue": "1" * 30})}, "does not fit in 64 bits"),
+    ],
+)
+def test_bad_values_are_named_with_their_line_and_path(
+    tmp_path: Path, fields: dict[str, Any], message: str
+) -> None:
+    lines, document = _both(tmp_path, _doc(_span(**fields)))
+    with pytest.raises(FormatError, match=message) as fast:
+        toolkit.load_spans(lines)
+    assert "x.jsonl, line 1: " in str(fast.value)
+    with pytest.raises(FormatError, match=message):
+        toolkit.load_spans(document)
+
+
+def test_bad_values_are_skipped_and_counted_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    good = [_doc(_span(i)) for i in range(5)]
+    bad = _doc(_span(9, kind=2**63))
+    path.write_text("\n".join(json.dumps(d) for d in [*good[:2], bad, *good[2:]]) + "\n")
+    with pytest.warns(SkippedRecordsWarning, match=r"skipped 1 record\(s\).*line 3"):
+        spans = toolkit.load_spans(path, on_error="skip")
+    assert spans["span_id"].to_list() == [f"{i + 1:016x}" for i in range(5)]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_json_nested_deeper_than_the_parser_follows_is_a_format_error(
+    tmp_path: Path, suffix: str
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    text = json.dumps(_doc(_span(attributes=_attr({"stringValue": "PLACE"}))))
+    path = tmp_path / f"x{suffix}"
+    path.write_text(text.replace('"PLACE"', deep) + "\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="nested too deeply"):
+        toolkit.load_spans(path)
+
+
+@pytest.mark.parametrize("module", ["jaeger", "zipkin", "logs"])
+def test_deep_json_in_other_readers(tmp_path: Path, module: str) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "x.json"
+    if module == "jaeger":
+        path.write_text('{"data": [{"traceID": "a", "spans": ' + deep + "}]}")
+        reader = toolkit.read_jaeger
+    elif module == "zipkin":
+        path.write_text('[{"traceId": "a", "id": "b", "tags": ' + deep + "}]")
+        reader = toolkit.read_zipkin
+    else:
+        path.write_text('{"time": "2026-01-01T00:00:00Z", "message": "m", "x": ' + deep + "}\n")
+        reader = toolkit.read_json_logs
+    with pytest.raises(FormatError, match="nested too deeply"):
+        reader(path)
+
+
+def test_a_broken_first_line_of_json_lines_is_one_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    body = "\n".join(json.dumps(_doc(_span(i))) for i in range(1000))
+    path.write_text('{"resourceSpans": [broken\n' + body + "\n", encoding="utf-8")
+    assert detect(path).format == "otlp-json-lines"
+    with pytest.raises(FormatError, match=r"x\.jsonl, line 1: malformed JSON"):
+        toolkit.load_spans(path)
+    with pytest.warns(SkippedRecordsWarning, match=r"skipped 1 record\(s\).*line 1"):
+        spans = toolkit.load_spans(path, on_error="skip")
+    assert spans.height == 1000
+
+
+def test_a_pretty_printed_document_is_still_one_document(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(_doc(_span(0), _span(1)), indent=2), encoding="utf-8")
+    assert detect(path).format == "otlp-json"
+    assert toolkit.load_spans(path).height == 2
+
+
+def test_a_bad_line_at_the_start_of_a_scrape_is_one_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "scrape.prom"
+    samples = "".join(
+        f'vllm:num_requests_waiting{{model_name="m"}} {i} {1700000000000 + i * 1000}\n'
+        for i in range(1000)
+    )
+    path.write_text(
+        "this is garbage {\n# TYPE vllm:num_requests_waiting gauge\n" + samples, encoding="utf-8"
+    )
+    assert detect(path).format == "prometheus-text"
+    with pytest.raises(FormatError, match=r"scrape\.prom, line 1: malformed sample line"):
+        toolkit.load_metrics(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metrics = toolkit.load_metrics(path, on_error="skip")
+    assert metrics.height == 1000
+    assert metrics["value"].sum() == sum(range(1000))
+    assert [str(w.message).count("line 1:") for w in caught] == [1]
+
+
+def test_text_that_is_mostly_not_a_scrape_is_not_detected_as_one(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("A11 6\n" + "".join(f"word {i} and more words\n" for i in range(50)))
+    with pytest.raises(toolkit.errors.UnsupportedFormatError):
+        detect(path)
+
+
+def test_fast_and_general_readers_agree_on_the_sample_shapes(tmp_path: Path) -> None:
+    values = [
+        {"stringValue": "s"},
+        {"intValue": "-9223372036854775808"},
+        {"doubleValue": 1},
+        {"boolValue": False},
+        {"bytesValue": "AAE="},
+        {"arrayValue": {"values": []}},
+        {"arrayValue": {"values": [{"intValue": "1"}, {"intValue": 2}]}},
+        {"kvlistValue": {"values": [{"key": "k", "value": {"stringValue": "v"}}]}},
+    ]
+    spans = [_span(i, attributes=_attr(v, key=f"k{i}")) for i, v in enumerate(values)]
+    lines, document = _both(tmp_path, _doc(*spans))
+    fast, general = toolkit.load_spans(lines), toolkit.load_spans(document)
+    assert fast.equals(general)
+    assert fast.select(pl.col("attributes.k6")).to_series().to_list()[6] == [1, 2]
