@@ -389,7 +389,7 @@ def test_agreement_and_the_evaluation_found() -> None:
 def test_supports_and_summary_of_hand_written_traces() -> None:
     empty = quality.supports(quality.signals(SPANS.empty()))
     assert {k: v.ok for k, v in empty.items()} == dict.fromkeys(
-        ("risk", "evaluation", "agreement", "text"), False
+        ("risk", "evaluation", "agreement", "windows", "text"), False
     )
     assert "gen_ai.retrieval.documents" in empty["risk"].how
     s = pl.DataFrame(
@@ -407,7 +407,7 @@ def test_supports_and_summary_of_hand_written_traces() -> None:
     )
     can = quality.supports(s)
     assert {k: v.ok for k, v in can.items()} == dict.fromkeys(
-        ("risk", "evaluation", "agreement", "text"), True
+        ("risk", "evaluation", "agreement", "windows", "text"), True
     )
     assert can["risk"].found == "4 calls, 3 with a retrieval span, 3 assessed"
     row = quality.summary(s.filter(pl.col("retrieval") != "none")).row(0, named=True)

@@ -1699,9 +1699,9 @@ class DriftPlan:
     support : toolkit.Support
         Whether the table supports the windowed drift tests, and what is missing if not.
     share_support : toolkit.Support
-        Whether a categorical column is among ``columns`` (for :func:`share_shift`).
+        ``support``, and a categorical column among ``columns`` (for :func:`share_shift`).
     series_support : toolkit.Support
-        Whether a series can be searched for change points: a categorical column or the
+        ``support``, and a series to search for change points: a categorical column or the
         prompt length (``input_tokens``) among ``columns``.
     """
 
@@ -1880,21 +1880,25 @@ def plan(
         "set request attributes with a few values (user tier, route, locale) on the model-call "
         "spans, or name the columns in drift_columns"
     )
-    share_support = Support(
+    columns_found = "; columns tested: " + (", ".join(testable) or "none")
+
+    def extended(name: str, also: str, lacking: str | None) -> Any:
+        more = () if lacking is None else (lacking,)
+        both = (*missing, *more)
+        hows = [h for h in (how if missing else "", how_dims if more else "") if h]
+        return Support(name, f"{needs}, with {also}", found + columns_found, both, "; ".join(hows))
+
+    share_support = extended(
         "category shares",
         "a categorical column with values in the reference",
-        "columns tested: " + (", ".join(testable) or "none"),
-        () if categorical else ("a categorical column",),
-        "" if categorical else how_dims,
+        None if categorical else "a categorical column",
     )
-    series_support = Support(
+    series_support = extended(
         "change points",
         "a categorical column or the prompt length (input_tokens) with values in the reference",
-        "columns tested: " + (", ".join(testable) or "none"),
-        ()
+        None
         if categorical or "input_tokens" in testable
-        else ("a categorical column or input_tokens",),
-        "" if categorical or "input_tokens" in testable else how_dims,
+        else "a categorical column or input_tokens",
     )
     return DriftPlan(
         every,

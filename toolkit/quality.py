@@ -825,7 +825,8 @@ def supports(signals: Any) -> dict[str, Any]:
         (answer text and the documents of a retrieval span in the same trace);
         ``"evaluation"``: answers with a recorded evaluation score (``eval.*``);
         ``"agreement"``: both on the same answers (to check the offline score);
-        ``"text"``: calls whose question text is recorded.
+        ``"windows"``: either of ``"risk"`` and ``"evaluation"`` (a quality series to
+        search for windows of bad answers); ``"text"``: calls whose question text is recorded.
 
     Examples
     --------
@@ -835,7 +836,7 @@ def supports(signals: Any) -> dict[str, Any]:
     ...                  schema_overrides={"hallucination_risk": pl.Boolean,
     ...                                    "groundedness": pl.Float64})
     >>> {k: v.ok for k, v in supports(s).items()}
-    {'risk': False, 'evaluation': False, 'agreement': False, 'text': True}
+    {'risk': False, 'evaluation': False, 'agreement': False, 'windows': False, 'text': True}
     """
     from toolkit.ingest.discover import Support
 
@@ -885,6 +886,15 @@ def supports(signals: Any) -> dict[str, Any]:
             f"{both:,} such answers",
             () if both else ("evaluated retrieval-augmented answers",),
             "" if both else f"{how_eval}; {how_rag}",
+        ),
+        "windows": Support(
+            "windows of bad answers",
+            "retrieval-augmented answers with their retrieved documents, or evaluation scores",
+            f"{found_rag}, {scored:,} with an evaluation score",
+            ()
+            if assessed or scored
+            else ("answers with retrieved documents or evaluation scores",),
+            "" if assessed or scored else f"{how_rag}; or {how_eval}",
         ),
         "text": Support(
             "text drift",
