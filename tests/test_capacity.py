@@ -667,3 +667,259 @@ def test_plots_return_figures() -> None:
     assert plots.latency_vs_load(curve, slo_s=1.0).axes
     with pytest.raises(ParameterError, match="must have the columns"):
         plots.cost_frontier(pl.DataFrame({"x": [1]}))
+
+
+# --------------------------------------------------------------------------- plan from data
+
+
+def _vllm_metrics(pools: dict[str, int], minutes: int = 30) -> pl.DataFrame:
+    """Per pool: a request counter growing by ``rate`` a minute, running and KV gauges."""
+    rows = []
+    for pool, rate in pools.items():
+        for m in range(minutes):
+            t = T0 + dt.timedelta(minutes=m)
+            base = {"time": t, "label.pool": pool, "label.model_name": f"{pool}-model"}
+            rows.append(
+                {**base, "name": "vllm:e2e_request_latency_seconds_count", "value": rate * m}
+            )
+            rows.append({**base, "name": "vllm:num_requests_running", "value": 8.0})
+            rows.append({**base, "name": "vllm:num_requests_waiting", "value": 0.0})
+            rows.append({**base, "name": "vllm:kv_cache_usage_perc", "value": 0.5})
+    return pl.DataFrame(rows).with_columns(pl.col("time").cast(TIME))
+
+
+def _calls(pools: dict[str, int], minutes: int = 30) -> pl.DataFrame:
+    """``n`` traced calls a minute per pool, over two replicas, 1000 + 200 tokens, 2 s."""
+    rows = []
+    for pool, n in pools.items():
+        for m in range(minutes):
+            for k in range(n):
+                rows.append(
+                    {
+                        "start_time": T0 + dt.timedelta(minutes=m, seconds=k),
+                        "attributes.deployment.pool": pool,
+                        "attributes.deployment.replica": f"{pool}-{k % 2}",
+                        "request_model": f"{pool}-model",
+                        "input_tokens": 1000,
+                        "output_tokens": 200,
+                        "latency_s": 2.0,
+                        "error_type": None,
+                    }
+                )
+    return pl.DataFrame(rows).with_columns(
+        pl.col("start_time").cast(TIME), pl.col("error_type").cast(pl.String)
+    )
+
+
+def test_plan_pool_finds_the_busiest_pool_its_replicas_and_sampling() -> None:
+    metrics = _vllm_metrics({"a": 100, "b": 300})
+    calls = _calls({"a": 2, "b": 3})
+    plan = capacity.plan_pool(calls, metrics)
+    assert plan.pool == "b"  # 300 requests a minute by the counter
+    # label.pool and label.model_name both match a calls column; "pool" names a pool best
+    assert (plan.pool_label, plan.pool_column) == ("label.pool", "attributes.deployment.pool")
+    assert plan.replicas == 2
+    # 3 traced calls a minute of 300 counted: 1 %; over the 29 minutes both cover
+    assert plan.trace_sampling_ratio == pytest.approx(3 / 300, rel=0.05)
+    # 8 running over 2 replicas x 1200 tokens each / 50 % usage = 9600 tokens a replica
+    assert plan.kv_capacity_tokens == 9600
+    assert plan.max_num_seqs == capacity.VLLM_DEFAULTS["max_num_seqs"]
+    assert plan.timeout_s is None
+    assert plan.max_waiting is None
+    sources = dict(plan.sources)
+    assert sources["pool"].startswith("the busiest of 2")
+    assert sources["max_num_seqs"] == "vLLM's default"
+    assert plan.to_frame().height == 11
+    assert plan.check("calls").ok
+    assert plan.check("metrics").ok
+
+
+def test_plan_pool_parameters_override_and_are_checked() -> None:
+    metrics = _vllm_metrics({"a": 100, "b": 300})
+    calls = _calls({"a": 2, "b": 3})
+    plan = capacity.plan_pool(calls, metrics, pool="a", replicas=5, max_num_seqs=48)
+    assert (plan.pool, plan.replicas, plan.max_num_seqs) == ("a", 5, 48)
+    assert dict(plan.sources)["replicas"] == "parameter"
+    with pytest.raises(ParameterError, match=r"'pool' parameter of capacity\.plan_pool"):
+        capacity.plan_pool(calls, metrics, pool="c")
+    with pytest.raises(toolkit.errors.ColumnNotFoundError, match=r"label\.pol"):
+        capacity.plan_pool(calls, metrics, pool_label="label.pol")
+
+
+def test_plan_pool_reads_vllm_cache_config_and_timeouts() -> None:
+    metrics = pl.concat(
+        [
+            _vllm_metrics({"a": 100}),
+            pl.DataFrame(
+                {
+                    "time": [T0],
+                    "name": ["vllm:cache_config_info"],
+                    "value": [1.0],
+                    "label.pool": ["a"],
+                    "label.num_gpu_blocks": ["25028"],
+                    "label.block_size": ["16"],
+                }
+            ).with_columns(pl.col("time").cast(TIME)),
+        ],
+        how="diagonal_relaxed",
+    )
+    calls = _calls({"a": 2}).with_columns(
+        pl.when(pl.col("start_time").dt.minute() < 3)
+        .then(pl.lit("TimeoutError"))
+        .otherwise(pl.col("error_type"))
+        .alias("error_type"),
+        pl.when(pl.col("start_time").dt.minute() < 3)
+        .then(30.02)
+        .otherwise(pl.col("latency_s"))
+        .alias("latency_s"),
+    )
+    plan = capacity.plan_pool(calls, metrics)
+    assert plan.kv_capacity_tokens == 25028 * 16
+    assert dict(plan.sources)["kv_capacity_tokens"] == "vllm:cache_config_info"
+    assert plan.timeout_s == 30.0
+
+
+def test_plan_pool_without_metrics_or_calls() -> None:
+    plan = capacity.plan_pool(None, _vllm_metrics({"x": 10}))
+    assert (plan.pool, plan.pool_label, plan.calls) == ("x", "label.pool", 0)
+    assert plan.trace_sampling_ratio == 1.0
+    assert not plan.check("calls").ok
+    gpu = pl.DataFrame(
+        {
+            "time": [T0] * 3,
+            "host": ["h"] * 3,
+            "gpu_index": [0, 1, 2],
+            "gpu_model": ["NVIDIA L4"] * 3,
+        }
+    )
+    plan = capacity.plan_pool(None, None, gpu)
+    assert (plan.pool, plan.replicas, plan.gpu_type) == (None, 3, "NVIDIA L4")
+    assert not plan.check("metrics").ok
+
+
+def test_pool_demand_prefers_the_counter_then_scaled_calls() -> None:
+    metrics = _vllm_metrics({"a": 100})
+    calls = _calls({"a": 2})
+    plan = capacity.plan_pool(calls, metrics)
+    demand, support = capacity.pool_demand(plan, metrics=metrics, calls=calls)
+    assert support.ok
+    assert demand is not None
+    assert demand.height == 100 * 29  # the counter's increase
+    plan = capacity.plan_pool(calls, trace_sampling_ratio=0.5)
+    demand, support = capacity.pool_demand(plan, calls=calls)
+    assert demand is not None
+    assert demand.height == 2 * calls.height
+    demand, support = capacity.pool_demand(capacity.plan_pool(None, metrics))
+    assert demand is None
+    assert not support.ok
+    assert "arrival trace" in support.how
+
+
+def test_busiest_window_known_answer() -> None:
+    hourly = [2, 2, 2, 10, 12, 11, 3, 15, 2]  # one busy hour alone does not make a window
+    seconds = [h * 3600 + k for h, n in enumerate(hourly) for k in range(n)]
+    demand = workload(seconds, [100] * len(seconds), [10] * len(seconds))
+    w = capacity.busiest_window(demand, hours=3)
+    assert (w.start, w.end) == (T0 + dt.timedelta(hours=3), T0 + dt.timedelta(hours=6))
+    assert w.rate_rps == pytest.approx(33 / 3 / 3600)
+    assert w.hours == 3
+    assert w.select(demand).height == 33
+    whole = capacity.busiest_window(demand, hours=24)  # longer than the data: all of it
+    assert (whole.start, whole.end) == (T0, T0 + dt.timedelta(hours=9))
+    with pytest.raises(ParameterError, match="'hours' parameter"):
+        capacity.busiest_window(demand, hours=0)
+
+
+def test_weekday_peak_hours_leave_out_weekends() -> None:
+    monday = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    times = [monday + dt.timedelta(days=d, hours=h) for d in (0, 5) for h in range(24)]
+    share = [
+        (0.5 if 14 <= t.hour < 16 else 0.0) if t.weekday() < 5 else (0.9 if t.hour == 3 else 0.0)
+        for t in times
+    ]
+    load = pl.DataFrame({"pool": "p", "time": times, "waiting_share": share, "requests_per_s": 1.0})
+    assert capacity.weekday_peak_hours(load, pool="p")["hour_utc"].to_list() == [14, 15]
+
+
+def test_replay_periods_more_replicas_queue_less() -> None:
+    seconds = [i * 0.05 for i in range(400)]  # 20 requests a second for 20 s
+    demand = workload(seconds, [2000] * 400, [50] * 400)
+    periods = pl.DataFrame({"start": [T0], "end": [T0 + dt.timedelta(seconds=20)]})
+    out = capacity.replay_periods(
+        demand, model(), periods, replicas=[1, 8], ttft_slo_s=1.0, tpot_slo_s=0.1
+    )
+    assert out["replicas"].to_list() == [1, 8]
+    assert out["requests"].to_list() == [400, 400]
+    one, eight = out["queued_share"].to_list()
+    assert one > 0.5
+    assert eight < one
+
+
+def test_compare_gpu_sources_matches_by_uuid() -> None:
+    dcgm = pl.DataFrame(
+        {
+            "gpu_uuid": ["G0", "G1", "G2"],
+            "gpu_model": "L4",
+            "util_pct": [50.0, 20.0, 0.0],
+            "mem_used_bytes": [1e9, 2e9, 0.0],
+        }
+    )
+    smi = pl.DataFrame(
+        {
+            "gpu_uuid": ["G1", "G0"],
+            "gpu_model": "L4",
+            "util_pct": [22.0, 50.0],
+            "mem_used_bytes": [2e9, 1.5e9],
+        }
+    )
+    out = capacity.compare_gpu_sources({"dcgm": dcgm, "nvidia-smi": smi})
+    assert out["gpu_uuid"].to_list() == ["G0", "G1"]
+    assert out["util_mean_diff_pct"].to_list() == [0.0, 2.0]
+    assert out["mem_used_mean_diff_bytes"].to_list() == [0.5e9, 0.0]
+    assert capacity.compare_gpu_sources({"dcgm": dcgm}).height == 0
+
+
+def test_covers_paths_support_and_priced(tmp_path: Path) -> None:
+    hours = pl.DataFrame({"time": [T0 + dt.timedelta(hours=h) for h in range(48)]})
+    assert capacity.covers(hours, "2d", every="1h").ok
+    assert not capacity.covers(hours, "2d").ok  # 47 h between the first and last start
+    assert not capacity.covers(hours.head(0), "1h").ok
+    present = tmp_path / "trace.csv"
+    present.write_text("x\n")
+    support = capacity.paths_support(
+        "p", {"a": str(present), "b": str(tmp_path / "nope")}, needs="n", how="h"
+    )
+    assert support.missing == ("b",)
+    assert support.how == "h"
+    assert capacity.paths_support("p", {"a": [str(present)]}, needs="n", how="h").ok
+    assert capacity.priced({"x": 2.0}, "x", "y") == {"x": 2.0, "y": 1.0}
+    assert capacity.priced(None, "NVIDIA L4")["NVIDIA L4"] == 0.7
+
+
+def test_utilisation_by_model_and_standard_scenarios() -> None:
+    per_gpu = pl.DataFrame(
+        {
+            "gpu_model": ["A", "A", "B"],
+            "util_mean_pct": [10.0, 20.0, 90.0],
+            "idle_share": [0.6, 0.2, 0.0],
+            "status": ["stranded", "ok", "saturated"],
+        }
+    )
+    out = capacity.utilisation_by_model(per_gpu)
+    assert out.rows() == [("A", 2, 15.0, 0.4, 1), ("B", 1, 90.0, 0.0, 0)]
+    scenarios = capacity.standard_scenarios(model(), other_gpu_type="G", other_kv_capacity_tokens=5)
+    assert list(scenarios) == ["traffic x1.5", "prompts x1.5", "prefix cache 50 %", "on G"]
+    other = scenarios["on G"].model
+    assert other is not None
+    assert (other.gpu_type, other.kv_capacity_tokens) == ("G", 5)
+    assert "on G" not in capacity.standard_scenarios(model())
+
+
+def test_queue_times_and_fit_plan_model_support() -> None:
+    spans = pl.DataFrame({"trace_id": ["a"], "name": ["x"]})
+    assert capacity.queue_times(spans) is None
+    plan = capacity.plan_pool(_calls({"a": 2}))
+    fitted, support = capacity.fit_plan_model(plan, _calls({"a": 2}), None)
+    assert fitted is None
+    assert not support.ok
+    assert "vLLM" in support.how

@@ -1,6 +1,12 @@
 """GPU capacity planning: how busy the fleet is, what each pool delivers, what demand will
 be, and how many GPUs of which kind meet the latency SLOs at the lowest cost.
 
+- **What to plan**, from the data: :func:`plan_pool` finds the pool (the busiest), the
+  label and column naming it, its replicas, GPU type and vLLM limits
+  (:class:`PoolPlan`, each value with where it came from); :func:`pool_demand` its
+  requests from the best source held; :func:`busiest_window`, :func:`weekday_peak_hours`,
+  :func:`calibrate`, :func:`replay_periods`, :func:`gpu_sources` and
+  :func:`compare_gpu_sources` (two exporters reading the same GPUs).
 - **Fleet utilisation** from the ``gpu`` table and vLLM metrics: :func:`gpu_utilisation`
   (distributions, idle and stranded GPUs, power), :func:`utilisation_heatmap`,
   :func:`pool_load` and :func:`saturation_periods`; GPU inventories of real clusters with
@@ -58,6 +64,28 @@ from toolkit._capacity_model import (
     kv_capacity_tokens,
     read_perf_table,
 )
+from toolkit._capacity_plan import (
+    VLLM_DEFAULTS,
+    PoolPlan,
+    Window,
+    busiest_window,
+    calibrate,
+    compare_gpu_sources,
+    covers,
+    fit_plan_model,
+    gauges_over_time,
+    gpu_sources,
+    latency_curves,
+    paths_support,
+    plan_pool,
+    pool_demand,
+    priced,
+    queue_times,
+    replay_periods,
+    standard_scenarios,
+    utilisation_by_model,
+    weekday_peak_hours,
+)
 from toolkit._capacity_queueing import MMc, erlang_b, erlang_c, mgc_wait, mmc
 from toolkit._capacity_sim import OUTCOMES, Simulation, simulate
 from toolkit._capacity_sizing import (
@@ -74,38 +102,58 @@ from toolkit._capacity_sizing import (
 __all__ = [
     "DEFAULT_GPU_HOURLY_USD",
     "OUTCOMES",
+    "VLLM_DEFAULTS",
     "DemandSummary",
     "FitError",
     "Forecast",
     "MMc",
+    "PoolPlan",
     "Scenario",
     "ServiceModel",
     "Simulation",
+    "Window",
     "analytic_latency",
     "arrival_rate",
+    "busiest_window",
+    "calibrate",
+    "compare_gpu_sources",
+    "covers",
     "demand_summary",
     "erlang_b",
     "erlang_c",
+    "fit_plan_model",
     "fit_service_model",
     "fit_splitwise",
     "forecast_demand",
+    "gauges_over_time",
+    "gpu_sources",
     "gpu_utilisation",
     "inventory_summary",
     "kv_capacity_tokens",
     "latency_by_load",
+    "latency_curves",
     "latency_vs_load",
     "mgc_wait",
     "mmc",
+    "paths_support",
+    "plan_pool",
+    "pool_demand",
     "pool_load",
+    "priced",
+    "queue_times",
     "read_gpu_inventory",
     "read_perf_table",
     "recommend",
     "reconstruct_demand",
+    "replay_periods",
     "saturation_periods",
     "scale_demand",
     "scale_prompts",
     "simulate",
     "size_fleet",
+    "standard_scenarios",
+    "utilisation_by_model",
     "utilisation_heatmap",
+    "weekday_peak_hours",
     "what_if",
 ]
