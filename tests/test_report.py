@@ -28,6 +28,7 @@ from toolkit.report import (
     record,
     register_cli,
     run_report,
+    section,
     show,
     utc,
 )
@@ -546,3 +547,22 @@ def test_exported_sections(sections_report: ReportResult) -> None:
         "no metrics table from bo@example.com", ""
     )  # the address shows only in the code that wrote it
     assert "no metrics table from [EMAIL]" in page
+
+
+def test_section_outside_a_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+    from toolkit import Support
+
+    ok = Support("a", "spans", "spans with 3 rows")
+    calls = Support("b", "100 calls", "18 calls", ("at least 100 calls",), "export a longer period")
+    column = Support(
+        "c", "100 calls", "18 calls; no attribute", ("at least 100 calls", "a column"), "set tier"
+    )
+    assert section("Runs", ok) is True
+    assert section("Drift", ok, calls, column) is False
+    # what several checks share is said once
+    assert capsys.readouterr().out == (
+        "Skipped: Drift. Needs 100 calls; found 18 calls; 18 calls; no attribute; missing at "
+        "least 100 calls, a column. How to get it: export a longer period; set tier\n"
+    )
+    with pytest.raises(ParameterError, match="'title' parameter of section must be a non-empty"):
+        section("", ok)

@@ -240,6 +240,14 @@ def _skip_html(skip: Skipped) -> str:
     return f'<div class="genai-sre-skipped" style="{_SKIP_STYLE}">' + "".join(rows) + "</div>"
 
 
+def _joined(sentences: Sequence[str]) -> str:
+    """Sentences after one another: a space after a full stop, else a semicolon."""
+    text = ""
+    for sentence in sentences:
+        text = sentence if not text else text + (" " if text.endswith(".") else "; ") + sentence
+    return text
+
+
 def section(title: str, *checks: Any) -> bool:
     """Whether a notebook section can run; when it cannot, show why in a "skipped" box.
 
@@ -284,13 +292,18 @@ How to get it: scrape vLLM's /metrics
 
             display({SECTION_MIMETYPE: payload, "text/plain": ""}, raw=True)
         return True
+
     # Redacted before it is escaped into the box, written to the index page or printed.
+    # Several checks often share their words: each is said once.
+    def once(texts: Any) -> list[str]:
+        return list(dict.fromkeys(str(t) for t in texts if t))
+
     skip = Skipped(
         redact(title),
-        redact("; ".join(str(c.needs) for c in unmet)),
-        redact("; ".join(str(c.found) for c in unmet)),
-        tuple(redact(str(m)) for c in unmet for m in c.missing),
-        redact(" ".join(str(c.how) for c in unmet if c.how)),
+        redact("; ".join(once(c.needs for c in unmet))),
+        redact("; ".join(once(c.found for c in unmet))),
+        tuple(redact(m) for m in once(m for c in unmet for m in c.missing)),
+        redact(_joined(once(c.how for c in unmet))),
     )
     text = f"Skipped: {skip.section}. Needs {skip.needs}; found {skip.found}"
     if skip.missing:
@@ -1311,8 +1324,13 @@ def _write_index(result: ReportResult) -> None:
             else esc(nb.title)
         )
         status = nb.status
+        nothing = (
+            "not applicable to this data: every section was skipped (below)"
+            if status == "not applicable"
+            else "no headline findings recorded"
+        )
         findings = [f"<li>{esc(r.headline)}</li>" for r in nb.records if r.headline] or [
-            "<li class='meta'>no headline findings recorded</li>"
+            f"<li class='meta'>{nothing}</li>"
         ]
         error = f"<pre>{esc(redact(nb.error))}</pre>" if nb.error else ""
         sections.append(
