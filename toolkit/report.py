@@ -5,7 +5,11 @@ The notebooks in ``notebooks/`` are the product: each has a cell tagged ``parame
 prose that says what to conclude. :func:`run_report` executes them with the parameters
 pointing at your data (a cell injected after the ``parameters`` cell, as papermill does),
 exports one HTML file per notebook and an ``index.html`` with each notebook's headline
-findings.
+findings, plus ``findings.json``. Each notebook ends "ok", "not applicable" (it skipped
+every section it has: the data holds nothing it analyses) or "failed" (with the cell, the
+line that raised and the exception's message); skipped sections are listed with what they
+need and how to get it. ``genai-sre report --data DIR -p NAME=VALUE --params FILE`` is the
+command line of it (:func:`cli_parameters` reads the values).
 
 Inside a notebook:
 
@@ -13,6 +17,9 @@ Inside a notebook:
   index page and the tests read them back from the executed notebook (:func:`read_records`).
 - :func:`show` displays the first rows of a frame as an escaped HTML table, with text
   passed through :mod:`toolkit.redact` first.
+- :func:`section` guards a section with what it needs (``catalog.check(...)``): when
+  something is missing it shows a "skipped" box and the notebook goes on
+  (:func:`read_sections` reads them back).
 
 Reports open offline and leak nothing: figures are embedded as PNG, no script, style or
 font is fetched from the network (a Content-Security-Policy forbids it), the pages carry
@@ -1155,7 +1162,8 @@ def run_report(
     its ``parameters`` cell that sets ``data_dir`` (absolute) and any ``parameters``
     given. One self-contained HTML file per notebook and an ``index.html`` with the
     headline findings are written to ``out_dir``, plus ``findings.json`` (every record).
-    A failing notebook does not stop the others; its error names the cell.
+    A failing notebook does not stop the others; its error names the cell, the line that
+    raised and the exception's type and message.
 
     Parameters
     ----------
@@ -1173,13 +1181,17 @@ def run_report(
         Progress bar per notebook and cell: None shows it after two seconds (unless
         ``TOOLKIT_PROGRESS=0``), True at once, False never.
     parameters : mapping, optional
-        More parameter values (literals), injected into the notebooks whose parameters
-        cell defines them; a name no notebook defines is an error.
+        More parameter values (literals), each injected into the selected notebooks whose
+        parameters cell declares it (``tz`` goes to every notebook that has a ``tz``); a
+        name that no selected notebook declares is an error that lists each notebook's
+        parameters.
 
     Returns
     -------
     ReportResult
-        Per notebook: HTML path, records, time, error; ``.failures`` lists failed ones.
+        Per notebook: HTML path, records, time, status ("ok", "not applicable",
+        "failed"), skipped sections, error; ``.failures`` lists the failed ones and
+        ``.ok`` is True when none failed.
 
     Raises
     ------
