@@ -247,6 +247,12 @@ class MockOpenAI(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except ConnectionError:  # the client dropped a connection after a broken stream
+            self.close_connection = True
+
     def _json(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
@@ -714,8 +720,12 @@ def versions(out: Path) -> None:
     """Write VERSIONS.json: every distribution installed in this interpreter's environment."""
     import importlib.metadata as md
     import platform
+    import re
 
-    packages = {d.metadata["Name"].lower(): d.version for d in md.distributions()}
+    # names normalised as PyPI does (PEP 503): pydantic_core -> pydantic-core
+    packages = {
+        re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version for d in md.distributions()
+    }
     body = {"python": platform.python_version(), "packages": dict(sorted(packages.items()))}
     (out / "VERSIONS.json").write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
 
