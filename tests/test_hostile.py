@@ -204,3 +204,156 @@ def test_fast_and_general_readers_agree_on_the_sample_shapes(tmp_path: Path) -> 
     fast, general = toolkit.load_spans(lines), toolkit.load_spans(document)
     assert fast.equals(general)
     assert fast.select(pl.col("attributes.k6")).to_series().to_list()[6] == [1, 2]
+
+
+def _metrics_doc(metric: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceMetrics": [{"scopeMetrics": [{"metrics": [metric]}]}]}
+
+
+T = "1700000000000000000"
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        (
+            {"name": "g", "gauge": {"dataPoints": [{"timeUnixNano": "abc", "asDouble": 1.5}]}},
+            "timeUnixNano 'abc' is not a decimal integer",
+        ),
+        (
+            {
+                "name": "h",
+                "histogram": {
+                    "aggregationTemporality": 2,
+                    "dataPoints": [
+                        {
+                            "timeUnixNano": T,
+                            "count": "3",
+                            "bucketCounts": ["1", "2"],
+                            "explicitBounds": None,
+                        }
+                    ],
+                },
+            },
+            "histogram 'h' has 2 bucketCounts for 0 explicitBounds",
+        ),
+        (
+            {
+                "name": "s",
+                "sum": {
+                    "aggregationTemporality": 7,
+                    "isMonotonic": True,
+                    "dataPoints": [{"timeUnixNano": T, "asInt": "3"}],
+                },
+            },
+            r"metric 's' has aggregationTemporality 7; expected 0 \(unspecified\)",
+        ),
+        (
+            {
+                "name": "h",
+                "histogram": {
+                    "aggregationTemporality": 2,
+                    "dataPoints": [
+                        {
+                            "timeUnixNano": T,
+                            "count": "3",
+                            "bucketCounts": ["-1", "4"],
+                            "explicitBounds": [1.0],
+                        }
+                    ],
+                },
+            },
+            r"bucketCounts\[0\] -1 is out of range",
+        ),
+        (
+            {
+                "name": "e",
+                "exponentialHistogram": {
+                    "aggregationTemporality": 2,
+                    "dataPoints": [
+                        {
+                            "timeUnixNano": T,
+                            "count": "3",
+                            "scale": 0,
+                            "positive": {"offset": 2**40, "bucketCounts": ["1", "2"]},
+                        }
+                    ],
+                },
+            },
+            "(offset 1099511627776 is out of range|beyond the range of a double)",
+        ),
+        (
+            {
+                "name": "e",
+                "exponentialHistogram": {
+                    "aggregationTemporality": 2,
+                    "dataPoints": [
+                        {
+                            "timeUnixNano": T,
+                            "count": "3",
+                            "scale": -10,
+                            "positive": {"offset": 2**30, "bucketCounts": ["1"]},
+                        }
+                    ],
+                },
+            },
+            "beyond the range of a double",
+        ),
+    ],
+)
+def test_bad_metric_points_are_named(tmp_path: Path, metric: dict[str, Any], message: str) -> None:
+    lines, document = _both(tmp_path, _metrics_doc(metric))
+    for path in (lines, document):
+        with pytest.raises(FormatError, match=message):
+            toolkit.load_metrics(path)
+
+
+def test_a_metric_without_data_points_has_no_rows(tmp_path: Path) -> None:
+    lines, document = _both(tmp_path, _metrics_doc({"name": "g", "gauge": {}}))
+    for path in (lines, document):
+        assert toolkit.load_metrics(path).height == 0
+
+
+@pytest.mark.parametrize("time", ["abc", "-5", str(2**64)])
+def test_a_log_time_that_is_not_nanoseconds_is_a_bad_record(tmp_path: Path, time: str) -> None:
+    record = {"timeUnixNano": time, "observedTimeUnixNano": T, "body": {"stringValue": "x"}}
+    good = {"timeUnixNano": T, "body": {"stringValue": "y"}}
+    doc = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+    path = tmp_path / "l.jsonl"
+    path.write_text(
+        json.dumps(doc)
+        + "\n"
+        + json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [good]}]}]})
+        + "\n"
+    )
+    with pytest.raises(FormatError, match=r"l\.jsonl, line 1: .*timeUnixNano"):
+        toolkit.load_logs(path)
+    with pytest.warns(SkippedRecordsWarning, match=r"skipped 1 record"):
+        logs = toolkit.load_logs(path, on_error="skip")
+    assert logs["body"].to_list() == ["y"]  # never the bad one, under its observed time
+
+
+def test_a_prometheus_timestamp_beyond_int64_is_a_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "p.prom"
+    path.write_text("# TYPE g gauge\ng 1 99999999999999999999\ng 2 1700000000000\n")
+    with pytest.raises(FormatError, match=r"p\.prom, line 2: timestamp '99999999999999999999'"):
+        toolkit.load_metrics(path)
+    with pytest.warns(SkippedRecordsWarning, match=r"skipped 1 line"):
+        metrics = toolkit.load_metrics(path, on_error="skip")
+    assert metrics["value"].to_list() == [2.0]
+
+
+def test_a_non_ascii_digit_in_a_workload_csv_is_a_bad_value(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    path.write_text(
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        "2023-11-16 18:15:46.6805900,3٣4,44\n2023-11-16 18:15:47.6805900,374,44\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        FormatError, match=r"w\.csv, line 2, column 'ContextTokens': found '3٣4', expected"
+    ):
+        toolkit.load_workload(path, tz="UTC")
+    with pytest.warns(SkippedRecordsWarning):
+        workload = toolkit.load_workload(path, tz="UTC", on_error="skip")
+    assert workload["input_tokens"].to_list() == [374]

@@ -84,7 +84,8 @@ def _is_exposition(head: bytes) -> bool:
     except ToolkitError:
         return False
     content = sum(1 for line in text.splitlines() if line.strip())
-    return frame.height > 0 and len(ctx.skipped) <= max(1, content // 10)
+    bad = len(ctx.skipped)
+    return (frame.height > 0 or content > bad) and bad <= max(1, content // 10)
 
 
 def detect(path: Path) -> Detected:

@@ -417,6 +417,17 @@ def _f(arr: pa.Array, name: str) -> pa.Array:
     return pc.struct_field(arr, name)
 
 
+def _time_problem(column: str, label: str) -> pl.Expr:
+    """A record's time that is written but is not nanoseconds since the epoch (not a
+    decimal integer, negative, beyond int64): a bad record, never silently replaced by
+    the observed time (that stands in only for a time that is absent or 0)."""
+    text = pl.col(f"{column}_text")
+    parsed = pl.col(column)
+    return pl.when(text.is_not_null() & (parsed.is_null() | (parsed < 0))).then(
+        pl.lit(f"{label} ") + text.str.slice(0, 40) + pl.lit(" is not a time in nanoseconds")
+    )
+
+
 def _nanos(arr: pa.Array) -> pl.Series:
     """Decimal-string nanoseconds to Int64 (null where absent or not a number)."""
     return pl.Series(arr).cast(pl.Int64, strict=False)
@@ -631,6 +642,8 @@ def logs_from_batch(batch: Batch, ctx: LoadContext) -> pl.DataFrame:
         {
             "_time": _nanos(_f(lr, "timeUnixNano")),
             "_observed": _nanos(_f(lr, "observedTimeUnixNano")),
+            "_time_text": pl.Series(_f(lr, "timeUnixNano"), dtype=pl.String),
+            "_observed_text": pl.Series(_f(lr, "observedTimeUnixNano"), dtype=pl.String),
             "_severity": pl.Series(_f(lr, "severityNumber"), dtype=pl.Int64),
             "severity_text": pl.Series(_f(lr, "severityText"), dtype=pl.String),
             "body": body,
@@ -646,6 +659,8 @@ def logs_from_batch(batch: Batch, ctx: LoadContext) -> pl.DataFrame:
     problems = pl.coalesce(
         _id_problem("trace_id", "traceId", _HEX32, _ZERO32, nullable=True),
         _id_problem("span_id", "spanId", _HEX16, _ZERO16, nullable=True),
+        _time_problem("_time", "timeUnixNano"),
+        _time_problem("_observed", "observedTimeUnixNano"),
         pl.when(pl.col("_time").fill_null(0).eq(0) & pl.col("_observed").fill_null(0).eq(0)).then(
             pl.lit("neither timeUnixNano nor observedTimeUnixNano is set")
         ),
@@ -667,4 +682,4 @@ def logs_from_batch(batch: Batch, ctx: LoadContext) -> pl.DataFrame:
         .then(pl.col("_severity"))
         .cast(pl.Int32)
         .alias("severity_number"),
-    ).drop("_time", "_observed", "_severity")
+    ).drop("_time", "_observed", "_severity", "_time_text", "_observed_text")

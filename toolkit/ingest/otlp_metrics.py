@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from toolkit.ingest._attributes import attributes_long, keyvalue_lists, pivot
+from toolkit.ingest._attributes import ValueProblem, attributes_long, keyvalue_lists, pivot
 from toolkit.ingest._frames import LoadContext
 from toolkit.ingest.otlp import Batch
 
@@ -99,7 +99,23 @@ class _Rows:
 
 
 def _int(text: Any) -> int:
-    return int(text) if text is not None else 0
+    """An OTLP integer (decimal text in the canonical form). The fast reader passes any
+    text: a non-integer raises ValueProblem, and the general reader then names it."""
+    if text is None:
+        return 0
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if isinstance(text, str) and text.lstrip("-").isdigit() and text.isascii():
+        return int(text)
+    raise ValueProblem(f"{str(text)[:40]!r} is not a decimal integer")
+
+
+def _count(text: Any) -> int:
+    """A bucket count: a non-negative integer (negative ones go to the general reader)."""
+    value = _int(text)
+    if value < 0:
+        raise ValueProblem(f"bucket count {value} is negative")
+    return value
 
 
 def _number_value(point: dict[str, Any], rows: _Rows) -> float | None:
@@ -116,8 +132,8 @@ def _number_value(point: dict[str, Any], rows: _Rows) -> float | None:
 
 
 def _histogram(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: str) -> str | None:
-    counts = [int(c) for c in point.get("bucketCounts", [])]
-    bounds = [float(b) for b in point.get("explicitBounds", [])]
+    counts = [_count(c) for c in point.get("bucketCounts") or []]
+    bounds = [float(b) for b in point.get("explicitBounds") or []]
     if counts and len(counts) != len(bounds) + 1:
         return (
             f"histogram {name!r} has {len(counts)} bucketCounts for {len(bounds)} "
@@ -147,15 +163,27 @@ def _histogram_stats(
             )
 
 
-def _exponential(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: str) -> None:
+def _exponential(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: str) -> str | None:
     scale = _int(point.get("scale"))
     empty = bool(_int(point.get("flags")) & _NO_RECORDED_VALUE)
     neg = point.get("negative") or {}
     pos = point.get("positive") or {}
-    neg_counts = [int(c) for c in neg.get("bucketCounts", [])]
-    pos_counts = [int(c) for c in pos.get("bucketCounts", [])]
-    neg_bounds = exponential_bounds(scale, _int(neg.get("offset")), len(neg_counts), negative=True)
-    pos_bounds = exponential_bounds(scale, _int(pos.get("offset")), len(pos_counts), negative=False)
+    neg_counts = [_count(c) for c in neg.get("bucketCounts") or []]
+    pos_counts = [_count(c) for c in pos.get("bucketCounts") or []]
+    if not -10 <= scale <= 20:
+        return f"exponential histogram {name!r} has scale {scale}; OTLP scales are -10 to 20"
+    try:
+        neg_bounds = exponential_bounds(
+            scale, _int(neg.get("offset")), len(neg_counts), negative=True
+        )
+        pos_bounds = exponential_bounds(
+            scale, _int(pos.get("offset")), len(pos_counts), negative=False
+        )
+    except OverflowError:
+        return (
+            f"exponential histogram {name!r}: its bucket offsets put the bounds beyond the "
+            "range of a double"
+        )
     buckets: list[tuple[float, int]] = list(zip(neg_bounds, neg_counts, strict=True))[::-1]
     buckets.append((float(point.get("zeroThreshold") or 0.0), _int(point.get("zeroCount"))))
     buckets.extend(zip(pos_bounds, pos_counts, strict=True))
@@ -170,12 +198,13 @@ def _exponential(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: 
         ctx, point, f"{name}_bucket", "histogram", None if empty else float(total), le=math.inf
     )
     _histogram_stats(rows, ctx, point, name, empty=empty)
+    return None
 
 
 def _summary(rows: _Rows, ctx: dict[str, Any], point: dict[str, Any], name: str) -> None:
     empty = bool(_int(point.get("flags")) & _NO_RECORDED_VALUE)
     attrs = point.get("attributes", [])
-    for qv in point.get("quantileValues", []):
+    for qv in point.get("quantileValues") or []:
         q = float(qv.get("quantile") or 0.0)
         label = {"key": "quantile", "value": {"stringValue": repr(q)}}
         rows.add(
@@ -216,8 +245,14 @@ def _points(rows: _Rows, metric: dict[str, Any], base: dict[str, Any]) -> str | 
         )
     kind = kinds[0]
     body = metric[kind] or {}
-    temporality = _TEMPORALITY.get(_int(body.get("aggregationTemporality")))
-    for point in body.get("dataPoints", []):
+    code = _int(body.get("aggregationTemporality"))
+    if kind in ("sum", "histogram", "exponentialHistogram") and code not in (0, 1, 2):
+        return (
+            f"metric {name!r} has aggregationTemporality {code}; expected 0 (unspecified), "
+            "1 (delta) or 2 (cumulative)"
+        )
+    temporality = _TEMPORALITY.get(code)
+    for point in body.get("dataPoints") or []:
         time, start = _times(point)
         if time <= 0:
             return f"a data point of {name!r} has no timeUnixNano"
@@ -239,7 +274,9 @@ def _points(rows: _Rows, metric: dict[str, Any], base: dict[str, Any]) -> str | 
             if problem:
                 return problem
         elif kind == "exponentialHistogram":
-            _exponential(rows, ctx, point, name)
+            problem = _exponential(rows, ctx, point, name)
+            if problem:
+                return problem
         else:
             _summary(rows, ctx, point, name)
     return None

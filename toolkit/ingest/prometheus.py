@@ -317,9 +317,10 @@ def _flag(rows: pl.DataFrame, template: str, *values: pl.Expr) -> pl.DataFrame:
 def _seconds_to_ns(ts: pl.Expr) -> pl.Expr:
     """Exact nanoseconds of a decimal seconds string without exponent (checked before)."""
     parts = ts.str.extract_groups(_SECONDS_RE)
-    integer = parts.struct.field("int").replace("", "0").cast(pl.Int64)
+    # not strict: polars evaluates this on every row, also those flagged as bad
+    integer = parts.struct.field("int").replace("", "0").cast(pl.Int64, strict=False)
     frac = parts.struct.field("frac").fill_null("").str.slice(0, 9).str.pad_end(9, "0")
-    magnitude = integer * _NS + frac.cast(pl.Int64)
+    magnitude = integer * _NS + frac.cast(pl.Int64, strict=False)
     return pl.when(parts.struct.field("sign") == "-").then(-magnitude).otherwise(magnitude)
 
 

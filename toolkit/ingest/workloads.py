@@ -357,10 +357,11 @@ def _int_field(
     column: str, *, required: bool = True, whole_float: bool = False
 ) -> tuple[pl.Expr, list[_Check]]:
     """Non-negative integer text (``"63.0"`` too with ``whole_float``) to Int64, exactly."""
-    pattern = r"^\d{1,18}(\.0*)?$" if whole_float else r"^\d{1,18}$"
+    # [0-9], not \d: \d admits other scripts' digits, which no integer cast reads
+    pattern = r"^[0-9]{1,18}(\.0*)?$" if whole_float else r"^[0-9]{1,18}$"
     col = pl.col(column)
     ok = col.str.contains(pattern)
-    value = pl.when(ok).then(col.str.extract(r"^(\d+)", 1).cast(pl.Int64))
+    value = pl.when(ok).then(col.str.extract(r"^([0-9]+)", 1).cast(pl.Int64, strict=False))
     present = col.is_not_null() & (col != "")
     bad = (~ok | col.is_null()) if required else (present & ~ok)
     what = "a non-negative whole number" if whole_float else "a non-negative integer"
@@ -381,10 +382,11 @@ def _seconds_ns(column: str) -> tuple[pl.Expr, list[_Check]]:
     artefacts such as ``5.8926549999999995``.
     """
     col = pl.col(column)
-    ok = col.str.contains(r"^\d{1,9}(\.\d*)?$")
-    whole = col.str.extract(r"^(\d+)", 1).cast(pl.Int64) * 1_000_000_000
-    frac = col.str.extract(r"\.(\d*)$", 1).fill_null("")
-    nanos = frac.str.slice(0, 9).str.pad_end(9, "0").cast(pl.Int64)
+    ok = col.str.contains(r"^[0-9]{1,9}(\.[0-9]*)?$")
+    # casts are not strict: polars evaluates them on every row, the bad ones too
+    whole = col.str.extract(r"^([0-9]+)", 1).cast(pl.Int64, strict=False) * 1_000_000_000
+    frac = col.str.extract(r"\.([0-9]*)$", 1).fill_null("")
+    nanos = frac.str.slice(0, 9).str.pad_end(9, "0").cast(pl.Int64, strict=False)
     round_up = (frac.str.slice(9, 1) >= "5").fill_null(False).cast(pl.Int64)
     value = pl.when(ok).then(whole + nanos + round_up)
     bad = ~ok | col.is_null()
