@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Literal, cast
 
@@ -28,7 +29,15 @@ from toolkit.errors import ParameterError, preview
 from toolkit.ingest._io import PathLike
 from toolkit.schema import check_backend, to_pandas
 
-__all__ = ["alerts", "burn_rates", "drift"]
+__all__ = [
+    "DimensionDrift",
+    "GroupGap",
+    "alerts",
+    "burn_rates",
+    "drift",
+    "group_gaps",
+    "most_drifted",
+]
 
 Backend = Literal["polars", "pandas"]
 
@@ -708,3 +717,241 @@ def drift(
     rows = _drift._result_rows(column, kind, choice, result, m, int(ref_nulls[0]), cur_nulls)
     out = _drift._with_window_start(_drift._finish_table([rows], None), grid)
     return to_pandas(out) if backend == "pandas" else out
+
+
+# --------------------------------------------------------------------------- which dimension
+
+
+@dataclass(frozen=True)
+class DimensionDrift:
+    """The dimension whose mix moved most, among several tested with :func:`drift`.
+
+    Attributes
+    ----------
+    column : str or None
+        The column with the highest statistic in any window (None: no column had a
+        window to test).
+    windows : polars.DataFrame
+        :func:`drift`'s rows for ``column``.
+    ranking : polars.DataFrame
+        One row per column tested: ``column``, ``max_statistic``, ``drifted_windows``,
+        ``windows``, highest first.
+    """
+
+    column: str | None
+    windows: pl.DataFrame
+    ranking: pl.DataFrame
+
+    @property
+    def flagged(self) -> tuple[dt.datetime, ...]:
+        """Starts of the windows of ``column`` that drifted."""
+        if self.column is None or self.windows.height == 0:
+            return ()
+        rows = self.windows.filter(pl.col("drifted").fill_null(False))
+        return tuple(rows["window_start"].to_list())
+
+
+def most_drifted(
+    store: PathLike,
+    columns: Sequence[str],
+    *,
+    reference: tuple[Any, Any],
+    **options: Any,
+) -> DimensionDrift:
+    """Test each column's drift with :func:`drift`; return the one that moved most.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`toolkit.scale.ingest`.
+    columns : sequence of str
+        Candidate columns (e.g. :attr:`toolkit.scale.FleetPlan.dimensions`).
+    reference : (start, end)
+        The reference window.
+    **options
+        Passed to :func:`drift` (``every``, ``test``, ``filters``, ``client`` ...).
+
+    Returns
+    -------
+    DimensionDrift
+
+    Examples
+    --------
+    >>> import datetime as dt, pathlib, tempfile
+    >>> t0 = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    >>> most_drifted(pathlib.Path(tempfile.mkdtemp()), [], reference=(t0, t0)).column is None
+    True
+    """
+    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+        raise ParameterError(
+            "The 'columns' parameter of most_drifted must be a list of column names. "
+            f"Got {preview(columns)} instead."
+        )
+    results: dict[str, pl.DataFrame] = {}
+    for column in columns:
+        try:
+            results[column] = drift(store, column, reference=reference, **options)
+        except ParameterError:  # e.g. no value of the column in the reference window
+            results[column] = pl.DataFrame()
+    ranking = pl.DataFrame(
+        [
+            (
+                column,
+                frame["statistic"].max() if frame.height else None,
+                int(frame["drifted"].fill_null(False).sum()) if frame.height else 0,
+                frame.height,
+            )
+            for column, frame in results.items()
+        ],
+        schema={
+            "column": pl.String,
+            "max_statistic": pl.Float64,
+            "drifted_windows": pl.Int64,
+            "windows": pl.Int64,
+        },
+        orient="row",
+    ).sort("max_statistic", descending=True, nulls_last=True)
+    tested = ranking.filter(pl.col("max_statistic").is_not_null())
+    if tested.height == 0:
+        return DimensionDrift(None, pl.DataFrame(), ranking)
+    best = str(tested["column"][0])
+    return DimensionDrift(best, results[best], ranking)
+
+
+@dataclass(frozen=True)
+class GroupGap:
+    """The group whose outcome rate stands out most, over several group columns.
+
+    Attributes
+    ----------
+    column : str or None
+        The group column of the widest gap (None: no call had the outcome).
+    group : str or None
+        Its group with the highest rate.
+    rate : float or None
+        That group's share of calls with the outcome.
+    rest : float or None
+        The share among the column's other groups.
+    groups : polars.DataFrame
+        For ``column``: ``group``, ``outcome`` (calls with it), ``calls``, ``rate``,
+        highest first.
+    ranking : polars.DataFrame
+        One row per column: ``column``, ``group``, ``rate``, ``rest``, ``ratio``
+        (``rate / rest``; null when ``rest`` is 0), widest gap first.
+    """
+
+    column: str | None
+    group: str | None
+    rate: float | None
+    rest: float | None
+    groups: pl.DataFrame
+    ranking: pl.DataFrame
+
+
+def _outcome_flag(dtype: pl.DataType, column: str, value: str) -> pl.Expr:
+    if isinstance(dtype, pl.List):
+        return pl.col(column).list.contains(value)
+    return pl.col(column).cast(pl.String) == value
+
+
+def group_gaps(
+    store: PathLike,
+    columns: Sequence[str],
+    outcome_column: str,
+    *,
+    value: str = "content_filter",
+    min_calls: int = 30,
+    **options: Any,
+) -> GroupGap:
+    """Per group column, how often each group's calls had an outcome; the widest gap.
+
+    Counts come from :func:`toolkit.scale.group_counts` (merged per part, on the cluster
+    when ``client`` is given). Rows whose outcome is null are left out (not model calls).
+    The outcome column may hold a list (``gen_ai.response.finish_reasons``) or a string.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A store written by :func:`toolkit.scale.ingest`.
+    columns : sequence of str
+        Candidate group columns (e.g. :attr:`toolkit.scale.FleetPlan.dimensions`).
+    outcome_column : str
+        The column of outcomes (finish reasons).
+    value : str, default "content_filter"
+        The outcome counted (a refusal by the content filter).
+    min_calls : int, default 30
+        Groups with fewer calls are left out of the comparison.
+    **options
+        ``filters``, ``client``, ``table``: passed to :func:`toolkit.scale.group_counts`.
+
+    Returns
+    -------
+    GroupGap
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> gap = group_gaps(pathlib.Path(tempfile.mkdtemp()), [], "attributes.outcome")
+    >>> gap.column, gap.ranking.columns
+    (None, ['column', 'group', 'rate', 'rest', 'ratio'])
+    """
+    from toolkit.scale import group_counts
+
+    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+        raise ParameterError(
+            "The 'columns' parameter of group_gaps must be a list of column names. "
+            f"Got {preview(columns)} instead."
+        )
+    groups_schema = {"group": pl.String, "outcome": pl.Int64, "calls": pl.Int64, "rate": pl.Float64}
+    per_column: dict[str, pl.DataFrame] = {}
+    rows = []
+    for column in columns:
+        counts = group_counts(store, [column, outcome_column], **options)
+        counts = counts.filter(pl.col(outcome_column).is_not_null() & pl.col(column).is_not_null())
+        flag = _outcome_flag(counts.schema[outcome_column], outcome_column, value)
+        groups = (
+            counts.group_by(pl.col(column).cast(pl.String).alias("group"))
+            .agg(
+                pl.col("count").filter(flag.fill_null(False)).sum().cast(pl.Int64).alias("outcome"),
+                pl.col("count").sum().cast(pl.Int64).alias("calls"),
+            )
+            .filter(pl.col("calls") >= min_calls)
+            .with_columns((pl.col("outcome") / pl.col("calls")).alias("rate"))
+            .sort(["rate", "group"], descending=[True, False])
+        )
+        per_column[column] = groups
+        if groups.height < 2 or groups["outcome"].sum() == 0:
+            continue
+        top, others = groups.row(0, named=True), groups.slice(1)
+        rest = int(others["outcome"].sum()) / int(others["calls"].sum())
+        rows.append(
+            (
+                column,
+                top["group"],
+                float(top["rate"]),
+                rest,
+                float(top["rate"]) / rest if rest > 0 else None,
+            )
+        )
+    ranking = pl.DataFrame(
+        rows,
+        schema={
+            "column": pl.String,
+            "group": pl.String,
+            "rate": pl.Float64,
+            "rest": pl.Float64,
+            "ratio": pl.Float64,
+        },
+        orient="row",
+    ).sort(["ratio", "rate"], descending=True, nulls_last=False)
+    if ranking.height == 0:
+        return GroupGap(None, None, None, None, pl.DataFrame(schema=groups_schema), ranking)
+    best = ranking.row(0, named=True)
+    return GroupGap(
+        best["column"],
+        best["group"],
+        best["rate"],
+        best["rest"],
+        per_column[best["column"]],
+        ranking,
+    )
