@@ -1090,3 +1090,10 @@ def test_latency_table_skips_empty_slis() -> None:
     table = slo.latency_table(calls, q=[0.5], by="pool")
     assert table.sort("pool").rows() == [("ttft_s", "a", 1.5), ("ttft_s", "b", 4.0)]
     assert slo.latency_table(calls.drop("ttft_s"), columns=["tpot_s"]).height == 0
+
+
+def test_trace_sampling_given_or_without_calls() -> None:
+    assert slo.trace_sampling(None, given=0.25) == slo.Choice(0.25, "0.25, as given")
+    assert slo.trace_sampling(None).value == 1.0
+    with pytest.raises(ParameterError, match="'given' parameter"):
+        slo.trace_sampling(None, given=2)

@@ -2756,7 +2756,7 @@ def _request_counts(metrics: pl.DataFrame) -> pl.DataFrame | None:
     return None
 
 
-def trace_sampling(calls: Any, metrics: Any = None) -> Choice:
+def trace_sampling(calls: Any, metrics: Any = None, *, given: float | None = None) -> Choice:
     """The fraction of requests that were traced: traced calls over the requests the metrics count.
 
     Calls in the period the metrics cover, divided by the requests vLLM's counters saw
@@ -2771,6 +2771,8 @@ def trace_sampling(calls: Any, metrics: Any = None) -> Choice:
         ``llm_calls``.
     metrics : polars or pandas DataFrame, optional
         The canonical metrics table.
+    given : float, optional
+        The ratio the user knows (the sampler's setting): returned as is, when in (0, 1].
 
     Returns
     -------
@@ -2781,8 +2783,19 @@ def trace_sampling(calls: Any, metrics: Any = None) -> Choice:
     >>> import polars as pl
     >>> trace_sampling(pl.DataFrame({"start_time": []})).value
     1.0
+    >>> trace_sampling(None, given=0.1)
+    Choice(value=0.1, how='0.1, as given')
     """
     function = "slo.trace_sampling"
+    if given is not None:
+        if isinstance(given, bool) or not isinstance(given, int | float) or not 0 < given <= 1:
+            raise ParameterError(
+                f"The 'given' parameter of {function} must be a fraction in (0, 1] (0.02 for "
+                f"2 % of requests traced). Got {preview(given)} instead."
+            )
+        return Choice(float(given), f"{float(given):g}, as given")
+    if calls is None:
+        return Choice(1.0, "1.0: no traced calls")
     frame = to_polars(calls, parameter="calls", function=function)
     table = None if metrics is None else to_polars(metrics, parameter="metrics", function=function)
     counts = _request_counts(table) if table is not None else None

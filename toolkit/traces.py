@@ -93,9 +93,13 @@ from toolkit.semconv import MODEL_OPERATIONS, OPENINFERENCE_SPAN_KIND, OPERATION
 __all__ = [
     "COMPONENTS",
     "bottlenecks",
+    "bottlenecks_by_window",
     "critical_path",
+    "find_incidents",
     "latency_breakdown",
+    "route_column",
     "self_times",
+    "slowest_trace",
     "span_tree",
     "trace_summary",
 ]
@@ -200,6 +204,9 @@ def _spans(spans: Any, function: str) -> pl.DataFrame:
     ]
     if wrong:
         raise SchemaError(f"traces.{function}: the spans table has {'; '.join(wrong)}.")
+    empty = [c for c, dtype in _REQUIRED.items() if df.schema[c] == pl.Null]
+    if empty:  # a column of nulls only (every span a root, no kind): its canonical type
+        df = df.with_columns(pl.col(c).cast(_REQUIRED[c]) for c in empty)
     for column in ("trace_id", "span_id", "start_time"):
         nulls = df[column].is_null()
         if nulls.any():
@@ -1253,3 +1260,313 @@ def bottlenecks(
         )
     )
     return to_pandas(out) if backend == "pandas" else out
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def route_column(spans: Any, *, max_values: int = 12) -> str | None:
+    """The span column that names each request's route (``attributes.app.route`` ...), if any.
+
+    The first String column whose name contains "route" (then "endpoint") with between 2
+    and ``max_values`` distinct non-null values.
+
+    Parameters
+    ----------
+    spans : polars or pandas DataFrame
+    max_values : int, default 12
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> route_column(pl.DataFrame({"attributes.http.route": ["/v1"] * 2,
+    ...                            "attributes.app.route": ["chat", "rag"]}))
+    'attributes.app.route'
+    """
+    df = to_polars(spans, parameter="spans", function="traces.route_column")
+    for word in ("route", "endpoint"):
+        for name in df.columns:
+            if (
+                word in name.lower()
+                and df.schema[name] == pl.String
+                and 2 <= df[name].drop_nulls().n_unique() <= max_values
+            ):
+                return name
+    return None
+
+
+def find_incidents(
+    spans: Any,
+    *,
+    calls: Any = None,
+    metrics: Any = None,
+    pool: str | None = None,
+    incidents: Any = None,
+    merge_gap: str | None = "30m",
+    worst: str = "6h",
+    quantile: float = 0.95,
+) -> pl.DataFrame:
+    """The incident windows to compare with the rest of the period, from the data.
+
+    ``incidents`` given (``{name: (start, end)}``) are used as they are. Otherwise, with
+    model calls that carry a TTFT (else an end-to-end latency), the threshold is chosen
+    from the data (:func:`toolkit.slo.service_objectives`: a vLLM bucket bound near the
+    calls' ``quantile`` when ``metrics`` has the histogram) and the windows are
+    :func:`toolkit.slo.incident_windows` of that objective per ``pool``: the pages, else
+    the tickets, else the worst period. Without model calls, the same on the traces'
+    end-to-end durations (:func:`trace_summary`).
+
+    Parameters
+    ----------
+    spans : polars or pandas DataFrame
+        The spans table.
+    calls : polars or pandas DataFrame, optional
+        ``llm_calls`` of the same spans.
+    metrics : polars or pandas DataFrame, optional
+        vLLM metrics, for a threshold that is a histogram bucket bound.
+    pool : str, optional
+        A column of ``calls`` naming the pool: windows per pool.
+    incidents : mapping or DataFrame, optional
+        Windows given by the user (see :func:`toolkit.slo.windows_frame`).
+    merge_gap, worst : str
+        As for :func:`toolkit.slo.incident_windows`.
+    quantile : float, default 0.95
+
+    Returns
+    -------
+    polars.DataFrame
+        ``incident``, ``start``, ``end``, ``source`` ("page", "ticket", "worst period" or
+        "given"), ``burn_rate`` (null for given windows), ``slo`` (the objective, e.g. "99%
+        of events with ttft_s <= 10 over a rolling 30d"), in time order (given windows in
+        their order).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    >>> spans = pl.DataFrame({"trace_id": [f"t{i}" for i in range(60)],
+    ...     "span_id": "a", "parent_span_id": None, "name": "GET /", "kind": "server",
+    ...     "service_name": "web", "start_time": [t0 + dt.timedelta(minutes=i) for i in range(60)],
+    ...     "end_time": [t0 + dt.timedelta(minutes=i, seconds=9 if 40 <= i < 43 else 1)
+    ...                  for i in range(60)]})
+    >>> found = find_incidents(spans, worst="10m")
+    >>> found.select("source", pl.col("start", "end").dt.strftime("%H:%M")).row(0)
+    ('page', '00:43', '00:50')
+    """
+    from toolkit import slo
+
+    function = "traces.find_incidents"
+    if incidents is not None:
+        given = slo.windows_frame(incidents)
+        return given.select(
+            "incident",
+            "start",
+            "end",
+            pl.lit("given").alias("source"),
+            pl.lit(None, dtype=pl.Float64).alias("burn_rate"),
+            pl.lit(None, dtype=pl.String).alias("slo"),
+        )
+    frame = None if calls is None else to_polars(calls, parameter="calls", function=function)
+    events: pl.DataFrame | None = None
+    objective: slo.SLO | None = None
+    by = None
+    if frame is not None and frame.height:
+        found = slo.service_objectives(calls=frame, metrics=metrics, quantile=quantile).slos
+        for sli in ("ttft_s", "latency_s"):
+            if sli in found:
+                objective = found[sli]
+                events = slo.good_events(frame, objective)
+                break
+        if pool is not None and pool in frame.columns:
+            by = pool
+    if objective is None:
+        df = _spans(spans, "find_incidents")
+        summary = _summary(df, _build(df, "shift"), []).with_columns(
+            (pl.col("duration_ms") / 1000).alias("latency_s"), pl.col("has_error").alias("is_error")
+        )
+        choice = slo.choose_threshold(calls=summary, column="latency_s", quantile=quantile)
+        if choice is None or summary.height == 0:
+            return pl.DataFrame(
+                schema={
+                    "incident": pl.String,
+                    "start": TIME,
+                    "end": TIME,
+                    "source": pl.String,
+                    "burn_rate": pl.Float64,
+                    "slo": pl.String,
+                }
+            )
+        objective = slo.SLO("latency", 0.99, sli="latency_s", threshold=choice.value)
+        events = slo.good_events(summary, objective)
+    assert events is not None
+    windows = slo.incident_windows(events, objective, by=by, merge_gap=merge_gap, worst=worst)
+    return windows.select(
+        "incident", "start", "end", "source", "burn_rate", pl.lit(objective.describe()).alias("slo")
+    )
+
+
+def bottlenecks_by_window(
+    spans: Any,
+    windows: Any,
+    *,
+    by: str | Sequence[str] = "component",
+    confidence: float = 0.95,
+    min_traces: int = 2,
+    skew: Skew = "shift",
+) -> pl.DataFrame:
+    """What grew in each incident window: :func:`bottlenecks` of its traces against the rest.
+
+    Every trace that started in a window (``[start, end)``) is compared with the traces
+    outside all the windows (the baseline); a trace in two overlapping windows counts in
+    both. A window with fewer than ``min_traces`` traces (or a baseline with fewer) is
+    left out.
+
+    Parameters
+    ----------
+    spans : polars or pandas DataFrame
+    windows : polars DataFrame or mapping
+        :func:`find_incidents` / :func:`toolkit.slo.incident_windows` output, or
+        ``{name: (start, end)}``.
+    by : str or list of str, default "component"
+        What an operation is (see :func:`bottlenecks`).
+    confidence : float, default 0.95
+    min_traces : int, default 2
+    skew : {"shift", "clamp"}, default "shift"
+
+    Returns
+    -------
+    polars.DataFrame
+        ``incident``, ``start``, ``end``, then :func:`bottlenecks`' columns (``rank`` 1 is
+        what grew most), windows in their order. Empty (with those columns) when no window
+        can be compared.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    >>> rows = []
+    >>> for i in range(20):
+    ...     db = 200 if 10 <= i < 15 else 20  # traces 10-14 are slow in the database
+    ...     t = t0 + dt.timedelta(minutes=i)
+    ...     rows += [(f"t{i}", "a", None, "GET /", t, t + dt.timedelta(milliseconds=50 + db)),
+    ...              (f"t{i}", "b", "a", "db", t, t + dt.timedelta(milliseconds=db))]
+    >>> spans = pl.DataFrame(rows, orient="row", schema=["trace_id", "span_id",
+    ...     "parent_span_id", "name", "start_time", "end_time"]).with_columns(
+    ...     pl.col("start_time", "end_time").dt.replace_time_zone("UTC"),
+    ...     kind=pl.lit("server"), service_name=pl.lit("web"))
+    >>> window = {"db incident": (t0 + dt.timedelta(minutes=10), t0 + dt.timedelta(minutes=15))}
+    >>> grew = bottlenecks_by_window(spans, window, by="name")
+    >>> grew.filter(pl.col("rank") == 1).select("incident", "name", "delta_ms").rows()
+    [('db incident', 'db', 180.0)]
+    """
+    from toolkit import slo
+
+    function = "bottlenecks_by_window"
+    _check_skew(skew, function)
+    if isinstance(min_traces, bool) or not isinstance(min_traces, int) or min_traces < 1:
+        raise ParameterError(
+            f"The 'min_traces' parameter of traces.{function} must be a positive integer. "
+            f"Got {preview(min_traces)} instead."
+        )
+    keys = _names(by, "by", function)
+    df = _spans(spans, function)
+    _check_columns(keys, df, "by", function, True)
+    frame = slo.windows_frame(windows)
+    summary = _summary(df, _build(df, skew), [])
+    baseline = slo.label_windows(summary, frame, column="_period", baseline="\x00baseline")
+    base_ids = baseline.filter(pl.col("_period") == "\x00baseline")["trace_id"]
+    parts = []
+    for row in frame.iter_rows(named=True):
+        inside = summary.filter(
+            (pl.col("start_time") >= row["start"]) & (pl.col("start_time") < row["end"])
+        )["trace_id"]
+        if inside.len() < min_traces or base_ids.len() < min_traces:
+            continue
+        ranked = bottlenecks(
+            df, inside, baseline=base_ids, by=keys, confidence=confidence, skew=skew
+        )
+        parts.append(
+            ranked.select(
+                pl.lit(row["incident"]).alias("incident"),
+                pl.lit(row["start"]).cast(TIME).alias("start"),
+                pl.lit(row["end"]).cast(TIME).alias("end"),
+                pl.all(),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(
+            schema={
+                "incident": pl.String(),
+                "start": TIME,
+                "end": TIME,
+                "rank": pl.Int64(),
+                **{k: pl.String() for k in keys},
+                "delta_ms": pl.Float64(),
+            }
+        )
+    out: pl.DataFrame = pl.concat(parts, how="vertical_relaxed")
+    return out
+
+
+def slowest_trace(summary: Any, window: Any = None) -> dict[str, Any] | None:
+    """The slowest successful trace of ``summary`` that started in ``window``.
+
+    Falls back to the slowest successful trace of all when the window holds none, and to
+    the slowest trace when every trace failed.
+
+    Parameters
+    ----------
+    summary : polars or pandas DataFrame
+        :func:`trace_summary`.
+    window : tuple of (datetime, datetime), optional
+        ``[start, end)``; None: the whole period.
+
+    Returns
+    -------
+    dict or None
+        The summary's row; None when ``summary`` is empty.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    >>> s = pl.DataFrame({"trace_id": ["a", "b", "c"], "duration_ms": [5.0, 9.0, 7.0],
+    ...                   "has_error": [False, True, False],
+    ...                   "start_time": [t0, t0, t0 + dt.timedelta(hours=1)]})
+    >>> slowest_trace(s)["trace_id"]
+    'c'
+    >>> slowest_trace(s, (t0, t0 + dt.timedelta(minutes=1)))["trace_id"]
+    'a'
+    """
+    function = "traces.slowest_trace"
+    frame = to_polars(summary, parameter="summary", function=function)
+    missing = [
+        c for c in ("trace_id", "duration_ms", "has_error", "start_time") if c not in frame.columns
+    ]
+    if missing:
+        raise ParameterError(
+            f"The 'summary' parameter of {function} must be a trace summary (traces.trace_summary);"
+            f" it lacks {', '.join(missing)}."
+        )
+    if frame.height == 0:
+        return None
+    ok = frame.filter(~pl.col("has_error").fill_null(False))
+    candidates = [ok, frame]
+    if window is not None:
+        start, end = window
+        candidates.insert(
+            0, ok.filter((pl.col("start_time") >= start) & (pl.col("start_time") < end))
+        )
+    for candidate in candidates:
+        if candidate.height:
+            return candidate.sort("duration_ms", descending=True, nulls_last=True).row(
+                0, named=True
+            )
+    return None  # pragma: no cover
