@@ -923,3 +923,28 @@ def test_queue_times_and_fit_plan_model_support() -> None:
     assert fitted is None
     assert not support.ok
     assert "vLLM" in support.how
+
+
+def test_pool_demand_from_vllm_counters_alone() -> None:
+    metrics = _vllm_metrics({"a": 10}, minutes=5)
+    tokens = metrics.filter(pl.col("name") == "vllm:e2e_request_latency_seconds_count")
+    metrics = pl.concat(
+        [
+            metrics,
+            tokens.with_columns(
+                pl.lit("vllm:prompt_tokens_total").alias("name"), pl.col("value") * 500
+            ),
+            tokens.with_columns(
+                pl.lit("vllm:generation_tokens_total").alias("name"), pl.col("value") * 40
+            ),
+        ]
+    )
+    plan = capacity.plan_pool(None, metrics)
+    demand, support = capacity.pool_demand(plan, metrics=metrics)
+    assert support.ok
+    assert "token counters" in support.found
+    assert demand is not None
+    assert demand.height == 40  # 10 a minute over the 4 intervals
+    assert set(demand["input_tokens"]) == {500}
+    assert set(demand["output_tokens"]) == {40}
+    assert demand["arrival_time"].is_sorted()

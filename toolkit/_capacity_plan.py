@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from toolkit._capacity_demand import _seconds, arrival_rate, reconstruct_demand, scale_demand
@@ -73,6 +74,21 @@ def _is_replica(name: str) -> bool:
     return _rank(name, _REPLICA_WORDS) < len(_REPLICA_WORDS)
 
 
+_PLANNED = (
+    "pool",
+    "pool_label",
+    "pool_column",
+    "replicas",
+    "gpu_type",
+    "trace_sampling_ratio",
+    "max_num_seqs",
+    "kv_capacity_tokens",
+    "max_batched_tokens",
+    "max_waiting",
+    "timeout_s",
+)
+
+
 @dataclass(frozen=True)
 class PoolPlan:
     """The pool to plan and its configuration, each value with where it came from.
@@ -132,22 +148,29 @@ class PoolPlan:
         """Whether the pool's vLLM request metrics exist."""
         return self.metric_samples > 0
 
+    def as_dict(self) -> dict[str, Any]:
+        """The planned values by parameter name (what :meth:`to_frame` shows)."""
+        return {n: getattr(self, n) for n in _PLANNED}
+
+    def candidates(self, given: Sequence[int] | None = None) -> list[int]:
+        """Fleet sizes to try: ``given`` (or one below today's up to twice today's + 2),
+        today's always included.
+
+        Examples
+        --------
+        >>> import polars as pl, datetime as dt
+        >>> t = [dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)]
+        >>> plan = plan_pool(pl.DataFrame({"start_time": t, "request_model": ["m"]}), replicas=4)
+        >>> plan.candidates(), plan.candidates([8, 6])
+        ([3, 4, 5, 6, 7, 8, 9, 10], [4, 6, 8])
+        """
+        default = range(max(1, self.replicas - 1), 2 * self.replicas + 3)
+        return sorted({self.replicas, *(default if given is None else given)})
+
     def to_frame(self) -> pl.DataFrame:
         """One row per planned value: ``parameter``, ``value``, ``from``."""
         found = dict(self.sources)
-        names = (
-            "pool",
-            "pool_label",
-            "pool_column",
-            "replicas",
-            "gpu_type",
-            "trace_sampling_ratio",
-            "max_num_seqs",
-            "kv_capacity_tokens",
-            "max_batched_tokens",
-            "max_waiting",
-            "timeout_s",
-        )
+        names = _PLANNED
         values = [getattr(self, n) for n in names]
         return pl.DataFrame(
             {
@@ -717,7 +740,8 @@ def pool_demand(
     """The pool's requests as a workload table, from the best source the data hold.
 
     1. vLLM's request counter with the traced calls' tokens (:func:`reconstruct_demand`):
-       every request, when traces are sampled;
+       every request, when traces are sampled; without traced calls, each request gets
+       the mean prompt and generation tokens of its scrape interval (vLLM's token counters);
     2. else the traced calls themselves, thinned traces scaled up by
        ``1 / plan.trace_sampling_ratio`` (:func:`scale_demand`);
     3. else a workload table (an arrival trace).
@@ -761,6 +785,16 @@ def pool_demand(
                 )
                 found = f"{counter} of pool {plan.pool} with the tokens of its traced calls"
                 return demand, Support("demand", needs, found)
+    if metrics is not None and plan.has_metrics and not plan.has_calls:
+        counted = _counter_demand(
+            to_polars(metrics, parameter="metrics", function=function), plan, seed=seed
+        )
+        if counted is not None:
+            found = (
+                f"vLLM's request and token counters of pool {plan.pool} (each request "
+                "with its scrape interval's mean tokens)"
+            )
+            return counted, Support("demand", needs, found)
     if calls is not None and plan.has_calls:
         own = plan.pool_calls(calls)
         require_columns(own, ["start_time", "input_tokens", "output_tokens"], table="llm_calls")
@@ -794,6 +828,57 @@ def pool_demand(
         ("traced calls with token counts or a workload table",),
         "trace the model calls with token counts (gen_ai.usage.*), or add a request-arrival "
         "trace (Azure LLM inference, BurstGPT, Mooncake ...) to the folder",
+    )
+
+
+def _per_interval(metrics: pl.DataFrame, plan: PoolPlan, name: str) -> pl.DataFrame:
+    rows = metrics.filter(pl.col("name") == name)
+    if plan.pool_label is not None and plan.pool is not None:
+        rows = rows.filter(pl.col(plan.pool_label) == plan.pool)
+    keys = [c for c in rows.columns if c.startswith("label.") and rows[c].null_count() == 0]
+    inc = (
+        rows.sort([*keys, "time"])
+        .with_columns(pl.col("value").diff().over(keys or None).alias("_d"))
+        .with_columns(
+            pl.when(pl.col("_d") < 0).then(pl.col("value")).otherwise(pl.col("_d")).alias("_d")
+        )
+    )
+    return inc.group_by("time").agg(pl.col("_d").sum().alias(name)).sort("time")
+
+
+def _counter_demand(metrics: pl.DataFrame, plan: PoolPlan, *, seed: int) -> pl.DataFrame | None:
+    """Arrivals from vLLM's request counter, tokens from its token counters (per interval)."""
+    names = ("vllm:prompt_tokens_total", "vllm:generation_tokens_total")
+    counter = next((c for c in _COUNTERS if metrics.filter(pl.col("name") == c).height >= 2), None)
+    if counter is None or any(metrics.filter(pl.col("name") == n).height < 2 for n in names):
+        return None
+    table = _per_interval(metrics, plan, counter)
+    for n in names:
+        table = table.join(_per_interval(metrics, plan, n), on="time", how="left")
+    table = table.with_columns(pl.col("time").shift(1).alias("_from")).filter(
+        pl.col("_from").is_not_null() & (pl.col(counter) > 0)
+    )
+    if table.height == 0:
+        return None
+    counts = table[counter].round().cast(pl.Int64).to_numpy()
+    lo = table["_from"].dt.epoch("ns").to_numpy()
+    hi = table["time"].dt.epoch("ns").to_numpy()
+    rng = np.random.default_rng(seed)
+    start = np.repeat(lo, counts)
+    arrival = start + (rng.random(start.size) * np.repeat(hi - lo, counts)).astype(np.int64)
+    per_in = (table[names[0]].fill_null(0) / table[counter]).round().clip(1).cast(pl.Int64)
+    per_out = (table[names[1]].fill_null(0) / table[counter]).round().clip(1).cast(pl.Int64)
+    order = np.argsort(arrival, kind="stable")
+    return pl.DataFrame(
+        {
+            "arrival_time": pl.Series(arrival[order], dtype=pl.Int64)
+            .cast(pl.Datetime("ns"))
+            .dt.replace_time_zone("UTC"),
+            "input_tokens": np.repeat(per_in.to_numpy(), counts)[order],
+            "output_tokens": np.repeat(per_out.to_numpy(), counts)[order],
+            "model": pl.Series([plan.pool] * int(counts.sum()), dtype=pl.String),
+            "source": f"reconstructed: {counter} and token counters of {plan.pool}",
+        }
     )
 
 
