@@ -42,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 
 _COMMON = [
     "openai==3.57.0",
+    # openai 3.x depends on httpx2 only; openai-v2 2.4b0 imports httpx without declaring it.
     "httpx==0.28.1",
 ]
 
@@ -51,7 +52,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "packages": [
             *_COMMON,
             "opentelemetry-instrumentation-openai-v2==2.4b0",
-            # util-genai 1.3b0 breaks the import of 2.4b0; 1.1b0 works.
+            # util-genai 1.3b0 breaks the import of 2.4b0 (no module
+            # opentelemetry.util.genai.instruments); 1.1b0 works.
             "opentelemetry-util-genai==1.1b0",
             "opentelemetry-sdk==1.45.2",
             "opentelemetry-exporter-otlp-proto-http==1.45.2",
@@ -67,7 +69,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "packages": [
             *_COMMON,
             "opentelemetry-instrumentation-openai-v2==2.3b0",
-            # 2.3b0 fails with wrapt 2.
+            # with wrapt 2, 2.3b0's instrument() raises TypeError (wrap_function_wrapper).
             "wrapt<2",
             "opentelemetry-sdk==1.45.2",
             "opentelemetry-exporter-otlp-proto-http==1.45.2",
