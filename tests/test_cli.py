@@ -152,6 +152,16 @@ def test_summary_counts_the_same_spans_in_two_formats_once(tmp_path: Path) -> No
     )
     assert [c.strip() for c in rows["collector/traces.pb"].split("┆")][6] == "2"  # duplicates
     assert "  traces: supported (spans with 2 rows, 1 with a parent)" in text
+    # the same through two paths on the command line
+    (tmp_path / "other").mkdir()
+    (tmp_path / "collector" / "traces.pb").rename(tmp_path / "other" / "export.bin")
+    out = io.StringIO()
+    paths = [str(tmp_path / "collector"), str(tmp_path / "other" / "export.bin")]
+    assert _summary(paths, out) == 0
+    text = out.getvalue()
+    assert "spans: 2 rows from 2 file(s), 2 duplicate(s) counted once" in text
+    assert "were also held by an earlier file and are counted once:" in text
+    assert "export.bin (2)" in text
 
 
 def test_summary_reads_every_format_discover_knows(tmp_path: Path) -> None:
