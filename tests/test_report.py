@@ -566,3 +566,36 @@ def test_section_outside_a_kernel(capsys: pytest.CaptureFixture[str]) -> None:
     )
     with pytest.raises(ParameterError, match="'title' parameter of section must be a non-empty"):
         section("", ok)
+
+
+def test_the_raising_line_is_read_from_the_kernels_traceback() -> None:
+    from toolkit.report import _exception_text, _raising_line
+
+    red, green, reset = "\x1b[31m", "\x1b[32m", "\x1b[39m"
+    # code of another cell called from this one: the cell's own frame (In[7]) counts
+    traceback = [
+        f"{red}ValueError{reset}   Traceback (most recent call last)",
+        f"Cell{reset} {green}In[7]{reset}{green}, line 2{reset}\n      1 x = 1\n----> 2 helper()",
+        f"Cell{reset} {green}In[3]{reset}{green}, line 5{reset}, in helper()",
+        f"{red}ValueError{reset}: bad",
+    ]
+    cell = {
+        "source": "\n\nx = 1\nhelper()",  # IPython numbers the lines after the blank ones
+        "execution_count": 7,
+        "outputs": [{"output_type": "error", "traceback": traceback}],
+    }
+    assert _raising_line(cell) == 4
+    assert _raising_line({**cell, "execution_count": None}) == 4  # the first cell frame
+    assert _raising_line({**cell, "outputs": [{"output_type": "stream", "text": "x"}]}) is None
+    no_frame = {"output_type": "error", "traceback": ["KeyboardInterrupt"]}
+    assert _raising_line({**cell, "outputs": [no_frame]}) is None
+    assert _exception_text(f"{red}ValueError{reset}", f"{red}bad{reset}\n\n  value") == (
+        "ValueError: bad value"
+    )
+    assert _exception_text("SyntaxError", "incomplete input (173531590.py, line 1)") == (
+        "SyntaxError: incomplete input"
+    )
+    assert _exception_text("KeyError", "") == "KeyError"
+    long = _exception_text("ValueError", "y" * 5000)
+    assert len(long) == len("ValueError: ") + 300
+    assert long.endswith("y…")
