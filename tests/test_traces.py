@@ -498,3 +498,140 @@ def test_sample_kv_burst_names_queueing_on_l4(sample_spans: pl.DataFrame) -> Non
     )
     assert ranked["component"][0] == "queueing"
     assert ranked["p_adjusted"][0] < 1e-6
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def _two_span_traces(db_ms: list[int], *, gap_min: int = 1) -> pl.DataFrame:
+    """One trace per minute: a root 'GET /' of 50 ms + db, and its child 'db' of db_ms."""
+    parts = []
+    for i, db in enumerate(db_ms):
+        start = i * gap_min * 60_000
+        parts.append(
+            frame(
+                [("r", None, "GET /", start, start + 50 + db), ("d", "r", "db", start, start + db)],
+                trace=f"t{i}",
+            )
+        )
+    return pl.concat(parts)
+
+
+def test_bottlenecks_by_window_compares_each_window_with_the_rest() -> None:
+    # traces 10-14 spend 200 ms in the database instead of 20: +180 ms there, 0 in GET /
+    spans = _two_span_traces([200 if 10 <= i < 15 else 20 for i in range(30)])
+    windows = {
+        "db": (T0 + dt.timedelta(minutes=10), T0 + dt.timedelta(minutes=15)),
+        "quiet": ("2026-11-02T00:20:00Z", "2026-11-02T00:25:00Z"),
+        "overlap": (T0 + dt.timedelta(minutes=12), T0 + dt.timedelta(minutes=13)),
+        "empty": ("2026-11-03T00:00:00Z", "2026-11-03T01:00:00Z"),
+    }
+    grew = traces.bottlenecks_by_window(spans, windows, by="name", min_traces=1)
+    assert grew.columns[:4] == ["incident", "start", "end", "rank"]
+    first = grew.filter(pl.col("rank") == 1)
+    # "empty" holds no trace: left out. "overlap" (trace 12, also in "db") counts in both;
+    # the baseline is the 20 traces outside every window (0-9, 15-19, 25-29)
+    assert first.select("incident", "name", "slow_traces", "baseline_traces").rows() == [
+        ("db", "db", 5, 20),
+        ("quiet", "GET /", 5, 20),
+        ("overlap", "db", 1, 20),
+    ]
+    assert first["delta_ms"].to_list() == pytest.approx([180.0, 0.0, 180.0])
+    assert first["start"][0] == T0 + dt.timedelta(minutes=10)
+    # min_traces (default 2): a window of fewer traces is left out
+    fewer = traces.bottlenecks_by_window(spans, windows, by="name")
+    assert fewer["incident"].unique(maintain_order=True).to_list() == ["db", "quiet"]
+    none = traces.bottlenecks_by_window(spans, {"empty": windows["empty"]}, by="name")
+    assert none.height == 0
+    assert none.columns[:4] == ["incident", "start", "end", "rank"]
+
+
+def test_bottlenecks_by_window_checks_its_parameters() -> None:
+    spans = _two_span_traces([20, 30])
+    with pytest.raises(ParameterError, match="'min_traces' parameter"):
+        traces.bottlenecks_by_window(spans, {}, min_traces=0)
+    with pytest.raises(ParameterError, match="'by' parameter"):
+        traces.bottlenecks_by_window(spans, {}, by="nope")
+    with pytest.raises(ParameterError, match="zone"):
+        traces.bottlenecks_by_window(spans, {"x": ("2026-11-02T00:00:00", "2026-11-02T01:00")})
+
+
+def test_find_incidents_from_calls_durations_or_given() -> None:
+    # 60 traces a minute apart, 1 s each except three of 9 s at minutes 40-42: the p95 of
+    # the durations (linear, between the 57th and 58th of 60) is 1 + 0.05 * 8 = 1.4 s, so
+    # the latency threshold is 2.5 s (1-2.5-5 series). The 6h/30m
+    # page (6 % of a 1 % budget) fires from 00:43: 3 bad of 43 over the 6 h window clipped
+    # at the data's start, 3 of 30 over 30 min; it stops after 00:49, when the 6 h window
+    # holds 3 of 50 = 6 %, no longer above 6 % (the 1h/5m page needs 14.4 %: never)
+    parts = []
+    for i in range(60):
+        ms = 9000 if 40 <= i < 43 else 1000
+        parts.append(frame([("r", None, "GET /", i * 60_000, i * 60_000 + ms)], trace=f"t{i}"))
+    spans = pl.concat(parts)
+    found = traces.find_incidents(spans)
+    assert found.select("incident", "source").rows() == [("latency", "page")]
+    assert found["start"][0] == T0 + dt.timedelta(minutes=43)
+    assert found["end"][0] == T0 + dt.timedelta(minutes=50)
+    assert found["slo"][0] == "99% of events with latency_s <= 2.5 over a rolling 30d"
+    # the same from model calls with a TTFT, per pool: only pool "a" pages
+    calls = pl.DataFrame(
+        {
+            "start_time": [T0 + dt.timedelta(minutes=i) for i in range(60)] * 2,
+            "ttft_s": [9.0 if 40 <= i < 43 else 0.1 for i in range(60)] + [0.1] * 60,
+            "is_error": False,
+            "pool": ["a"] * 60 + ["b"] * 60,
+        }
+    )
+    per_pool = traces.find_incidents(spans, calls=calls, pool="pool")
+    assert per_pool.select("incident", "source").rows() == [("ttft on a", "page")]
+    assert per_pool["slo"][0].startswith("99% of events with ttft_s <= ")
+    given = traces.find_incidents(
+        spans, calls=calls, incidents={"mine": ("2026-11-02T00:10:00Z", "2026-11-02T00:20:00Z")}
+    )
+    assert given.rows() == [
+        (
+            "mine",
+            T0 + dt.timedelta(minutes=10),
+            T0 + dt.timedelta(minutes=20),
+            "given",
+            None,
+            None,
+        )
+    ]
+
+
+def test_slowest_trace_and_route_column() -> None:
+    summary = pl.DataFrame(
+        {
+            "trace_id": ["a", "b", "c"],
+            "duration_ms": [5.0, 9.0, 7.0],
+            "has_error": [False, True, False],
+            "start_time": [T0, T0, T0 + dt.timedelta(hours=1)],
+        }
+    )
+    assert traces.slowest_trace(summary)["trace_id"] == "c"  # type: ignore[index]
+    window = (T0, T0 + dt.timedelta(minutes=1))
+    assert traces.slowest_trace(summary, window)["trace_id"] == "a"  # type: ignore[index]
+    late = (T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2))
+    assert traces.slowest_trace(summary, late)["trace_id"] == "c"  # type: ignore[index]
+    failed = summary.with_columns(has_error=True)
+    assert traces.slowest_trace(failed)["trace_id"] == "b"  # type: ignore[index]
+    assert traces.slowest_trace(summary.head(0)) is None
+    with pytest.raises(ParameterError, match="trace summary"):
+        traces.slowest_trace(summary.drop("has_error"))
+    spans = pl.DataFrame(
+        {
+            "attributes.http.route": ["/v1", "/v1"],
+            "attributes.app.route": ["chat", "rag"],
+            "attributes.endpoint": ["x", "y"],
+        }
+    )
+    assert traces.route_column(spans) == "attributes.app.route"
+    assert traces.route_column(spans.drop("attributes.app.route")) == "attributes.endpoint"
+    assert traces.route_column(spans.select("attributes.http.route")) is None
+
+
+def test_spans_with_an_all_null_parent_column() -> None:
+    spans = frame([("r", None, "GET /", 0, 10)]).with_columns(pl.lit(None).alias("parent_span_id"))
+    assert spans.schema["parent_span_id"] == pl.Null
+    assert traces.trace_summary(spans)["duration_ms"].to_list() == [10.0]
