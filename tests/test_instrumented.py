@@ -473,3 +473,20 @@ def test_json_members_of_text_that_is_not_json_are_null() -> None:
     assert semconv.resolve(frame, "streaming").to_list() == [False, None, None, None]
     assert semconv.resolve(frame, "finish_reason").to_list() == [None] * 4
     assert semconv.candidates(frame, "request_model") == ["attributes.llm.invocation_parameters"]
+
+
+@pytest.mark.parametrize("name", ["openai-v2-2.4b0", "openai-v2-2.3b0", "openllmetry"])
+def test_token_usage_metrics_add_up_to_the_calls_tokens(name: str) -> None:
+    folder = DATA / name
+    metrics = toolkit.load_metrics(_files(folder, "metrics")["otlp-json-lines"])
+    sums = metrics.filter(pl.col("name") == f"{semconv.METRIC_CLIENT_TOKEN_USAGE}_sum")
+    by_type = dict(
+        sums.group_by(f"label.{semconv.TOKEN_TYPE}").agg(pl.col("value").sum()).iter_rows()
+    )
+    truth = _truth(folder)
+    if name == "openai-v2-2.3b0":
+        truth = [c for c in truth if not c["streaming"]]  # streamed calls are not counted
+    assert by_type == {
+        "input": sum(c["input_tokens"] or 0 for c in truth),
+        "output": sum(c["output_tokens"] or 0 for c in truth),
+    }
