@@ -419,3 +419,47 @@ def test_supports_and_summary_of_hand_written_traces() -> None:
     assert row["mean_groundedness"] == pytest.approx(0.6)
     with pytest.raises(SchemaError, match=r"expected the output of quality\.signals"):
         quality.summary(s.drop("truncated"))
+
+
+def test_bad_answers_uses_the_risk_rate_else_an_evaluation_score() -> None:
+    h = dt.timedelta(hours=1)
+    n = 12
+    times = [T0 + k * h for k in range(n)]
+    base = pl.DataFrame(
+        {
+            "start_time": times,
+            "retrieval": ["ok"] * n,
+            "hallucination_risk": [False] * 6 + [True] * 3 + [False] * 3,
+            "refusal": [False] * n,
+            "truncated": [False] * n,
+            "groundedness": [1.0] * 6 + [0.2] * 3 + [1.0] * 3,
+            "eval.relevance": [0.9] * 3 + [0.1] * 3 + [0.9] * 6,
+        }
+    ).with_columns(pl.col("start_time").cast(TIME))
+    risk = quality.bad_answers(base)
+    assert (risk.measure, risk.value_column, risk.weight_column, risk.worse) == (
+        "hallucination risk",
+        "risk_rate",
+        "assessed",
+        "higher",
+    )
+    expected = quality.bad_answer_windows(
+        quality.risk_rate(base.filter(pl.col("retrieval") != "none"))
+    )
+    assert risk.windows.equals(expected)
+    assert risk.windows.row(0)[1:3] == (T0 + 6 * h, T0 + 9 * h)
+    without_documents = base.with_columns(
+        pl.lit("none").alias("retrieval"),
+        pl.lit(None, dtype=pl.Boolean).alias("hallucination_risk"),
+    )
+    scored = quality.bad_answers(without_documents)
+    assert (scored.measure, scored.value_column, scored.worse) == (
+        "eval.relevance",
+        "mean_eval.relevance",
+        "lower",
+    )
+    assert scored.windows.row(0)[1:3] == (T0 + 3 * h, T0 + 6 * h)
+    with pytest.raises(toolkit.errors.ColumnNotFoundError, match="faithfulness"):
+        quality.bad_answers(without_documents, evaluation="eval.faithfulness")
+    with pytest.raises(toolkit.errors.ParameterError, match="neither assessed"):
+        quality.bad_answers(without_documents.drop("eval.relevance"))

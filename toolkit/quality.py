@@ -1323,3 +1323,116 @@ def summary(signals: Any) -> pl.DataFrame:
         .alias("empty_or_missing_retrieval"),
         pl.col("groundedness").mean().alias("mean_groundedness"),
     )
+
+
+@dataclass(frozen=True)
+class BadAnswers:
+    """A quality series, its change points and the windows of bad answers found in it.
+
+    Made by :func:`bad_answers`.
+
+    Attributes
+    ----------
+    measure : str
+        ``"hallucination risk"`` or the evaluation column searched (``eval.<name>``).
+    series : polars.DataFrame
+        :func:`risk_rate` of the calls measured.
+    value_column, weight_column : str
+        The level searched and the weight of each window.
+    worse : {"higher", "lower"}
+        The direction of a change for the worse.
+    changes : polars.DataFrame
+        :func:`toolkit.drift.change_points` of the series.
+    windows : polars.DataFrame
+        :func:`bad_answer_windows` of the series, the worst first.
+    """
+
+    measure: str
+    series: pl.DataFrame
+    value_column: str
+    weight_column: str
+    worse: str
+    changes: pl.DataFrame
+    windows: pl.DataFrame
+
+
+def bad_answers(signals: Any, *, every: str = "1h", evaluation: str | None = None) -> BadAnswers:
+    """Windows of bad answers, from the best quality series the signals hold.
+
+    The hallucination-risk rate of the retrieval-augmented answers when some could be
+    assessed (higher is worse); otherwise the mean of a recorded evaluation score
+    (``evaluation``, or :func:`evaluation_column`; lower is worse).
+
+    Parameters
+    ----------
+    signals : polars.DataFrame or pandas.DataFrame
+        The output of :func:`signals`.
+    every : str, default "1h"
+        Window width of the series.
+    evaluation : str, optional
+        The ``eval.*`` column to use when no answer could be assessed.
+
+    Returns
+    -------
+    BadAnswers
+
+    Raises
+    ------
+    ParameterError
+        If the signals hold neither assessed answers nor an evaluation score (check
+        :func:`supports` ``["windows"]`` first).
+    ColumnNotFoundError
+        If ``evaluation`` is not a column.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t = [dt.datetime(2026, 11, 2, tzinfo=dt.UTC) + dt.timedelta(hours=h) for h in range(12)]
+    >>> s = pl.DataFrame({"start_time": t, "retrieval": ["none"] * 12,
+    ...                   "hallucination_risk": pl.Series([None] * 12, dtype=pl.Boolean),
+    ...                   "refusal": [False] * 12, "truncated": [False] * 12,
+    ...                   "eval.faithfulness": [0.9] * 6 + [0.2] * 3 + [0.9] * 3})
+    >>> found = bad_answers(s)
+    >>> found.measure, found.worse, [w.hour for w in found.windows.row(0)[1:3]]
+    ('eval.faithfulness', 'lower', [6, 9])
+    """
+    from toolkit.drift import change_points
+    from toolkit.schema import require_columns
+
+    function = "quality.bad_answers"
+    frame = to_polars(signals, parameter="signals", function=function)
+    _require(frame, ["retrieval", "hallucination_risk"], function)
+    rag = frame.filter(pl.col("retrieval") != "none")
+    if rag["hallucination_risk"].count():
+        series = risk_rate(rag, every=every)
+        measure, value, weight, worse, count = (
+            "hallucination risk",
+            "risk_rate",
+            "assessed",
+            "higher",
+            "at_risk",
+        )
+    else:
+        if evaluation is not None:
+            require_columns(
+                frame, [evaluation], table="signals", where=f"(the 'evaluation' of {function})"
+            )
+        column = evaluation or evaluation_column(frame)
+        if column is None:
+            raise ParameterError(
+                f"The signals given to {function} hold neither assessed retrieval-augmented "
+                "answers nor an evaluation score (eval.*). Got columns "
+                f"{preview(', '.join(frame.columns), 300)} instead."
+            )
+        series = risk_rate(frame.drop_nulls(column), every=every)
+        measure, value, weight, worse, count = column, f"mean_{column}", "calls", "lower", None
+    changes = change_points(series, value_column=value, weight_column=weight)
+    windows = bad_answer_windows(
+        series,
+        value_column=value,
+        weight_column=weight,
+        count_column=count,
+        worse=worse,  # type: ignore[arg-type]
+    )
+    return BadAnswers(measure, series, value, weight, worse, changes, windows)
