@@ -209,3 +209,30 @@ def test_cli_unknown_parameter_lists_each_notebooks_parameters(
     assert _run([*common, "-p", "pool"]) == 2
     assert "'-p' option of genai-sre report must be NAME=VALUE" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # nothing ran
+
+
+def test_no_assignment_crashes_or_echoes_unbounded_input() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from toolkit.report import _literal
+
+    names = st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True)
+    assignments = st.tuples(names, st.text(max_size=2000)).map("=".join)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.one_of(st.text(max_size=3000), assignments))
+    def check(item: str) -> None:
+        try:
+            values = cli_parameters([item])
+        except ParameterError as exc:
+            message = str(exc)
+            assert message.startswith("The '-p' option of genai-sre report must be")
+            assert len(message) < 300
+        else:
+            ((name, value),) = values.items()
+            assert name.isidentifier()
+            assert name != "data_dir"
+            assert _literal(name, value).startswith(f"{name} = ")  # injectable as it is
+
+    check()
