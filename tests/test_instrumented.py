@@ -490,3 +490,14 @@ def test_token_usage_metrics_add_up_to_the_calls_tokens(name: str) -> None:
         "input": sum(c["input_tokens"] or 0 for c in truth),
         "output": sum(c["output_tokens"] or 0 for c in truth),
     }
+
+
+def test_logs_join_with_pandas_frames() -> None:
+    folder = DATA / "openai-v2-2.3b0"
+    spans = toolkit.load_spans(_files(folder, "spans")["otlp-protobuf"], backend="pandas")
+    logs = toolkit.load_logs(_files(folder, "logs")["otlp-protobuf"], backend="pandas")
+    calls = pl.from_pandas(llm_calls(spans, logs=logs, backend="pandas")).sort("start_time")
+    expected = _calls(folder, logs=_logs(folder))
+    assert calls["finish_reason"].to_list() == expected["finish_reason"].to_list()
+    assert calls["input_messages"].to_list() == expected["input_messages"].to_list()
+    assert calls["finish_reason"].to_list() == [c["finish_reason"] for c in _truth(folder)]
