@@ -599,3 +599,145 @@ def test_figures() -> None:
     assert bars[1].get_facecolor()[:3] != bars[0].get_facecolor()[:3]  # flagged in red
     with pytest.raises(ParameterError, match=r"'metric' parameter of plots\.fairness\.disparity"):
         fairness_plots.disparity(m, "nope")
+
+
+# --------------------------------------------------------------------------- audits of the calls
+
+
+def _calls() -> pl.DataFrame:
+    """Hand-built calls: tr refused 3x as often as en in each category; b refused 4x a."""
+    rows: list[tuple[Any, ...]] = []
+    for locale, category, n, refused in (
+        ("en", "a", 200, 10),
+        ("tr", "a", 100, 15),
+        ("en", "b", 200, 40),
+        ("tr", "b", 100, 60),
+    ):
+        for i in range(n):
+            tier = "free" if i % 2 else "pro"
+            rows.append((locale, category, tier, i < refused, 0.1 * (i % 20), False))
+    rows.append(("en", "a", "free", False, None, True))  # a failed call
+    return pl.DataFrame(
+        rows,
+        schema={
+            "attributes.user.locale": pl.String,
+            "attributes.app.prompt.category": pl.String,
+            "attributes.user.tier": pl.String,
+            "_refused": pl.Boolean,
+            "ttft_s": pl.Float64,
+            "is_error": pl.Boolean,
+        },
+        orient="row",
+    ).with_columns(
+        finish_reason=pl.when("_refused").then(pl.lit("content_filter")).otherwise(pl.lit("stop")),
+        input_tokens=pl.lit(100),
+    )
+
+
+def test_call_outcomes_adds_what_the_calls_support() -> None:
+    calls = _calls()
+    out = fairness.call_outcomes(calls)
+    assert (out.calls, out.answered.height) == (601, 600)
+    assert out.answered["refused"].sum() == 125
+    # the 95th percentile (nearest rank) of 0.0 .. 1.9, 30 calls each: 1.8
+    assert out.ttft_slo_s == pytest.approx(1.8)
+    assert out.ttft_source == "the calls' 95th percentile"
+    given = fairness.call_outcomes(calls, ttft_slo_s=1.0)
+    assert given.ttft_source == "given"
+    assert given.answered["ttft_within_slo"].sum() == 330  # 0.0 .. 1.0: 11 of 20 values
+    assert given.support("refused").ok
+    bare = fairness.call_outcomes(calls.drop("finish_reason", "ttft_s"))
+    assert "refused" not in bare.answered.columns
+    assert bare.ttft_slo_s is None
+    assert bare.support("refused").missing == ("refused",)
+    assert "finish reason" in bare.support("refused").how
+    none_refused = fairness.call_outcomes(calls.with_columns(finish_reason=pl.lit("stop")))
+    assert none_refused.support("refused").missing == ("calls of both outcomes (all are False)",)
+    with pytest.raises(ParameterError, match=r"'ttft_slo_s' parameter of fairness\.call_outcomes"):
+        fairness.call_outcomes(calls, ttft_slo_s=-1)
+
+
+def test_group_dimensions_puts_the_users_first() -> None:
+    users, others = fairness.group_dimensions(_calls())
+    assert set(users) == {"attributes.user.tier", "attributes.user.locale"}
+    assert others == ["attributes.app.prompt.category"]
+
+
+def test_audit_dimensions_against_the_largest_group() -> None:
+    answered = fairness.call_outcomes(_calls()).answered
+    columns = ["attributes.user.locale", "attributes.app.prompt.category", "attributes.user.tier"]
+    result = fairness.audit_dimensions(answered, "refused", columns, False, n_boot=0)
+    assert result.references == {
+        "attributes.user.locale": "en",
+        "attributes.app.prompt.category": "a",  # a tie (300 each): the first by name
+        "attributes.user.tier": "free",  # a tie too
+    }
+    rates = result.rates(unfavorable=True)
+    assert rates["attributes.user.locale"] == pytest.approx({"en": 50 / 400, "tr": 75 / 200})
+    assert result.disadvantaged == {
+        "attributes.user.locale": ["tr"],
+        "attributes.app.prompt.category": ["b"],
+        "attributes.user.tier": [],
+    }
+    worst = result.worst()
+    assert (worst["dimension"], worst["group"]) == ("attributes.app.prompt.category", "b")
+    assert worst["unfavorable_ratio"] == pytest.approx((100 / 300) / (25 / 300))
+    users = result.worst(["attributes.user.locale"])
+    assert users["group"] == "tr"
+    assert users["unfavorable_ratio"] == pytest.approx(3.0)
+    assert result.groups["dimension"].unique().len() == 3
+    given = fairness.audit_dimensions(
+        answered, "refused", columns[:1], False, reference={columns[0]: "tr"}, n_boot=0
+    )
+    assert given.references == {columns[0]: "tr"}
+    assert given.flagged == {columns[0]: ["en"]}
+    assert "<strong>Bias audit of refused</strong>" in result._repr_html_()
+    from toolkit.errors import ColumnNotFoundError
+
+    with pytest.raises(ColumnNotFoundError, match="locales"):
+        fairness.audit_dimensions(answered, "refused", ["locales"], False)
+
+
+def test_within_strata_and_intersections() -> None:
+    answered = fairness.call_outcomes(_calls()).answered
+    within = fairness.within_strata(
+        answered,
+        "refused",
+        "attributes.user.locale",
+        "tr",
+        ["attributes.app.prompt.category", "attributes.user.locale"],
+        False,
+        n_boot=0,
+    )
+    assert within["stratum"].unique().to_list() == ["attributes.app.prompt.category"]
+    assert within.select("value", "n").rows() == [("a", 100), ("b", 100)]
+    assert within["unfavorable_ratio"].to_list() == pytest.approx([3.0, 3.0])
+    assert within["flagged"].all()
+    crossed = fairness.audit_intersections(
+        answered,
+        "refused",
+        "attributes.user.locale",
+        ["attributes.user.tier"],
+        False,
+        reference="en",
+        n_boot=0,
+    )
+    [name] = crossed.audits
+    assert name == "attributes.user.locale × attributes.user.tier"
+    assert set(crossed.disadvantaged[name]) == {"tr & free", "tr & pro"}
+
+
+def test_decision_data_and_the_compas_anchor() -> None:
+    rows = pl.DataFrame(
+        {"locale": ["en", None, "tr"], "tier": [None, "pro", "free"], "n": [1.0, 2.0, None]}
+    )
+    data = fairness.decision_data(rows, ["tier", "n", "locale"], "locale")
+    assert data.rows() == [("en", "(none)", 1.0), ("tr", "free", 0.0)]
+    compas = Path("/work/shared/data/real/compas/compas-scores-two-years.csv")
+    if not compas.is_file():
+        return
+    anchor = fairness.audit_compas(compas, n_boot=0)
+    assert anchor.n == 6167
+    black = anchor.groups.filter(pl.col("group") == "African-American").row(0, named=True)
+    assert black["disparate_impact"] < 0.8
+    assert black["equal_opportunity_difference"] < 0
