@@ -82,6 +82,7 @@ def test_grounding_incident_is_reported_in_its_window(
     assert values["groundedness.evaluation"] == "eval.groundedness"
     assert values["groundedness.evaluated"] == evaluated.height == 947
     assert values["groundedness.agreement"] == pytest.approx(agreement)
+    assert values["grounding.measure"] == "hallucination risk"
     assert values["grounding.windows"] == 1
     # the text reference is the reference window's longest part clear of the bad answers
     assert _time(str(values["text.reference"][1])) == start  # type: ignore[index]
