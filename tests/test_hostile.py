@@ -357,3 +357,65 @@ def test_a_non_ascii_digit_in_a_workload_csv_is_a_bad_value(tmp_path: Path) -> N
     with pytest.warns(SkippedRecordsWarning):
         workload = toolkit.load_workload(path, tz="UTC", on_error="skip")
     assert workload["input_tokens"].to_list() == [374]
+
+
+def test_a_vllm_log_line_number_beyond_int64_is_a_bad_record(
+    tmp_path: Path, real_data: Path
+) -> None:
+    source = real_data / "vllm_0_25_1" / "vllm_serve_no_kv_cache_memory_v0.25.1.log"
+    raw = source.read_bytes()  # bytes: the log's \r progress lines must stay as they are
+    assert raw.startswith(b"INFO 08-18 02:56:53 [importing.py:88]")
+    path = tmp_path / "v.log"  # the first record's line number only
+    path.write_bytes(
+        raw.replace(b"[importing.py:88]", b"[importing.py:99999999999999999999999]", 1)
+    )
+    with pytest.raises(FormatError, match=r"v\.log, line 1, column 'lineno': lineno 9999"):
+        toolkit.load_logs(path, tz="UTC", year=2025)
+    whole = toolkit.load_logs(source, tz="UTC", year=2025)
+    with pytest.warns(SkippedRecordsWarning, match=r"skipped 1 record"):
+        logs = toolkit.load_logs(path, tz="UTC", year=2025, on_error="skip")
+    assert logs.height == whole.height - 1
+
+
+def test_a_json_log_whose_first_line_is_longer_than_the_sniffed_head(tmp_path: Path) -> None:
+    path = tmp_path / "app.jsonl"
+    first = {"time": "2026-01-01T00:00:00Z", "message": "x" * 70_000}
+    second = {"time": "2026-01-01T00:00:01Z", "message": "y"}
+    path.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n", encoding="utf-8")
+    assert detect(path).format == "json-logs"
+    assert toolkit.load_logs(path)["body"].str.len_chars().to_list() == [70_000, 1]
+
+
+def test_a_gzip_bomb_is_a_named_error_not_a_memory_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    path = tmp_path / "bomb.json.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b'{"resourceSpans": [], "pad": "')
+        for _ in range(24):
+            fh.write(b"0" * (1 << 20))
+        fh.write(b'"}')
+    assert path.stat().st_size < 1 << 20  # 24 MiB in well under 1 MiB
+    # one line of 24 MiB: a JSON-lines file, read line by line
+    monkeypatch.setenv("TOOLKIT_MAX_LINE_BYTES", str(8 << 20))
+    with pytest.raises(FormatError, match=r"bomb\.json\.gz, line 1: the line is longer than 8,"):
+        toolkit.load_spans(path)
+    monkeypatch.delenv("TOOLKIT_MAX_LINE_BYTES")
+    assert toolkit.load_spans(path).height == 0
+    # the same as a pretty-printed document, read whole
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b'{\n"resourceSpans": [],\n"pad": "')
+        for _ in range(24):
+            fh.write(b"0" * (1 << 20))
+        fh.write(b'"\n}')
+    monkeypatch.setenv("TOOLKIT_MAX_FILE_BYTES", str(8 << 20))
+    with pytest.raises(FormatError, match=r"bomb\.json\.gz: the content is larger than 8,388,608"):
+        toolkit.load_spans(path)
+    # and uncompressed, memory-mapped (checked when a line outgrows the 64 MiB window)
+    plain = tmp_path / "long.jsonl"
+    plain.write_bytes(b'{"resourceSpans": [], "pad": "' + b"0" * (80 << 20) + b'"}\n')
+    monkeypatch.setenv("TOOLKIT_MAX_LINE_BYTES", str(8 << 20))
+    with pytest.raises(FormatError, match=r"long\.jsonl, line 1: the line is longer than"):
+        toolkit.load_spans(plain)

@@ -110,19 +110,72 @@ def _gzip_problem(exc: BaseException) -> str:
     return f"the gzip stream is corrupt ({exc})"
 
 
-def read_all(path: Path) -> bytes:
-    """The whole (decompressed) content of ``path``.
+#: The most decompressed bytes a reader that needs a whole file (a JSON document, a
+#: protobuf request, a scrape) holds at once; ``TOOLKIT_MAX_FILE_BYTES`` overrides it.
+MAX_FILE_BYTES = 4 << 30
+
+
+#: The longest line a line reader accepts (the collector writes lines of many MB, one
+#: export request each); ``TOOLKIT_MAX_LINE_BYTES`` overrides it.
+MAX_LINE_BYTES = 1 << 30
+
+
+def max_line_bytes() -> int:
+    """:data:`MAX_LINE_BYTES`, or the ``TOOLKIT_MAX_LINE_BYTES`` environment variable."""
+    text = os.environ.get("TOOLKIT_MAX_LINE_BYTES")
+    if text and text.strip().isdigit():
+        return int(text)
+    return MAX_LINE_BYTES
+
+
+def _long_line(path: Path, line_no: int, limit: int) -> FormatError:
+    return FormatError(
+        f"the line is longer than {limit:,} bytes, more than a line reader holds at once; "
+        "raise TOOLKIT_MAX_LINE_BYTES to read it",
+        path=path,
+        line=line_no,
+    )
+
+
+def max_file_bytes() -> int:
+    """:data:`MAX_FILE_BYTES`, or the ``TOOLKIT_MAX_FILE_BYTES`` environment variable."""
+    text = os.environ.get("TOOLKIT_MAX_FILE_BYTES")
+    if text and text.strip().isdigit():
+        return int(text)
+    return MAX_FILE_BYTES
+
+
+def read_all(path: Path, *, limit: int | None = None) -> bytes:
+    """The whole (decompressed) content of ``path``, up to ``limit`` bytes.
 
     Raises
     ------
     FormatError
-        For a truncated or corrupt gzip file.
+        For a truncated or corrupt gzip file, or one that decompresses to more than
+        ``limit`` bytes (default :func:`max_file_bytes`): a gzip bomb gets a named error,
+        never a MemoryError.
     """
+    cap = max_file_bytes() if limit is None else limit
+    parts: list[bytes] = []
+    total = 0
     with open_binary(path) as fh:
         try:
-            return fh.read()
+            while True:
+                block = fh.read(min(64 << 20, cap + 1 - total))
+                if not block:
+                    break
+                total += len(block)
+                if total > cap:
+                    raise FormatError(
+                        f"the content is larger than {cap:,} bytes (decompressed), more than "
+                        "a whole-file reader holds at once; split the file or raise "
+                        "TOOLKIT_MAX_FILE_BYTES",
+                        path=path,
+                    )
+                parts.append(block)
         except (EOFError, OSError, zlib.error) as exc:
             raise FormatError(_gzip_problem(exc), path=path) from None
+    return b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -186,6 +239,19 @@ def decode_json(data: bytes | str, decoder: msgspec.json.Decoder[Any] | None = N
         ) from None
 
 
+def first_line(path: Path, *, limit: int = 64 << 20) -> bytes:
+    """The first non-blank line of a (possibly gzip) file, read whole up to ``limit``
+    bytes (a longer one is returned cut there, which no JSON parser accepts)."""
+    with open_binary(path) as fh:
+        try:
+            while True:
+                line = fh.readline(limit)
+                if not line or line.strip():
+                    return line
+        except (EOFError, OSError, zlib.error) as exc:
+            raise FormatError(_gzip_problem(exc), path=path) from None
+
+
 def _first_line_is_json(path: Path, *, lines: int = 5, limit: int = 64 << 20) -> bool:
     """Whether the file is JSON Lines: its first non-blank line is a complete JSON value,
     or (a damaged first line) one of the next few lines is an unindented complete JSON
@@ -239,6 +305,7 @@ def iter_line_batches(
     """
     line_no = 1
     pending = b""
+    limit = max_line_bytes()
     size_before = os.path.getsize(path)
     with open(path, "rb") as raw:
         fh: IO[bytes] | gzip.GzipFile = (
@@ -261,6 +328,8 @@ def iter_line_batches(
                 data = pending + block
                 cut = data.rfind(b"\n")
                 if cut < 0:
+                    if len(data) > limit:
+                        raise _long_line(path, line_no, limit)
                     pending = data
                     continue
                 chunk, pending = data[: cut + 1], data[cut + 1 :]
@@ -292,6 +361,7 @@ def iter_line_views(
         size = os.fstat(raw.fileno()).st_size
         if not compressed:
             pos, line_no = 0, 1
+            limit = max_line_bytes()
             grain = mmap.ALLOCATIONGRANULARITY
             while pos < size:
                 base = pos - pos % grain  # map offsets must be page-aligned
@@ -308,6 +378,8 @@ def iter_line_views(
                         end = base + cut + 1
                         break
                     mapped.close()  # one line longer than the window: widen it
+                    if want - pos > limit:
+                        raise _long_line(path, line_no, limit)
                     want = min(want + batch_bytes, size)
                 chunk = memoryview(mapped)[pos - base : end - base]
                 if progress is not None:

@@ -14,7 +14,7 @@ import msgspec
 
 from toolkit.errors import FormatError, ToolkitError, UnsupportedFormatError, preview
 from toolkit.ingest import gpu, jaeger, otlp, sdk_dump, workloads, zipkin
-from toolkit.ingest._io import decode_json, sniff
+from toolkit.ingest._io import decode_json, first_line, sniff
 from toolkit.ingest.logs import JSON_FIELD_CANDIDATES, TEXT_LOG_PATTERNS
 
 __all__ = ["SUPPORTED", "Detected", "detect"]
@@ -52,8 +52,10 @@ def _supported_list() -> str:
     return "; ".join(f"{name} ({text})" for name, (_, text) in SUPPORTED.items())
 
 
-def _is_json_log(head: bytes) -> bool:
+def _is_json_log(path: Path, head: bytes) -> bool:
     line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    if b"\n" not in head.lstrip(b"\xef\xbb\xbf \t\r\n"):  # a first line longer than the head
+        line = first_line(path).lstrip(b"\xef\xbb\xbf")
     try:
         record = decode_json(line)
     except msgspec.DecodeError:
@@ -147,7 +149,7 @@ def detect(path: Path) -> Detected:
             return Detected("metrics", "prometheus-text")
         if kind is not None:
             return Detected("gpu", kind)
-    if s.kind == "json-lines" and _is_json_log(s.head):
+    if s.kind == "json-lines" and _is_json_log(path, s.head):
         return Detected("logs", "json-logs")
     start = s.head.lstrip(b"\xef\xbb\xbf \t\r\n")[:60]
     raise UnsupportedFormatError(

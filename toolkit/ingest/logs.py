@@ -1134,6 +1134,22 @@ def _text_file(
         pl.lit(service_name, pl.String).alias("service_name"),
         pl.lit(None, pl.String).alias("scope_name"),
     )
+    for group, (key, dtype) in pattern.typed.items():
+        if f"@{group}" in records.columns and dtype != pl.String:
+            raw = pl.col(f"@{group}")
+            records = records.with_columns(
+                pl.when(raw.is_not_null() & raw.cast(dtype, strict=False).is_null())
+                .then(
+                    pl.format(
+                        "{} {} does not fit a {} ({})",
+                        pl.lit(group),
+                        raw.str.slice(0, 40),
+                        pl.lit(str(dtype)),
+                        pl.lit(key),
+                    )
+                )
+                .alias(f"_p_{group}")
+            )
     records = _reject(records, path, ctx)
     n = records.height
     if n == 0:
