@@ -1097,3 +1097,14 @@ def test_trace_sampling_given_or_without_calls() -> None:
     assert slo.trace_sampling(None).value == 1.0
     with pytest.raises(ParameterError, match="'given' parameter"):
         slo.trace_sampling(None, given=2)
+
+
+def test_incident_and_label_windows_take_both_backends(backend: str) -> None:
+    counts = _minutes([50.0 if 60 <= m < 90 else 100.0 for m in range(180)])
+    rows = pl.DataFrame({"start_time": [_T0 + dt.timedelta(minutes=m) for m in (30, 70)]})
+    if backend == "pandas":
+        counts, rows = counts.to_pandas(), rows.to_pandas()  # type: ignore[assignment]
+    windows = slo.incident_windows(counts, slo.SLO("ttft", 0.999))
+    assert isinstance(windows, pl.DataFrame)
+    assert windows.select("incident", "source").rows() == [("ttft", "page")]
+    assert slo.label_windows(rows, windows)["period"].to_list() == ["baseline", "ttft"]
