@@ -419,3 +419,62 @@ def test_a_gzip_bomb_is_a_named_error_not_a_memory_error(
     monkeypatch.setenv("TOOLKIT_MAX_LINE_BYTES", str(8 << 20))
     with pytest.raises(FormatError, match=r"long\.jsonl, line 1: the line is longer than"):
         toolkit.load_spans(plain)
+
+
+def test_zipkin_fragments_of_one_span_are_merged_by_id(tmp_path: Path) -> None:
+    trace, root, rpc = "463ac35c9f6413ad48485a3953bb6124", "a2fb4a1d1a96d312", "0020000000000001"
+    client = {
+        "traceId": trace,
+        "id": rpc,
+        "parentId": root,
+        "kind": "CLIENT",
+        "name": "get",
+        "timestamp": 1_700_000_000_000_000,
+        "duration": 2_000,
+        "localEndpoint": {"serviceName": "frontend"},
+    }
+    server_timed = {
+        "traceId": trace,
+        "id": rpc,
+        "parentId": root,
+        "kind": "SERVER",
+        "shared": True,
+        "name": "get",
+        "timestamp": 1_700_000_000_000_500,
+        "duration": 1_000,
+        "localEndpoint": {"serviceName": "backend"},
+    }
+    # the server half's second report: annotations and tags, no timestamp
+    server_rest = {
+        "traceId": trace,
+        "id": rpc,
+        "shared": True,
+        "localEndpoint": {"serviceName": "backend"},
+        "annotations": [{"timestamp": 1_700_000_000_001_000, "value": "wr"}],
+        "tags": {"http.status_code": "200"},
+    }
+    top = {
+        "traceId": trace,
+        "id": root,
+        "name": "page",
+        "kind": "SERVER",
+        "timestamp": 1_699_999_999_999_000,
+        "duration": 5_000,
+        "localEndpoint": {"serviceName": "frontend"},
+    }
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps([top, client, server_rest, server_timed]), encoding="utf-8")
+    with pytest.warns(toolkit.errors.ToolkitWarning, match="1 Zipkin span fragment"):
+        spans = toolkit.read_zipkin(path)
+    assert spans.height == 3
+    server = spans.filter(pl.col("kind") == "server", pl.col("service_name") == "backend")
+    assert server.height == 1
+    row = server.row(0, named=True)
+    assert row["duration_ms"] == 1.0
+    assert row["attributes.http.status_code"] == "200"
+    assert [e["name"] for e in row["events"]] == ["wr"]
+    # a fragment of another endpoint is another span, not merged
+    other = dict(server_rest, localEndpoint={"serviceName": "cache"})
+    path.write_text(json.dumps([top, client, other, server_timed]), encoding="utf-8")
+    with pytest.raises(FormatError, match="timestamp is missing"):
+        toolkit.read_zipkin(path)

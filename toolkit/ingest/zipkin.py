@@ -409,6 +409,98 @@ def _export_object(entry: _Entry) -> dict[str, Any]:
     }
 
 
+# --- fragments of one span -----------------------------------------------------------
+
+
+@dataclass
+class _Raw:
+    """A span as decoded, with where it was (for messages)."""
+
+    span: Any
+    number: int
+    line: int | None
+    record: int | None
+
+
+def _fragment_key(raw: Any) -> tuple[str, str, bool] | None:
+    if not isinstance(raw, dict):
+        return None
+    trace, span = raw.get("traceId"), raw.get("id")
+    if not isinstance(trace, str) or not isinstance(span, str):
+        return None
+    return trace.lower().lstrip("0"), span.lower().lstrip("0"), raw.get("shared") is True
+
+
+def _compatible(group: list[dict[str, Any]]) -> bool:
+    """Fragments of one span: their local endpoints agree (service, addresses and port)
+    where they say (Zipkin's ``EndpointTracker``), and so do their kinds."""
+    for key in ("serviceName", "ipv4", "ipv6", "port"):
+        said = set()
+        for raw in group:
+            endpoint = raw.get("localEndpoint")
+            value = endpoint.get(key) if isinstance(endpoint, dict) else None
+            if value not in (None, 0, ""):
+                said.add(repr(value))
+        if len(said) > 1:
+            return False
+    return len({repr(r.get("kind")) for r in group if r.get("kind") is not None}) <= 1
+
+
+def _merge_one(group: list[dict[str, Any]]) -> dict[str, Any]:
+    """Zipkin's ``Span.Builder.merge``: the first value of each field that one fragment has,
+    tags united (later reports win), annotations united in time order."""
+    out: dict[str, Any] = {}
+    for raw in group:
+        for key, value in raw.items():
+            if key in ("tags", "annotations") or value is None:
+                continue
+            out.setdefault(key, value)
+    tags: dict[str, Any] = {}
+    annotations: list[Any] = []
+    for raw in group:
+        if isinstance(raw.get("tags"), dict):
+            tags.update(raw["tags"])
+        for a in raw.get("annotations") or []:
+            if a not in annotations:
+                annotations.append(a)
+    if tags:
+        out["tags"] = tags
+    if annotations:
+        out["annotations"] = sorted(
+            annotations,
+            key=lambda a: (
+                (0, a.get("timestamp"), str(a.get("value")))
+                if isinstance(a, dict) and isinstance(a.get("timestamp"), int)
+                else (1, 0, "")
+            ),
+        )
+    return out
+
+
+def _merge_fragments(found: list[_Raw]) -> tuple[list[_Raw], int]:
+    """Merge the reports of one span (same trace, id and shared flag) when one of them
+    lacks its timestamp or duration and the others agree with it, as Zipkin does; complete
+    reports of the same id are left to :func:`_resolve_shared`."""
+    groups: dict[tuple[str, str, bool], list[int]] = {}
+    for index, item in enumerate(found):
+        key = _fragment_key(item.span)
+        if key is not None:
+            groups.setdefault(key, []).append(index)
+    drop: set[int] = set()
+    merged = 0
+    for indexes in groups.values():
+        if len(indexes) < 2:
+            continue
+        group = [found[i].span for i in indexes]
+        incomplete = any(r.get("timestamp") is None or r.get("duration") is None for r in group)
+        if not incomplete or not _compatible(group):
+            continue
+        found[indexes[0]].span = _merge_one(group)
+        drop.update(indexes[1:])
+        merged += len(indexes) - 1
+    return [item for i, item in enumerate(found) if i not in drop], merged
+
+
 # --- documents ----------------------------------------------------------------------
 
 
@@ -450,6 +542,7 @@ def _frames(path: Path, ctx: LoadContext, progress: Progress | None) -> list[pl.
     entries: list[_Entry] = []
     by_record = True
     record = 0
+    found: list[_Raw] = []
     for line, doc in decode_documents(data, ctx):
         by_record = line is None
         try:
@@ -459,14 +552,20 @@ def _frames(path: Path, ctx: LoadContext, progress: Progress | None) -> list[pl.
             continue
         for within, raw in enumerate(spans, start=1):
             record += 1
-            try:
-                entries.append(_entry(raw, record if line is None else line))
-            except _Bad as exc:
-                ctx.problem(
-                    str(exc),
-                    line=line,
-                    record=record if line is None else (within if len(spans) > 1 else None),
-                )
+            where = record if line is None else (within if len(spans) > 1 else None)
+            found.append(_Raw(raw, record if line is None else line, line, where))
+    found, merged = _merge_fragments(found)
+    if merged:
+        ctx.notes.append(
+            f"{merged} Zipkin span fragment(s) in {path.name} reported a span that another "
+            "report of the same id completes (a half without timestamp or duration); they "
+            "were merged by span id, as Zipkin's UI does"
+        )
+    for item in found:
+        try:
+            entries.append(_entry(item.span, item.number))
+        except _Bad as exc:
+            ctx.problem(str(exc), line=item.line, record=item.record)
     if not entries:
         return []  # a valid document without spans (e.g. an empty query result)
     repeated = _resolve_shared(entries)
