@@ -203,23 +203,44 @@ class PoolPlan:
                 f"Got {kind!r} instead."
             )
         where = f" of pool {self.pool!r}" if self.pool is not None else ""
+        # Without any calls (or vLLM series) the table's own check says how to get them:
+        # this one only adds what is missing for the pool.
         if kind == "calls":
+            found = (
+                f"{self.calls:,} calls{where} (pool column {self.pool_column})"
+                if self.pool_column is not None or self.has_calls
+                else "no traced calls"
+            )
+            how = ""
+            if not self.has_calls and self.pool_column is not None:
+                how = (
+                    f"trace the calls of {self.pool!r}, or set pool to a value of "
+                    f"{self.pool_column}"
+                )
             return Support(
                 f"traced calls{where}",
                 "traced LLM calls of the pool",
-                f"{self.calls:,} calls{where} (pool column {self.pool_column})",
+                found,
                 () if self.has_calls else ("traced calls of the pool",),
-                "" if self.has_calls else "export traces of the model client or gateway",
+                how,
+            )
+        found = (
+            f"{self.metric_samples:,} samples{where} (label {self.pool_label})"
+            if self.pool_label is not None
+            else "no vLLM request series"
+        )
+        how = ""
+        if not self.has_metrics and self.pool_label is not None:
+            how = (
+                "scrape vLLM's /metrics for the pool (num_requests_running, "
+                "num_requests_waiting, kv_cache_usage_perc, e2e_request_latency_seconds)"
             )
         return Support(
             f"vLLM metrics{where}",
             "vLLM's request gauges and counters with a label naming the pool",
-            f"{self.metric_samples:,} samples{where} (label {self.pool_label})",
+            found,
             () if self.has_metrics else ("vLLM request metrics of the pool",),
-            ""
-            if self.has_metrics
-            else "scrape vLLM's /metrics (num_requests_running, "
-            "num_requests_waiting, kv_cache_usage_perc, e2e_request_latency_seconds)",
+            how,
         )
 
     def pool_calls(self, calls: Any) -> pl.DataFrame:

@@ -20,7 +20,7 @@ from toolkit import capacity
 from toolkit.report import NotebookReport, run_report
 
 NAME = "06_gpu_capacity_planning"
-REAL = REPO.parent.parent / "shared" / "data" / "real"
+REAL = REPO.parent / "shared" / "data" / "real"
 AZURE = REAL / "azure_llm_2023" / "AzureLLMInferenceTrace_conv.csv"
 SPLITWISE = REAL / "splitwise_sim" / "perf_model.csv"
 PUBLIC = AZURE.is_file() and SPLITWISE.is_file()
