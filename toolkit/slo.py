@@ -2955,10 +2955,11 @@ def service_objectives(
                 notes.append(f"No {words} objective: no value to choose a threshold from.")
                 continue
             threshold = choice.value
-            notes.append(f"{words} threshold {choice.how}.")
+            notes.append(f"{words[0].upper()}{words[1:]} threshold {choice.how}.")
         elif metric is not None and float(threshold) not in _bounds(table, metric):  # type: ignore[arg-type]
             notes.append(
-                f"{words} threshold {threshold:g} s is not a bucket bound of {metric} "
+                f"{words[0].upper()}{words[1:]} threshold {threshold:g} s is not a bucket "
+                f"bound of {metric} "
                 f"({', '.join(f'{b:g}' for b in _bounds(table, metric))}): "  # type: ignore[arg-type]
                 "measured from the traced calls only."
             )
