@@ -501,3 +501,28 @@ def test_logs_join_with_pandas_frames() -> None:
     assert calls["finish_reason"].to_list() == expected["finish_reason"].to_list()
     assert calls["input_messages"].to_list() == expected["input_messages"].to_list()
     assert calls["finish_reason"].to_list() == [c["finish_reason"] for c in _truth(folder)]
+
+
+def test_message_events_with_content_parts() -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+    body = {"content": [{"type": "text", "text": "What is this?"}, image]}
+    logs = pl.concat(
+        [
+            LOGS.empty(),
+            pl.DataFrame(
+                {
+                    "time": pl.Series([0]).cast(TIME),
+                    "span_id": ["00f067aa0ba902b7"],
+                    "event_name": ["gen_ai.user.message"],
+                    "body": [json.dumps(body)],
+                }
+            ),
+        ],
+        how="diagonal",
+    )
+    row = llm_calls(_span(**{"gen_ai.operation.name": "chat"}), logs=logs).row(0, named=True)
+    assert json.loads(row["input_messages"]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "What is this?"}, image]}
+    ]
+    assert row["output_messages"] is None
+    assert row["finish_reason"] is None

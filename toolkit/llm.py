@@ -149,7 +149,13 @@ def _parts(role: str, message: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The parts (current conventions) of a message body of the older conventions."""
     parts: list[dict[str, Any]] = []
     content = message.get("content")
-    if content not in (None, ""):
+    if isinstance(content, list):  # OpenAI content parts: [{"type": "text", "text": ...}]
+        for item in content:
+            if isinstance(item, Mapping) and item.get("type") == "text":
+                parts.append({"type": "text", "content": item.get("text")})
+            else:
+                parts.append(item if isinstance(item, dict) else {"type": "text", "content": item})
+    elif content not in (None, ""):
         if role == "tool":
             parts.append(
                 {"type": "tool_call_response", "id": message.get("id"), "response": content}
@@ -159,7 +165,8 @@ def _parts(role: str, message: Mapping[str, Any]) -> list[dict[str, Any]]:
     for call in message.get("tool_calls") or []:
         if not isinstance(call, Mapping):
             continue
-        function = call.get("function") or {}
+        function = call.get("function")
+        function = function if isinstance(function, Mapping) else {}
         arguments = function.get("arguments")
         if isinstance(arguments, str):
             with contextlib.suppress(ValueError):
