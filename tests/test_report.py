@@ -305,8 +305,10 @@ def test_no_input_hides_code(notebooks: Path, tmp_path: Path) -> None:
         no_input=True,
         notebooks_dir=notebooks,
         progress=False,
+        parameters={"threshold": dt.datetime(2026, 11, 2, tzinfo=dt.UTC)},
     )
     assert result.names == ("10_ok",)
+    assert result["10_ok"].values["threshold"] == "2026-11-02T00:00:00+00:00"  # as ISO text
     page = result["10_ok"].html.read_text(encoding="utf-8")  # type: ignore[union-attr]
     assert "Prose for the reader." in page
     assert "answers from [EMAIL]" in page
@@ -338,6 +340,8 @@ def test_run_report_parameter_errors(notebooks: Path, tmp_path: Path) -> None:
         run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters={"threshold": object()})
     with pytest.raises(ParameterError, match="must not set data_dir"):
         run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters={"data_dir": "x"})
+    with pytest.raises(ParameterError, match=r"must be a mapping of parameter names to values"):
+        run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters=["threshold"])  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- command line

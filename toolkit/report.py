@@ -1181,7 +1181,8 @@ def run_report(
         Progress bar per notebook and cell: None shows it after two seconds (unless
         ``TOOLKIT_PROGRESS=0``), True at once, False never.
     parameters : mapping, optional
-        More parameter values (literals), each injected into the selected notebooks whose
+        More parameter values (literals; dates and times are given to the notebooks as
+        ISO-8601 text), each injected into the selected notebooks whose
         parameters cell declares it (``tz`` goes to every notebook that has a ``tz``); a
         name that no selected notebook declares is an error that lists each notebook's
         parameters.
@@ -1229,7 +1230,14 @@ def run_report(
             f"The 'no_input' parameter of run_report must be a bool. Got {preview(no_input)} "
             "instead."
         )
-    extra = dict(parameters or {})
+    if parameters is not None and (
+        not isinstance(parameters, Mapping) or not all(isinstance(k, str) for k in parameters)
+    ):
+        raise ParameterError(
+            "The 'parameters' parameter of run_report must be a mapping of parameter names to "
+            f"values. Got {preview(parameters)} instead."
+        )
+    extra = {name: _plain(value) for name, value in (parameters or {}).items()}
     if "data_dir" in extra:
         raise ParameterError(
             "The 'parameters' parameter of run_report must not set data_dir (use the "
@@ -1446,7 +1454,7 @@ def _cli_value(text: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """YAML's dates and times as ISO-8601 text (what the notebooks' parameters take)."""
+    """Dates and times (YAML's, or run_report's) as ISO-8601 text, as notebooks take them."""
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, Mapping):
