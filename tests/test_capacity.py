@@ -948,3 +948,34 @@ def test_pool_demand_from_vllm_counters_alone() -> None:
     assert set(demand["input_tokens"]) == {500}
     assert set(demand["output_tokens"]) == {40}
     assert demand["arrival_time"].is_sorted()
+
+
+def test_gpu_sources_split_a_catalog_by_exporter(tmp_path: Path) -> None:
+    scrapes = [T0 + dt.timedelta(minutes=m) for m in range(3)]
+    ms = [int(t.timestamp() * 1000) for t in scrapes]
+    dcgm = ["# TYPE DCGM_FI_DEV_GPU_UTIL gauge"]
+    for gpu in (0, 1):
+        labels = f'gpu="{gpu}",UUID="GPU-{gpu}",modelName="NVIDIA L4",Hostname="n1"'
+        dcgm += [f"DCGM_FI_DEV_GPU_UTIL{{{labels}}} {40 + gpu} {m}" for m in ms]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "scrape.txt").write_text("\n".join(dcgm) + "\n")
+    header = (
+        "timestamp, index, uuid, name, utilization.gpu [%], memory.used [MiB], "
+        "memory.total [MiB], power.draw [W], temperature.gpu, clocks.current.sm [MHz]"
+    )
+    rows = [
+        f"{t:%Y/%m/%d %H:%M:%S}.000, 0, GPU-0, NVIDIA L4, 42 %, 1000 MiB, 23034 MiB, "
+        "40.50 W, 50, 1800 MHz"
+        for t in scrapes
+    ]
+    (tmp_path / "gpu.log").write_text("\n".join([header, *rows]) + "\n")
+    catalog = toolkit.discover(tmp_path, tz="UTC")
+    sources = capacity.gpu_sources(catalog, tz="UTC")
+    assert list(sources) == ["dcgm", "nvidia-smi"]  # the one reading more GPUs first
+    assert sources["dcgm"]["gpu_uuid"].n_unique() == 2
+    assert sources["nvidia-smi"].height == 3
+    agreement = capacity.compare_gpu_sources(sources)
+    assert agreement["gpu_uuid"].to_list() == ["GPU-0"]
+    assert agreement["util_mean_diff_pct"].to_list() == [2.0]
+    only = capacity.gpu_sources(toolkit.discover(tmp_path / "a"))
+    assert list(only) == ["dcgm"]
