@@ -9,14 +9,15 @@ on what it recorded and check that the windows it found are the sample's inciden
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import SAMPLE, incident_window
+from conftest import REPO, SAMPLE, incident_window
 
 import toolkit
 from toolkit.explain import explain
-from toolkit.report import ReportResult
+from toolkit.report import ReportResult, run_report
 
 NAME = "03_explainability"
 
@@ -113,3 +114,20 @@ def test_ungrounded_numbers(
         progress=False,
     )
     assert values["ungrounded.fidelity"] == pytest.approx(again.fidelity)
+
+
+def test_a_folder_of_few_calls_skips_with_reasons(tmp_path: Path) -> None:
+    """Real exports of one instrumentation (18 calls, no evaluation): every section says
+    what it needs and the notebook ends without a traceback."""
+    folder = REPO / "tests" / "data" / "instrumented" / "openinference"
+    if not folder.is_dir():
+        pytest.skip("the instrumented exports are not in this checkout")
+    result = run_report(folder, tmp_path / "out", only=NAME, progress=False)
+    nb = result[NAME]
+    assert nb.ok, nb.error
+    skipped = {s.section: s for s in nb.skipped}
+    assert set(skipped) == {"TTFT breaches explained", "Ungrounded answers explained"}
+    assert "at least 200 rows" in skipped["TTFT breaches explained"].missing
+    assert skipped["Ungrounded answers explained"].missing == ("eval.<name>",)
+    assert "gen_ai.evaluation.result" in skipped["Ungrounded answers explained"].how
+    assert nb.values["llm_calls"] == toolkit.discover(folder).table("llm_calls").height
