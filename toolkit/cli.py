@@ -147,13 +147,14 @@ def _metrics_summary(catalog: Catalog, metrics: pl.DataFrame, origin: str, say: 
 
 
 def _gpu_summary(catalog: Catalog, gpu: pl.DataFrame, origin: str, say: Say) -> None:
-    gpus = gpu.select("host", "gpu_index").unique().height
+    one_gpu = pl.struct("host", "gpu_index", "gpu_uuid")  # a UUID tells GPUs of one index apart
+    gpus = gpu.select(one_gpu.n_unique()).item()
     say(f"\ngpu: {gpu.height:,} samples of {gpus} GPU(s) {origin}")
     say(
         gpu.group_by("host", "gpu_model")
         .agg(
             pl.len().alias("samples"),
-            pl.col("gpu_index").n_unique().alias("gpus"),
+            one_gpu.n_unique().alias("gpus"),
             pl.col("util_pct").mean().alias("util_pct"),
             (pl.col("mem_used_bytes").max() / 2**30).alias("max_mem_gib"),
             pl.col("power_w").mean().alias("power_w"),
