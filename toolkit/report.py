@@ -336,6 +336,14 @@ How to get it: scrape vLLM's /metrics
     return False
 
 
+def _texts(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else (str(value),)
+
+
 def read_sections(notebook: Any) -> tuple[tuple[str, Skipped | None], ...]:
     """The sections an executed notebook marked with :func:`section`, in order.
 
@@ -347,6 +355,19 @@ def read_sections(notebook: Any) -> tuple[tuple[str, Skipped | None], ...]:
     -------
     tuple of (title, Skipped or None)
         None for a section that ran.
+
+    Examples
+    --------
+    >>> ran = {SECTION_MIMETYPE: {"section": "Latency", "ran": True}}
+    >>> skip = {SECTION_MIMETYPE: {"section": "GPU", "ran": False, "needs": "GPU telemetry",
+    ...                            "found": "no gpu table", "missing": ["gpu"]}}
+    >>> nb = {"cells": [{"cell_type": "code", "outputs": [
+    ...     {"output_type": "display_data", "data": ran},
+    ...     {"output_type": "display_data", "data": skip}]}]}
+    >>> read_sections(nb)  # doctest: +NORMALIZE_WHITESPACE
+    (('Latency', None),
+     ('GPU', Skipped(section='GPU', needs='GPU telemetry', found='no gpu table',
+                     missing=('gpu',), how='')))
     """
     if isinstance(notebook, str | os.PathLike):
         notebook = json.loads(Path(notebook).read_text(encoding="utf-8"))
@@ -367,7 +388,7 @@ def read_sections(notebook: Any) -> tuple[tuple[str, Skipped | None], ...]:
                             title,
                             str(data.get("needs", "")),
                             str(data.get("found", "")),
-                            tuple(str(m) for m in data.get("missing", []) or []),
+                            _texts(data.get("missing")),
                             str(data.get("how", "")),
                         ),
                     )
