@@ -367,6 +367,8 @@ def test_cli_report_exit_codes(
             str(notebooks),
             "--only",
             "20",
+            "--only",
+            "30",
             "--quiet",
         ]
     )
@@ -376,8 +378,11 @@ def test_cli_report_exit_codes(
         "genai-sre report: 20_fail.ipynb, cell 4, line 3 ('boom = 1 / 0'): ZeroDivisionError: "
         "division by zero" in captured.err
     )
-    assert captured.out.splitlines()[0].startswith("20_fail                      failed ")
-    assert f"1 notebook(s), 1 failed; index: {tmp_path / 'r' / 'index.html'}" in captured.out
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("20_fail                      failed ")
+    assert lines[1].startswith("30_noparams                  failed ")
+    assert lines[1].endswith(" s  (no HTML written)")
+    assert lines[2] == f"2 notebook(s), 2 failed; index: {tmp_path / 'r' / 'index.html'}"
     args = _parser().parse_args(["report", "--data", str(tmp_path / "none"), "--quiet"])
     assert args.handler(args) == 2
     assert "'data_dir' parameter of run_report" in capsys.readouterr().err

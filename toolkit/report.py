@@ -1588,7 +1588,8 @@ def _report_command(args: Any) -> int:
         skipped = (
             f"  ({len(nb.skipped)} of {len(nb.sections)} sections skipped)" if nb.skipped else ""
         )
-        print(f"{nb.name:<28} {nb.status:<14} {nb.seconds:6.1f} s  {nb.html}{skipped}")
+        page = nb.html if nb.html is not None else "(no HTML written)"
+        print(f"{nb.name:<28} {nb.status:<14} {nb.seconds:6.1f} s  {page}{skipped}")
     for nb in result.failures:
         print(f"genai-sre report: {nb.error}", file=sys.stderr)
     print(f"{_summary_text(result)}; index: {result.index}")
