@@ -185,6 +185,10 @@ class Catalog:
             from toolkit.llm import llm_calls
 
             spans = self._tables["spans"]
+            # content log events (openai-v2's) join their calls by span id
+            logs = self._tables.get("logs")
+            if logs is not None and (logs.height == 0 or logs["span_id"].is_null().all()):
+                logs = None
             key = None
             if self._cache.root is not None:
                 from toolkit import __version__
@@ -193,12 +197,14 @@ class Catalog:
                     f"llm_calls {CACHE_VERSION} {__version__} {pl.__version__}".encode()
                 )
                 digest.update(spans.hash_rows().to_numpy().tobytes())
+                if logs is not None:
+                    digest.update(logs.hash_rows().to_numpy().tobytes())
                 key = digest.hexdigest()[:40]
             calls = self._cache.get(key)
             if calls is None:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    calls = llm_calls(spans)
+                    calls = llm_calls(spans, logs=logs)
                 for w in caught:
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 if not caught:
@@ -726,10 +732,16 @@ def _deduplicate(
     for index, count in sorted(per_file):
         entries[index].duplicates = count
         names.append(f"{entries[index].path} ({count:,})")
+    records = {
+        "logs": "log records",
+        "metrics": "metric samples",
+        "gpu": "GPU samples",
+        "workload": "request arrivals",
+    }
     what = (
         "spans (same trace id, span id and start time)"
         if table == "spans"
-        else (f"{table} records (identical rows)")
+        else f"{records.get(table, table + ' records')} (identical rows)"
     )
     note = (
         f"{dropped:,} {what} were also held by an earlier file and are counted once: "
