@@ -419,3 +419,26 @@ def test_evaluation_scope_finds_the_evaluated_route() -> None:
 
     with pytest.raises(ColumnNotFoundError, match=r"eval\.grounded"):
         evaluation_scope(calls, score="eval.grounded")
+
+
+def test_metrics_without_vllm_gauges_or_matching_labels() -> None:
+    calls = _frame(200).drop("attributes.deployment.pool")
+    times = [T0 + dt.timedelta(minutes=10 * k) for k in range(12)]
+    dcgm = pl.DataFrame(
+        {
+            "time": times,
+            "name": ["DCGM_FI_DEV_GPU_UTIL"] * 12,
+            "value": [50.0] * 12,
+            "label.gpu": ["0"] * 12,
+        }
+    ).with_columns(pl.col("time").cast(pl.Datetime("ns", "UTC")))
+    plain = feature_frame(calls)
+    assert feature_frame(calls, metrics=dcgm).columns == plain.columns  # nothing to join
+    # one vLLM server whose series carry no label of the calls: joined by time alone
+    waiting = dcgm.with_columns(
+        name=pl.lit("vllm:num_requests_waiting"), value=pl.Series([float(k) for k in range(12)])
+    )
+    out = feature_frame(calls, metrics=waiting)
+    assert "_all" not in out.columns
+    expected = [float(min(int((t - T0).total_seconds() // 600), 11)) for t in calls["start_time"]]
+    assert out["vllm.num_requests_waiting"].to_list() == expected

@@ -240,20 +240,21 @@ def _metrics_features(data: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame
                 "The 'metrics' parameter of explain.feature_frame must be a metrics table "
                 f"(toolkit.load_metrics). Got a frame without {column!r} instead."
             )
+    metrics = metrics.filter(pl.col("name").is_in(list(names)))
+    if metrics.height == 0:  # no vLLM gauge (e.g. DCGM or other metrics only): nothing to join
+        return data
     if "label.pool" in metrics.columns and "attributes.deployment.pool" in data.columns:
         label, key = "label.pool", "attributes.deployment.pool"
     elif "label.model_name" in metrics.columns and "request_model" in data.columns:
         label, key = "label.model_name", "request_model"
     else:
-        labels = [c for c in metrics.columns if c.startswith("label.")]
-        raise ParameterError(
-            "The 'metrics' parameter of explain.feature_frame must carry a 'pool' or "
-            "'model_name' label matching the calls' attributes.deployment.pool or "
-            f"request_model. Got labels {preview(labels)} instead."
-        )
+        # no label to match the calls with: the gauges averaged over the series of each
+        # scrape (one server, or the fleet's mean), joined by time alone
+        metrics = metrics.with_columns(pl.lit("all").alias("_all"))
+        data = data.with_columns(pl.lit("all").alias("_all"))
+        label, key = "_all", "_all"
     gauges = (
-        metrics.filter(pl.col("name").is_in(list(names)))
-        .with_columns(pl.col("name").replace_strict(names, return_dtype=pl.String))
+        metrics.with_columns(pl.col("name").replace_strict(names, return_dtype=pl.String))
         .group_by("time", label, "name")
         .agg(pl.col("value").sum() if label == "label.pool" else pl.col("value").mean())
         .pivot(on="name", index=["time", label], values="value")
@@ -266,7 +267,7 @@ def _metrics_features(data: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame
     with warnings.catch_warnings():  # sortedness within each pool is not checkable: sorted
         warnings.filterwarnings("ignore", message="Sortedness of columns cannot be checked")
         joined = _asof(data, gauges, key, present)
-    return data.drop(present, strict=False).join(joined, on=_ROW, how="left")
+    return data.drop(present, "_all", strict=False).join(joined, on=_ROW, how="left")
 
 
 def _asof(data: pl.DataFrame, gauges: pl.DataFrame, key: str, present: list[str]) -> pl.DataFrame:
@@ -394,7 +395,9 @@ def feature_frame(
       counts the sampled calls only (a 2 % sample shows a fiftieth);
     - with ``metrics`` (``toolkit.load_metrics`` of vLLM scrapes): the pool's (or
       model's) ``vllm.num_requests_running``, ``vllm.num_requests_waiting`` and
-      ``vllm.kv_cache_usage_perc`` at the last scrape at or before the arrival;
+      ``vllm.kv_cache_usage_perc`` at the last scrape at or before the arrival (without a
+      ``pool`` or ``model_name`` label matching the calls, their mean over the series of
+      each scrape; metrics without these gauges add nothing);
     - with ``spans``: per trace, the retrieval span's ``retrieval.documents`` (count),
       ``retrieval.score_max``, ``retrieval.score_mean`` and ``retrieval.query_overlap``
       (share of the question's words of four letters or more found in the retrieved
