@@ -156,6 +156,9 @@ def test_plan_finds_what_the_spans_hold(built: tuple[Path, Path, dict[str, Any]]
     assert fleet.ttft_threshold_s == 5.0
     assert all(s.ok for s in fleet.supports.values())
     assert fleet.one_day == {"service_name": "srv", "start": T0, "end": T0 + dt.timedelta(days=1)}
+    # without model servers: the first day of the service that started first
+    first_day = scale.plan(store, server_services=[]).one_day
+    assert first_day == {"service_name": "gw", "start": T0, "end": T0 + dt.timedelta(days=1)}
     good = scale.scan(store).select(fleet.good_ttft.sum()).collect().item()
     assert good == sum(1 for _, v in truth["ttfts"] if v <= 5.0)
 
@@ -256,3 +259,22 @@ def test_nice_ceiling(value: float, nice: float) -> None:
     from toolkit.scale import _nice_ceiling
 
     assert _nice_ceiling(value) == nice
+
+
+def test_plan_for_a_period_of_the_store(built: tuple[Path, Path, dict[str, Any]]) -> None:
+    _, store, truth = built
+    start, end = T0 + dt.timedelta(days=4), "2026-03-10T00:00:00Z"
+    fleet = scale.plan(store, start=start.isoformat(), end=end)
+    assert fleet.period == {"start": start, "end": T0 + dt.timedelta(days=8)}
+    assert fleet.first == start + dt.timedelta(minutes=1)
+    assert fleet.rows == truth["rows"] // 2  # the last 4 of 8 days
+    # 3 days 19:40 from the first span to the last: fewer than 4 daily windows, so 6 h ones
+    # (16), of which the first round(0.3 * 16) = 5 are the reference
+    assert (fleet.every, fleet.windows) == ("6h", 16)
+    assert fleet.reference == (start, start + dt.timedelta(hours=30))
+    assert fleet.server_filters == {"service_name": ["srv"], **fleet.period}
+    assert fleet.call_filters["service_name"] == ["gw"]
+    with pytest.raises(ParameterError, match="'start' parameter of plan"):
+        scale.plan(store, start="2026-03-06T00:00:00")  # no zone: refused, never guessed
+    with pytest.raises(ParameterError, match="'reference_days' parameter of plan"):
+        scale.plan(store, reference_days=0)

@@ -1759,6 +1759,10 @@ class FleetPlan:
     ttft_threshold_s : float or None
         A request is good when its first token came within this: the caller's, else the
         reference period's 99th percentile rounded up to 1, 2 or 5 x 10^k seconds.
+    period : dict
+        The ``start``/``end`` filters the plan was made for (empty: the whole store).
+    starts : dict
+        The first span start of each service.
     """
 
     rows: int
@@ -1774,6 +1778,18 @@ class FleetPlan:
     every: str
     reference: tuple[dt.datetime, dt.datetime] | None
     ttft_threshold_s: float | None
+    period: dict[str, dt.datetime] = field(default_factory=dict)
+    starts: dict[str, dt.datetime] = field(default_factory=dict)
+
+    @property
+    def server_filters(self) -> dict[str, Any]:
+        """Filters of the model-server spans in the period (for :func:`alerts` ...)."""
+        return {"service_name": list(self.server_services), **self.period}
+
+    @property
+    def call_filters(self) -> dict[str, Any]:
+        """Filters of the model-call spans in the period (for :func:`drift` ...)."""
+        return {"service_name": list(self.call_services), **self.period}
 
     @property
     def windows(self) -> int:
@@ -1803,11 +1819,16 @@ class FleetPlan:
 
     @property
     def one_day(self) -> dict[str, Any]:
-        """Filters selecting the first UTC day of one service (a model server first)."""
-        service = (self.server_services or self.call_services or self.services or ("",))[0]
-        if self.first is None:
+        """Filters selecting one UTC day of one service: the first day of the first model
+        server, else of the service whose spans start first."""
+        service = next(iter(self.server_services), None)
+        if service is None and self.starts:
+            service = min(self.starts, key=lambda s: (self.starts[s], s))
+        service = service or next(iter(self.services), "")
+        first = self.starts.get(service, self.first)
+        if first is None:
             return {"service_name": service}
-        day = self.first.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = first.replace(hour=0, minute=0, second=0, microsecond=0)
         return {"service_name": service, "start": day, "end": day + dt.timedelta(days=1)}
 
     @property
@@ -1900,6 +1921,22 @@ class FleetPlan:
         return {"store": store, "slo": slo, "drift": drift, "fairness": fairness}
 
 
+def _aware(value: object, name: str, function: str) -> dt.datetime:
+    """``value`` (a datetime or ISO-8601 text with a zone) as a UTC datetime."""
+    parsed = value
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if not isinstance(parsed, dt.datetime) or parsed.tzinfo is None:
+        raise ParameterError(
+            f"The {name!r} parameter of {function} must be a time-zone-aware datetime or "
+            f"ISO-8601 text with its zone ('2026-01-05T00:00:00Z'). Got {value!r} instead."
+        )
+    return parsed.astimezone(dt.UTC)
+
+
 def _names(value: object, parameter: str, function: str) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -1923,6 +1960,8 @@ def plan(
     every: str | None = None,
     reference_days: float | None = None,
     ttft_threshold_s: float | None = None,
+    start: dt.datetime | str | None = None,
+    end: dt.datetime | str | None = None,
     sample_rows: int = 20_000,
 ) -> FleetPlan:
     """Find, from a store's spans, what the fleet questions need; the caller's values win.
@@ -1949,6 +1988,8 @@ def plan(
         Length of the drift reference, in days, from the first window.
     ttft_threshold_s : float, optional
         The TTFT threshold of a good request.
+    start, end : datetime or ISO-8601 str with a zone, optional
+        Plan for the spans that start in ``[start, end)`` only (the store may hold more).
     sample_rows : int, default 20000
         Spans per service read to find the calls' services, dimensions and outcomes.
 
@@ -1975,7 +2016,21 @@ def plan(
             f"The 'sample_rows' parameter of {function} must be a positive integer. "
             f"Got {sample_rows!r} instead."
         )
-    lf = scan(store)
+    if reference_days is not None and (
+        isinstance(reference_days, bool)
+        or not isinstance(reference_days, int | float)
+        or not reference_days > 0
+    ):
+        raise ParameterError(
+            f"The 'reference_days' parameter of {function} must be a positive number of days. "
+            f"Got {reference_days!r} instead."
+        )
+    period = {
+        name: _aware(value, name, function)
+        for name, value in (("start", start), ("end", end))
+        if value is not None
+    }
+    lf = scan(store, filters=period)
     schema = lf.collect_schema()
     named = [c for c in (ttft_column, outcome_column) if c is not None]
     dims_given = _names(dimensions, "dimensions", function)
@@ -1992,13 +2047,14 @@ def plan(
         .row(0, named=True)
     )
     rows, first, last = int(stats["rows"]), stats["first"], stats["last"]
-    services = tuple(
-        sorted(
-            str(s)
-            for s in lf.select(pl.col("service_name").unique()).collect()["service_name"]
-            if s is not None
-        )
+    starts = dict(
+        lf.group_by("service_name")
+        .agg(pl.col("start_time").min())
+        .drop_nulls("service_name")
+        .collect()
+        .iter_rows()
     )
+    services = tuple(sorted(str(s) for s in starts))
     numeric = (pl.Float64, pl.Float32, pl.Int64, pl.Int32)
     if ttft_column is None:
         keys = sorted(semconv.ALIASES["ttft_s"], key=lambda k: k not in semconv.SERVER_TTFT_KEYS)
@@ -2022,7 +2078,7 @@ def plan(
     if rows and (callers is None or dims is None):
         sample = pl.concat(
             [
-                scan(store, filters={"service_name": s}).head(sample_rows).collect()
+                scan(store, filters={"service_name": s, **period}).head(sample_rows).collect()
                 for s in services
             ],
             how="diagonal_relaxed",
@@ -2050,17 +2106,17 @@ def plan(
     width = dict(_DRIFT_EVERY)[every]
     reference = None
     if first is not None and last is not None:
-        start = pl.Series([first]).dt.truncate(every)[0]
-        windows = int((last - start) // width) + 1
+        origin: dt.datetime = pl.Series([first]).dt.truncate(every)[0]
+        windows = int((last - origin) // width) + 1
         if reference_days is not None:
             length = dt.timedelta(days=reference_days)
         else:
             length = width * max(1, round(0.3 * windows))
-        if windows >= 2 and start + length <= last:
-            reference = (start, start + length)
+        if windows >= 2 and origin + length <= last:
+            reference = (origin, origin + length)
     threshold = ttft_threshold_s
     if threshold is None and ttft_column is not None and servers:
-        window = scan(store, filters={"service_name": list(servers)})
+        window = scan(store, filters={"service_name": list(servers), **period})
         if reference is not None:
             window = window.filter(pl.col("start_time") < reference[1])
         p99 = window.select(pl.col(ttft_column).quantile(0.99)).collect().item()
@@ -2079,6 +2135,8 @@ def plan(
         every=every,
         reference=reference,
         ttft_threshold_s=threshold,
+        period=period,
+        starts=starts,
     )
 
 
@@ -2175,32 +2233,33 @@ def ingest_runs(*runs: IngestResult) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        ``run`` (1, 2 ...), ``files_read``, ``already_in_store``, ``rows_written``,
-        ``parts_written``, ``seconds``.
+        ``run`` (1, 2 ...), ``files_read``, ``already_in_store``, ``failed`` (could not be
+        read, under ``on_error="skip"``), ``rows_written``, ``parts_written``, ``seconds``.
 
     Examples
     --------
     >>> ingest_runs(IngestResult(ingested=["a"], rows=3, parts=1), IngestResult(skipped=["a"]))
     ... # doctest: +NORMALIZE_WHITESPACE
-    shape: (2, 6)
-    ┌─────┬────────────┬──────────────────┬──────────────┬───────────────┬─────────┐
-    │ run ┆ files_read ┆ already_in_store ┆ rows_written ┆ parts_written ┆ seconds │
-    │ --- ┆ ---        ┆ ---              ┆ ---          ┆ ---           ┆ ---     │
-    │ i64 ┆ i64        ┆ i64              ┆ i64          ┆ i64           ┆ f64     │
-    ╞═════╪════════════╪══════════════════╪══════════════╪═══════════════╪═════════╡
-    │ 1   ┆ 1          ┆ 0                ┆ 3            ┆ 1             ┆ 0.0     │
-    │ 2   ┆ 0          ┆ 1                ┆ 0            ┆ 0             ┆ 0.0     │
-    └─────┴────────────┴──────────────────┴──────────────┴───────────────┴─────────┘
+    shape: (2, 7)
+    ┌─────┬────────────┬──────────────────┬────────┬──────────────┬───────────────┬─────────┐
+    │ run ┆ files_read ┆ already_in_store ┆ failed ┆ rows_written ┆ parts_written ┆ seconds │
+    │ --- ┆ ---        ┆ ---              ┆ ---    ┆ ---          ┆ ---           ┆ ---     │
+    │ i64 ┆ i64        ┆ i64              ┆ i64    ┆ i64          ┆ i64           ┆ f64     │
+    ╞═════╪════════════╪══════════════════╪════════╪══════════════╪═══════════════╪═════════╡
+    │ 1   ┆ 1          ┆ 0                ┆ 0      ┆ 3            ┆ 1             ┆ 0.0     │
+    │ 2   ┆ 0          ┆ 1                ┆ 0      ┆ 0            ┆ 0             ┆ 0.0     │
+    └─────┴────────────┴──────────────────┴────────┴──────────────┴───────────────┴─────────┘
     """
     return pl.DataFrame(
         [
-            (i, len(r.ingested), len(r.skipped), r.rows, r.parts, float(r.seconds))
+            (i, len(r.ingested), len(r.skipped), len(r.failed), r.rows, r.parts, float(r.seconds))
             for i, r in enumerate(runs, start=1)
         ],
         schema={
             "run": pl.Int64,
             "files_read": pl.Int64,
             "already_in_store": pl.Int64,
+            "failed": pl.Int64,
             "rows_written": pl.Int64,
             "parts_written": pl.Int64,
             "seconds": pl.Float64,
