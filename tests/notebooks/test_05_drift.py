@@ -4,14 +4,16 @@ files, and the incidents it reports lie in their truth.json windows (used only t
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE, incident_window
+from conftest import LAYOUT, REPO, SAMPLE, incident_window
 
 import toolkit
 from toolkit import drift, quality
-from toolkit.report import ReportResult
+from toolkit.report import ReportResult, run_report
 
 NAME = "05_drift_and_hallucinations"
 
@@ -90,3 +92,45 @@ def test_grounding_incident_is_reported_in_its_window(
     ngram_changes = [_time(str(t)) for t in values["text.answer_ngram_changes"]]  # type: ignore[attr-defined]
     assert start in ngram_changes
     assert end in ngram_changes
+
+
+SECTIONS = {
+    "Prompt-mix drift",
+    "Category share shifts",
+    "Change points of the prompt mix",
+    "Hallucination signals",
+    "The offline score against recorded evaluations",
+    "Incident windows of bad answers",
+    "Text drift",
+}
+
+
+def test_a_folder_of_few_calls_is_not_applicable_with_reasons(tmp_path: Path) -> None:
+    """Real exports of one instrumentation (18 calls, no retrieval, no evaluation): every
+    section says what it needs and the notebook ends without a traceback."""
+    folder = REPO / "tests" / "data" / "instrumented" / "openinference"
+    if not folder.is_dir():
+        pytest.skip("the instrumented exports are not in this checkout")
+    nb = run_report(folder, tmp_path / "out", only=NAME, progress=False)[NAME]
+    assert nb.ok, nb.error
+    assert nb.status == "not applicable"
+    skipped = {s.section: s for s in nb.skipped}
+    assert set(skipped) == SECTIONS
+    assert "at least 100 calls" in skipped["Prompt-mix drift"].missing
+    assert "a categorical column" in skipped["Category share shifts"].missing
+    assert "gen_ai.retrieval.documents" in skipped["Hallucination signals"].how
+    assert "gen_ai.evaluation.result" in skipped["Incident windows of bad answers"].how
+    assert nb.values["llm_calls"] == toolkit.discover(folder).table("llm_calls").height
+
+
+def test_a_metrics_only_folder_is_not_applicable(tmp_path: Path) -> None:
+    folder = tmp_path / "scrapes" / "node-1"
+    folder.mkdir(parents=True)
+    shutil.copy(SAMPLE / LAYOUT["vllm_metrics"], folder / "metrics-dump.gz")
+    nb = run_report(tmp_path / "scrapes", tmp_path / "out", only=NAME, progress=False)[NAME]
+    assert nb.ok, nb.error
+    assert nb.status == "not applicable"
+    skipped = {s.section: s for s in nb.skipped}
+    assert set(skipped) == SECTIONS
+    assert skipped["Prompt-mix drift"].missing == ("llm_calls",)
+    assert nb.values["llm_calls"] == 0
