@@ -190,6 +190,7 @@ def test_plan_of_an_empty_store_supports_nothing(tmp_path: Path) -> None:
     )
     assert [name for name, s in fleet.supports.items() if s.ok] == []
     assert fleet.supports["slo"].missing[0] == "spans"
+    assert fleet.supports["drift"].missing == ("model calls",)  # not also "windows"
     assert fleet.ttft_columns == ()
     with pytest.raises(ParameterError, match="good_ttft"):
         _ = fleet.good_ttft

@@ -1890,7 +1890,7 @@ class FleetPlan:
                 ("a dimension", bool(self.call_services) and not self.dimensions),
                 (
                     f"windows after the reference (period shorter than two {self.every} windows)",
-                    self.reference is None,
+                    self.reference is None and bool(self.rows),
                 ),
             )
             if absent
