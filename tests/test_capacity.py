@@ -728,7 +728,7 @@ def test_plan_pool_finds_the_busiest_pool_its_replicas_and_sampling() -> None:
     assert plan.max_waiting is None
     sources = dict(plan.sources)
     assert sources["pool"].startswith("the busiest of 2")
-    assert sources["max_num_seqs"] == "vLLM's default"
+    assert sources["max_num_seqs"].startswith("vLLM's default (GPU memory unknown")
     assert plan.to_frame().height == 11
     assert plan.check("calls").ok
     assert plan.check("metrics").ok
@@ -979,3 +979,27 @@ def test_gpu_sources_split_a_catalog_by_exporter(tmp_path: Path) -> None:
     assert agreement["util_mean_diff_pct"].to_list() == [2.0]
     only = capacity.gpu_sources(toolkit.discover(tmp_path / "a"))
     assert list(only) == ["dcgm"]
+
+
+def test_plan_pool_uses_vllms_defaults_for_the_gpu() -> None:
+    calls = _calls({"a": 2})
+    gpu = pl.DataFrame(
+        {
+            "time": [T0] * 2,
+            "host": ["n1"] * 2,
+            "gpu_index": [0, 1],
+            "gpu_model": ["NVIDIA H100 80GB HBM3"] * 2,
+            "mem_total_bytes": [81559 * 2**20] * 2,
+            "label.pod": ["a-0", "a-1"],  # the replicas' names
+        }
+    )
+    plan = capacity.plan_pool(calls, None, gpu)
+    assert plan.gpu_type == "NVIDIA H100 80GB HBM3"
+    assert (plan.max_num_seqs, plan.max_batched_tokens) == (1024, 8192)
+    a100 = gpu.with_columns(pl.lit("NVIDIA A100-SXM4-80GB").alias("gpu_model"))
+    plan = capacity.plan_pool(calls, None, a100)
+    assert (plan.max_num_seqs, plan.max_batched_tokens) == (256, 2048)
+    small = gpu.with_columns(pl.lit(24 * 2**30).alias("mem_total_bytes"))
+    plan = capacity.plan_pool(calls, None, small, max_batched_tokens=4096)
+    assert (plan.max_num_seqs, plan.max_batched_tokens) == (256, 4096)
+    assert dict(plan.sources)["max_num_seqs"] == "vLLM's default for a 24 GiB GPU"

@@ -24,6 +24,7 @@ from toolkit.schema import require_columns, to_polars
 
 __all__ = [
     "VLLM_DEFAULTS",
+    "VLLM_LARGE_GPU_DEFAULTS",
     "PoolPlan",
     "busiest_window",
     "calibrate",
@@ -44,9 +45,13 @@ __all__ = [
     "weekday_peak_hours",
 ]
 
-#: vLLM's own defaults for the engine limits the planner needs (``vllm serve``):
-#: ``max_num_seqs`` 256 and ``max_num_batched_tokens`` 2048 (chunked prefill).
+#: vLLM's own defaults for the engine limits the planner needs (``vllm serve``, the OpenAI
+#: server, chunked prefill; ``EngineArgs.get_batch_defaults``): ``max_num_seqs`` 256 and
+#: ``max_num_batched_tokens`` 2048, or 1024 and 8192 on a GPU with at least 70 GiB that is
+#: not an A100 (:data:`VLLM_LARGE_GPU_DEFAULTS`).
 VLLM_DEFAULTS: Mapping[str, int] = {"max_num_seqs": 256, "max_batched_tokens": 2048}
+VLLM_LARGE_GPU_DEFAULTS: Mapping[str, int] = {"max_num_seqs": 1024, "max_batched_tokens": 8192}
+_LARGE_GPU_BYTES = 70 * 2**30
 
 #: Words that name a pool (or model) in a label or column name, most telling first.
 _POOL_WORDS = ("pool", "model", "deployment", "cluster", "service")
@@ -500,6 +505,18 @@ def _sampling_ratio(
     )
 
 
+def _engine_defaults(gpu_rows: pl.DataFrame | None, gpu_type: str) -> tuple[Mapping[str, int], str]:
+    memory = None
+    if gpu_rows is not None and "mem_total_bytes" in gpu_rows.columns:
+        memory = gpu_rows["mem_total_bytes"].max()
+    if memory is None:
+        return VLLM_DEFAULTS, "vLLM's default (GPU memory unknown: under 70 GiB assumed)"
+    gib = float(memory) / 2**30  # type: ignore[arg-type]
+    if float(memory) >= _LARGE_GPU_BYTES and "a100" not in gpu_type.lower():  # type: ignore[arg-type]
+        return VLLM_LARGE_GPU_DEFAULTS, f"vLLM's default for a {gib:.0f} GiB GPU (70 GiB or more)"
+    return VLLM_DEFAULTS, f"vLLM's default for a {gib:.0f} GiB GPU"
+
+
 def _timeout(own_calls: pl.DataFrame | None) -> float | None:
     if own_calls is None or "error_type" not in own_calls.columns:
         return None
@@ -544,7 +561,9 @@ def plan_pool(
       ``num_gpu_blocks x block_size``), else estimated from the KV-cache usage gauge, the
       running sequences and the calls' time-weighted context; else enough for
       ``max_num_seqs`` sequences of the 95th-percentile context.
-    - ``max_num_seqs``, ``max_batched_tokens``: vLLM's defaults (:data:`VLLM_DEFAULTS`).
+    - ``max_num_seqs``, ``max_batched_tokens``: vLLM's defaults for the GPU
+      (:data:`VLLM_DEFAULTS`, or :data:`VLLM_LARGE_GPU_DEFAULTS` when the pool's GPUs
+      have at least 70 GiB and are not A100s).
     - ``timeout_s``: the median latency of calls whose error type names a timeout.
     - ``max_waiting``: unbounded unless given (a gateway's queue limit is not in the data).
 
@@ -674,10 +693,11 @@ kv_capacity_tokens, max_batched_tokens, max_waiting, timeout_s : optional
         trace_sampling_ratio, sources["trace_sampling_ratio"] = _sampling_ratio(vllm, own, plan)
     else:
         sources["trace_sampling_ratio"] = "parameter"
+    defaults, why = _engine_defaults(plan.get("gpu_rows"), gpu_type)
     for name, given in (("max_num_seqs", max_num_seqs), ("max_batched_tokens", max_batched_tokens)):
-        sources[name] = "parameter" if given is not None else "vLLM's default"
-    max_num_seqs = max_num_seqs or VLLM_DEFAULTS["max_num_seqs"]
-    max_batched_tokens = max_batched_tokens or VLLM_DEFAULTS["max_batched_tokens"]
+        sources[name] = "parameter" if given is not None else why
+    max_num_seqs = max_num_seqs or defaults["max_num_seqs"]
+    max_batched_tokens = max_batched_tokens or defaults["max_batched_tokens"]
     if kv_capacity_tokens is not None:
         sources["kv_capacity_tokens"] = "parameter"
     else:

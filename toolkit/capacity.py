@@ -66,6 +66,7 @@ from toolkit._capacity_model import (
 )
 from toolkit._capacity_plan import (
     VLLM_DEFAULTS,
+    VLLM_LARGE_GPU_DEFAULTS,
     PoolPlan,
     Window,
     busiest_window,
@@ -103,6 +104,7 @@ __all__ = [
     "DEFAULT_GPU_HOURLY_USD",
     "OUTCOMES",
     "VLLM_DEFAULTS",
+    "VLLM_LARGE_GPU_DEFAULTS",
     "DemandSummary",
     "FitError",
     "Forecast",
