@@ -741,3 +741,16 @@ def test_decision_data_and_the_compas_anchor() -> None:
     black = anchor.groups.filter(pl.col("group") == "African-American").row(0, named=True)
     assert black["disparate_impact"] < 0.8
     assert black["equal_opportunity_difference"] < 0
+
+
+def test_dimensions_plot_labels_each_group_with_its_dimension() -> None:
+    answered = fairness.call_outcomes(_calls()).answered
+    columns = ["attributes.user.locale", "attributes.app.prompt.category", "attributes.user.tier"]
+    result = fairness.audit_dimensions(answered, "refused", columns, False, n_boot=0)
+    fig = fairness_plots.dimensions(result, title="flagged")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["app.prompt.category: b", "user.locale: tr"]  # the larger ratio first
+    everything = fairness_plots.dimensions(result, flagged_only=False)
+    assert len(everything.axes[0].get_yticklabels()) == result.groups.height
+    with pytest.raises(ParameterError, match="DimensionAudit"):
+        fairness_plots.dimensions(result.groups)

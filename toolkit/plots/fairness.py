@@ -17,7 +17,7 @@ from toolkit.errors import ParameterError, preview
 from toolkit.plots import _axes, _label
 from toolkit.schema import to_polars
 
-__all__ = ["disparity", "mitigation", "rates"]
+__all__ = ["dimensions", "disparity", "mitigation", "rates"]
 
 _FLAG = "#C44E52"
 _ADVANTAGE = "#55A868"
@@ -251,3 +251,55 @@ def mitigation(
     axes.tick_params(labelsize=8)
     axes.grid(alpha=0.3, axis="x")
     return fig
+
+
+def dimensions(
+    result: Any,
+    metric: str = "unfavorable_ratio",
+    *,
+    flagged_only: bool = True,
+    band: tuple[float, float] = (0.8, 1.25),
+    title: str | None = None,
+    ax: Any = None,
+) -> Any:
+    """Every dimension of an audit at a glance: one bar per group, labelled by dimension.
+
+    Parameters
+    ----------
+    result : toolkit.fairness.DimensionAudit
+        :func:`toolkit.fairness.audit_dimensions`' (or ``audit_intersections``') result.
+    metric : {"unfavorable_ratio", "disparate_impact"}, default "unfavorable_ratio"
+    flagged_only : bool, default True
+        Only the flagged groups (all groups when none is flagged).
+    band : (float, float), default (0.8, 1.25)
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from toolkit.fairness import audit_dimensions
+    >>> calls = pl.DataFrame({"attributes.locale": ["en"] * 60 + ["tr"] * 40,
+    ...                       "refused": [False] * 59 + [True] + [False] * 30 + [True] * 10})
+    >>> fig = dimensions(audit_dimensions(calls, "refused", ["attributes.locale"], False,
+    ...                                   n_boot=0))
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['locale: tr']
+    """
+    groups = getattr(result, "groups", None)
+    if not isinstance(groups, pl.DataFrame) or "dimension" not in groups.columns:
+        raise ParameterError(
+            "The 'result' parameter of plots.fairness.dimensions must be a "
+            f"toolkit.fairness.DimensionAudit. Got {preview(result)} instead."
+        )
+    data = groups.filter(pl.col("flagged")) if flagged_only else groups
+    if data.height == 0:
+        data = groups
+    short = pl.col("dimension").str.replace(r"^(attributes|resource)\.", "")
+    data = data.with_columns(pl.concat_str(short, pl.lit(": "), pl.col("group")).alias("group"))
+    data = data.sort(metric, descending=metric == "unfavorable_ratio", nulls_last=True)
+    return disparity(data, metric, band=band, title=title, ax=ax)
