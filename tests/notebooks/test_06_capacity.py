@@ -229,14 +229,17 @@ def _gz_copy(source: Path, target: Path) -> None:
 
 def test_on_folders_that_are_not_the_sample(tmp_path: Path) -> None:
     """GPU logs only (renamed, nested, unzipped); vLLM metrics only (demand from vLLM's
-    request and token counters): the notebook ends without an error, runs what the data
-    support and explains the rest."""
+    request and token counters); OpenInference's traces: the notebook ends without an
+    error, runs what the data support and explains the rest."""
     gpu_only = tmp_path / "gpu-only"
     _gz_copy(SAMPLE / LAYOUT["nvidia_smi"], gpu_only / "host-a" / "2026" / "gpu.log")
     metrics_only = tmp_path / "metrics-only"
     _gz_copy(SAMPLE / LAYOUT["vllm_metrics"], metrics_only / "scrapes" / "prom.txt")
+    instrumented = REPO / "tests" / "data" / "instrumented" / "openinference"
     cases = {
         "gpu-only": (gpu_only, {"tz": "UTC"}, {"How busy is the fleet"}),
+        # a real instrumentation's traces of a few calls: their demand, nothing to size
+        "openinference": (instrumented, {}, {"What will demand be"}),
         "metrics-only": (
             metrics_only,
             {},
