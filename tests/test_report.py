@@ -196,6 +196,8 @@ def notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
             new_code_cell(
                 "record('data_dir', data_dir)\nrecord('threshold', threshold)\n"
                 "record('answer', 42, headline='<b>42</b> answers from bo@example.com')\n"
+                "record('by_user', {'ana@example.com': 0.5, '<script>x</script>': 'sk-proj-"
+                "ABCDEFGHIJKLMNOPQRSTUVWX0123456789 <img src=x>'})\n"
                 "print('client 10.9.8.7')"
             ),
             new_code_cell(
@@ -226,6 +228,10 @@ def report(notebooks: Path, tmp_path_factory: pytest.TempPathFactory) -> ReportR
     )
 
 
+def page_of(nb: Any) -> str:
+    return str(nb.html.read_text(encoding="utf-8"))
+
+
 def test_run_report_injects_parameters_and_reads_records(report: ReportResult) -> None:
     assert report.names == ("10_ok", "20_fail", "30_noparams")
     ok = report["10_ok"]
@@ -235,7 +241,12 @@ def test_run_report_injects_parameters_and_reads_records(report: ReportResult) -
         "data_dir": str(report.data_dir.resolve()),  # type: ignore[union-attr]
         "threshold": 0.9,
         "answer": 42,
+        # the record's keys are redacted (values too) in the kernel; markup is escaped later,
+        # in findings.json and in every page
+        "by_user": {"[EMAIL]": 0.5, "<script>x</script>": "[API_KEY] <img src=x>"},
     }
+    assert "&lt;script&gt;x&lt;/script&gt;" in page_of(ok)
+    assert "<img src=x>" not in page_of(ok)
     assert ok.records[2].headline == "<b>42</b> answers from [EMAIL]"
     assert (ok.status, ok.skipped, ok.sections) == ("ok", (), ())  # no section marked: ok
     page = ok.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
@@ -285,6 +296,18 @@ def test_index_and_findings(report: ReportResult) -> None:
     assert "<script" not in index.lower()
     findings = json.loads((report.out_dir / "findings.json").read_text())
     assert findings["10_ok"]["records"][1] == {"name": "threshold", "value": 0.9, "headline": None}
+    # keys are telemetry too: redacted; markup in any text is escaped
+    assert findings["10_ok"]["records"][3] == {
+        "name": "by_user",
+        "value": {"[EMAIL]": 0.5, "&lt;script&gt;x&lt;/script&gt;": "[API_KEY] &lt;img src=x&gt;"},
+        "headline": None,
+    }
+    assert (
+        findings["10_ok"]["records"][2]["headline"] == "&lt;b&gt;42&lt;/b&gt; answers from [EMAIL]"
+    )
+    raw = (report.out_dir / "findings.json").read_text()
+    assert "<" not in raw
+    assert "example.com" not in raw
     assert findings["10_ok"]["status"] == "ok"
     assert findings["10_ok"]["skipped"] == []
     assert findings["20_fail"]["ok"] is False
@@ -392,12 +415,32 @@ def test_lab_command_keeps_auth(tmp_path: Path) -> None:
     args = _parser().parse_args(["lab", "--notebooks", str(tmp_path), "--", "--no-browser"])
     assert args.jupyter_args == ["--no-browser"]
     command = lab_command(tmp_path, ["--no-browser"])
-    assert command[1:] == ["-m", "jupyterlab", f"--ServerApp.root_dir={tmp_path}", "--no-browser"]
+    assert command[1:] == [
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={tmp_path}",
+        "--ServerApp.ip=127.0.0.1",  # never beyond this machine unless asked
+        "--no-browser",
+    ]
     assert not any("token" in part.lower() for part in command)
-    with pytest.raises(ParameterError, match="must leave token authentication on"):
-        lab_command(tmp_path, ["--ServerApp.token="])
-    with pytest.raises(ParameterError, match="must leave token authentication on"):
-        lab_command(tmp_path, ["--IdentityProvider.token=''"])
+    for spelling in (
+        ["--ServerApp.token="],
+        ["--IdentityProvider.token=''"],
+        ["--IdentityProvider.token", ""],  # the space-separated form
+        ["--IdentityProvider.token", "''"],
+        ["--NotebookApp.token", '""', "--no-browser"],
+        ["--ServerApp.password="],
+        ["--ServerApp.disable_check_xsrf=True"],
+        ["--ServerApp.disable_check_xsrf"],
+        ["--ServerApp.allow_unauthenticated_access", "true"],
+        ["--ServerApp.allow_origin=*"],
+    ):
+        with pytest.raises(ParameterError, match="must leave token authentication on"):
+            lab_command(tmp_path, spelling)
+    assert "--ServerApp.token=s3cret" in lab_command(tmp_path, ["--ServerApp.token=s3cret"])
+    asked = lab_command(tmp_path, ["--ip", "0.0.0.0"])
+    assert "--ServerApp.ip=127.0.0.1" not in asked
+    assert asked[-2:] == ["--ip", "0.0.0.0"]
 
 
 # --------------------------------------------------------------------------- sections, errors
@@ -526,13 +569,13 @@ def test_index_and_findings_list_skipped_sections(sections_report: ReportResult)
     assert findings["50_nothing"]["status"] == "not applicable"
     assert findings["50_nothing"]["ok"] is True
     assert findings["40_partly"]["sections_run"] == ["Marker only", "Latency"]
-    assert findings["40_partly"]["skipped"] == [
+    assert findings["40_partly"]["skipped"] == [  # markup escaped for whatever reads it next
         {
-            "section": "Burn-rate <alerts>",
+            "section": "Burn-rate &lt;alerts&gt;",
             "needs": "vLLM metrics",
             "found": "no metrics table from [EMAIL]",
             "missing": ["metrics"],
-            "how": "scrape vLLM's /metrics <endpoint>",
+            "how": "scrape vLLM's /metrics &lt;endpoint&gt;",
         }
     ]
     assert findings["70_skip_then_fail"]["status"] == "failed"

@@ -126,8 +126,8 @@ def _jsonable(value: Any, redactor: Redactor | None) -> Any:
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v, redactor) for k, v in value.items()}
+    if isinstance(value, Mapping):  # keys are telemetry too (a slice value, a group name)
+        return {redact(str(k), redactor=redactor): _jsonable(v, redactor) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v, redactor) for v in value]
     item = getattr(value, "item", None)  # numpy scalars
@@ -1425,8 +1425,20 @@ def _write_findings(result: ReportResult) -> None:
         for nb in result.notebooks
     }
     (result.out_dir / "findings.json").write_text(
-        json.dumps(findings, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(_escaped(findings), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+
+
+def _escaped(value: Any) -> Any:
+    """Every text of findings.json, keys included, redacted and with its markup escaped:
+    whatever reads the file next (a dashboard, a chat message) gets no live markup."""
+    if isinstance(value, str):
+        return html.escape(redact(value), quote=False)
+    if isinstance(value, Mapping):
+        return {_escaped(str(k)): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value
 
 
 # --------------------------------------------------------------------------- command line
@@ -1457,13 +1469,55 @@ def lab_command(
     ['-m', 'jupyterlab', '--ServerApp.root_dir=notebooks']
     """
     folder = Path(notebooks_dir) if notebooks_dir is not None else _default_notebooks_dir()
-    for arg in extra:
-        if "token=" in arg.replace(" ", "").lower() and arg.rstrip().endswith(("=''", '=""', "=")):
-            raise ParameterError(
-                "The 'extra' parameter of lab_command must leave token authentication on. "
-                f"Got {arg!r} instead."
+    args = list(extra)
+    for option, value in _options(args):
+        name = option.lstrip("-").lower()
+        last = name.rsplit(".", 1)[-1]
+        unquoted = (value or "").strip().strip("'\"").strip()
+        disables = (
+            (
+                last in ("token", "password", "hashed_password")
+                and value is not None
+                and not unquoted
             )
-    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", *extra]
+            or (last in _AUTH_SWITCHES and (value is None or unquoted.lower() in _TRUE))
+            or (last in ("allow_origin", "allow_origin_pat") and unquoted in ("*", ".*"))
+        )
+        if disables:
+            shown = option if value is None else f"{option} {value!r}"
+            raise ParameterError(
+                "The 'extra' parameter of lab_command must leave token authentication on "
+                f"(a JupyterLab without it runs code for anyone who reaches its port). Got "
+                f"{preview(shown)} instead."
+            )
+    if not any(o.lstrip("-").lower().rsplit(".", 1)[-1] == "ip" for o, _ in _options(args)):
+        args = ["--ServerApp.ip=127.0.0.1", *args]  # never beyond this machine unless asked
+    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", *args]
+
+
+#: JupyterLab switches that turn authentication or request checks off when true.
+_AUTH_SWITCHES = frozenset({"disable_check_xsrf", "allow_unauthenticated_access"})
+_TRUE = ("true", "1", "yes")
+
+
+def _options(args: Sequence[str]) -> list[tuple[str, str | None]]:
+    """``(--option, value)`` pairs of a Jupyter command line, in either spelling
+    (``--x.token=v`` and ``--x.token v``); a bare switch has the value None."""
+    out: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--"):
+            if "=" in arg:
+                option, value = arg.split("=", 1)
+                out.append((option, value))
+            elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+                out.append((arg, args[i + 1]))
+                i += 1
+            else:
+                out.append((arg, None))
+        i += 1
+    return out
 
 
 def _cli_value(text: str) -> Any:
