@@ -39,8 +39,8 @@ demo: $(STAMP)
 	$(BIN)/genai-sre report --data data/sample --out reports
 
 lint: $(STAMP)
-	$(BIN)/ruff check toolkit tests benchmarks
-	$(BIN)/ruff format --check toolkit tests benchmarks
+	$(BIN)/ruff check toolkit tests benchmarks notebooks
+	$(BIN)/ruff format --check toolkit tests benchmarks notebooks
 	$(BIN)/mypy
 
 pytest: $(STAMP)

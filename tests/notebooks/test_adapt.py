@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import os
 import shutil
 from pathlib import Path
@@ -54,7 +55,11 @@ def test_no_file_name_date_or_attribute_of_the_sample_in_a_notebook(
             continue
         for node in ast.walk(ast.parse(cell.source)):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                hits = sorted(s for s in specifics if s in node.value)
+                hits = sorted(
+                    s
+                    for s in specifics
+                    if re.search(rf"(?<![A-Za-z0-9_]){re.escape(s)}(?![A-Za-z0-9_])", node.value)
+                )
                 assert not hits, f"{path.name}, cell {number}: {hits} is the sample's"
 
 
