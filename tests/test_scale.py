@@ -670,6 +670,36 @@ def test_stale_lock_of_a_dead_process_is_broken(tmp_path: Path) -> None:
     assert lock.exists()
 
 
+def test_two_ingests_that_find_one_stale_lock_break_it_once(tmp_path: Path) -> None:
+    """Forced timing: B read the stale lock, A broke it and took its own, then B tries to
+    break what it read. B must not delete A's lock (before, both ran, and one deleted the
+    other's in-flight part)."""
+    from toolkit.scale import _acquire_lock, _break_stale, _Store
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store = _Store(None, str(tmp_path / "store"), "")
+    lock = tmp_path / "store" / "_manifest" / "spans.lock"
+    lock.parent.mkdir(parents=True)
+    stale = {"host": socket.gethostname(), "pid": dead.pid, "started": "x", "token": "t"}
+    lock.write_text(json.dumps(stale))
+    seen_by_b = lock.read_bytes()
+    with pytest.warns(scale.StaleLockWarning):
+        token_a = _acquire_lock(store, "spans")  # A breaks the stale lock and holds its own
+    assert json.loads(lock.read_text())["token"] == token_a
+    assert _break_stale(store, "_manifest/spans.lock", stale, seen_by_b) is False
+    assert json.loads(lock.read_text())["token"] == token_a  # A's lock survived
+    with pytest.raises(scale.StoreLockedError, match="another ingest"):
+        _acquire_lock(store, "spans")  # B then finds A's live lock
+    # while one ingest holds the break marker, another cannot break the same stale lock
+    lock.write_text(json.dumps(stale))
+    marker = lock.parent / "spans.lock.break-t"
+    marker.write_bytes(b"")
+    assert _break_stale(store, "_manifest/spans.lock", stale, lock.read_bytes()) is False
+    assert lock.exists()
+    assert marker.exists()  # the other ingest's marker is left to it
+
+
 def test_on_error_skip_counts_bad_records_and_lists_unreadable_files(
     tmp_path: Path, client: Any
 ) -> None:

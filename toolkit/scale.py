@@ -370,6 +370,8 @@ def _acquire_lock(store: _Store, table: str) -> str:
                 holder = {}
             where = store.url(rel)
             if holder.get("host") == mine["host"] and not _pid_alive(int(holder.get("pid", -1))):
+                if not _break_stale(store, rel, holder, data):
+                    continue  # another ingest broke it first: look at the lock again
                 warnings.warn(
                     f"{where}: breaking the lock of an ingest that no longer runs (process "
                     f"{holder.get('pid')} on this host, started {holder.get('started')}); "
@@ -377,7 +379,6 @@ def _acquire_lock(store: _Store, table: str) -> str:
                     StaleLockWarning,
                     stacklevel=3,
                 )
-                store.remove(rel)
                 continue
             raise StoreLockedError(
                 f"{where}: another ingest into this store's {table} table is running "
@@ -386,6 +387,27 @@ def _acquire_lock(store: _Store, table: str) -> str:
                 "host, delete this lock file and run again."
             ) from None
     raise StoreLockedError(f"{store.url(rel)}: could not take the ingest lock.")
+
+
+def _break_stale(store: _Store, rel: str, holder: dict[str, Any], seen: bytes) -> bool:
+    """Remove a stale lock, atomically among the ingests that all found it stale.
+
+    Each must first create ``<lock>.break-<its token>`` exclusively: one does, and only it
+    removes the lock, after checking that the lock is still the stale one it read (not a
+    lock another ingest took meanwhile). The others return False and look again.
+    """
+    marker = f"{rel}.break-{holder.get('token', 'none')}"
+    try:
+        store.create(marker, b"")
+    except FileExistsError:
+        return False
+    try:
+        if store.read(rel) != seen:  # released, or broken and taken by another meanwhile
+            return False
+        store.remove(rel)
+        return True
+    finally:
+        store.remove(marker)
 
 
 def _release_lock(store: _Store, table: str, token: str) -> None:
