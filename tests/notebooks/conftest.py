@@ -203,11 +203,34 @@ def write_standin(folder: Path) -> dict[str, Any]:
     }
 
 
+#: Where the sample's exports go in the copy the report runs on: other names, nested, as a
+#: collector and scrape jobs would leave them (truth.json stays behind).
+RENAMED = {
+    "traces.jsonl.gz": "otelcol/traces/2026-11/export-000.json.gz",
+    "logs.jsonl.gz": "otelcol/logs/export-000",
+    "vllm_metrics.prom.gz": "prometheus/engines.txt.gz",
+    "dcgm_metrics.prom.gz": "prometheus/gpu/dcgm.gz",
+    "nvidia_smi.csv.gz": "hosts/gpu-h100-0/smi.log.gz",
+}
+
+
+def renamed_sample(root: Path) -> Path:
+    """A copy of the sample (symbolic links) under other names and folders."""
+    for source, target in RENAMED.items():
+        if (SAMPLE / source).exists():
+            (root / target).parent.mkdir(parents=True, exist_ok=True)
+            os.symlink((SAMPLE / source).resolve(), root / target)
+    return root
+
+
 @pytest.fixture(scope="session")
 def sample_report(tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
-    """Every notebook executed on data/sample (once per session)."""
+    """Every notebook executed on the sample week (once per session), renamed and nested:
+    the notebooks find files by content, so every finding asserted on this report is also
+    a test that they do."""
+    data = renamed_sample(tmp_path_factory.mktemp("sample-renamed"))
     out = tmp_path_factory.mktemp("sample-report")
-    return run_report(SAMPLE, out, progress=False, parameters=sample_parameters() or None)
+    return run_report(data, out, progress=False, parameters=sample_parameters() or None)
 
 
 @pytest.fixture(scope="session")
