@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
