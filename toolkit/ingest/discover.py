@@ -200,16 +200,7 @@ class Catalog:
                 if logs is not None:
                     digest.update(logs.hash_rows().to_numpy().tobytes())
                 key = digest.hexdigest()[:40]
-            calls = self._cache.get(key)
-            if calls is None:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    calls = llm_calls(spans, logs=logs)
-                for w in caught:
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-                if not caught:
-                    self._cache.put(key, calls)
-            self._derived["llm_calls"] = calls
+            self._derived["llm_calls"] = self._cache.fetch(key, lambda: llm_calls(spans, logs=logs))
         return self._derived["llm_calls"]
 
     def table(self, name: str) -> pl.DataFrame:
@@ -634,6 +625,21 @@ class _Cache:
                     os.unlink(tmp)
             self._trim()
 
+    def fetch(self, key: str | None, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """The frame cached under ``key``, else ``compute()``: its warnings are raised
+        again, and it is kept only when it raised none."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame = compute()
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if not caught:
+            self.put(key, frame)
+        return frame
+
     def _trim(self) -> None:
         assert self.root is not None
         entries = sorted(
@@ -675,17 +681,7 @@ def _load_file(
 ) -> pl.DataFrame:
     """Load one file with its table's loader, through the cache."""
     key = cache.key(file, table, fmt, options)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = _loader(table, options)(file)
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if not caught:
-        cache.put(key, frame)
-    return frame
+    return cache.fetch(key, lambda: _loader(table, options)(file))
 
 
 def _naming(frame: pl.DataFrame) -> list[str]:
