@@ -525,7 +525,7 @@ def test_service_model_recovers_the_sample_engine(sample: dict) -> None:
     m, h100 = sample["model"], sample["h100"]
     # truth.json: prefill 4500 tokens/s; the fit's slope includes nothing else
     assert 1 / m.prefill_s_per_token == pytest.approx(h100["prefill_tokens_per_s"], rel=0.1)
-    from toolkit._synth_model import POOLS  # the engine's step time constants
+    from toolkit.synth._model import POOLS  # the engine's step time constants
 
     engine = next(p for p in POOLS if p.name == "h100-pool")
     assert m.step_base_s == pytest.approx(engine.step_base_s, rel=0.05)

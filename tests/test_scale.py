@@ -674,7 +674,7 @@ def test_two_ingests_that_find_one_stale_lock_break_it_once(tmp_path: Path) -> N
     """Forced timing: B read the stale lock, A broke it and took its own, then B tries to
     break what it read. B must not delete A's lock (before, both ran, and one deleted the
     other's in-flight part)."""
-    from toolkit.scale import _acquire_lock, _break_stale, _Store
+    from toolkit.scale._store import _acquire_lock, _break_stale, _Store
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

@@ -257,7 +257,7 @@ def test_exact_and_compared_percentiles(built: tuple[Path, Path, dict[str, Any]]
     ("value", "nice"), [(7.2, 10.0), (0.3, 0.5), (1.0, 1.0), (12.0, 20.0), (0.0012, 0.002)]
 )
 def test_nice_ceiling(value: float, nice: float) -> None:
-    from toolkit.scale import _nice_ceiling
+    from toolkit.scale._plan import _nice_ceiling
 
     assert _nice_ceiling(value) == nice
 

@@ -1,4 +1,4 @@
-"""toolkit._scale_stats: burn rates, alerts and drift of a scale store from mergeable counts."""
+"""toolkit.scale._stats: burn rates, alerts and drift of a scale store from mergeable counts."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from toolkit import drift as tdrift
 from toolkit import scale, slo
-from toolkit._scale_stats import alerts, burn_rates, drift
+from toolkit.scale._stats import alerts, burn_rates, drift
 from toolkit.errors import ParameterError
 from toolkit.schema import SPANS, validate
 

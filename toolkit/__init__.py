@@ -29,12 +29,7 @@ from toolkit.ingest.jaeger import read_jaeger
 from toolkit.ingest.logs import read_json_logs, read_text_logs
 from toolkit.ingest.prometheus import parse_exposition, read_prometheus
 from toolkit.ingest.sdk_dump import read_sdk_dump
-from toolkit.ingest.workloads import (
-    load_workload,
-    read_servegen,
-    servegen_to_workload,
-    workload_from_llm_calls,
-)
+from toolkit.ingest.workloads import load_workload, read_servegen, workload_from_llm_calls
 from toolkit.ingest.zipkin import read_zipkin
 from toolkit.llm import llm_calls
 from toolkit.loaders import (
@@ -48,6 +43,7 @@ from toolkit.loaders import (
     to_parquet,
 )
 from toolkit.schema import GPU, LLM_CALLS, LOGS, METRICS, SPANS, WORKLOAD, validate
+from toolkit.synth import servegen_to_workload
 
 __version__ = "0.1.0"
 

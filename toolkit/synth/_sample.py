@@ -1,32 +1,11 @@
-"""A simulated week of an LLM service, with known incidents, written as real exports.
-
-:func:`simulate` runs a discrete-event simulation of an LLM gateway in front of two GPU
-pools served by vLLM (a small model on an L4 pool, a large model on an H100 pool) and
-returns the ground truth of every request; :func:`write_sample` writes what such a fleet
-exports: OTLP JSON Lines traces and logs, Prometheus scrapes of vLLM and DCGM metrics, an
-nvidia-smi CSV log, ``truth.json`` (the incidents and the parameters) and ``SCENARIO.md``.
-:func:`generate` does both. Everything is deterministic for a seed, byte for byte.
-
-Latency, queueing, time to first token and failures are not drawn: they emerge from the
-load on the simulated engines (see :mod:`toolkit._synth_model`). Token lengths follow
-lognormals fitted to public traces (:data:`FITS`). Traces are head-sampled by trace id
-(``trace_sample``, as OpenTelemetry's ``TraceIdRatioBased`` sampler does), while metrics
-see every request: scale span counts by ``1 / trace_sample`` to compare them.
-
-Examples
---------
->>> from toolkit.synth import simulate
->>> sim = simulate(days=1, rps=0.05, seed=3, trace_sample=1.0)
->>> sim.requests.height > 1000, sim.requests["route"].unique().sort().to_list()
-(True, ['chat', 'code', 'rag-qa'])
+"""The simulated service and its exports: :func:`simulate`, :func:`write_sample`,
+:func:`generate` (see :mod:`toolkit.synth`).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +13,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit import _synth_model as model
-from toolkit import _synth_text as text
-from toolkit._synth_writers import (
+from toolkit.errors import ParameterError
+from toolkit.schema import TIME
+from toolkit.synth import _model as model
+from toolkit.synth import _text as text
+from toolkit.synth._writers import (
     AttrValue,
     Family,
     attributes,
@@ -45,21 +26,6 @@ from toolkit._synth_writers import (
     gzip_writer,
     write_prometheus,
 )
-from toolkit.errors import ParameterError
-from toolkit.schema import TIME
-
-__all__ = [
-    "DEFAULT_RPS",
-    "DEFAULT_SEED",
-    "DEFAULT_TRACE_SAMPLE",
-    "FITS",
-    "SAMPLE_FILES",
-    "Simulation",
-    "generate",
-    "register_cli",
-    "simulate",
-    "write_sample",
-]
 
 #: Parameters of the committed ``data/sample``.
 DEFAULT_SEED = 20261102
@@ -1477,55 +1443,3 @@ def generate(
     sim = simulate(days=days, rps=rps, seed=seed, trace_sample=trace_sample)
     write_sample(sim, out)
     return sim
-
-
-def _cli_synth(args: argparse.Namespace) -> int:
-    began = time.perf_counter()
-    sim = generate(
-        args.out, days=args.days, rps=args.rps, seed=args.seed, trace_sample=args.trace_sample
-    )
-    r = sim.requests
-    print(
-        f"wrote {args.out}: {r.height:,} requests ({int(r['sampled'].sum()):,} traced) in "
-        f"{time.perf_counter() - began:.1f} s"
-    )
-    return 0
-
-
-def register_cli(subparsers: Any) -> None:
-    """Add the ``synth`` subcommand to the ``genai-sre`` parser's subparsers.
-
-    The subcommand's handler is stored as the ``handler`` default: call
-    ``args.handler(args)`` (it returns the exit status).
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="genai-sre")
-    >>> register_cli(parser.add_subparsers(dest="command"))
-    >>> args = parser.parse_args(["synth", "--days", "2", "--out", "x"])
-    >>> args.days, args.rps, args.seed, args.handler.__name__
-    (2, 1.2, 20261102, '_cli_synth')
-    """
-    p = subparsers.add_parser(
-        "synth",
-        help="simulate an LLM service and write its exports (traces, logs, metrics, GPU)",
-        description=(
-            "Simulate an LLM gateway with two GPU pools for N days and write OTLP traces and "
-            "logs, vLLM and DCGM Prometheus scrapes, an nvidia-smi log, truth.json and "
-            "SCENARIO.md into DIR. Deterministic for a seed."
-        ),
-    )
-    p.add_argument("--days", type=int, default=7, help="days to simulate (default 7)")
-    p.add_argument(
-        "--rps", type=float, default=DEFAULT_RPS, help=f"mean requests/s (default {DEFAULT_RPS})"
-    )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
-    p.add_argument(
-        "--trace-sample",
-        type=float,
-        default=DEFAULT_TRACE_SAMPLE,
-        help=f"share of requests whose traces are exported (default {DEFAULT_TRACE_SAMPLE})",
-    )
-    p.add_argument("--out", required=True, help="output directory")
-    p.set_defaults(handler=_cli_synth)

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit._capacity_demand import _seconds, arrival_rate, reconstruct_demand, scale_demand
-from toolkit._capacity_model import ServiceModel
-from toolkit._capacity_sim import simulate
-from toolkit._capacity_sizing import latency_by_load, latency_vs_load
+from toolkit.capacity._demand import _seconds, arrival_rate, reconstruct_demand, scale_demand
+from toolkit.capacity._model import ServiceModel
+from toolkit.capacity._simulation import simulate
+from toolkit.capacity._sizing import latency_by_load, latency_vs_load
 from toolkit.errors import ParameterError, SchemaError
 from toolkit.schema import require_columns, to_polars
 
@@ -1261,7 +1261,7 @@ def standard_scenarios(
     >>> list(standard_scenarios(m, other_gpu_type="big GPU"))
     ['traffic x1.5', 'prompts x1.5', 'prefix cache 50 %', 'on big GPU']
     """
-    from toolkit._capacity_sizing import Scenario
+    from toolkit.capacity._sizing import Scenario
 
     out: dict[str, Any] = {
         "traffic x1.5": Scenario(traffic=1.5),
@@ -1438,7 +1438,7 @@ def priced(gpu_hourly_usd: Mapping[str, float] | None, *gpu_types: str) -> dict[
     >>> priced({"NVIDIA L4": 0.7}, "NVIDIA L4", "my GPU")
     {'NVIDIA L4': 0.7, 'my GPU': 1.0}
     """
-    from toolkit._capacity_sizing import DEFAULT_GPU_HOURLY_USD
+    from toolkit.capacity._sizing import DEFAULT_GPU_HOURLY_USD
 
     prices = dict(DEFAULT_GPU_HOURLY_USD if gpu_hourly_usd is None else gpu_hourly_usd)
     for t in gpu_types:
@@ -1457,7 +1457,7 @@ def fit_plan_model(
         The model (None when the data cannot fit one) and a Support saying so: too few
         successful calls with token counts and timings, or no vLLM gauges in their minutes.
     """
-    from toolkit._capacity_model import fit_service_model
+    from toolkit.capacity._model import fit_service_model
     from toolkit.ingest.discover import Support
 
     needs = (

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit._capacity_model import ServiceModel
+from toolkit.capacity._model import ServiceModel
 from toolkit.errors import ParameterError, SchemaError, preview
 from toolkit.schema import TIME, to_polars
 

@@ -12,10 +12,10 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit._capacity_demand import _seconds, scale_demand, scale_prompts
-from toolkit._capacity_model import ServiceModel
-from toolkit._capacity_queueing import erlang_c, mgc_wait
-from toolkit._capacity_sim import _demand_arrays, simulate
+from toolkit.capacity._demand import _seconds, scale_demand, scale_prompts
+from toolkit.capacity._model import ServiceModel
+from toolkit.capacity._queueing import erlang_c, mgc_wait
+from toolkit.capacity._simulation import _demand_arrays, simulate
 from toolkit.errors import ParameterError, SchemaError, preview
 from toolkit.schema import TIME, check_backend, to_pandas, to_polars
 

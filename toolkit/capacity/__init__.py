@@ -38,7 +38,7 @@ Examples
 
 from __future__ import annotations
 
-from toolkit._capacity_demand import (
+from toolkit.capacity._demand import (
     DemandSummary,
     Forecast,
     arrival_rate,
@@ -48,7 +48,7 @@ from toolkit._capacity_demand import (
     scale_demand,
     scale_prompts,
 )
-from toolkit._capacity_fleet import (
+from toolkit.capacity._fleet import (
     gpu_utilisation,
     inventory_summary,
     pool_load,
@@ -56,7 +56,7 @@ from toolkit._capacity_fleet import (
     saturation_periods,
     utilisation_heatmap,
 )
-from toolkit._capacity_model import (
+from toolkit.capacity._model import (
     FitError,
     ServiceModel,
     fit_service_model,
@@ -64,7 +64,7 @@ from toolkit._capacity_model import (
     kv_capacity_tokens,
     read_perf_table,
 )
-from toolkit._capacity_plan import (
+from toolkit.capacity._plan import (
     VLLM_DEFAULTS,
     VLLM_LARGE_GPU_DEFAULTS,
     PoolPlan,
@@ -87,9 +87,9 @@ from toolkit._capacity_plan import (
     utilisation_by_model,
     weekday_peak_hours,
 )
-from toolkit._capacity_queueing import MMc, erlang_b, erlang_c, mgc_wait, mmc
-from toolkit._capacity_sim import OUTCOMES, Simulation, simulate
-from toolkit._capacity_sizing import (
+from toolkit.capacity._queueing import MMc, erlang_b, erlang_c, mgc_wait, mmc
+from toolkit.capacity._simulation import OUTCOMES, Simulation, simulate
+from toolkit.capacity._sizing import (
     DEFAULT_GPU_HOURLY_USD,
     Scenario,
     analytic_latency,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit._capacity_demand import _seconds
+from toolkit.capacity._demand import _seconds
 from toolkit.errors import (
     FormatError,
     LoadReport,

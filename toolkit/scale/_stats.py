@@ -7,7 +7,7 @@ store's Parquet parts (on a Dask cluster when a ``client`` is given). The statis
 then computed by the same code as on a collected frame, so a store and
 ``scale.scan(store).collect()`` give the same answers, with or without a cluster.
 
-Re-exported by :mod:`toolkit.scale`; this module imports it only inside functions.
+Re-exported by :mod:`toolkit.scale`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -24,9 +23,10 @@ import polars as pl
 
 from toolkit import drift as _drift
 from toolkit import slo as _slo
-from toolkit._scale_base import TIME, TableName, check_filters, check_table
 from toolkit.errors import ParameterError, preview
 from toolkit.ingest._io import PathLike
+from toolkit.scale._partials import _check_edges, group_counts, histogram, minute_counts
+from toolkit.scale._store import TIME, TableName, check_filters, check_table, scan
 from toolkit.schema import check_backend, to_pandas
 
 __all__ = [
@@ -53,9 +53,7 @@ def _check_table(table: object, function: str) -> TableName:
 
 
 def _schema(store: PathLike, table: TableName, filters: dict[str, Any]) -> pl.Schema:
-    from toolkit import scale
-
-    return scale.scan(store, table, filters or None).collect_schema()
+    return scan(store, table, filters or None).collect_schema()
 
 
 def _check_by(by: object, schema: pl.Schema, function: str) -> list[str]:
@@ -127,8 +125,6 @@ def _event_counts(
     minutes without an event left are dropped, as the event path of :mod:`toolkit.slo`
     never sees them.
     """
-    from toolkit import scale
-
     keys = _check_by(by, _schema(store, table, filters), function)
     options: dict[str, Any] = {
         "table": table,
@@ -136,7 +132,7 @@ def _event_counts(
         "filters": filters or None,
         "client": client,
     }
-    counts = scale.minute_counts(store, good, **options)
+    counts = minute_counts(store, good, **options)
     merged = (
         counts.with_columns(pl.col("total") - pl.col("unknown"))
         .drop("unknown")
@@ -377,19 +373,6 @@ def _check_test(test: object, function: str) -> str:
     return test
 
 
-def _check_edges(edges: object, function: str) -> list[float]:
-    try:
-        e = [float(v) for v in edges] if isinstance(edges, Sequence | np.ndarray) else []
-    except (TypeError, ValueError):
-        e = []
-    if not e or any(not math.isfinite(v) for v in e) or any(a >= b for a, b in pairwise(e)):
-        raise ParameterError(
-            f"The 'edges' parameter of {function} must be a non-empty sequence of finite, "
-            f"strictly increasing numbers. Got {preview(edges)} instead."
-        )
-    return e
-
-
 def _check_every_us(every: str, function: str) -> None:
     """Window bounds are datetime.datetime filters: ``every`` must be whole microseconds."""
     if every.endswith("ns") and int(every[:-2]) % 1000:
@@ -432,8 +415,6 @@ def _window_counts(
     One mergeable aggregation over the whole range: with ``every``, the partials count
     per window (``scale.histogram``/``scale.group_counts`` with ``every``).
     """
-    from toolkit import scale
-
     key_type: pl.DataType = pl.Int64() if edges is not None else pl.String()
     empty = pl.DataFrame(schema={"_window": pl.Int64, "key": key_type, "count": pl.Int64})
     start, end = bounds
@@ -441,16 +422,12 @@ def _window_counts(
         return empty
     span = {**filters, "start": start, "end": end}
     if edges is not None:
-        h = scale.histogram(
-            store, column, edges, every=every, table=table, filters=span, client=client
-        )
+        h = histogram(store, column, edges, every=every, table=table, filters=span, client=client)
         # bin i holds edges[i-1] <= x < edges[i]: its index is the edges <= its lower bound
         codes = np.searchsorted(edges, h["bin_lower"].fill_null(-math.inf), side="right")
         key = pl.when(pl.col("bin_lower").is_null()).then(None).otherwise(pl.Series(codes))
     else:
-        h = scale.group_counts(
-            store, [column], every=every, table=table, filters=span, client=client
-        )
+        h = group_counts(store, [column], every=every, table=table, filters=span, client=client)
         key = pl.col(column).cast(pl.String)
     if grid is None:
         window = pl.lit(0, dtype=pl.Int64)
@@ -586,8 +563,6 @@ def drift(
     >>> out.select(pl.col("window_start").dt.hour(), "n_current", "drifted").rows()
     [(0, 12, False), (2, 12, False), (4, 12, True)]
     """
-    from toolkit import scale
-
     function = "scale.drift"
     check_backend(backend, function)
     tbl = _check_table(table, function)
@@ -644,14 +619,14 @@ def drift(
     last: dt.datetime | None = None
     if lo is None:  # from the first row; the last one too when no end is given
         lo, last = (
-            scale.scan(store, tbl, flt or None)
+            scan(store, tbl, flt or None)
             .select(pl.col(time_col).min().alias("lo"), pl.col(time_col).max().alias("hi"))
             .collect()
             .row(0)
         )
     elif hi is None:
         after = {**flt, "start": _later(lo, flt.get("start"))}
-        last = scale.scan(store, tbl, after).select(pl.col(time_col).max()).collect().item()
+        last = scan(store, tbl, after).select(pl.col(time_col).max()).collect().item()
     if lo is None or (last is None and hi is None):
         empty = pl.DataFrame(schema={"window_start": time_type, **_drift._RESULT_SCHEMA})
         return to_pandas(empty) if backend == "pandas" else empty
@@ -673,7 +648,7 @@ def drift(
     ref_bounds = (_later(ref_start, flt.get("start")), _earlier(ref_end, flt.get("end")))
     if kind == "numeric" and fixed is None:  # windowed's edges: the reference's quantiles
         ref_filters = {**flt, "start": ref_bounds[0], "end": ref_bounds[1]}
-        ref_column = scale.scan(store, tbl, ref_filters).select(column).collect().to_series()
+        ref_column = scan(store, tbl, ref_filters).select(column).collect().to_series()
         values = _drift._numeric_values(ref_column)
         if values.size == 0:
             raise _no_reference(function, column, ref_column.len())
@@ -895,7 +870,6 @@ def group_gaps(
     >>> gap.column, gap.ranking.columns
     (None, ['column', 'group', 'rate', 'rest', 'ratio'])
     """
-    from toolkit.scale import group_counts
 
     if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
         raise ParameterError(
