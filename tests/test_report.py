@@ -621,7 +621,7 @@ def test_section_outside_a_kernel(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_raising_line_is_read_from_the_kernels_traceback() -> None:
-    from toolkit.report import _exception_text, _raising_line
+    from toolkit.report._runner import _exception_text, _raising_line
 
     red, green, reset = "\x1b[31m", "\x1b[32m", "\x1b[39m"
     # code of another cell called from this one: the cell's own frame (In[7]) counts

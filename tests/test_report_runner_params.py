@@ -215,7 +215,7 @@ def test_no_assignment_crashes_or_echoes_unbounded_input() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from toolkit.report import _literal
+    from toolkit.report._runner import _literal
 
     names = st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True)
     assignments = st.tuples(names, st.text(max_size=2000)).map("=".join)

@@ -27,6 +27,7 @@ import pytest
 
 import toolkit
 from toolkit import scale
+from toolkit.scale import _store
 from toolkit.errors import (
     FormatError,
     ParameterError,
@@ -222,7 +223,7 @@ def test_crash_after_parts_before_manifest_is_cleaned_on_rerun(tmp_path: Path) -
     # A worker died after writing file 3's parts (and a half-written temp) but before the
     # driver recorded it: the parts are orphans of no manifest entry.
     key = str(files[2].resolve())
-    scale._ingest_file(key, scale._open_store(tmp_path / "store"), "spans", set(), "raise")
+    _store._ingest_file(key, _store._open_store(tmp_path / "store"), "spans", set(), "raise")
     tmp = tmp_path / "store" / "spans" / "date=2018-12-13" / "service=api" / ".part-x.parquet.9.tmp"
     tmp.write_bytes(b"PAR1 half")
     r = scale.ingest(tmp_path / "src", tmp_path / "store")
@@ -257,7 +258,7 @@ def test_scan_prunes_partitions_and_filters_rows(tmp_path: Path) -> None:
     start = dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC)
     end = dt.datetime(2026, 11, 5, tzinfo=dt.UTC)
     filters = {"service_name": "vllm-l4", "start": start, "end": end}
-    sel = scale._select(tmp_path / "store", "spans", filters, "scan")
+    sel = _store._select(tmp_path / "store", "spans", filters, "scan")
     opened = {(Path(p).parent.parent.name, Path(p).parent.name) for p, _ in sel.files}
     assert opened == {
         ("date=2026-11-03", "service=vllm-l4"),

@@ -1324,7 +1324,7 @@ def gpu_sources(
         Exporter format -> its gpu rows (empty when the catalog holds no gpu table).
     """
     from toolkit.ingest.gpu import load_gpu
-    from toolkit.report import utc
+    from toolkit._time import utc
 
     if not catalog.has("gpu"):
         return {}

@@ -28,6 +28,8 @@ from toolkit.ingest._io import PathLike
 from toolkit.scale._partials import _check_edges, group_counts, histogram, minute_counts
 from toolkit.scale._store import TIME, TableName, check_filters, check_table, scan
 from toolkit.schema import check_backend, to_pandas
+from toolkit.slo._budget import _objective, _windows_in
+from toolkit.slo._params import _fixed_ns, _text
 
 __all__ = [
     "DimensionDrift",
@@ -87,8 +89,8 @@ def _check_slo_inputs(
             f"The 'good' parameter of {function} must be a polars expression such as "
             f"pl.col('status_code') != 'error'. Got {preview(good)} instead."
         )
-    objective = _slo._objective(target, function, period)
-    res_ns = _slo._fixed_ns(resolution, "resolution", function)
+    objective = _objective(target, function, period)
+    res_ns = _fixed_ns(resolution, "resolution", function)
     if res_ns % _MINUTE_NS:
         raise ParameterError(
             f"The 'resolution' parameter of {function} must be a whole number of minutes "
@@ -98,15 +100,15 @@ def _check_slo_inputs(
         raise ParameterError(
             f"The 'target' parameter of {function} must be an SLO whose time slices are whole "
             "minutes (the store is counted per minute). Got time_slice_window "
-            f"{_slo._text(objective.slices[0])} instead."
+            f"{_text(objective.slices[0])} instead."
         )
     return res_ns
 
 
 def _check_durations(values: Sequence[object], res_ns: int, parameter: str, function: str) -> None:
     for value in values:
-        ns = _slo._fixed_ns(value, parameter, function)
-        _slo._windows_in(ns, res_ns, parameter, function)
+        ns = _fixed_ns(value, parameter, function)
+        _windows_in(ns, res_ns, parameter, function)
 
 
 def _event_counts(

@@ -1,0 +1,531 @@
+"""What a notebook calls inside its kernel: :func:`record` (key numbers for the index),
+:func:`section` (guard a section with what it needs; a :class:`Skipped` box when it is
+missing), :func:`show` (an escaped, redacted HTML table); and reading them back from an
+executed notebook (:func:`read_records`, :func:`read_sections`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from toolkit.errors import ParameterError, preview
+from toolkit.redact import Redactor, redact
+from toolkit.schema import to_polars
+
+#: The output mimetype under which :func:`record` stores a key number.
+RECORD_MIMETYPE = "application/vnd.genai-sre.record+json"
+
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Record:
+    """A key number recorded by a notebook with :func:`record`.
+
+    Attributes
+    ----------
+    name : str
+        Identifier (``"spans_rows"``).
+    value : JSON value
+        int, float, str, bool, None, or a list / dict of those.
+    headline : str or None
+        One sentence for the index page, or None for numbers kept for the tests.
+    """
+
+    name: str
+    value: Any
+    headline: str | None = None
+
+
+def _jsonable(value: Any, redactor: Redactor | None) -> Any:
+    """Plain JSON value of ``value``: numpy/polars scalars unwrapped, text redacted."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return redact(value, redactor=redactor)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, Mapping):  # keys are telemetry too (a slice value, a group name)
+        return {redact(str(k), redactor=redactor): _jsonable(v, redactor) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v, redactor) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and type(value).__module__ == "numpy":
+        return _jsonable(item(), redactor)
+    if isinstance(value, pl.Series):
+        return [_jsonable(v, redactor) for v in value.to_list()]
+    raise ParameterError(
+        "The 'value' parameter of record must be a number, string, bool, None, datetime, "
+        f"or a list or dict of those. Got {type(value).__name__} {preview(value)} instead."
+    )
+
+
+def _in_kernel() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    try:
+        return shell.get_ipython() is not None
+    except AttributeError:  # pragma: no cover - very old IPython
+        return False
+
+
+def record(name: str, value: Any, *, headline: str | None = None) -> None:
+    """Record a key number of a notebook, for the report's index page and the tests.
+
+    In a notebook the record becomes a display output with the mimetype
+    :data:`RECORD_MIMETYPE` (read back by :func:`read_records`), shown to the reader as
+    one line; elsewhere the line is printed. Text (values and headline) is redacted;
+    NaN and infinities are recorded as null, datetimes as ISO-8601 text.
+
+    Parameters
+    ----------
+    name : str
+        Identifier: letters, digits, ``_``, ``.``, ``-``, starting with a letter or ``_``.
+    value : int, float, str, bool, None, datetime, or a list or dict of those
+        The number (numpy and polars scalars are accepted).
+    headline : str, optional
+        A sentence for the index page (``"12 % of rag-qa answers were ungrounded"``).
+
+    Examples
+    --------
+    >>> record("llm_calls", 2000, headline="2,000 LLM calls")
+    llm_calls = 2000  (2,000 LLM calls)
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ParameterError(
+            "The 'name' parameter of record must be an identifier (letters, digits, _ . -). "
+            f"Got {preview(name)} instead."
+        )
+    if headline is not None and not isinstance(headline, str):
+        raise ParameterError(
+            f"The 'headline' parameter of record must be a string. Got {preview(headline)} instead."
+        )
+    plain_value = _jsonable(value, None)
+    shown_headline = None if headline is None else redact(headline)
+    payload = {"name": name, "value": plain_value, "headline": shown_headline}
+    text = f"{name} = {json.dumps(plain_value, ensure_ascii=False)}"
+    if shown_headline:
+        text += f"  ({shown_headline})"
+    if not _in_kernel():
+        print(text)
+        return
+    from IPython.display import display
+
+    body = html.escape(f"{name} = {json.dumps(plain_value, ensure_ascii=False)}")
+    code = f"<code style='color:#666;font-size:85%'>{body}</code>"
+    markup = (
+        f'<div class="genai-sre-record"><strong>{html.escape(shown_headline)}</strong> {code}</div>'
+        if shown_headline
+        else f'<div class="genai-sre-record">{code}</div>'
+    )
+    display({RECORD_MIMETYPE: payload, "text/plain": text, "text/html": markup}, raw=True)
+
+
+#: The output mimetype under which :func:`section` marks a section that ran or was skipped.
+SECTION_MIMETYPE = "application/vnd.genai-sre.section+json"
+
+_SKIP_STYLE = (
+    "border:1px solid #d0a000;border-left:6px solid #d0a000;background:#fff8e1;"
+    "padding:8px 12px;margin:8px 0;border-radius:4px;font-size:95%"
+)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A notebook section that did not run: what it needs, what was found, how to get it.
+
+    Attributes
+    ----------
+    section : str
+        The section's title.
+    needs, found, how : str
+        What it needs, what the data holds of that, and how to get what is missing.
+    missing : tuple of str
+        What is missing.
+    """
+
+    section: str
+    needs: str
+    found: str
+    missing: tuple[str, ...] = ()
+    how: str = ""
+
+
+def _skip_html(skip: Skipped) -> str:
+    esc = html.escape
+    rows = [
+        f"<div style='font-weight:bold'>Skipped: {esc(skip.section)}</div>",
+        f"<div><b>Needs</b> {esc(skip.needs)}</div>",
+        f"<div><b>Found</b> {esc(skip.found)}</div>",
+    ]
+    if skip.missing:
+        rows.append(f"<div><b>Missing</b> {esc(', '.join(skip.missing))}</div>")
+    if skip.how:
+        rows.append(f"<div><b>How to get it</b> {esc(skip.how)}</div>")
+    return f'<div class="genai-sre-skipped" style="{_SKIP_STYLE}">' + "".join(rows) + "</div>"
+
+
+def _joined(sentences: Sequence[str]) -> str:
+    """Sentences after one another: a space after a full stop, else a semicolon."""
+    text = ""
+    for sentence in sentences:
+        text = sentence if not text else text + (" " if text.endswith(".") else "; ") + sentence
+    return text
+
+
+def section(title: str, *checks: Any) -> bool:
+    """Whether a notebook section can run; when it cannot, show why in a "skipped" box.
+
+    Each check is a :class:`toolkit.Support` (from ``catalog.check(...)`` or
+    ``catalog.supports[...]``). When all are met the section runs (True is returned and
+    the section is marked as run); otherwise a clearly styled box says what the section
+    needs, what was found and how to get it, the skip is recorded for the report's index
+    page, and False is returned so that the notebook goes on with its next section. A
+    notebook whose sections were all skipped is reported as "not applicable".
+
+    Parameters
+    ----------
+    title : str
+        The section's title, as the reader sees it.
+    *checks : Support
+        What the section needs.
+
+    Returns
+    -------
+    bool
+        True when the section can run.
+
+    Examples
+    --------
+    >>> from toolkit import Support
+    >>> section("Burn-rate alerts", Support("alerts", "vLLM metrics", "no metrics table",
+    ...                                     ("metrics",), "scrape vLLM's /metrics"))
+    Skipped: Burn-rate alerts. Needs vLLM metrics; found no metrics table; missing metrics. \
+How to get it: scrape vLLM's /metrics
+    False
+    """
+    if not isinstance(title, str) or not title:
+        raise ParameterError(
+            f"The 'title' parameter of section must be a non-empty string. Got {preview(title)} "
+            "instead."
+        )
+    unmet = [c for c in checks if not getattr(c, "ok", False)]
+    if not unmet:
+        payload: dict[str, Any] = {"section": title, "ran": True}
+        if _in_kernel():
+            from IPython.display import display
+
+            display({SECTION_MIMETYPE: payload, "text/plain": ""}, raw=True)
+        return True
+
+    # Redacted before it is escaped into the box, written to the index page or printed.
+    # Several checks often share their words: each is said once.
+    def once(texts: Any) -> list[str]:
+        return list(dict.fromkeys(str(t) for t in texts if t))
+
+    skip = Skipped(
+        redact(title),
+        redact("; ".join(once(c.needs for c in unmet))),
+        redact("; ".join(once(c.found for c in unmet))),
+        tuple(redact(m) for m in once(m for c in unmet for m in c.missing)),
+        redact(_joined(once(c.how for c in unmet))),
+    )
+    text = f"Skipped: {skip.section}. Needs {skip.needs}; found {skip.found}"
+    if skip.missing:
+        text += f"; missing {', '.join(skip.missing)}"
+    if skip.how:
+        text += f". How to get it: {skip.how}"
+    if not _in_kernel():
+        print(text)
+        return False
+    from IPython.display import display
+
+    payload = {
+        "section": skip.section,
+        "ran": False,
+        "needs": skip.needs,
+        "found": skip.found,
+        "missing": list(skip.missing),
+        "how": skip.how,
+    }
+    display(
+        {SECTION_MIMETYPE: payload, "text/plain": text, "text/html": _skip_html(skip)}, raw=True
+    )
+    return False
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else (str(value),)
+
+
+def read_sections(notebook: Any) -> tuple[tuple[str, Skipped | None], ...]:
+    """The sections an executed notebook marked with :func:`section`, in order.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode, dict, or path of an ``.ipynb`` file
+
+    Returns
+    -------
+    tuple of (title, Skipped or None)
+        None for a section that ran.
+
+    Examples
+    --------
+    >>> ran = {SECTION_MIMETYPE: {"section": "Latency", "ran": True}}
+    >>> skip = {SECTION_MIMETYPE: {"section": "GPU", "ran": False, "needs": "GPU telemetry",
+    ...                            "found": "no gpu table", "missing": ["gpu"]}}
+    >>> nb = {"cells": [{"cell_type": "code", "outputs": [
+    ...     {"output_type": "display_data", "data": ran},
+    ...     {"output_type": "display_data", "data": skip}]}]}
+    >>> read_sections(nb)  # doctest: +NORMALIZE_WHITESPACE
+    (('Latency', None),
+     ('GPU', Skipped(section='GPU', needs='GPU telemetry', found='no gpu table',
+                     missing=('gpu',), how='')))
+    """
+    if isinstance(notebook, str | os.PathLike):
+        notebook = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    out: list[tuple[str, Skipped | None]] = []
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = (output.get("data") or {}).get(SECTION_MIMETYPE)
+            if not isinstance(data, Mapping):
+                continue
+            title = str(data.get("section", ""))
+            if data.get("ran"):
+                out.append((title, None))
+            else:
+                out.append(
+                    (
+                        title,
+                        Skipped(
+                            title,
+                            str(data.get("needs", "")),
+                            str(data.get("found", "")),
+                            _texts(data.get("missing")),
+                            str(data.get("how", "")),
+                        ),
+                    )
+                )
+    return tuple(out)
+
+
+def read_records(notebook: Any) -> tuple[Record, ...]:
+    """The records of an executed notebook, in the order they were made.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode, dict, or path of an ``.ipynb`` file
+
+    Returns
+    -------
+    tuple of Record
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data",
+    ...       "data": {RECORD_MIMETYPE: {"name": "rows", "value": 3, "headline": None}}}]}]}
+    >>> read_records(nb)
+    (Record(name='rows', value=3, headline=None),)
+    """
+    if isinstance(notebook, str | os.PathLike):
+        with open(notebook, encoding="utf-8") as handle:
+            notebook = json.load(handle)
+    if not isinstance(notebook, Mapping) or "cells" not in notebook:
+        raise ParameterError(
+            "The 'notebook' parameter of read_records must be a notebook (dict or "
+            f"NotebookNode) or the path of an .ipynb file. Got {preview(notebook)} instead."
+        )
+    found: list[Record] = []
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get(RECORD_MIMETYPE)
+            if isinstance(payload, Mapping) and isinstance(payload.get("name"), str):
+                found.append(Record(payload["name"], payload.get("value"), payload.get("headline")))
+    return tuple(found)
+
+
+# --------------------------------------------------------------------------- show
+
+
+@dataclass(frozen=True)
+class Table:
+    """An escaped, redacted HTML rendering of a frame's first rows (from :func:`show`).
+
+    Attributes
+    ----------
+    html : str
+        The ``<table>`` markup; every cell and header is redacted, then escaped.
+    text : str
+        A plain-text rendering of the same cells.
+    shape : tuple of int
+        Rows and columns of the whole frame.
+    """
+
+    html: str
+    text: str
+    shape: tuple[int, int]
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _cell_text(value: Any, dtype: pl.DataType) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return format(value, ".6g")
+    if isinstance(value, bool | int):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if dtype.is_temporal():
+        return str(value)
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _dtype_text(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        zone = f", {dtype.time_zone}" if dtype.time_zone else ""
+        return f"datetime[{dtype.time_unit!s}{zone}]"
+    return str(dtype).lower()
+
+
+def _cut(text: str, limit: int) -> str:
+    text = text.replace("\r", " ").replace("\n", " ")
+    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+
+
+def show(
+    frame: Any,
+    n: int = 5,
+    *,
+    columns: Sequence[str] | None = None,
+    redactor: Redactor | None = None,
+    max_chars: int = 60,
+) -> Table:
+    """The first rows of a frame as an escaped HTML table, text redacted.
+
+    Every cell that is not a number, bool or timestamp is turned into text, passed
+    through :func:`toolkit.redact.redact` and HTML-escaped, so telemetry text such as
+    ``<script>`` shows as text. Column names are treated the same way.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame, polars.LazyFrame or pandas.DataFrame
+    n : int, default 5
+        Rows shown.
+    columns : list of str, optional
+        Columns shown (all by default).
+    redactor : Redactor, optional
+        The patterns; the default :class:`toolkit.redact.Redactor` when not given.
+    max_chars : int, default 60
+        Longer cell texts are cut (after redaction) and end in ``…``.
+
+    Returns
+    -------
+    Table
+        Rendered by Jupyter as the table; ``repr`` gives plain text.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> t = show(pl.DataFrame({"body": ["<b>hi</b> from a@b.io"], "n": [1]}))
+    >>> "&lt;b&gt;hi&lt;/b&gt; from [EMAIL]" in t.html, t.shape
+    (True, (1, 2))
+    """
+    data = to_polars(frame, function="show")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ParameterError(
+            f"The 'n' parameter of show must be a non-negative integer. Got {preview(n)} instead."
+        )
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 2:
+        raise ParameterError(
+            "The 'max_chars' parameter of show must be an integer of at least 2. "
+            f"Got {preview(max_chars)} instead."
+        )
+    if columns is not None:
+        if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+            raise ParameterError(
+                "The 'columns' parameter of show must be a list of column names. "
+                f"Got {preview(columns)} instead."
+            )
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            raise ParameterError(
+                "The 'columns' parameter of show must name columns of the frame "
+                f"(available: {preview(', '.join(data.columns), 300)}). "
+                f"Got {preview(missing)} instead."
+            )
+    shape = data.shape
+    head = data.select(columns) if columns is not None else data
+    head = head.head(n)
+
+    def clean(text: str) -> str:
+        return _cut(redact(text, redactor=redactor), max_chars)
+
+    names = [clean(name) for name in head.columns]
+    dtypes = [_dtype_text(dtype) for dtype in head.dtypes]
+    rows: list[list[str]] = [[] for _ in range(head.height)]
+    numeric = []
+    for name, dtype in zip(head.columns, head.dtypes, strict=True):
+        plain = dtype.is_numeric() or dtype == pl.Boolean or dtype.is_temporal()
+        numeric.append(dtype.is_numeric())
+        for row, value in zip(rows, head[name].to_list(), strict=True):
+            text = _cell_text(value, dtype)
+            row.append(_cut(text, max_chars) if plain or value is None else clean(text))
+    caption = f"{shape[0]:,} rows × {shape[1]} columns" + (
+        f", first {head.height} shown" if head.height < shape[0] else ""
+    )
+    esc = html.escape
+    parts = [
+        '<div class="genai-sre-table" style="overflow-x:auto;max-width:100%">',
+        f'<table class="dataframe"><caption style="text-align:left">{esc(caption)}</caption>',
+        "<thead><tr>",
+        *(f'<th style="text-align:left">{esc(name)}</th>' for name in names),
+        "</tr><tr>",
+        *(f'<td style="color:#777;font-size:85%;text-align:left">{esc(d)}</td>' for d in dtypes),
+        "</tr></thead><tbody>",
+    ]
+    for row in rows:
+        parts.append("<tr>")
+        parts.extend(
+            f'<td style="text-align:{"right" if num else "left"};white-space:pre">{esc(cell)}</td>'
+            for cell, num in zip(row, numeric, strict=True)
+        )
+        parts.append("</tr>")
+    parts.append("</tbody></table></div>")
+    lines = [caption, " | ".join(names), *(" | ".join(row) for row in rows)]
+    return Table(html="".join(parts), text="\n".join(lines), shape=(shape[0], shape[1]))
