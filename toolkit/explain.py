@@ -790,7 +790,7 @@ def _table_html(frame: pl.DataFrame, n: int) -> str:
 
 
 def _window(value: Any, name: str) -> tuple[dt.datetime, dt.datetime]:
-    from toolkit.report import utc
+    from toolkit._time import utc
 
     if (
         not isinstance(value, tuple | list)

@@ -832,7 +832,7 @@ def discover(
     >>> catalog.supports["traces"].ok, catalog.supports["traces"].missing
     (False, ('child spans',))
     """
-    from toolkit.report import utc
+    from toolkit._time import utc
 
     check_on_error(on_error, "discover")
     tz = check_tz(tz, "discover")
