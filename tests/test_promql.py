@@ -133,13 +133,15 @@ def test_rate_parameter_errors() -> None:
         rate(df, "lat_created")
     with pytest.raises(ParameterError, match="Did you mean 'tokens_total'"):
         rate(df, "token_total")
-    with pytest.raises(ParameterError, match="'window' parameter of rate must be a positive"):
+    with pytest.raises(
+        ParameterError, match=r"'window' parameter of promql\.rate must be a positive"
+    ):
         rate(df, "tokens_total", window="5 minutes")
-    with pytest.raises(ParameterError, match="'window' parameter of increase"):
+    with pytest.raises(ParameterError, match=r"'window' parameter of promql\.increase"):
         increase(df, "tokens_total", window="0s")
-    with pytest.raises(ParameterError, match="'by' parameter of rate must name label"):
+    with pytest.raises(ParameterError, match=r"'by' parameter of promql\.rate must name label"):
         rate(df, "tokens_total", by="nope")
-    with pytest.raises(ParameterError, match="'backend' parameter of rate"):
+    with pytest.raises(ParameterError, match=r"'backend' parameter of promql\.rate"):
         rate(df, "tokens_total", backend="arrow")  # type: ignore[arg-type]
     twice = pl.concat([_counter([1, 2]), _counter([1, 2])])
     with pytest.raises(ParameterError, match="one sample per series and time"):
@@ -256,7 +258,7 @@ def test_histogram_quantile_by_and_window() -> None:
 def test_histogram_quantile_parameter_errors() -> None:
     df = _histogram({0.1: 10, INF: 10})
     for bad in (-0.1, 1.5, "0.5", True):
-        with pytest.raises(ParameterError, match="'q' parameter of histogram_quantile"):
+        with pytest.raises(ParameterError, match=r"'q' parameter of promql\.histogram_quantile"):
             histogram_quantile(df, "lat_seconds", bad)  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="Did you mean 'lat_seconds'"):
         histogram_quantile(df, "lat_second", 0.5)

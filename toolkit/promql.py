@@ -38,28 +38,28 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import METRICS, to_pandas, to_polars, validate
-from toolkit.schema import check_backend as _check_backend
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Duration,
+    Frame,
+    InstanceOf,
+    Interval,
+    Names,
+    duration_ns,
+    frame_out,
+    reject,
+    validate_params,
+)
+from toolkit.schema import METRICS, validate
 
 __all__ = ["histogram_quantile", "increase", "rate"]
 
-_UNITS_NS = {
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "h": 3600 * 1_000_000_000,
-    "d": 86_400 * 1_000_000_000,
-    "w": 7 * 86_400 * 1_000_000_000,
-    "y": 365 * 86_400 * 1_000_000_000,
-}
-_DURATION_RE = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 _KEY_PREFIXES = ("label.", "resource.")
 _KEY_FIXED = ("service_name", "scope_name")
 #: Types whose counting series rate() accepts (unknown: the caller's responsibility).
@@ -71,42 +71,17 @@ _RATE_TYPES = ("counter", "histogram", "summary", "unknown")
 # --------------------------------------------------------------------------------------
 
 
-def _duration_ns(value: Any, function: str) -> int:
-    """A Prometheus duration ("5m", "1h30m", "90s") or a timedelta, in nanoseconds."""
-    expected = (
-        f"The 'window' parameter of {function} must be a positive duration such as '5m', "
-        "'1h30m' or '90s' (units ms, s, m, h, d, w, y) or a datetime.timedelta."
-    )
-    if isinstance(value, dt.timedelta):
-        ns = (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1000
-    elif isinstance(value, str) and re.fullmatch(r"(?:\d+(?:ms|s|m|h|d|w|y))+", value.strip()):
-        ns = sum(int(n) * _UNITS_NS[u] for n, u in _DURATION_RE.findall(value.strip()))
-    else:
-        raise ParameterError(f"{expected} Got {preview(value)} instead.")
-    if ns <= 0:
-        raise ParameterError(f"{expected} Got {preview(value)} instead.")
-    return ns
-
-
-def _metrics(frame: Any, function: str) -> pl.DataFrame:
-    df = to_polars(frame, parameter="metrics", function=function)
-    return validate(df, METRICS)
-
-
-def _select_name(df: pl.DataFrame, name: object, parameter: str, function: str) -> pl.DataFrame:
-    if not isinstance(name, str):
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a metric name (str). "
-            f"Got {type(name).__name__} instead."
-        )
+def _select_name(df: pl.DataFrame, name: str, parameter: str) -> pl.DataFrame:
     rows = df.filter(pl.col("name") == name)
     if rows.height == 0:
         names = df["name"].unique().sort().to_list()
         close = difflib.get_close_matches(name, names, n=3)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must name a series of the metrics "
-            f"table. Got {name!r}, which has no rows.{hint}"
+        hint = f"Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise reject(
+            parameter,
+            "name a series of the metrics table",
+            got=f"{name!r}, which has no rows,",
+            hint=hint,
         )
     return rows
 
@@ -120,13 +95,8 @@ def _key_columns(rows: pl.DataFrame) -> list[str]:
     return sorted(c for c in candidates if counts[c][0])
 
 
-def _by_columns(df: pl.DataFrame, by: object, function: str) -> list[str]:
+def _by_columns(df: pl.DataFrame, by: str | Sequence[str]) -> list[str]:
     names = [by] if isinstance(by, str) else by
-    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
-        raise ParameterError(
-            f"The 'by' parameter of {function} must be a label name or a list of them. "
-            f"Got {preview(by)} instead."
-        )
     columns: list[str] = []
     for n in names:
         if n in df.columns and (n.startswith(_KEY_PREFIXES) or n in _KEY_FIXED):
@@ -137,10 +107,11 @@ def _by_columns(df: pl.DataFrame, by: object, function: str) -> list[str]:
             available = sorted(
                 c for c in df.columns if c.startswith(_KEY_PREFIXES) or c in _KEY_FIXED
             )
-            raise ParameterError(
-                f"The 'by' parameter of {function} must name label columns of the metrics "
-                f"table. Got {n!r}, which is not one. Available: "
-                f"{', '.join(repr(a) for a in available[:30]) or 'none'}."
+            shown_labels = ", ".join(repr(a) for a in available[:30]) or "none"
+            raise reject(
+                "by",
+                f"name label columns of the metrics table (available: {shown_labels})",
+                got=f"{n!r}, which is not one",
             )
     return list(dict.fromkeys(columns))
 
@@ -150,7 +121,7 @@ def _by_columns(df: pl.DataFrame, by: object, function: str) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 
-def _check_counting(rows: pl.DataFrame, name: str, function: str) -> None:
+def _check_counting(rows: pl.DataFrame, name: str) -> None:
     bad_types = sorted(set(rows["type"].unique().to_list()) - set(_RATE_TYPES), key=str)
     problem = ""
     if bad_types:
@@ -162,15 +133,15 @@ def _check_counting(rows: pl.DataFrame, name: str, function: str) -> None:
     elif "temporality" in rows.columns and (rows["temporality"] == "delta").any():
         problem = "it has delta temporality (sum its values instead)"
     if problem:
-        raise ParameterError(
-            f"The 'name' parameter of {function} must name a cumulative counter (or the "
-            f"_bucket/_sum/_count series of a histogram or summary). Got {name!r}: {problem}."
+        raise reject(
+            "name",
+            "name a cumulative counter (or the _bucket/_sum/_count series of a histogram or "
+            "summary)",
+            got=f"{name!r}: {problem}",
         )
 
 
-def _series_increase(
-    rows: pl.DataFrame, keys: list[str], window_ns: int, function: str
-) -> pl.DataFrame:
+def _series_increase(rows: pl.DataFrame, keys: list[str], window_ns: int) -> pl.DataFrame:
     """Extrapolated increase over ``(t - w, t]`` at every sample of every series.
 
     Returns ``keys + [time, increase]``; ``increase`` is null where the window holds fewer
@@ -180,10 +151,12 @@ def _series_increase(
     dup = rows.filter(pl.struct(*keys, "time").is_duplicated())
     if dup.height:
         where = dup.row(0, named=True)
-        raise ParameterError(
-            f"The 'metrics' parameter of {function} must hold one sample per series and time. "
-            f"Got {dup.height} rows that repeat a series at the same time, e.g. at "
-            f"{where['time']} ({', '.join(f'{k}={where[k]!r}' for k in keys) or 'no labels'})."
+        labels = ", ".join(f"{k}={where[k]!r}" for k in keys) or "no labels"
+        raise reject(
+            "metrics",
+            "hold one sample per series and time",
+            got=f"{dup.height} rows that repeat a series at the same time, e.g. at "
+            f"{where['time']} ({labels})",
         )
     over = keys or None
     value = pl.col("value")
@@ -238,31 +211,38 @@ def _sum_by(frame: pl.DataFrame, by: list[str], column: str) -> pl.DataFrame:
 
 
 def _counter_result(
-    metrics: Any, name: str, window: Any, by: object, function: str, column: str
+    metrics: pl.DataFrame, name: str, window: object, by: str | Sequence[str] | None, column: str
 ) -> pl.DataFrame:
-    window_ns = _duration_ns(window, function)
-    df = _metrics(metrics, function)
-    rows = _select_name(df, name, "name", function)
-    _check_counting(rows, name, function)
+    window_ns = duration_ns(window)
+    df = validate(metrics, METRICS)
+    rows = _select_name(df, name, "name")
+    _check_counting(rows, name)
     keys = _key_columns(rows)
-    groups = keys if by is None else _by_columns(df, by, function)
+    groups = keys if by is None else _by_columns(df, by)
     for c in groups:
         if c not in keys:  # a label unset for this metric: one null group
             keys.append(c)
-    out = _series_increase(rows, keys, window_ns, function)
+    out = _series_increase(rows, keys, window_ns)
     if column == "rate_per_s":
         out = out.with_columns((pl.col("increase") / (window_ns / 1e9)).alias(column))
     out = out.sort(*keys, "time") if by is None else _sum_by(out, groups, column)
     return out.select("time", pl.lit(name).alias("name"), *groups, column)
 
 
+@validate_params(
+    metrics=Frame(),
+    name=InstanceOf(str, description="a metric name (str)"),
+    window=Duration(),
+    by=[Names(description="a label name or a list of them"), None],
+    backend=BACKEND,
+)
 def increase(
     metrics: Any,
     name: str,
     *,
     window: str | dt.timedelta = "5m",
     by: str | Sequence[str] | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Increase of a counter over a trailing window, like PromQL ``increase(x[w])``.
 
@@ -303,18 +283,23 @@ def increase(
     >>> increase(counter, "tokens_total", window="5m")["increase"].to_list()
     [None, 10.0, 20.0, 25.0, 35.0]
     """
-    _check_backend(backend, "increase")
-    out = _counter_result(metrics, name, window, by, "increase", "increase")
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(_counter_result(metrics, name, window, by, "increase"), backend)
 
 
+@validate_params(
+    metrics=Frame(),
+    name=InstanceOf(str, description="a metric name (str)"),
+    window=Duration(),
+    by=[Names(description="a label name or a list of them"), None],
+    backend=BACKEND,
+)
 def rate(
     metrics: Any,
     name: str,
     *,
     window: str | dt.timedelta = "5m",
     by: str | Sequence[str] | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Per-second rate of a counter over a trailing window, like PromQL ``rate(x[w])``.
 
@@ -353,9 +338,7 @@ def rate(
     >>> rate(counter, "tokens_total", window="5m")["rate_per_s"].round(4).to_list()
     [None, 0.0333, 0.0667, 0.0833, 0.1167]
     """
-    _check_backend(backend, "rate")
-    out = _counter_result(metrics, name, window, by, "rate", "rate_per_s")
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(_counter_result(metrics, name, window, by, "rate_per_s"), backend)
 
 
 # --------------------------------------------------------------------------------------
@@ -363,12 +346,7 @@ def rate(
 # --------------------------------------------------------------------------------------
 
 
-def _bucket_rows(df: pl.DataFrame, family: object, function: str) -> tuple[str, pl.DataFrame]:
-    if not isinstance(family, str):
-        raise ParameterError(
-            f"The 'family' parameter of {function} must be a histogram name (str). "
-            f"Got {type(family).__name__} instead."
-        )
+def _bucket_rows(df: pl.DataFrame, family: str) -> tuple[str, pl.DataFrame]:
     bucket = f"{family}_bucket"
     rows = df.filter(pl.col("name") == bucket)
     if rows.height == 0 and family.endswith("_bucket"):
@@ -383,17 +361,18 @@ def _bucket_rows(df: pl.DataFrame, family: object, function: str) -> tuple[str, 
             .to_list()
         )
         close = difflib.get_close_matches(family, names, n=3)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ParameterError(
-            f"The 'family' parameter of {function} must name a histogram with "
-            f"'<family>_bucket' rows in the metrics table. Got {family!r}, which has none."
-            f"{hint}"
+        hint = f"Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise reject(
+            "family",
+            "name a histogram with '<family>_bucket' rows in the metrics table",
+            got=f"{family!r}, which has none,",
+            hint=hint,
         )
     if rows["le"].is_null().any():
-        raise ParameterError(
-            f"The 'family' parameter of {function} must name a histogram whose bucket rows "
-            f"all have an 'le' bound. Got {family!r}, with {rows['le'].null_count()} "
-            "bucket rows without one."
+        raise reject(
+            "family",
+            "name a histogram whose bucket rows all have an 'le' bound",
+            got=f"{family!r}, with {rows['le'].null_count()} bucket rows without one",
         )
     return bucket.removesuffix("_bucket"), rows
 
@@ -437,6 +416,14 @@ def _quantiles(buckets: pl.DataFrame, groups: list[str], q: float) -> pl.DataFra
     )
 
 
+@validate_params(
+    metrics=Frame(),
+    family=InstanceOf(str, description="a histogram name (str)"),
+    q=Interval(float, 0, 1, description="a number between 0 and 1"),
+    window=[Duration(), None],
+    by=[Names(description="a label name or a list of them"), None],
+    backend=BACKEND,
+)
 def histogram_quantile(
     metrics: Any,
     family: str,
@@ -444,7 +431,7 @@ def histogram_quantile(
     *,
     window: str | dt.timedelta | None = None,
     by: str | Sequence[str] | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Quantile of a histogram from its cumulative buckets, like PromQL ``histogram_quantile``.
 
@@ -490,28 +477,20 @@ def histogram_quantile(
     >>> histogram_quantile(buckets, "latency_seconds", 0.5)["value"].to_list()  # 0.1 + 0.4 * 10/20
     [0.3]
     """
-    function = "histogram_quantile"
-    _check_backend(backend, function)
-    if isinstance(q, bool) or not isinstance(q, int | float) or not 0 <= q <= 1:
-        raise ParameterError(
-            f"The 'q' parameter of {function} must be a number between 0 and 1. "
-            f"Got {preview(q)} instead."
-        )
-    window_ns = None if window is None else _duration_ns(window, function)
-    df = _metrics(metrics, function)
-    name, rows = _bucket_rows(df, family, function)
+    window_ns = None if window is None else duration_ns(window)
+    df = validate(metrics, METRICS)
+    name, rows = _bucket_rows(df, family)
     if "temporality" in rows.columns and (rows["temporality"] == "delta").any():
-        raise ParameterError(
-            f"The 'family' parameter of {function} must name a histogram with cumulative "
-            f"buckets. Got {family!r}, whose buckets have delta temporality."
+        raise reject(
+            "family",
+            "name a histogram with cumulative buckets",
+            got=f"{family!r}, whose buckets have delta temporality",
         )
     keys = _key_columns(rows)
-    groups = keys if by is None else _by_columns(df, by, function)
+    groups = keys if by is None else _by_columns(df, by)
     keys += [c for c in groups if c not in keys]  # a label unset for this family: null
     if window_ns is not None:
-        counts = _series_increase(rows, [*keys, "le"], window_ns, function).rename(
-            {"increase": "_count"}
-        )
+        counts = _series_increase(rows, [*keys, "le"], window_ns).rename({"increase": "_count"})
     else:
         counts = rows.select(*keys, "le", "time", pl.col("value").alias("_count"))
     summed = counts.group_by(*groups, "time", "le").agg(
@@ -528,4 +507,4 @@ def histogram_quantile(
         pl.lit(float(q)).alias("quantile"),
         pl.col("value").cast(pl.Float64),
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
