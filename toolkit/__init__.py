@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from toolkit import (
     capacity,
+    compliance,
     drift,
     errors,
     explain,
@@ -60,6 +61,7 @@ __all__ = [
     "Support",
     "__version__",
     "capacity",
+    "compliance",
     "dimensions",
     "discover",
     "drift",

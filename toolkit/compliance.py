@@ -257,9 +257,9 @@ class Rule:
 
     Examples
     --------
-    >>> rule = Rule("no-guarantee", "forbidden", patterns=(r"\\bguaranteed?\\b",))
+    >>> rule = Rule("no-guarantee", "forbidden", patterns=("guaranteed?",))
     >>> rule.findings("Recovery is guaranteed.")
-    [(12, 22, 'guaranteed')]
+    [(12, 22, 'forbidden pattern: guaranteed?')]
     """
 
     id: str
@@ -603,6 +603,21 @@ class _Reader:
             raise self.error(node, f"{key!r} must be a string or a list of strings", key)
         return tuple(self.string(item, key) for item in node.value)
 
+    def regexes(self, node: Any, what: str, ignore_case: object) -> None:
+        """Raise at the line of the first item of ``node`` that is not a valid pattern."""
+        import yaml
+
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for item in items:
+            try:
+                re.compile(str(item.value), re.IGNORECASE if ignore_case is not False else 0)
+            except re.error as exc:
+                raise self.error(
+                    item,
+                    f"{what} holds {preview(item.value, 60)}, not a valid regular expression "
+                    f"({exc})",
+                ) from None
+
     def number(self, node: Any, key: str) -> float:
         value = self.scalar(node, key, "a number")
         if (
@@ -701,12 +716,16 @@ def _rule(reader: _Reader, node: Any, index: int, defaults: Mapping[str, Any]) -
             when.update(_when(reader, value, f"{what}.when"))
         elif key in ("any_of", "all_of", "patterns", "detectors"):
             kwargs[key] = reader.strings(value, key)
+            if key != "detectors":
+                reader.regexes(value, f"{what}: {key!r}", ignore_case)
         elif key in ("max", "min"):
             kwargs["maximum" if key == "max" else "minimum"] = _bounds(reader, value, key)
         elif key == "expect":
             kwargs[key] = reader.string(value, key)
         else:  # unit, pattern
             kwargs[key] = reader.string(value, key)
+            if key == "pattern":
+                reader.regexes(value, f"{what}: 'pattern'", ignore_case)
     kwargs.update(severity=severity, ignore_case=ignore_case, when=Condition(**when))
     try:
         return Rule(**kwargs)
@@ -717,6 +736,7 @@ def _rule(reader: _Reader, node: Any, index: int, defaults: Mapping[str, Any]) -
         yaml_key = {"maximum": "max", "minimum": "min"}.get(param, param)
         at = entries[yaml_key][1] if yaml_key in entries else node
         reason = message.split(" must be ", 1)[-1] if " must be " in message else message
+        reason = re.sub(r"\. Got .* instead\.$", "", reason, flags=re.DOTALL)
         raise reader.error(
             at, f"{what}: {yaml_key or 'the rule'!r} must be {reason}", yaml_key or None
         ) from None
@@ -861,7 +881,7 @@ _OPENLLMETRY_OUTPUT = re.compile(r"^attributes\.gen_ai\.completion\.(\d+)\.conte
 _OPENLLMETRY_INPUT = re.compile(r"^attributes\.gen_ai\.prompt\.(\d+)\.content$")
 _CONTENT_COLUMNS = re.compile(
     r"^(input_messages|output_messages|attributes\.gen_ai\.(input|output)\.messages"
-    r"|attributes\.gen_ai\.system_instructions|attributes\.(input|output)\.value"
+    r"|attributes\.gen_ai\.system_instructions|attributes\.(input|output)\.value|attributes\.gen_ai\.output"
     r"|attributes\.llm\.(input|output)_messages\..*|attributes\.gen_ai\.(prompt|completion)\..*"
     r"|attributes\.gen_ai\.retrieval\.documents|attributes\.retrieval\.documents\..*)$"
 )
@@ -906,6 +926,7 @@ def _call_texts(calls: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
             parts.append(calls.select(expr).to_series())
     for column, parts in (
         ("attributes.output.value", answer_parts),
+        ("attributes.gen_ai.output", answer_parts),  # any-agent's plain output
         ("attributes.input.value", question_parts),
     ):
         if column in calls.columns:
@@ -936,8 +957,8 @@ def answers(
       (or a spans table, turned into one): the text of each call's output from the first
       convention found: ``output_messages`` (content log events), the span's
       ``gen_ai.output.messages``, OpenInference ``llm.output_messages.{i}.message.content``,
-      OpenLLMetry ``gen_ai.completion.{i}.content``, OpenInference ``output.value``; the
-      question likewise from the user input messages;
+      OpenLLMetry ``gen_ai.completion.{i}.content``, OpenInference ``output.value``,
+      any-agent's ``gen_ai.output``; the question likewise from the user input messages;
     - a table of answers (polars or pandas frame, or a CSV, Parquet or JSON-lines file)
       with a ``text`` column, a ``time`` column and optionally ``id`` and ``question``.
 
@@ -1673,13 +1694,12 @@ def worst(
         .sort(["score", "_findings", "_row"], descending=[True, True, False])
         .head(n)
     )
-    keep = data.select(_keep(data, text, id, question), pl.col(text).alias("_text")).with_row_index(
-        "_row"
-    )
+    kept = _keep(data, text, id, question)
+    keep = data.select(*kept, pl.col(text).alias("_text")).with_row_index("_row")
     out = per_answer.join(keep, on="_row", how="left", maintain_order="left")
-    cut = pl.col("_text").map_elements(lambda s: _cut(redact(s), chars), return_dtype=pl.String)
-    out = out.with_columns(cut.alias("answer")).select(
-        _keep(data, text, id, question), "score", "rules", "evidence", "answer"
+    shown = [_cut(redact(value), chars) for value in out["_text"].to_list()]
+    out = out.with_columns(pl.Series("answer", shown, dtype=pl.String)).select(
+        *kept, "score", "rules", "evidence", "answer"
     )
     return to_pandas(out) if backend == "pandas" else out
 
