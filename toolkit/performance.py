@@ -909,7 +909,7 @@ def estimate(
     -------
     polars.DataFrame or pandas.DataFrame
         One row per window (and slice): ``window_start``, the ``by`` columns, ``n``,
-        ``alerts``, ``reference`` (the window starts inside the reference period), then
+        ``alerts``, ``reference`` (the window overlaps the reference period), then
         ``precision_est``, ``recall_est``, ``f1_est``, ``false_positive_rate_est``,
         ``roc_auc_est``, each with ``_lower`` and ``_upper``, and ``calibrated`` (whether
         the scores were calibrated).
@@ -996,7 +996,8 @@ def estimate(
         }
         row: dict[str, Any] = {"window_start": key[0]}
         row.update(dict(zip(slices, key[1:], strict=True)))
-        row.update(n=s.size, alerts=int(alert.sum()), reference=start <= key[0] < end)
+        window_end = pl.Series([key[0]]).dt.offset_by(every)[0]
+        row.update(n=s.size, alerts=int(alert.sum()), reference=key[0] < end and window_end > start)
         for name in names:
             value = values[name]
             std, fraction = components[name]
@@ -1336,7 +1337,7 @@ def degradations(
     windows: Any,
     *,
     metric: str = "precision",
-    weight: str | None = "labelled",
+    weight: str | None = "auto",
     time: str = "window_start",
     penalty: float | None = None,
     min_size: int = 2,
@@ -1355,9 +1356,11 @@ def degradations(
         One row per window, from :func:`windowed` or :func:`estimate` (one slice).
     metric : str, default "precision"
         The column followed.
-    weight : str or None, default "labelled"
-        The column weighting each window (``labelled`` for :func:`windowed`, ``n`` for
-        :func:`estimate`); None: equal weights. A missing weight column means equal weights.
+    weight : str or None, default "auto"
+        The column weighting each window; ``"auto"``: the rows behind the metric, for
+        :func:`windowed` the alerts labelled (``tp + fp``) for precision, the positives for
+        recall, the negatives for the false-positive rate, else ``labelled``; for
+        :func:`estimate` ``n``. None: equal weights.
     time : str, default "window_start"
     penalty, min_size
         As in :func:`toolkit.drift.change_points`.
@@ -1385,7 +1388,29 @@ def degradations(
     data = to_polars(windows, parameter="windows", function=function)
     _column(data, metric, "metric", function)
     _column(data, time, "time", function)
-    weight_column = weight if weight is not None and weight in data.columns else None
+    if weight == "auto":
+        base = metric.removesuffix("_est")
+        counts = {
+            "precision": pl.col("tp") + pl.col("fp"),
+            "recall": pl.col("positives"),
+            "false_positive_rate": pl.col("labelled") - pl.col("positives"),
+        }
+        if metric.endswith("_est") and "n" in data.columns:
+            expr: pl.Expr | None = pl.col("n")
+        elif base in counts and {"tp", "fp", "positives", "labelled"} <= set(data.columns):
+            expr = counts[base]
+        elif "labelled" in data.columns:
+            expr = pl.col("labelled")
+        else:
+            expr = None
+        if expr is not None:
+            data = data.with_columns(expr.cast(pl.Float64).alias("_weight"))
+        weight_column = "_weight" if expr is not None else None
+    elif weight is not None:
+        _column(data, weight, "weight", function)
+        weight_column = weight
+    else:
+        weight_column = None
     changes = drift_module.change_points(
         data,
         value_column=metric,
