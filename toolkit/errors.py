@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "ColumnNotFoundError",
     "FormatError",
+    "InputTooLargeError",
     "LoadReport",
     "MissingTableError",
     "MissingTimeError",
@@ -171,6 +172,12 @@ def _rebuild_format_error(
 
 class UnsupportedFormatError(FormatError):
     """No reader recognises the file's content."""
+
+
+class InputTooLargeError(FormatError):
+    """A file, or one line of it, is larger than a reader holds at once (a gzip bomb, a
+    runaway line): the message names the file, the limit and the environment variable
+    that raises it."""
 
 
 class MissingTimeError(FormatError):

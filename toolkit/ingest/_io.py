@@ -1,4 +1,22 @@
-"""Files: expanding paths, decompressing, sniffing content, streaming line batches."""
+"""Files: expanding paths, decompressing, sniffing content, streaming line batches.
+
+Memory bounds
+-------------
+Every reader decompresses gzip as a stream; none holds more decompressed bytes at once
+than stated here, and a file or line past a limit is an
+:class:`~toolkit.errors.InputTooLargeError` naming the file and the limit, never a
+``MemoryError``:
+
+* line readers (:func:`iter_line_batches`, :func:`iter_line_views`, :func:`read_lines`)
+  hold one window of lines (32-64 MiB) plus the longest line, at most
+  :func:`max_line_bytes` (1 GiB; ``TOOLKIT_MAX_LINE_BYTES``);
+* :func:`read_lines` returns the file's lines as one polars String column, built window
+  by window (never a second copy): the text plus 24 bytes a line, at most
+  :func:`max_file_bytes` (4 GiB; ``TOOLKIT_MAX_FILE_BYTES``);
+* whole-document readers (a JSON document, a protobuf request) read at most
+  :func:`max_file_bytes` (4 GiB; ``TOOLKIT_MAX_FILE_BYTES``) decompressed bytes, checked
+  while decompressing, so a gzip bomb stops at the limit.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +33,10 @@ from typing import IO, Any
 
 import msgspec
 import numpy as np
+import polars as pl
 
 from toolkit._progress import Progress
-from toolkit.errors import FormatError, ParameterError
+from toolkit.errors import FormatError, InputTooLargeError, ParameterError
 
 __all__ = [
     "PathLike",
@@ -28,6 +47,7 @@ __all__ = [
     "iter_line_views",
     "open_binary",
     "read_all",
+    "read_lines",
     "sniff",
 ]
 
@@ -129,7 +149,7 @@ def max_line_bytes() -> int:
 
 
 def _long_line(path: Path, line_no: int, limit: int) -> FormatError:
-    return FormatError(
+    return InputTooLargeError(
         f"the line is longer than {limit:,} bytes, more than a line reader holds at once; "
         "raise TOOLKIT_MAX_LINE_BYTES to read it",
         path=path,
@@ -151,9 +171,10 @@ def read_all(path: Path, *, limit: int | None = None) -> bytes:
     Raises
     ------
     FormatError
-        For a truncated or corrupt gzip file, or one that decompresses to more than
-        ``limit`` bytes (default :func:`max_file_bytes`): a gzip bomb gets a named error,
-        never a MemoryError.
+        For a truncated or corrupt gzip file.
+    InputTooLargeError
+        For a file that decompresses to more than ``limit`` bytes (default
+        :func:`max_file_bytes`): a gzip bomb gets a named error, never a MemoryError.
     """
     cap = max_file_bytes() if limit is None else limit
     parts: list[bytes] = []
@@ -166,7 +187,7 @@ def read_all(path: Path, *, limit: int | None = None) -> bytes:
                     break
                 total += len(block)
                 if total > cap:
-                    raise FormatError(
+                    raise InputTooLargeError(
                         f"the content is larger than {cap:,} bytes (decompressed), more than "
                         "a whole-file reader holds at once; split the file or raise "
                         "TOOLKIT_MAX_FILE_BYTES",
@@ -333,12 +354,101 @@ def iter_line_batches(
                     pending = data
                     continue
                 chunk, pending = data[: cut + 1], data[cut + 1 :]
+                if len(pending) > limit:  # a line past the limit, begun in this chunk
+                    raise _long_line(path, line_no + chunk.count(b"\n"), limit)
                 yield line_no, chunk
                 line_no += chunk.count(b"\n")
         finally:
             fh.close()
+    if len(pending) > limit:
+        raise _long_line(path, line_no, limit)
     if pending.strip():
         yield line_no, pending
+
+
+#: Bytes a line costs in :func:`read_lines`'s frame besides its text (a 16-byte string
+#: view and an 8-byte line number).
+_LINE_OVERHEAD = 24
+
+
+def read_lines(path: Path, *, expected: str = "", batch_bytes: int = 32 << 20) -> pl.DataFrame:
+    """Every line of a (possibly gzip) UTF-8 text file: ``line`` (Int64, 1-based) and
+    ``text`` (String, without its ``\\n``; a ``\\r`` before it is kept).
+
+    The file is decompressed and decoded one window of ``batch_bytes`` at a time, each
+    window split into lines by polars: the process holds the result (the decompressed
+    text plus 24 bytes a line, at most :func:`max_file_bytes` in all) and one window,
+    never the whole decompressed file as bytes or Python strings. A byte-order mark at
+    the start is dropped; a last line without ``\\n`` is kept when it is not blank.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    expected : str, optional
+        What the file should be, appended to the error for text that is not UTF-8
+        (e.g. ``"; expected a UTF-8 text log"``).
+    batch_bytes : int, optional
+        The decompressed bytes read and split at once.
+
+    Raises
+    ------
+    FormatError
+        For bytes that are not UTF-8 (naming the line and the offset) or a corrupt gzip.
+    InputTooLargeError
+        For a line longer than :func:`max_line_bytes`, or lines that take more than
+        :func:`max_file_bytes` (a gzip bomb of short lines).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.log"
+    >>> _ = path.write_bytes(b"\\xef\\xbb\\xbfone\\ntwo\\r\\n\\nthree")
+    >>> read_lines(path).rows()
+    [(1, 'one'), (2, 'two\\r'), (3, ''), (4, 'three')]
+    """
+    frames: list[pl.DataFrame] = []
+    offset = held = 0
+    cap = max_file_bytes()
+    for first, chunk in iter_line_batches(path, batch_bytes=batch_bytes):
+        held += len(chunk) + _LINE_OVERHEAD * (count_lines(chunk) + 1)
+        if held > cap:
+            raise InputTooLargeError(
+                f"the lines from line {first} on take the held text past {cap:,} bytes "
+                f"(the text plus {_LINE_OVERHEAD} bytes a line), more than a reader holds at "
+                "once; split the file or raise TOOLKIT_MAX_FILE_BYTES",
+                path=path,
+                line=first,
+            )
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(
+                f"the file is not UTF-8 text (invalid byte {chunk[exc.start : exc.start + 1]!r} "
+                f"at offset {offset + exc.start:,}){expected}",
+                path=path,
+                line=first + chunk.count(b"\n", 0, exc.start),
+            ) from None
+        offset += len(chunk)
+        ends = chunk.endswith(b"\n")
+        del chunk
+        if first == 1:
+            text = text.removeprefix("\ufeff")
+        lines = pl.Series([text], dtype=pl.String).str.split("\n").explode()
+        del text
+        if ends:
+            lines = lines.head(lines.len() - 1)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "line": pl.int_range(first, first + lines.len(), dtype=pl.Int64, eager=True),
+                    "text": lines,
+                }
+            )
+        )
+    if not frames:
+        return pl.DataFrame(schema={"line": pl.Int64, "text": pl.String})
+    return pl.concat(frames, rechunk=False)
 
 
 def count_lines(chunk: bytes | memoryview) -> int:

@@ -75,14 +75,14 @@ def _is_exposition(head: bytes) -> bool:
     least.
     """
     from toolkit.ingest._frames import LoadContext
-    from toolkit.ingest.prometheus import _parse, _Source
+    from toolkit.ingest.prometheus import _parse, _Source, _text_lines
 
     text = head.decode("utf-8", "replace")
     if len(head) >= 65536:  # drop a line cut at the end of the sniffed head
         text = text[: text.rfind("\n") + 1]
     ctx = LoadContext("detect", on_error="skip")
     try:
-        frame = _parse([_Source(None, text, 0, "")], ctx)
+        frame = _parse([_Source(None, _text_lines(text), 0, "")], ctx)
     except ToolkitError:
         return False
     content = sum(1 for line in text.splitlines() if line.strip())

@@ -82,7 +82,7 @@ from toolkit.errors import (
     preview,
 )
 from toolkit.ingest._frames import LoadContext, finish
-from toolkit.ingest._io import PathLike, expand_paths, read_all, sniff
+from toolkit.ingest._io import PathLike, expand_paths, read_lines, sniff
 from toolkit.schema import GPU, TIME, check_tz, to_pandas, to_polars
 from toolkit.schema import check_choice as _check_choice
 
@@ -281,7 +281,7 @@ def _fields_parameter(fields: object, function: str) -> list[_Field] | None:
 class _Block:
     """Lines of one CSV table: a plain log or one --query-gpu block of a capture."""
 
-    lines: list[str]
+    lines: pl.Series  # String
     first_line: int  # 1-based line number of lines[0]
     has_header: bool | None  # None: decide from the content
     units: bool | None  # values carry units; None: decide from the first data row
@@ -325,7 +325,7 @@ def _capture_blocks(lines: list[str], path: Path) -> list[_Block]:
                 content.pop()
             blocks.append(
                 _Block(
-                    lines=content,
+                    lines=pl.Series(content, dtype=pl.String),
                     first_line=start + 1,
                     has_header="noheader" not in options,
                     units="nounits" not in options,
@@ -336,15 +336,14 @@ def _capture_blocks(lines: list[str], path: Path) -> list[_Block]:
     return blocks
 
 
-def _is_capture(lines: list[str]) -> bool:
-    return any(line.startswith("# $ ") and "--query-gpu" in line for line in lines)
+def _is_capture(lines: pl.Series) -> bool:
+    text = lines.str
+    return bool((text.starts_with("# $ ") & text.contains("--query-gpu", literal=True)).any())
 
 
-def _first_content(lines: list[str]) -> int | None:
-    for k, line in enumerate(lines):
-        if line.strip():
-            return k
-    return None
+def _first_content(lines: pl.Series) -> int | None:
+    found = (lines.str.strip_chars() != "").arg_true()
+    return int(found[0]) if found.len() else None
 
 
 def _marker_null(col: str) -> pl.Expr:
@@ -372,7 +371,7 @@ def _read_block(
     problems: LoadContext,
     function: str,
 ) -> pl.DataFrame:
-    lines = [line.rstrip("\r") for line in block.lines]
+    lines = block.lines.str.strip_chars_end("\r")
     first = _first_content(lines)
     if first is None:
         return _empty_gpu()
@@ -429,13 +428,14 @@ def _read_block(
         )
 
     data_start = first if header_index is None else header_index + 1
-    numbers = range(block.first_line + data_start, block.first_line + len(lines))
+    start, end = block.first_line + data_start, block.first_line + lines.len()
     frame = pl.DataFrame(
         {
-            "_line": pl.Series(list(numbers), dtype=pl.Int64),
-            "_text": pl.Series(lines[data_start:], dtype=pl.String),
+            "_line": pl.int_range(start, end, dtype=pl.Int64, eager=True),
+            "_text": lines.slice(data_start),
         }
     )
+    del lines
     keep = pl.col("_text").str.strip_chars() != ""
     if header_text is not None:
         keep = keep & (pl.col("_text") != header_text)  # headers repeated by appended runs
@@ -680,15 +680,9 @@ def _read_nvidia_smi_file(
     problems: LoadContext,
     function: str,
 ) -> pl.DataFrame:
-    try:
-        text = read_all(path).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FormatError(
-            f"not UTF-8 text (byte {exc.start}); nvidia-smi writes UTF-8 CSV", path=path
-        ) from None
-    lines = text.split("\n")
+    lines = read_lines(path, expected="; nvidia-smi writes UTF-8 CSV")["text"]
     if _is_capture(lines):
-        blocks = _capture_blocks(lines, path)
+        blocks = _capture_blocks(lines.to_list(), path)
         if not blocks:
             raise FormatError(
                 "this capture has no 'nvidia-smi --query-gpu=... --format=csv' section "
@@ -697,6 +691,7 @@ def _read_nvidia_smi_file(
             )
     else:
         blocks = [_Block(lines, 1, None if fields is not None else True, None, None)]
+    del lines
     frames = [
         _read_block(
             b,
@@ -908,12 +903,10 @@ def read_dcgm_counters(path: PathLike) -> dict[str, DcgmCounter]:
             f"Got {len(files)} files instead."
         )
     source = files[0]
-    try:
-        text = read_all(source).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not UTF-8 text (byte {exc.start})", path=source) from None
     counters: dict[str, DcgmCounter] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in read_lines(
+        source, expected="; expected a dcgm-exporter counters CSV"
+    ).iter_rows():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -1332,7 +1325,7 @@ def _detect_format(path: Path) -> str:
     head = info.head.decode("utf-8-sig", errors="replace")
     lines = head.split("\n")
     first = next((line.strip() for line in lines if line.strip()), "")
-    if _is_capture(lines) or (
+    if _is_capture(pl.Series(lines, dtype=pl.String)) or (
         _BANNER.match(first) and any(line.startswith("# $ ") for line in lines)
     ):
         return "nvidia-smi"  # a capture file: its sections sit under #### banners

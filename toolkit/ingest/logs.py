@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import msgspec
 import polars as pl
 
-from toolkit.errors import FormatError, LoadReport, ParameterError, preview
+from toolkit.errors import LoadReport, ParameterError, preview
 from toolkit.ingest._attributes import (
     LONG_SCHEMA,
     attributes_long,
@@ -41,7 +41,13 @@ from toolkit.ingest._attributes import (
     pivot,
 )
 from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
-from toolkit.ingest._io import PathLike, decode_json, expand_paths, iter_line_batches, read_all
+from toolkit.ingest._io import (
+    PathLike,
+    decode_json,
+    expand_paths,
+    iter_line_batches,
+    read_lines,
+)
 from toolkit.schema import LOGS, TIME, check_tz, to_pandas
 from toolkit.schema import check_choice as _check_choice
 
@@ -929,24 +935,11 @@ def _custom_pattern(regex: str, time_format: str | None, function: str) -> _Text
 
 
 def _text_lines(path: Path) -> pl.Series | None:
-    data = read_all(path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FormatError(
-            f"not UTF-8 text (byte {data[exc.start : exc.start + 1]!r} at offset {exc.start}); "
-            "expected a UTF-8 text log",
-            path=path,
-            line=line,
-        ) from None
-    text = text.removeprefix("\ufeff")
-    if not text:
+    """The file's lines (streamed, see :func:`toolkit.ingest._io.read_lines`); None if empty."""
+    lines = read_lines(path, expected="; expected a UTF-8 text log")
+    if lines.height == 0:
         return None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return pl.Series("text", lines, dtype=pl.String)
+    return lines["text"]
 
 
 def _groups(regex: str) -> list[str]:

@@ -72,7 +72,7 @@ from toolkit.errors import (
     preview,
 )
 from toolkit.ingest._frames import LoadContext, finish
-from toolkit.ingest._io import PathLike, expand_paths, read_all
+from toolkit.ingest._io import PathLike, expand_paths, read_lines
 from toolkit.schema import METRICS, TIME, to_pandas
 
 __all__ = ["parse_exposition", "read_prometheus"]
@@ -152,10 +152,11 @@ _NAME_HINT = (
 
 @dataclass(frozen=True)
 class _Source:
-    """One exposition to parse: where it came from, its text, the time of its scrape."""
+    """One exposition to parse: where it came from, its lines (``line``, ``text``), the
+    time of its scrape."""
 
     path: str | None
-    text: str
+    lines: pl.DataFrame
     default_ns: int | None
     time_hint: str
 
@@ -282,24 +283,27 @@ def _unescape(raw: str) -> str:
     return re.sub(r"\\(.)", lambda m: table.get(m.group(1), m.group(0)), raw)
 
 
-def _lines_frame(sources: Sequence[_Source]) -> pl.DataFrame:
-    texts: list[str] = []
-    files: list[np.ndarray] = []
-    lines: list[np.ndarray] = []
-    for i, src in enumerate(sources):
-        parts = src.text.removeprefix("\ufeff").split("\n")
-        if parts and parts[-1] == "":
-            parts.pop()
-        texts.extend(parts)
-        files.append(np.full(len(parts), i, dtype=np.int64))
-        lines.append(np.arange(1, len(parts) + 1, dtype=np.int64))
+def _text_lines(text: str) -> pl.DataFrame:
+    """The lines of an exposition given as text, as :func:`read_lines` gives a file's."""
+    parts = text.removeprefix("\ufeff").split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
     return pl.DataFrame(
         {
-            "file": np.concatenate(files) if files else np.zeros(0, np.int64),
-            "line": np.concatenate(lines) if lines else np.zeros(0, np.int64),
-            "text": pl.Series(texts, dtype=pl.String),
+            "line": np.arange(1, len(parts) + 1, dtype=np.int64),
+            "text": pl.Series(parts, dtype=pl.String),
         }
-    ).with_columns(pl.col("text").str.strip_suffix("\r"))
+    )
+
+
+def _lines_frame(sources: Sequence[_Source]) -> pl.DataFrame:
+    frames = [
+        src.lines.select(pl.lit(i, dtype=pl.Int64).alias("file"), "line", "text")
+        for i, src in enumerate(sources)
+    ]
+    if not frames:
+        return pl.DataFrame(schema={"file": pl.Int64, "line": pl.Int64, "text": pl.String})
+    return pl.concat(frames).with_columns(pl.col("text").str.strip_suffix("\r"))
 
 
 def _shown(column: str | pl.Expr) -> pl.Expr:
@@ -703,27 +707,20 @@ def _read_scrapes(
     sources: list[_Source] = []
     formats: dict[str, str] = {}
     for file in files:
-        data = read_all(file)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise FormatError(
-                "the file is not UTF-8 text, so not a Prometheus text or OpenMetrics "
-                "exposition (the protobuf exposition is not supported)",
-                path=file,
-                line=line,
-            ) from None
+        lines = read_lines(
+            file,
+            expected=(
+                ", so not a Prometheus text or OpenMetrics exposition (the protobuf "
+                "exposition is not supported)"
+            ),
+        )
         file_default: int | None = default
         hint = ""
         if default is None:
             file_default, hint = _name_time(file)
-        sources.append(_Source(str(file), text, file_default, hint))
-        formats[str(file)] = (
-            "openmetrics"
-            if re.search(r"(?m)^[ \t]*#[ \t]+EOF[ \t]*\r?$", text)
-            else "prometheus-text"
-        )
+        sources.append(_Source(str(file), lines, file_default, hint))
+        eof = lines["text"].str.contains(r"^[ \t]*#[ \t]+EOF[ \t]*\r?$").any()
+        formats[str(file)] = "openmetrics" if eof else "prometheus-text"
     return _parse(sources, ctx), formats
 
 
@@ -790,7 +787,9 @@ def parse_exposition(
             f"Got {type(text).__name__} instead."
         )
     default = _time_param(time, "parse_exposition")
-    source = _Source(None if path is None else os.fspath(path), text, default, _TIME_HINT)
+    source = _Source(
+        None if path is None else os.fspath(path), _text_lines(text), default, _TIME_HINT
+    )
     return _parse([source], LoadContext("parse_exposition"))
 
 

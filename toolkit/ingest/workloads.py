@@ -69,6 +69,7 @@ from toolkit.ingest._io import (
     expand_paths,
     iter_line_batches,
     read_all,
+    read_lines,
     sniff,
 )
 from toolkit.schema import TIME, check_tz, to_pandas, to_polars
@@ -240,32 +241,11 @@ def _decode(path: Path) -> str:
 
 
 def _lines(path: Path) -> pl.DataFrame:
-    """Every line of a text file as ``_text``, with its 1-based ``_line`` number."""
-    data = read_all(path)
-    text: str | None = None
-    if b"\x1f" not in data:
-        try:  # polars' multi-threaded reader, with a separator that does not occur
-            frame = pl.read_csv(
-                data,
-                separator="\x1f",
-                quote_char=None,
-                has_header=False,
-                infer_schema=False,
-                new_columns=["_text"],
-                empty_string_is_null=False,
-                raise_if_empty=False,
-            )
-        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
-            text = _decode(path)  # invalid UTF-8 or another surprise: the exact path says
-    else:
-        text = _decode(path)
-    if text is not None:
-        frame = pl.DataFrame({"_text": pl.Series([text]).str.split("\n").explode()})
-    if frame.width != 1 or frame.height == 0:
-        return pl.DataFrame(schema={_LINE: pl.Int64, "_text": pl.String})
-    return frame.with_row_index(_LINE, offset=1).select(
-        pl.col(_LINE).cast(pl.Int64),
-        pl.col("_text").fill_null("").str.strip_suffix("\r").str.strip_prefix("\ufeff"),
+    """Every line of a text file as ``_text``, with its 1-based ``_line`` number (streamed:
+    see :func:`toolkit.ingest._io.read_lines`)."""
+    return read_lines(path).select(
+        pl.col("line").alias(_LINE),
+        pl.col("text").str.strip_suffix("\r").str.strip_prefix("\ufeff").alias("_text"),
     )
 
 
@@ -1351,6 +1331,7 @@ def workload_from_llm_calls(frame: Any, *, backend: Backend = "polars") -> Any:
         *(pl.col(c).alias(f"attributes.{c}") for c in kept),
     )
     return _output(out, backend)
+
 
 def __getattr__(name: str) -> Any:
     """Re-export :func:`toolkit.synth.servegen_to_workload`, imported on first use (a reader
