@@ -41,7 +41,7 @@ LABELLED = (
 
 
 def _aif360() -> Any:
-    from toolkit import _aif360
+    from toolkit.fairness import _aif360
 
     return _aif360.aif360()
 
@@ -284,7 +284,7 @@ def test_aif360_dataset_converts_pandas_string_columns() -> None:
     frame = pd.DataFrame(
         {"tier": pd.array(["free", "pro", "free"], dtype="str"), "ok": [1, 1, 0], "x": [1, 2, 3]}
     )
-    from toolkit import _aif360 as adapter
+    from toolkit.fairness import _aif360 as adapter
 
     lib = adapter.aif360()
     with adapter.quiet(), pytest.raises(TypeError):  # why the adapter converts
@@ -302,7 +302,7 @@ keep = logging.StreamHandler(sys.stdout)
 root.addHandler(keep); root.setLevel(logging.INFO)
 import toolkit.fairness
 assert 'aif360' not in sys.modules and 'sklearn' not in sys.modules
-from toolkit import _aif360
+from toolkit.fairness import _aif360
 before = (root.level, list(root.handlers), root.disabled, list(warnings.filters))
 _aif360.aif360()
 assert 'aif360' in sys.modules
@@ -317,7 +317,7 @@ assert before == after, (before, after)
     # second interpreter: no handler on the root logger, as in a plain script
     quiet = """
 import logging, sys, warnings
-from toolkit import _aif360
+from toolkit.fairness import _aif360
 root = logging.getLogger()
 before = (root.level, list(root.handlers), list(warnings.filters))
 _aif360.aif360()
@@ -338,7 +338,7 @@ def _compas_reference(path: Path) -> Any:
     """AIF360's own CompasDataset processing on the file (its constructor's defaults)."""
     from aif360.datasets import CompasDataset
 
-    from toolkit import _aif360
+    from toolkit.fairness import _aif360
 
     lib = _aif360.aif360()
     params = inspect.signature(CompasDataset.__init__).parameters
@@ -446,7 +446,7 @@ def test_compas_equals_aif360(real_data: Path) -> None:
 def test_german_credit_equals_aif360(real_data: Path) -> None:
     from aif360.datasets import GermanDataset, german_dataset
 
-    from toolkit import _aif360
+    from toolkit.fairness import _aif360
 
     path = real_data / "uci_german" / "german.data"
     with open(path, newline="") as handle:

@@ -27,7 +27,6 @@ import pytest
 
 import toolkit
 from toolkit import scale
-from toolkit.scale import _store
 from toolkit.errors import (
     FormatError,
     ParameterError,
@@ -35,6 +34,7 @@ from toolkit.errors import (
     ToolkitError,
     TypePromotionWarning,
 )
+from toolkit.scale import _store
 from toolkit.schema import SPANS, validate
 
 distributed = pytest.importorskip("distributed")

@@ -17,8 +17,8 @@ from polars.testing import assert_frame_equal
 
 from toolkit import drift as tdrift
 from toolkit import scale, slo
-from toolkit.scale._stats import alerts, burn_rates, drift
 from toolkit.errors import ParameterError
+from toolkit.scale._stats import alerts, burn_rates, drift
 from toolkit.schema import SPANS, validate
 
 distributed = pytest.importorskip("distributed")

@@ -611,9 +611,9 @@ def test_slowest_trace_and_route_column() -> None:
     )
     assert traces.slowest_trace(summary)["trace_id"] == "c"  # type: ignore[index]
     window = (T0, T0 + dt.timedelta(minutes=1))
-    assert traces.slowest_trace(summary, window)["trace_id"] == "a"  # type: ignore[index]
+    assert traces.slowest_trace(summary, window=window)["trace_id"] == "a"  # type: ignore[index]
     late = (T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2))
-    assert traces.slowest_trace(summary, late)["trace_id"] == "c"  # type: ignore[index]
+    assert traces.slowest_trace(summary, window=late)["trace_id"] == "c"  # type: ignore[index]
     failed = summary.with_columns(has_error=True)
     assert traces.slowest_trace(failed)["trace_id"] == "b"  # type: ignore[index]
     assert traces.slowest_trace(summary.head(0)) is None

@@ -784,7 +784,7 @@ def _fidelity_html(metric: str, fidelity: float | None, floor: float) -> str:
 
 
 def _table_html(frame: pl.DataFrame, n: int) -> str:
-    from toolkit.report import show
+    from toolkit._html import show
 
     return show(frame, n=n).html
 

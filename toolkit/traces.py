@@ -86,8 +86,21 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import TIME, check_backend, to_pandas, to_polars
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    InstanceOf,
+    Interval,
+    Names,
+    OneOf,
+    caller,
+    frame_out,
+    reject,
+    validate_params,
+)
+from toolkit.errors import SchemaError, preview
+from toolkit.schema import TIME
 from toolkit.semconv import MODEL_OPERATIONS, OPENINFERENCE_SPAN_KIND, OPERATION_NAME
 
 __all__ = [
@@ -118,7 +131,7 @@ COMPONENTS: tuple[str, ...] = (
 )
 
 Skew = Literal["shift", "clamp"]
-Backend = Literal["polars", "pandas"]
+_SKEW = OneOf("shift", "clamp")
 
 _REQUIRED = {
     "trace_id": pl.String(),
@@ -170,25 +183,14 @@ _AGENT_OPERATIONS = ("invoke_agent", "create_agent", "invoke_workflow")
 # --------------------------------------------------------------------------- checks
 
 
-def _check_backend(backend: Any, function: str) -> None:
-    check_backend(backend, f"traces.{function}")
-
-
-def _check_skew(skew: Any, function: str) -> None:
-    if skew not in ("shift", "clamp"):
-        raise ParameterError(
-            f"The 'skew' parameter of traces.{function} must be 'shift' or 'clamp'. "
-            f"Got {preview(skew)} instead."
-        )
-
-
-def _spans(spans: Any, function: str) -> pl.DataFrame:
-    df = to_polars(spans, parameter="spans", function=f"traces.{function}")
+def _spans(df: pl.DataFrame) -> pl.DataFrame:
+    """The spans table (already polars) checked for the columns the tree needs."""
+    function = caller()
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
         shown = ", ".join(repr(c) for c in df.columns[:30]) or "none"
         raise SchemaError(
-            f"traces.{function} needs the spans table's columns {', '.join(map(repr, missing))}"
+            f"{function} needs the spans table's columns {', '.join(map(repr, missing))}"
             f", which are missing. Available columns: {shown}."
         )
     for column in ("start_time", "end_time"):
@@ -203,7 +205,7 @@ def _spans(spans: Any, function: str) -> pl.DataFrame:
         if df.schema[c] != dtype and df.schema[c] != pl.Null
     ]
     if wrong:
-        raise SchemaError(f"traces.{function}: the spans table has {'; '.join(wrong)}.")
+        raise SchemaError(f"{function}: the spans table has {'; '.join(wrong)}.")
     empty = [c for c, dtype in _REQUIRED.items() if df.schema[c] == pl.Null]
     if empty:  # a column of nulls only (every span a root, no kind): its canonical type
         df = df.with_columns(pl.col(c).cast(_REQUIRED[c]) for c in empty)
@@ -212,54 +214,48 @@ def _spans(spans: Any, function: str) -> pl.DataFrame:
         if nulls.any():
             row = int(nulls.arg_max() or 0)
             raise SchemaError(
-                f"traces.{function}: row {row + 1} of the spans table has a null {column!r}; "
+                f"{function}: row {row + 1} of the spans table has a null {column!r}; "
                 "every span needs a trace id, a span id and a start time."
             )
     backwards = df["end_time"] < df["start_time"]
     if backwards.any():
         row = int(backwards.arg_max() or 0)
         raise SchemaError(
-            f"traces.{function}: row {row + 1} of the spans table (span "
+            f"{function}: row {row + 1} of the spans table (span "
             f"{preview(df['span_id'][row])}) ends before it starts: start_time "
             f"{df['start_time'][row]}, end_time {df['end_time'][row]}."
         )
     return df
 
 
-def _check_columns(
-    by: Sequence[str], df: pl.DataFrame, parameter: str, function: str, component: bool
-) -> None:
+def _check_columns(by: Sequence[str], df: pl.DataFrame, parameter: str, component: bool) -> None:
     missing = [c for c in by if c not in df.columns and not (component and c == "component")]
     if missing:
         also = " (or 'component')" if component else ""
-        raise ParameterError(
-            f"The {parameter!r} parameter of traces.{function} must name columns of the "
-            f"spans table{also}. Got {preview(missing)} instead; available: "
-            f"{preview(', '.join(df.columns), 300)}."
+        raise reject(
+            parameter,
+            f"name columns of the spans table{also} (available: "
+            f"{preview(', '.join(df.columns), 300)})",
+            missing,
         )
 
 
-def _check_clash(columns: Sequence[str], parameter: str, function: str) -> None:
+def _check_clash(columns: Sequence[str], parameter: str) -> None:
     clash = [c for c in columns if c in _SUMMARY]
     if clash:
-        raise ParameterError(
-            f"The {parameter!r} parameter of traces.{function} must name span columns other "
-            f"than the trace summary's own ({', '.join(_SUMMARY)}). Got {preview(clash)} "
-            "instead."
+        raise reject(
+            parameter,
+            f"name span columns other than the trace summary's own ({', '.join(_SUMMARY)})",
+            clash,
         )
 
 
-def _names(value: Any, parameter: str, function: str) -> list[str]:
+def _names(value: str | Sequence[str] | None) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
-    if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise ParameterError(
-        f"The {parameter!r} parameter of traces.{function} must be a column name or a list "
-        f"of column names. Got {preview(value)} instead."
-    )
+    return list(value)
 
 
 # --------------------------------------------------------------------------- components
@@ -565,6 +561,12 @@ def _critical(
 # --------------------------------------------------------------------------- public
 
 
+@validate_params(
+    spans=Frame(),
+    trace_id=[InstanceOf(str, description="a trace id string"), None],
+    skew=_SKEW,
+    backend=BACKEND,
+)
 def span_tree(
     spans: Any,
     trace_id: str | None = None,
@@ -615,32 +617,31 @@ def span_tree(
     >>> span_tree(spans).select("span_id", "parent_link", "self_ms", "critical_ms").rows()
     [('a', 'root', 50.0, 60.0), ('b', 'parent', 20.0, 0.0), ('c', 'missing_parent', 40.0, 40.0)]
     """
-    _check_backend(backend, "span_tree")
-    _check_skew(skew, "span_tree")
-    df = _spans(spans, "span_tree")
+    df = _spans(spans)
     if trace_id is not None:
-        df = _one_trace(df, trace_id, "span_tree")
-    out = pl.concat([df, _build(df, skew)], how="horizontal")
-    return to_pandas(out) if backend == "pandas" else out
+        df = _one_trace(df, trace_id)
+    return frame_out(pl.concat([df, _build(df, skew)], how="horizontal"), backend)
 
 
-def _one_trace(df: pl.DataFrame, trace_id: Any, function: str) -> pl.DataFrame:
-    if not isinstance(trace_id, str):
-        raise ParameterError(
-            f"The 'trace_id' parameter of traces.{function} must be a trace id string. "
-            f"Got {preview(trace_id)} instead."
-        )
+def _one_trace(df: pl.DataFrame, trace_id: str) -> pl.DataFrame:
     one = df.filter(pl.col("trace_id") == trace_id)
     if one.height == 0:
         ids = df["trace_id"].unique().sort().head(3).to_list()
-        raise ParameterError(
-            f"The 'trace_id' parameter of traces.{function} must be a trace of the spans "
-            f"table ({df['trace_id'].n_unique()} traces, e.g. {preview(ids, 120)}). "
-            f"Got {preview(trace_id)} instead."
+        raise reject(
+            "trace_id",
+            f"be a trace of the spans table ({df['trace_id'].n_unique()} traces, e.g. "
+            f"{preview(ids, 120)})",
+            trace_id,
         )
     return one
 
 
+@validate_params(
+    spans=Frame(),
+    trace_id=InstanceOf(str, description="a trace id string"),
+    skew=_SKEW,
+    backend=BACKEND,
+)
 def critical_path(
     spans: Any, trace_id: str, *, skew: Skew = "shift", backend: Backend = "polars"
 ) -> Any:
@@ -685,14 +686,13 @@ def critical_path(
     >>> critical_path(spans, "t").select("name", "critical_ms").rows()  # parallel calls
     [('root', 20.0), ('slow', 80.0)]
     """
-    _check_backend(backend, "critical_path")
-    _check_skew(skew, "critical_path")
-    df = _one_trace(_spans(spans, "critical_path"), trace_id, "critical_path")
+    df = _one_trace(_spans(spans), trace_id)
     tree = pl.concat([df, _build(df, skew)], how="horizontal")
     out = tree.filter(pl.col("on_critical_path")).sort("tree_start", "depth")
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
+@validate_params(spans=Frame(), skew=_SKEW, backend=BACKEND)
 def self_times(spans: Any, *, skew: Skew = "shift", backend: Backend = "polars") -> Any:
     """Self time of every span: its duration minus the union of its children's intervals.
 
@@ -725,9 +725,7 @@ def self_times(spans: Any, *, skew: Skew = "shift", backend: Backend = "polars")
     >>> self_times(spans)["self_ms"].to_list()  # children overlap from 30 to 50 ms
     [50.0, 40.0, 30.0]
     """
-    _check_backend(backend, "self_times")
-    _check_skew(skew, "self_times")
-    df = _spans(spans, "self_times")
+    df = _spans(spans)
     tree = pl.concat([df.select(list(_REQUIRED)), _build(df, skew)], how="horizontal")
     out = tree.select(
         "trace_id",
@@ -744,7 +742,7 @@ def self_times(spans: Any, *, skew: Skew = "shift", backend: Backend = "polars")
         "self_ms",
         "critical_ms",
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 def _carry(tree: pl.DataFrame, columns: Sequence[str]) -> list[pl.Expr]:
@@ -752,6 +750,7 @@ def _carry(tree: pl.DataFrame, columns: Sequence[str]) -> list[pl.Expr]:
     return [pl.col(c).sort_by("depth").drop_nulls().first().alias(c) for c in columns]
 
 
+@validate_params(spans=Frame(), columns=[Names(), None], skew=_SKEW, backend=BACKEND)
 def trace_summary(
     spans: Any,
     columns: str | Sequence[str] | None = None,
@@ -795,14 +794,12 @@ def trace_summary(
     >>> trace_summary(spans).select("root_name", "duration_ms", "spans", "has_error").rows()
     [('GET /', 80.0, 2, True)]
     """
-    _check_backend(backend, "trace_summary")
-    _check_skew(skew, "trace_summary")
-    df = _spans(spans, "trace_summary")
-    carry = _names(columns, "columns", "trace_summary")
-    _check_columns(carry, df, "columns", "trace_summary", False)
-    _check_clash(carry, "columns", "trace_summary")
+    df = _spans(spans)
+    carry = _names(columns)
+    _check_columns(carry, df, "columns", False)
+    _check_clash(carry, "columns")
     out = _summary(df, _build(df, skew), carry)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 def _summary(df: pl.DataFrame, tree: pl.DataFrame, carry: Sequence[str]) -> pl.DataFrame:
@@ -892,10 +889,13 @@ def _phases(df: pl.DataFrame, tree: pl.DataFrame, value: str) -> pl.DataFrame:
     ).rename({"_v": "ms"})
 
 
+@validate_params(
+    spans=Frame(), by=[Names(), None], per_trace=OneOf(True, False), skew=_SKEW, backend=BACKEND
+)
 def latency_breakdown(
     spans: Any,
-    by: str | Sequence[str] | None = None,
     *,
+    by: str | Sequence[str] | None = None,
     per_trace: bool = False,
     skew: Skew = "shift",
     backend: Backend = "polars",
@@ -948,17 +948,10 @@ def latency_breakdown(
     [('gateway', 20.0), ('queueing', 100.0), ('prefill', 200.0), ('decode', 676.0), \
 ('model', 4.0)]
     """
-    _check_backend(backend, "latency_breakdown")
-    _check_skew(skew, "latency_breakdown")
-    if not isinstance(per_trace, bool):
-        raise ParameterError(
-            "The 'per_trace' parameter of traces.latency_breakdown must be True or False. "
-            f"Got {preview(per_trace)} instead."
-        )
-    df = _spans(spans, "latency_breakdown")
-    groups = _names(by, "by", "latency_breakdown")
-    _check_columns(groups, df, "by", "latency_breakdown", False)
-    _check_clash(groups, "by", "latency_breakdown")
+    df = _spans(spans)
+    groups = _names(by)
+    _check_columns(groups, df, "by", False)
+    _check_clash(groups, "by")
     tree = _build(df, skew)
     summary = _summary(df, tree, groups).select("trace_id", "start_time", "duration_ms", *groups)
     keys = groups
@@ -976,7 +969,7 @@ def latency_breakdown(
         out = long.select(
             "trace_id", "start_time", "duration_ms", *keys, "component", "critical_ms"
         )
-        return to_pandas(out) if backend == "pandas" else out
+        return frame_out(out, backend)
     totals = (
         summary.group_by(keys).agg(
             pl.len().cast(pl.Int64).alias("traces"),
@@ -998,38 +991,47 @@ def latency_breakdown(
         .sort([*keys, order], nulls_last=True)
         .select(*keys, "component", "traces", "mean_ms", "share", "e2e_mean_ms")
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
-def _trace_ids(selector: Any, summary: pl.DataFrame, parameter: str, function: str) -> pl.Series:
+def _trace_ids(selector: Any, summary: pl.DataFrame, parameter: str) -> pl.Series:
     if isinstance(selector, pl.Expr):
         try:
             chosen = summary.filter(selector)["trace_id"]
         except (pl.exceptions.ColumnNotFoundError, pl.exceptions.InvalidOperationError) as exc:
-            raise ParameterError(
-                f"The {parameter!r} parameter of traces.{function} must be a polars "
-                f"expression over the trace summary (columns: "
-                f"{preview(', '.join(summary.columns), 300)}) or a list of trace ids. "
-                f"Evaluating it failed: {preview(str(exc), 200)}."
+            raise reject(
+                parameter,
+                "be a polars expression over the trace summary (columns: "
+                f"{preview(', '.join(summary.columns), 300)}) or a list of trace ids",
+                got=f"one whose evaluation failed: {preview(str(exc), 200)}",
             ) from exc
         return chosen
     if isinstance(selector, str) or not isinstance(selector, Collection | pl.Series):
-        raise ParameterError(
-            f"The {parameter!r} parameter of traces.{function} must be a polars expression "
-            f"over the trace summary or a collection of trace ids. Got {preview(selector)} "
-            "instead."
+        raise reject(
+            parameter,
+            "be a polars expression over the trace summary or a collection of trace ids",
+            selector,
         )
     ids = pl.Series("trace_id", list(selector), dtype=pl.String)
     unknown = ids.filter(~ids.is_in(summary["trace_id"].implode()))
     if unknown.len():
-        raise ParameterError(
-            f"The {parameter!r} parameter of traces.{function} must hold trace ids of the "
-            f"spans table. Got {unknown.len()} unknown, e.g. {preview(unknown.head(3).to_list())}"
-            " instead."
+        raise reject(
+            parameter,
+            "hold trace ids of the spans table",
+            got=f"{unknown.len()} unknown, e.g. {preview(unknown.head(3).to_list())}",
         )
     return ids.unique()
 
 
+@validate_params(
+    spans=Frame(),
+    by=Names(),
+    confidence=Interval(
+        float, 0, 1, closed="neither", description="a number between 0 and 1 (exclusive)"
+    ),
+    skew=_SKEW,
+    backend=BACKEND,
+)
 def bottlenecks(
     spans: Any,
     slow: Any,
@@ -1096,25 +1098,11 @@ def bottlenecks(
     >>> ranked.select("name", "slow_traces", "delta_ms", "significant").rows()
     [('db', 5, 180.0, True), ('GET /', 5, 0.0, False)]
     """
-    _check_backend(backend, "bottlenecks")
-    _check_skew(skew, "bottlenecks")
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, float | int)
-        or not 0 < confidence < 1
-    ):
-        raise ParameterError(
-            "The 'confidence' parameter of traces.bottlenecks must be a number between 0 and "
-            f"1 (exclusive). Got {preview(confidence)} instead."
-        )
-    keys = _names(by, "by", "bottlenecks")
+    keys = _names(by)
     if not keys:
-        raise ParameterError(
-            "The 'by' parameter of traces.bottlenecks must name at least one column. "
-            "Got an empty list instead."
-        )
-    df = _spans(spans, "bottlenecks")
-    _check_columns(keys, df, "by", "bottlenecks", True)
+        raise reject("by", "name at least one column", got="an empty list")
+    df = _spans(spans)
+    _check_columns(keys, df, "by", True)
     tree = _build(df, skew)
     referenced: list[str] = []
     for selector in (slow, baseline):
@@ -1122,23 +1110,17 @@ def bottlenecks(
             referenced += [c for c in selector.meta.root_names() if c in df.columns]
     carried = sorted(set(referenced) - set(_SUMMARY))
     summary = _summary(df, tree, carried)
-    slow_ids = _trace_ids(slow, summary, "slow", "bottlenecks")
+    slow_ids = _trace_ids(slow, summary, "slow")
     if baseline is None:
         base_ids = summary["trace_id"].filter(~summary["trace_id"].is_in(slow_ids.implode()))
     else:
-        base_ids = _trace_ids(baseline, summary, "baseline", "bottlenecks")
+        base_ids = _trace_ids(baseline, summary, "baseline")
     for name, ids in (("slow", slow_ids), ("baseline", base_ids)):
         if ids.len() == 0:
-            raise ParameterError(
-                f"The {name!r} parameter of traces.bottlenecks must select at least one "
-                f"trace (of {summary.height}). Got none instead."
-            )
+            raise reject(name, f"select at least one trace (of {summary.height})", got="none")
     overlap = slow_ids.is_in(base_ids.implode()).sum()
     if overlap:
-        raise ParameterError(
-            "The 'baseline' parameter of traces.bottlenecks must not share traces with "
-            f"'slow'. Got {overlap} traces in both instead."
-        )
+        raise reject("baseline", "not share traces with 'slow'", got=f"{overlap} traces in both")
 
     if "component" in keys:
         extra = [k for k in keys if k not in ("component", "service_name", "name", "trace_id")]
@@ -1259,12 +1241,13 @@ def bottlenecks(
             "significant",
         )
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 # --------------------------------------------------------------------------- windows
 
 
+@validate_params(spans=Frame(), max_values=Interval(int, 2, None, closed="left"))
 def route_column(spans: Any, *, max_values: int = 12) -> str | None:
     """The span column that names each request's route (``attributes.app.route`` ...), if any.
 
@@ -1287,7 +1270,7 @@ def route_column(spans: Any, *, max_values: int = 12) -> str | None:
     ...                            "attributes.app.route": ["chat", "rag"]}))
     'attributes.app.route'
     """
-    df = to_polars(spans, parameter="spans", function="traces.route_column")
+    df: pl.DataFrame = spans
     for word in ("route", "endpoint"):
         for name in df.columns:
             if (
@@ -1299,6 +1282,13 @@ def route_column(spans: Any, *, max_values: int = 12) -> str | None:
     return None
 
 
+@validate_params(
+    spans=Frame(),
+    calls=[Frame(), None],
+    metrics=[Frame(), None],
+    pool=[InstanceOf(str), None],
+    quantile=Interval(float, 0, 1, closed="neither"),
+)
 def find_incidents(
     spans: Any,
     *,
@@ -1360,7 +1350,6 @@ def find_incidents(
     """
     from toolkit import slo
 
-    function = "traces.find_incidents"
     if incidents is not None:
         given = slo.windows_frame(incidents)
         return given.select(
@@ -1371,7 +1360,7 @@ def find_incidents(
             pl.lit(None, dtype=pl.Float64).alias("burn_rate"),
             pl.lit(None, dtype=pl.String).alias("slo"),
         )
-    frame = None if calls is None else to_polars(calls, parameter="calls", function=function)
+    frame: pl.DataFrame | None = calls
     events: pl.DataFrame | None = None
     objective: slo.SLO | None = None
     by = None
@@ -1385,7 +1374,7 @@ def find_incidents(
         if pool is not None and pool in frame.columns:
             by = pool
     if objective is None:
-        df = _spans(spans, "find_incidents")
+        df = _spans(spans)
         summary = _summary(df, _build(df, "shift"), []).with_columns(
             (pl.col("duration_ms") / 1000).alias("latency_s"), pl.col("has_error").alias("is_error")
         )
@@ -1410,6 +1399,15 @@ def find_incidents(
     )
 
 
+@validate_params(
+    spans=Frame(),
+    by=Names(),
+    confidence=Interval(
+        float, 0, 1, closed="neither", description="a number between 0 and 1 (exclusive)"
+    ),
+    min_traces=Interval(int, 1, None, closed="left"),
+    skew=_SKEW,
+)
 def bottlenecks_by_window(
     spans: Any,
     windows: Any,
@@ -1467,16 +1465,9 @@ def bottlenecks_by_window(
     """
     from toolkit import slo
 
-    function = "bottlenecks_by_window"
-    _check_skew(skew, function)
-    if isinstance(min_traces, bool) or not isinstance(min_traces, int) or min_traces < 1:
-        raise ParameterError(
-            f"The 'min_traces' parameter of traces.{function} must be a positive integer. "
-            f"Got {preview(min_traces)} instead."
-        )
-    keys = _names(by, "by", function)
-    df = _spans(spans, function)
-    _check_columns(keys, df, "by", function, True)
+    keys = _names(by)
+    df = _spans(spans)
+    _check_columns(keys, df, "by", True)
     frame = slo.windows_frame(windows)
     summary = _summary(df, _build(df, skew), [])
     baseline = slo.label_windows(summary, frame, column="_period", baseline="\x00baseline")
@@ -1514,7 +1505,8 @@ def bottlenecks_by_window(
     return out
 
 
-def slowest_trace(summary: Any, window: Any = None) -> dict[str, Any] | None:
+@validate_params(summary=Frame())
+def slowest_trace(summary: Any, *, window: Any = None) -> dict[str, Any] | None:
     """The slowest successful trace of ``summary`` that started in ``window``.
 
     Falls back to the slowest successful trace of all when the window holds none, and to
@@ -1542,18 +1534,18 @@ def slowest_trace(summary: Any, window: Any = None) -> dict[str, Any] | None:
     ...                   "start_time": [t0, t0, t0 + dt.timedelta(hours=1)]})
     >>> slowest_trace(s)["trace_id"]
     'c'
-    >>> slowest_trace(s, (t0, t0 + dt.timedelta(minutes=1)))["trace_id"]
+    >>> slowest_trace(s, window=(t0, t0 + dt.timedelta(minutes=1)))["trace_id"]
     'a'
     """
-    function = "traces.slowest_trace"
-    frame = to_polars(summary, parameter="summary", function=function)
+    frame: pl.DataFrame = summary
     missing = [
         c for c in ("trace_id", "duration_ms", "has_error", "start_time") if c not in frame.columns
     ]
     if missing:
-        raise ParameterError(
-            f"The 'summary' parameter of {function} must be a trace summary (traces.trace_summary);"
-            f" it lacks {', '.join(missing)}."
+        raise reject(
+            "summary",
+            "be a trace summary (traces.trace_summary)",
+            got=f"a frame without {', '.join(missing)}",
         )
     if frame.height == 0:
         return None

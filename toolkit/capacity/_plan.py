@@ -1323,8 +1323,8 @@ def gpu_sources(
     dict of str to polars.DataFrame
         Exporter format -> its gpu rows (empty when the catalog holds no gpu table).
     """
-    from toolkit.ingest.gpu import load_gpu
     from toolkit._time import utc
+    from toolkit.ingest.gpu import load_gpu
 
     if not catalog.has("gpu"):
         return {}

@@ -411,7 +411,7 @@ class Catalog:
         )
 
     def _repr_html_(self) -> str:
-        from toolkit.report import show
+        from toolkit._html import show
 
         parts = [
             f"<p><b>{html.escape(str(self.root))}</b>: {self.files.height} file(s); "

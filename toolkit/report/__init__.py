@@ -32,6 +32,7 @@ no script at all, and every plain-text output (prints, errors) is redacted too.
 
 from __future__ import annotations
 
+from toolkit._html import Table, show
 from toolkit._time import utc
 from toolkit.report._cli import (
     cli_parameters,
@@ -43,12 +44,10 @@ from toolkit.report._kernel import (
     SECTION_MIMETYPE,
     Record,
     Skipped,
-    Table,
     read_records,
     read_sections,
     record,
     section,
-    show,
 )
 from toolkit.report._runner import (
     NotebookReport,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from toolkit._html import _cut
 from toolkit._progress import Progress
 from toolkit.errors import ParameterError, preview
 from toolkit.redact import redact
@@ -25,7 +26,6 @@ from toolkit.report._kernel import (
     SECTION_MIMETYPE,
     Record,
     Skipped,
-    _cut,
     _jsonable,
     read_records,
     read_sections,

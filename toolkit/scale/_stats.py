@@ -21,8 +21,24 @@ from typing import Any, Literal, cast
 import numpy as np
 import polars as pl
 
-from toolkit import drift as _drift
 from toolkit import slo as _slo
+from toolkit.drift._compare import (
+    _DEFAULT_BINS,
+    _RESULT_SCHEMA,
+    _check_bins,
+    _choose,
+    _count_statistics,
+    _finish_table,
+    _numeric_values,
+    _result_rows,
+)
+from toolkit.drift._windowed import (
+    _check_every,
+    _moment,
+    _reference_window,
+    _window_grid,
+    _with_window_start,
+)
 from toolkit.errors import ParameterError, preview
 from toolkit.ingest._io import PathLike
 from toolkit.scale._partials import _check_edges, group_counts, histogram, minute_counts
@@ -570,10 +586,10 @@ def drift(
     tbl = _check_table(table, function)
     flt = check_filters(filters, function)
     test = _check_test(test, function)
-    _drift._check_bins(bins, function)
-    every = _drift._check_every(every, function)
+    _check_bins(bins, function)
+    every = _check_every(every, function)
     _check_every_us(every, function)
-    ref_start, ref_end = _drift._reference_window(reference, function)
+    ref_start, ref_end = _reference_window(reference, function)
     if threshold is not None and (
         isinstance(threshold, bool) or not isinstance(threshold, int | float) or not threshold >= 0
     ):
@@ -616,8 +632,8 @@ def drift(
     # The period, as drift.windowed takes it from the collected frame.
     time_col = TIME[tbl]
     time_type = schema[time_col]
-    lo = _drift._moment(start, "start", function) if start is not None else None
-    hi = _drift._moment(end, "end", function) if end is not None else None
+    lo = _moment(start, "start", function) if start is not None else None
+    hi = _moment(end, "end", function) if end is not None else None
     last: dt.datetime | None = None
     if lo is None:  # from the first row; the last one too when no end is given
         lo, last = (
@@ -630,9 +646,9 @@ def drift(
         after = {**flt, "start": _later(lo, flt.get("start"))}
         last = scan(store, tbl, after).select(pl.col(time_col).max()).collect().item()
     if lo is None or (last is None and hi is None):
-        empty = pl.DataFrame(schema={"window_start": time_type, **_drift._RESULT_SCHEMA})
+        empty = pl.DataFrame(schema={"window_start": time_type, **_RESULT_SCHEMA})
         return to_pandas(empty) if backend == "pandas" else empty
-    grid = _drift._window_grid(
+    grid = _window_grid(
         lo, hi if hi is not None else last, every, time_type, last_included=hi is None
     )
     n_windows = grid.height
@@ -651,10 +667,10 @@ def drift(
     if kind == "numeric" and fixed is None:  # windowed's edges: the reference's quantiles
         ref_filters = {**flt, "start": ref_bounds[0], "end": ref_bounds[1]}
         ref_column = scan(store, tbl, ref_filters).select(column).collect().to_series()
-        values = _drift._numeric_values(ref_column)
+        values = _numeric_values(ref_column)
         if values.size == 0:
             raise _no_reference(function, column, ref_column.len())
-        n_bins = bins if bins is not None else _drift._DEFAULT_BINS[test]
+        n_bins = bins if bins is not None else _DEFAULT_BINS[test]
         fixed = np.unique(np.quantile(values, np.arange(1, n_bins) / n_bins)).tolist()
         if not all(math.isfinite(v) for v in fixed):
             raise ParameterError(
@@ -682,7 +698,7 @@ def drift(
     if kind == "numeric":
         cur_long = _window_counts(store, column, fixed, period, tbl, flt, client, grid, every)
     cur_dense, cur_nulls = _dense(cur_long, n_windows, categories, width)
-    choice = _drift._choose(
+    choice = _choose(
         column,
         kind,
         m,
@@ -690,9 +706,9 @@ def drift(
         None if threshold is None else {column: threshold},
         function,
     )
-    result = _drift._count_statistics(ref_dense[0], cur_dense, test)
-    rows = _drift._result_rows(column, kind, choice, result, m, int(ref_nulls[0]), cur_nulls)
-    out = _drift._with_window_start(_drift._finish_table([rows], None), grid)
+    result = _count_statistics(ref_dense[0], cur_dense, test)
+    rows = _result_rows(column, kind, choice, result, m, int(ref_nulls[0]), cur_nulls)
+    out = _with_window_start(_finish_table([rows], None), grid)
     return to_pandas(out) if backend == "pandas" else out
 
 
