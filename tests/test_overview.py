@@ -48,7 +48,7 @@ def test_choose_bucket_gives_at_most_200_buckets(hours: float, expected: str) ->
 
 
 def test_choose_bucket_checks_its_parameter() -> None:
-    with pytest.raises(ParameterError, match="'max_buckets' parameter of choose_bucket"):
+    with pytest.raises(ParameterError, match=r"'max_buckets' parameter of overview\.choose_bucket"):
         overview.choose_bucket(T0, T0, max_buckets=0)
 
 
@@ -90,7 +90,7 @@ def test_call_series_names_a_missing_column() -> None:
         overview.call_series(_calls().drop("ttft_s"), "1h")
     with pytest.raises(ColumnNotFoundError, match=r"user\.tier"):
         overview.call_series(_calls(), "1h", by="attributes.user.tier")
-    with pytest.raises(ParameterError, match="'every' parameter of call_series"):
+    with pytest.raises(ParameterError, match=r"'every' parameter of overview\.call_series"):
         overview.call_series(_calls(), "hourly")
 
 

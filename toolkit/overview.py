@@ -25,15 +25,25 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import require_columns, to_polars
+from toolkit._validation import (
+    Duration,
+    Frame,
+    InstanceOf,
+    Interval,
+    caller,
+    frame_in,
+    polars_duration,
+    reject,
+    time_column,
+    validate_params,
+)
+from toolkit.schema import require_columns
 
 __all__ = [
     "NOTEBOOKS",
@@ -92,24 +102,19 @@ NOTEBOOKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("07_fleet_scale", "the same questions over a partitioned store on Dask", ("scale",)),
 )
 
-_EVERY = re.compile(r"(?:\d+(?:ns|us|ms|s|m|h|d|w))+")
+_EVERY = Duration(description="a positive duration such as '1m', '1h' or '1d'")
 
 
-def _check_every(every: object, function: str) -> str:
-    if not isinstance(every, str) or not _EVERY.fullmatch(every) or not re.search(r"[1-9]", every):
-        raise ParameterError(
-            f"The 'every' parameter of {function} must be a positive duration such as '1m', "
-            f"'1h' or '1d'. Got {preview(every)} instead."
-        )
-    return every
+def _frame(df: pl.DataFrame, table: str, columns: Sequence[str | None], time: str) -> pl.DataFrame:
+    require_columns(df, columns, table=table, where=f"(needed by {caller()})")
+    return time_column(df, time, table=table, parameter=None)
 
 
-def _frame(frame: Any, table: str, columns: Sequence[str | None], function: str) -> pl.DataFrame:
-    df = to_polars(frame, parameter=table, function=function)
-    require_columns(df, columns, table=table, where=function)
-    return df
-
-
+@validate_params(
+    start=[InstanceOf(dt.datetime), None],
+    end=[InstanceOf(dt.datetime), None],
+    max_buckets=Interval(int, 1, None, closed="left"),
+)
 def choose_bucket(
     start: dt.datetime | None, end: dt.datetime | None, *, max_buckets: int = 200
 ) -> str:
@@ -136,11 +141,6 @@ def choose_bucket(
     >>> choose_bucket(None, None)
     '1h'
     """
-    if not isinstance(max_buckets, int) or isinstance(max_buckets, bool) or max_buckets < 1:
-        raise ParameterError(
-            "The 'max_buckets' parameter of choose_bucket must be a positive int. "
-            f"Got {preview(max_buckets)} instead."
-        )
     if start is None or end is None:
         return "1h"
     length = max(end - start, dt.timedelta(0))
@@ -150,6 +150,7 @@ def choose_bucket(
     return BUCKETS[-1][0]
 
 
+@validate_params()
 def tables_overview(tables: Any) -> pl.DataFrame:
     """Rows, columns and the first and last time of each table.
 
@@ -174,16 +175,14 @@ def tables_overview(tables: Any) -> pl.DataFrame:
     [('logs', 3, 2)]
     """
     if isinstance(tables, Mapping):
-        frames = {
-            str(k): to_polars(v, parameter="tables", function="tables_overview")
-            for k, v in tables.items()
-        }
+        frames = {str(k): frame_in(v, parameter="tables") for k, v in tables.items()}
     elif hasattr(tables, "tables") and hasattr(tables, "table"):
         frames = {name: tables.table(name) for name in tables.tables}
     else:
-        raise ParameterError(
-            "The 'tables' parameter of tables_overview must be a toolkit.Catalog or a mapping "
-            f"of table names to frames. Got {type(tables).__name__} instead."
+        raise reject(
+            "tables",
+            "be a toolkit.Catalog or a mapping of table names to frames",
+            got=type(tables).__name__,
         )
     rows = []
     for name, frame in frames.items():
@@ -204,6 +203,7 @@ def tables_overview(tables: Any) -> pl.DataFrame:
     )
 
 
+@validate_params(metrics=Frame())
 def metrics_overview(metrics: Any) -> pl.DataFrame:
     """One row per metric name: its type, unit, samples, label sets and time range.
 
@@ -228,7 +228,7 @@ def metrics_overview(metrics: Any) -> pl.DataFrame:
     >>> metrics_overview(m).select("name", "samples", "series").rows()
     [('up', 2, 2), ('waiting', 1, 1)]
     """
-    df = _frame(metrics, "metrics", ["time", "name", "type", "unit"], "metrics_overview")
+    df = _frame(metrics, "metrics", ["time", "name", "type", "unit"], "time")
     labels = sorted(c for c in df.columns if c.startswith("label."))
     series = pl.struct(labels).n_unique() if labels else pl.lit(1, dtype=pl.UInt32)
     return (
@@ -254,6 +254,7 @@ def _bucketed(
     return df.sort(by, time).group_by_dynamic(time, every=every, group_by=by)
 
 
+@validate_params(calls=Frame(), every=_EVERY, by=[InstanceOf(str), None])
 def call_series(calls: Any, every: str, *, by: str | None = "request_model") -> pl.DataFrame:
     """Traffic, latency, errors and tokens of the LLM calls per time bucket (and ``by``).
 
@@ -287,9 +288,9 @@ def call_series(calls: Any, every: str, *, by: str | None = "request_model") -> 
     >>> call_series(calls, "1h").select("request_model", "calls", "error_ratio").rows()
     [('a', 2, 0.5), ('a', 1, 0.0), ('b', 1, 0.0)]
     """
-    every = _check_every(every, "call_series")
+    every = polars_duration(every)
     needed = ["start_time", "latency_s", "ttft_s", "is_error", "input_tokens", "output_tokens"]
-    df = _frame(calls, "llm_calls", [*needed, by], "call_series")
+    df = _frame(calls, "llm_calls", [*needed, by], "start_time")
     return _bucketed(df, "start_time", every, by).agg(
         pl.len().cast(pl.Int64).alias("calls"),
         pl.col("latency_s").quantile(0.5).alias("p50_latency_s"),
@@ -301,6 +302,7 @@ def call_series(calls: Any, every: str, *, by: str | None = "request_model") -> 
     )
 
 
+@validate_params(spans=Frame(), every=_EVERY, by=[InstanceOf(str), None])
 def span_series(spans: Any, every: str, *, by: str | None = "service_name") -> pl.DataFrame:
     """Spans, their duration and their error share per time bucket (and ``by``).
 
@@ -332,8 +334,8 @@ def span_series(spans: Any, every: str, *, by: str | None = "service_name") -> p
     >>> span_series(spans, "1h").select("spans", "p50_duration_ms", "error_ratio").rows()
     [(3, 20.0, 0.333...)]
     """
-    every = _check_every(every, "span_series")
-    df = _frame(spans, "spans", ["start_time", "duration_ms", "status_code", by], "span_series")
+    every = polars_duration(every)
+    df = _frame(spans, "spans", ["start_time", "duration_ms", "status_code", by], "start_time")
     return _bucketed(df, "start_time", every, by).agg(
         pl.len().cast(pl.Int64).alias("spans"),
         pl.col("duration_ms").quantile(0.5).alias("p50_duration_ms"),
@@ -342,6 +344,7 @@ def span_series(spans: Any, every: str, *, by: str | None = "service_name") -> p
     )
 
 
+@validate_params(calls=Frame(), every=_EVERY)
 def token_series(calls: Any, every: str) -> pl.DataFrame:
     """Input and output tokens of the LLM calls per time bucket, in long format.
 
@@ -367,8 +370,8 @@ def token_series(calls: Any, every: str) -> pl.DataFrame:
     [(datetime.datetime(2026, 1, 5, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), 'input', 30),
      (datetime.datetime(2026, 1, 5, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), 'output', 1)]
     """
-    every = _check_every(every, "token_series")
-    df = _frame(calls, "llm_calls", ["start_time", "input_tokens", "output_tokens"], "token_series")
+    every = polars_duration(every)
+    df = _frame(calls, "llm_calls", ["start_time", "input_tokens", "output_tokens"], "start_time")
     return (
         _bucketed(df, "start_time", every, None)
         .agg(
@@ -380,6 +383,7 @@ def token_series(calls: Any, every: str) -> pl.DataFrame:
     )
 
 
+@validate_params(gpu=Frame(), every=_EVERY, by=[InstanceOf(str), None])
 def gpu_series(gpu: Any, every: str, *, by: str | None = "gpu_model") -> pl.DataFrame:
     """Mean and peak GPU utilisation per time bucket (and ``by``, e.g. GPU model).
 
@@ -409,8 +413,8 @@ def gpu_series(gpu: Any, every: str, *, by: str | None = "gpu_model") -> pl.Data
     >>> gpu_series(gpu, "1h").select("gpu_model", "util_pct", "max_util_pct", "gpus").rows()
     [('L4', 40.0, 60.0, 2)]
     """
-    every = _check_every(every, "gpu_series")
-    df = _frame(gpu, "gpu", ["time", "util_pct", "host", "gpu_index", "gpu_uuid", by], "gpu_series")
+    every = polars_duration(every)
+    df = _frame(gpu, "gpu", ["time", "util_pct", "host", "gpu_index", "gpu_uuid", by], "time")
     device = pl.coalesce(
         pl.col("gpu_uuid"),
         pl.concat_str(
@@ -458,6 +462,7 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+@validate_params(calls=Frame(), every=_EVERY)
 def call_summary(calls: Any, every: str) -> CallSummary:
     """The headline numbers of the LLM calls: volume, errors, latency, tokens, busiest bucket.
 
@@ -485,9 +490,9 @@ def call_summary(calls: Any, every: str) -> CallSummary:
     >>> s.calls, s.errors, s.error_ratio, s.p95_ttft_s, s.input_tokens, s.busiest_bucket_calls
     (4, 1, 0.25, None, 100, 3)
     """
-    every = _check_every(every, "call_summary")
+    every = polars_duration(every)
     needed = ["start_time", "latency_s", "ttft_s", "is_error", "input_tokens", "output_tokens"]
-    df = _frame(calls, "llm_calls", needed, "call_summary")
+    df = _frame(calls, "llm_calls", needed, "start_time")
     busiest = _bucketed(df, "start_time", every, None).agg(pl.len().alias("n"))["n"].max()
     errors = int(df["is_error"].sum() or 0)
     return CallSummary(
