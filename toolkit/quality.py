@@ -71,10 +71,25 @@ from typing import Any, Literal
 
 import polars as pl
 
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Duration,
+    Frame,
+    InstanceOf,
+    Interval,
+    Names,
+    OneOf,
+    UTCTime,
+    caller,
+    frame_out,
+    polars_duration,
+    reject,
+    validate_params,
+)
+from toolkit._validation import time_column as time_column_of
 from toolkit.errors import ParameterError, SchemaError, preview
 from toolkit.llm import llm_calls
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas, to_polars
 
 __all__ = [
     "REFUSAL_PATTERN",
@@ -274,6 +289,7 @@ def _support(answers: pl.DataFrame, contexts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@validate_params()
 def groundedness(answers: Sequence[str | None], contexts: Sequence[str | None]) -> pl.Series:
     """Groundedness (0..1) of each answer against its context text.
 
@@ -301,9 +317,8 @@ def groundedness(answers: Sequence[str | None], contexts: Sequence[str | None]) 
     """
     answer_list, context_list = list(answers), list(contexts)
     if len(answer_list) != len(context_list):
-        raise ParameterError(
-            "The 'contexts' parameter of quality.groundedness must have one text per answer "
-            f"({len(answer_list)}). Got {len(context_list)} instead."
+        raise reject(
+            "contexts", f"have one text per answer ({len(answer_list)})", len(context_list)
         )
     keys = pl.int_range(len(answer_list), eager=True, dtype=pl.Int64)
     ans = pl.DataFrame(
@@ -324,11 +339,12 @@ def _span_where(frame: pl.DataFrame) -> pl.Series:
     ).to_series()
 
 
+@validate_params(spans=Frame(), threshold=Interval(float, 0, 1), backend=BACKEND)
 def signals(
     spans: Any,
     *,
     threshold: float = 0.75,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Per-call quality signals: groundedness, refusal, retrieval, truncation, evaluations.
 
@@ -380,17 +396,7 @@ def signals(
     ...                       "hallucination_risk").row(0)
     ('ok', 0.6666666666666666, 0.0, True)
     """
-    _check_backend(backend, "quality.signals")
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float)
-        or not 0.0 <= threshold <= 1.0
-    ):
-        raise ParameterError(
-            "The 'threshold' parameter of quality.signals must be a number in [0, 1]. "
-            f"Got {preview(threshold)} instead."
-        )
-    frame = to_polars(spans, parameter="spans", function="quality.signals")
+    frame = spans
     calls = llm_calls(frame)
     n = calls.height
     calls = calls.with_columns(pl.int_range(n, dtype=pl.Int64).alias(_ROW))
@@ -519,21 +525,30 @@ def signals(
         if (c.startswith("attributes.") or c.startswith("resource.")) and c not in content
     ]
     out = pl.concat([out, calls.select(extra)], how="horizontal")
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
-_EVERY = r"^[1-9][0-9]*(ns|us|ms|s|m|h|d|w)$"
+_EVERY = Duration(description="a positive duration such as '1h' or '15m'")
 
 
+@validate_params(
+    signals=Frame(),
+    every=_EVERY,
+    by=[Names(), None],
+    time=InstanceOf(str),
+    start=[UTCTime(text=False), None],
+    end=[UTCTime(text=False), None],
+    backend=BACKEND,
+)
 def risk_rate(
     signals: Any,
     *,
     every: str = "1h",
     by: str | Sequence[str] | None = None,
-    time_column: str = "start_time",
+    time: str = "start_time",
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Hallucination-risk rate per time window (and slice), from :func:`signals`.
 
@@ -546,7 +561,7 @@ def risk_rate(
         Window width as a polars duration (``"15m"``, ``"1h"``, ``"1d"``).
     by : str or list of str, optional
         Slice columns (``"attributes.user.locale"``): one series per value.
-    time_column : str, default "start_time"
+    time : str, default "start_time"
     start, end : datetime, optional
         Aware datetimes: windows from ``start`` (inclusive) to ``end`` (exclusive) are all
         listed, empty ones with ``assessed`` = 0 and null rates, so a quiet hour is not
@@ -573,15 +588,9 @@ def risk_rate(
     >>> risk_rate(s).select("calls", "assessed", "risk_rate", "refusal_rate").rows()
     [(2, 2, 0.5, 0.0), (1, 0, None, 1.0)]
     """
-    _check_backend(backend, "quality.risk_rate")
-    frame = to_polars(signals, parameter="signals", function="quality.risk_rate")
-    import re
-
-    if not isinstance(every, str) or not re.match(_EVERY, every):
-        raise ParameterError(
-            "The 'every' parameter of quality.risk_rate must be a duration such as '1h' or "
-            f"'15m'. Got {preview(every)} instead."
-        )
+    frame: pl.DataFrame = signals
+    every = polars_duration(every)
+    time_column = time
     keys = [] if by is None else [by] if isinstance(by, str) else list(by)
     needed = [time_column, "hallucination_risk", "refusal", "truncated", *keys]
     missing = [c for c in needed if c not in frame.columns]
@@ -591,12 +600,7 @@ def risk_rate(
             f"{preview(', '.join(frame.columns), 300)}); expected the output of "
             "quality.signals."
         )
-    for name, moment in (("start", start), ("end", end)):
-        if moment is not None and (not isinstance(moment, dt.datetime) or moment.tzinfo is None):
-            raise ParameterError(
-                f"The {name!r} parameter of quality.risk_rate must be an aware datetime. "
-                f"Got {preview(moment)} instead."
-            )
+    frame = time_column_of(frame, time_column, table="signals")
     evals = [c for c in frame.columns if c.startswith("eval.") and frame.schema[c].is_numeric()]
     window = pl.col(time_column).dt.truncate(every).alias("window_start")
     rates = (
@@ -637,7 +641,7 @@ def risk_rate(
         if start is not None:
             rates = rates.filter(pl.col("window_start") >= pl.lit(start, dtype=dtype))
     rates = rates.sort("window_start", *keys, nulls_last=True)
-    return to_pandas(rates) if backend == "pandas" else rates
+    return frame_out(rates, backend)
 
 
 # --------------------------------------------------------------------------- evaluated calls
@@ -698,6 +702,13 @@ class EvaluationScope:
         return Support("evaluation scores", needs, found)
 
 
+@validate_params(
+    calls=Frame(),
+    score=[InstanceOf(str), None],
+    columns=[Names(), None],
+    min_evaluated=Interval(int, 1, None, closed="left"),
+    share=Interval(float, 0, 1, closed="right"),
+)
 def evaluation_scope(
     calls: Any,
     *,
@@ -749,8 +760,8 @@ def evaluation_scope(
     from toolkit.ingest.discover import dimensions
     from toolkit.schema import require_columns
 
-    function = "quality.evaluation_scope"
-    data = to_polars(calls, parameter="calls", function=function)
+    function = caller()
+    data: pl.DataFrame = calls
     if score is None:
         score = evaluation_column(data)
     else:
@@ -758,13 +769,12 @@ def evaluation_scope(
             data, [score], table="llm_calls", where=f"(the 'score' parameter of {function})"
         )
         if not data.schema[score].is_numeric():
-            raise ParameterError(
-                f"The 'score' parameter of {function} must name a numeric column. "
-                f"Got {score!r} of type {data.schema[score]} instead."
+            raise reject(
+                "score", "name a numeric column", got=f"{score!r} of type {data.schema[score]}"
             )
     if score is None:
         return EvaluationScope(None, None, None, data, 0, min_evaluated)
-    candidates = list(columns) if columns is not None else dimensions(data)
+    candidates = _names(columns) if columns is not None else dimensions(data)
     require_columns(
         data, candidates, table="llm_calls", where=f"(the 'columns' parameter of {function})"
     )
@@ -776,9 +786,10 @@ def evaluation_scope(
         ]
         holding = [c for c in [*candidates, *strings] if (data[c] == route).any()]
         if not holding:
-            raise ParameterError(
-                f"The 'route' parameter of {function} must be a value of an attribute of the "
-                f"calls (e.g. a route). Got {preview(route)}, which no attribute holds."
+            raise reject(
+                "route",
+                "be a value of an attribute of the calls (e.g. a route)",
+                got=f"{preview(route)}, which no attribute holds,",
             )
         column = holding[0]
     else:
@@ -810,6 +821,7 @@ def evaluation_scope(
 # ------------------------------------------------------------------- from signals to findings
 
 
+@validate_params(signals=Frame())
 def supports(signals: Any) -> dict[str, Any]:
     """What a :func:`signals` table supports: the analyses of a quality report.
 
@@ -840,9 +852,8 @@ def supports(signals: Any) -> dict[str, Any]:
     """
     from toolkit.ingest.discover import Support
 
-    function = "quality.supports"
-    frame = to_polars(signals, parameter="signals", function=function)
-    _require(frame, ["retrieval", "question", "answer", "hallucination_risk"], function)
+    frame: pl.DataFrame = signals
+    _require(frame, ["retrieval", "question", "answer", "hallucination_risk"])
     rag = frame.filter(pl.col("retrieval") != "none")
     assessed = rag["hallucination_risk"].count()
     evals = [c for c in frame.columns if c.startswith("eval.") and frame.schema[c].is_numeric()]
@@ -909,7 +920,12 @@ def supports(signals: Any) -> dict[str, Any]:
     }
 
 
-def _require(frame: pl.DataFrame, columns: Sequence[str], function: str) -> None:
+def _names(value: str | Sequence[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _require(frame: pl.DataFrame, columns: Sequence[str]) -> None:
+    function = caller()
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise SchemaError(
@@ -919,6 +935,7 @@ def _require(frame: pl.DataFrame, columns: Sequence[str], function: str) -> None
         )
 
 
+@validate_params(signals=Frame())
 def evaluation_column(signals: Any) -> str | None:
     """The recorded evaluation score to check the offline groundedness against.
 
@@ -941,7 +958,7 @@ def evaluation_column(signals: Any) -> str | None:
     ...                                 "eval.faithfulness": [None, 1.0]}))
     'eval.faithfulness'
     """
-    frame = to_polars(signals, parameter="signals", function="quality.evaluation_column")
+    frame: pl.DataFrame = signals
     evals = [
         c
         for c in frame.columns
@@ -975,6 +992,7 @@ class Agreement:
     agreement: float | None
 
 
+@validate_params(signals=Frame(), column=InstanceOf(str), passing=Interval(float, None, None))
 def agreement(signals: Any, *, column: str, passing: float = 0.5) -> Agreement:
     """Check the offline groundedness (``ungrounded``) against a recorded evaluation score.
 
@@ -1006,17 +1024,11 @@ def agreement(signals: Any, *, column: str, passing: float = 0.5) -> Agreement:
     """
     from toolkit.schema import require_columns
 
-    function = "quality.agreement"
-    frame = to_polars(signals, parameter="signals", function=function)
+    frame: pl.DataFrame = signals
     require_columns(
-        frame, [column], table="signals", where=f"(the 'column' parameter of {function})"
+        frame, [column], table="signals", where=f"(the 'column' parameter of {caller()})"
     )
-    _require(frame, ["groundedness", "ungrounded"], function)
-    if isinstance(passing, bool) or not isinstance(passing, int | float):
-        raise ParameterError(
-            f"The 'passing' parameter of {function} must be a number. Got {preview(passing)} "
-            "instead."
-        )
+    _require(frame, ["groundedness", "ungrounded"])
     both = frame.filter(pl.col(column).is_not_null() & pl.col("groundedness").is_not_null())
     share = (
         both.select(((pl.col(column) >= passing) == ~pl.col("ungrounded")).mean()).item()
@@ -1026,6 +1038,14 @@ def agreement(signals: Any, *, column: str, passing: float = 0.5) -> Agreement:
     return Agreement(column, float(passing), both.height, share)
 
 
+@validate_params(
+    series=Frame(),
+    value_column=InstanceOf(str),
+    weight_column=InstanceOf(str),
+    count_column=[InstanceOf(str), None],
+    worse=OneOf("higher", "lower"),
+    time=InstanceOf(str),
+)
 def bad_answer_windows(
     series: Any,
     *,
@@ -1033,7 +1053,7 @@ def bad_answer_windows(
     weight_column: str = "assessed",
     count_column: str | None = "at_risk",
     worse: Literal["higher", "lower"] = "higher",
-    time_column: str = "window_start",
+    time: str = "window_start",
 ) -> pl.DataFrame:
     """Incident windows of bad answers: where a quality series changed level for the worse.
 
@@ -1055,7 +1075,7 @@ def bad_answer_windows(
         Bad answers per window (summed into ``bad``); None to leave out.
     worse : {"higher", "lower"}, default "higher"
         The direction of a change for the worse.
-    time_column : str, default "window_start"
+    time : str, default "window_start"
 
     Returns
     -------
@@ -1089,13 +1109,9 @@ def bad_answer_windows(
     from toolkit.drift import change_points
     from toolkit.schema import require_columns
 
-    function = "quality.bad_answer_windows"
-    if worse not in ("higher", "lower"):
-        raise ParameterError(
-            f"The 'worse' parameter of {function} must be 'higher' or 'lower'. "
-            f"Got {preview(worse)} instead."
-        )
-    frame = to_polars(series, parameter="series", function=function)
+    function = caller()
+    time_column = time
+    frame: pl.DataFrame = series
     require_columns(
         frame,
         [time_column, value_column, weight_column, count_column],
@@ -1178,13 +1194,20 @@ def bad_answer_windows(
     )
 
 
+@validate_params(
+    signals=Frame(),
+    start=UTCTime(text=False),
+    end=UTCTime(text=False),
+    by=[InstanceOf(list, tuple, description="a list of column names")],
+    time=InstanceOf(str),
+)
 def risk_by_slice(
     signals: Any,
     *,
     start: Any,
     end: Any,
     by: Sequence[str],
-    time_column: str = "start_time",
+    time: str = "start_time",
 ) -> pl.DataFrame:
     """The hallucination-risk rate inside and outside a window, per value of each dimension.
 
@@ -1199,7 +1222,7 @@ def risk_by_slice(
         The window (aware; end exclusive).
     by : sequence of str
         Dimension columns (e.g. from :func:`toolkit.dimensions`).
-    time_column : str, default "start_time"
+    time : str, default "start_time"
 
     Returns
     -------
@@ -1226,23 +1249,16 @@ def risk_by_slice(
     """
     from toolkit.schema import require_columns
 
-    function = "quality.risk_by_slice"
-    frame = to_polars(signals, parameter="signals", function=function)
-    if isinstance(by, str) or not all(isinstance(c, str) for c in by):
-        raise ParameterError(
-            f"The 'by' parameter of {function} must be a list of column names. "
-            f"Got {preview(by)} instead."
-        )
+    function = caller()
+    time_column = time
+    frame: pl.DataFrame = signals
+    if not all(isinstance(c, str) for c in by):
+        raise reject("by", "be a list of column names", by)
     require_columns(
         frame, [time_column, *by], table="signals", where=f"(a parameter of {function})"
     )
-    _require(frame, ["hallucination_risk"], function)
-    for name, moment in (("start", start), ("end", end)):
-        if not isinstance(moment, dt.datetime) or moment.tzinfo is None:
-            raise ParameterError(
-                f"The {name!r} parameter of {function} must be an aware datetime. "
-                f"Got {preview(moment)} instead."
-            )
+    _require(frame, ["hallucination_risk"])
+    frame = time_column_of(frame, time_column, table="signals")
     dtype = frame.schema[time_column]
     inside = (pl.col(time_column) >= pl.lit(start, dtype=dtype)) & (
         pl.col(time_column) < pl.lit(end, dtype=dtype)
@@ -1276,6 +1292,7 @@ def risk_by_slice(
     )
 
 
+@validate_params(signals=Frame())
 def summary(signals: Any) -> pl.DataFrame:
     """One row of rates over the calls of a :func:`signals` table.
 
@@ -1302,12 +1319,10 @@ def summary(signals: Any) -> pl.DataFrame:
     >>> summary(s).select("calls", "assessed", "risk_rate", "ungrounded", "truncated").row(0)
     (3, 3, 0.6666666666666666, 0.5, 0.3333333333333333)
     """
-    function = "quality.summary"
-    frame = to_polars(signals, parameter="signals", function=function)
+    frame: pl.DataFrame = signals
     _require(
         frame,
         ["retrieval", "hallucination_risk", "ungrounded", "refusal", "truncated", "groundedness"],
-        function,
     )
     with_retrieval = pl.col("retrieval") != "none"
     return frame.select(
@@ -1356,6 +1371,7 @@ class BadAnswers:
     windows: pl.DataFrame
 
 
+@validate_params(signals=Frame(), every=_EVERY, evaluation=[InstanceOf(str), None])
 def bad_answers(signals: Any, *, every: str = "1h", evaluation: str | None = None) -> BadAnswers:
     """Windows of bad answers, from the best quality series the signals hold.
 
@@ -1400,9 +1416,9 @@ def bad_answers(signals: Any, *, every: str = "1h", evaluation: str | None = Non
     from toolkit.drift import change_points
     from toolkit.schema import require_columns
 
-    function = "quality.bad_answers"
-    frame = to_polars(signals, parameter="signals", function=function)
-    _require(frame, ["retrieval", "hallucination_risk"], function)
+    function = caller()
+    frame: pl.DataFrame = signals
+    _require(frame, ["retrieval", "hallucination_risk"])
     rag = frame.filter(pl.col("retrieval") != "none")
     if rag["hallucination_risk"].count():
         series = risk_rate(rag, every=every)
