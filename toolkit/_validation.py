@@ -646,7 +646,10 @@ None. Got 0 instead.
 
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            bound = signature.bind(*args, **kwargs)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as exc:  # as Python says it, with the function's name
+                raise TypeError(f"{func.__qualname__}(): {exc}") from None
             bound.apply_defaults()
             arguments = bound.arguments
             name = public()
@@ -831,22 +834,38 @@ Got '-5m' instead.
     return ns
 
 
+_POLARS_TEXT = re.compile(r"(?:\d+(?:ns|us|ms|s|m|h|d|w))+")
+
+
 def polars_duration(
     value: object, *, calendar: bool = False, parameter: str = "every", function: str | None = None
 ) -> str:
-    """A duration as polars' duration text (``"5400000000000ns"``), for ``group_by_dynamic``.
+    """A duration as polars' duration text, for ``group_by_dynamic`` and ``rolling``.
 
-    With ``calendar=True`` the calendar durations ``"1mo"``, ``"1q"`` and ``"1y"`` are kept
-    as they are (a calendar month, quarter, year); otherwise ``y`` is 365 days.
+    Text polars reads the same way (``"1h30m"``, ``"1w"``: weekly windows start on Monday)
+    is kept as written; anything else becomes its shortest exact text in days, hours,
+    minutes, seconds, ms, us or ns (``"1.5h"`` gives ``"90m"``). With ``calendar=True`` the
+    calendar durations ``"1mo"``, ``"1q"`` and ``"1y"`` are kept (a calendar month,
+    quarter, year); otherwise ``y`` is 365 days.
 
     Examples
     --------
-    >>> polars_duration("1h30m"), polars_duration("1mo", calendar=True)
-    ('5400000000000ns', '1mo')
+    >>> polars_duration("1h30m"), polars_duration("1.5h"), polars_duration("PT36H")
+    ('1h30m', '90m', '36h')
+    >>> polars_duration("1y"), polars_duration("1y", calendar=True)
+    ('365d', '1y')
     """
-    if calendar and isinstance(value, str) and _CALENDAR.fullmatch(value.strip()):
-        return value.strip()
-    return f"{duration_ns(value, parameter=parameter, function=function)}ns"
+    if isinstance(value, str):
+        text = value.strip()
+        if calendar and _CALENDAR.fullmatch(text):
+            return text
+        if _POLARS_TEXT.fullmatch(text) and _parse_ns(text):
+            return text
+    ns = duration_ns(value, parameter=parameter, function=function)
+    for unit in ("d", "h", "m", "s", "ms", "us"):
+        if ns % _NS[unit] == 0:
+            return f"{ns // _NS[unit]}{unit}"
+    return f"{ns}ns"
 
 
 # --------------------------------------------------------------------------- times
@@ -892,7 +911,7 @@ def time_column(
     column: str,
     *,
     table: str = "frame",
-    parameter: str = "time",
+    parameter: str | None = "time",
     function: str | None = None,
     nulls: bool = True,
 ) -> pl.DataFrame:
@@ -906,8 +925,9 @@ def time_column(
         The time column.
     table : str, default "frame"
         The table's name in messages.
-    parameter : str, default "time"
-        The parameter that named the column, for messages.
+    parameter : str or None, default "time"
+        The parameter that named the column, for messages; None for a column the function
+        always uses (``start_time`` of ``llm_calls``).
     function : str, optional
         The function's public name; by default the validated function now running.
     nulls : bool, default True
@@ -938,7 +958,7 @@ parameter of f) must be a time-zone-aware Datetime (UTC, as the canonical tables
 a time without its zone is never guessed. Got Datetime(time_unit='us', time_zone=None) instead.
     """
     name = function or _CALLER.get() or "this function"
-    where = f"(the {parameter!r} parameter of {name})"
+    where = f"(the {parameter!r} parameter of {name})" if parameter else f"(needed by {name})"
     if column not in frame.columns:
         raise ColumnNotFoundError(column, table, frame.columns, where=where)
     dtype = frame.schema[column]
