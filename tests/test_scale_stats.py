@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 
 from toolkit import drift as tdrift
 from toolkit import scale, slo
+from toolkit.drift._compare import _RESULT_SCHEMA
 from toolkit.errors import ParameterError
 from toolkit.scale._stats import alerts, burn_rates, drift
 from toolkit.schema import SPANS, validate
@@ -485,7 +486,7 @@ def test_drift_on_split_sample_equals_windowed(tmp_path: Path) -> None:
 def test_drift_empty_period_and_pandas(store: Path, tmp_path: Path) -> None:
     out = drift(tmp_path / "none", "status_code", reference=REFERENCE)
     assert out.height == 0
-    assert out.columns == ["window_start", *tdrift._RESULT_SCHEMA]
+    assert out.columns == ["window_start", *_RESULT_SCHEMA]
     late = drift(store, LOCALE, reference=REFERENCE, start="2026-11-04T00:00:00Z")
     assert late.height == 0
     pdf = drift(store, LOCALE, reference=REFERENCE, every="5h", backend="pandas")
