@@ -26,11 +26,13 @@ __all__ = [
 ]
 
 
-def _need(frame: pl.DataFrame, columns: tuple[str, ...], function: str) -> None:
+def _need(
+    frame: pl.DataFrame, columns: tuple[str, ...], function: str, parameter: str = "frame"
+) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ParameterError(
-            f"The 'frame' parameter of plots.capacity.{function} must have the columns "
+            f"The {parameter!r} parameter of plots.capacity.{function} must have the columns "
             f"{list(columns)} (missing {missing}; available: "
             f"{preview(', '.join(frame.columns), 300)})."
         )
@@ -124,8 +126,8 @@ def demand_forecast(
     hist = to_polars(history, parameter="history", function="plots.capacity.demand_forecast")
     fc_frame = getattr(forecast, "frame", forecast)
     fc = to_polars(fc_frame, parameter="forecast", function="plots.capacity.demand_forecast")
-    _need(hist, ("time", column), "demand_forecast")
-    _need(fc, ("time", "forecast", f"lo_{level}", f"hi_{level}"), "demand_forecast")
+    _need(hist, ("time", column), "demand_forecast", "history")
+    _need(fc, ("time", "forecast", f"lo_{level}", f"hi_{level}"), "demand_forecast", "forecast")
     fig, axes = _axes(ax, figsize)
     axes.plot(hist["time"].to_numpy(), hist[column].to_numpy(), lw=0.9, label="observed")
     axes.plot(fc["time"].to_numpy(), fc["forecast"].to_numpy(), lw=1.2, label="forecast")

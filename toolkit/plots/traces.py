@@ -33,11 +33,13 @@ COLOURS = {
 }
 
 
-def _need(data: pl.DataFrame, columns: Sequence[str], function: str, made_by: str) -> None:
+def _need(
+    data: pl.DataFrame, columns: Sequence[str], function: str, made_by: str, parameter: str
+) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise ParameterError(
-            f"The 'frame' parameter of plots.traces.{function} must be a frame from "
+            f"The {parameter!r} parameter of plots.traces.{function} must be a frame from "
             f"{made_by} (missing columns {preview(missing)}; available: "
             f"{preview(', '.join(data.columns), 300)})."
         )
@@ -90,8 +92,15 @@ def waterfall(
         ["trace_id", "service_name", "name", "depth", "tree_start", "tree_end"],
         "waterfall",
         "traces.span_tree",
+        "tree",
     )
-    _need(data, ["critical_ms", "on_critical_path", "component"], "waterfall", "traces.span_tree")
+    _need(
+        data,
+        ["critical_ms", "on_critical_path", "component"],
+        "waterfall",
+        "traces.span_tree",
+        "tree",
+    )
     if data["trace_id"].n_unique() > 1:
         raise ParameterError(
             "The 'tree' parameter of plots.traces.waterfall must hold one trace "
@@ -200,6 +209,7 @@ def breakdown_bars(
         ["component", value, *([by] if by else [])],
         "breakdown_bars",
         "traces.latency_breakdown",
+        "breakdown",
     )
     if by is None:
         data = data.with_columns(pl.lit("all traces").alias("_group"))
@@ -275,6 +285,7 @@ def bottleneck_bars(
         ["rank", "delta_ms", "ci_low_ms", "ci_high_ms", "significant"],
         "bottleneck_bars",
         "traces.bottlenecks",
+        "ranking",
     )
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ParameterError(
