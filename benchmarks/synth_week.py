@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
     rps = synth.DEFAULT_RPS * args.factor
     began = time.perf_counter()
-    sim = synth.simulate(days=7, rps=rps, seed=synth.DEFAULT_SEED)
+    sim = synth.simulate_service(days=7, rps=rps, seed=synth.DEFAULT_SEED)
     simulated = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.out or tmp)

@@ -57,7 +57,7 @@ from toolkit.capacity._fleet import (
     utilisation_heatmap,
 )
 from toolkit.capacity._model import (
-    FitError,
+    FitQuality,
     ServiceModel,
     fit_service_model,
     fit_splitwise,
@@ -106,7 +106,7 @@ __all__ = [
     "VLLM_DEFAULTS",
     "VLLM_LARGE_GPU_DEFAULTS",
     "DemandSummary",
-    "FitError",
+    "FitQuality",
     "Forecast",
     "MMc",
     "PoolPlan",

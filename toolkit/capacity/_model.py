@@ -28,7 +28,7 @@ from toolkit.errors import FormatError, ParameterError, SchemaError, preview
 from toolkit.schema import to_polars
 
 __all__ = [
-    "FitError",
+    "FitQuality",
     "ServiceModel",
     "fit_service_model",
     "fit_splitwise",
@@ -40,7 +40,7 @@ PathLike = str | os.PathLike[str]
 
 
 @dataclass(frozen=True)
-class FitError:
+class FitQuality:
     """How well a fitted quantity reproduces its observations.
 
     Attributes
@@ -94,7 +94,7 @@ class ServiceModel:
         ``max_long_partial_prefills=1``); default ``max_batched_tokens``.
     source : str
         Where the coefficients come from.
-    fit : tuple of FitError
+    fit : tuple of FitQuality
         Fit errors of the estimated quantities.
     """
 
@@ -112,7 +112,7 @@ class ServiceModel:
     max_batched_tokens: int = 2048
     long_prefill_tokens: int = 0
     source: str = ""
-    fit: tuple[FitError, ...] = ()
+    fit: tuple[FitQuality, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -182,7 +182,7 @@ class ServiceModel:
         Examples
         --------
         >>> m = ServiceModel("m", "gpu", 1, 0.01, 1e-4, 0.0, 0.02, 0.0, 0.0, 8, 10_000,
-        ...                  fit=(FitError("tpot_s", 10, 0.02, 0.05, 0.9),))
+        ...                  fit=(FitQuality("tpot_s", 10, 0.02, 0.05, 0.9),))
         >>> m.fit_report()["mape"].to_list()
         [0.02]
         """
@@ -222,12 +222,12 @@ class ServiceModel:
 # --------------------------------------------------------------------------- fitting helpers
 
 
-def _errors(quantity: str, observed: np.ndarray, predicted: np.ndarray) -> FitError:
+def _errors(quantity: str, observed: np.ndarray, predicted: np.ndarray) -> FitQuality:
     ape = np.abs(predicted - observed) / np.maximum(np.abs(observed), 1e-12)
     ss_res = float(np.sum((observed - predicted) ** 2))
     ss_tot = float(np.sum((observed - observed.mean()) ** 2))
     r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
-    return FitError(quantity, int(observed.size), float(ape.mean()), float(ape.max()), r2)
+    return FitQuality(quantity, int(observed.size), float(ape.mean()), float(ape.max()), r2)
 
 
 def _nonneg_lstsq(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -364,7 +364,7 @@ def kv_capacity_tokens(
     weights_bytes: float,
     kv_bytes_per_token: float,
     *,
-    memory_utilization: float = 0.9,
+    memory_utilisation: float = 0.9,
 ) -> int:
     """KV-cache tokens a replica can hold: ``(gpus * memory * utilisation - weights) / bytes``.
 
@@ -379,7 +379,7 @@ def kv_capacity_tokens(
     kv_bytes_per_token : float
         ``2 * layers * kv_heads * head_dim * bytes`` (Llama 2 70B at fp16: 2 * 80 * 8 *
         128 * 2 = 327,680).
-    memory_utilization : float, default 0.9
+    memory_utilisation : float, default 0.9
         vLLM ``gpu_memory_utilization``; activations are not subtracted.
 
     Returns
@@ -396,11 +396,11 @@ def kv_capacity_tokens(
             "The 'gpus' and 'kv_bytes_per_token' parameters of capacity.kv_capacity_tokens "
             f"must be positive. Got {gpus!r} and {kv_bytes_per_token!r} instead."
         )
-    free = gpu_memory_bytes * gpus * memory_utilization - weights_bytes
+    free = gpu_memory_bytes * gpus * memory_utilisation - weights_bytes
     if free <= 0:
         raise ParameterError(
             "The weights do not fit: 'weights_bytes' of capacity.kv_capacity_tokens must be "
-            f"below gpus x memory x utilisation ({gpus * gpu_memory_bytes * memory_utilization:.3g}"
+            f"below gpus x memory x utilisation ({gpus * gpu_memory_bytes * memory_utilisation:.3g}"
             f" bytes). Got {weights_bytes!r} instead."
         )
     return int(free // kv_bytes_per_token)

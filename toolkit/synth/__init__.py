@@ -1,6 +1,6 @@
 """A simulated week of an LLM service, with known incidents, written as real exports.
 
-:func:`simulate` runs a discrete-event simulation of an LLM gateway in front of two GPU
+:func:`simulate_service` runs a discrete-event simulation of an LLM gateway in front of two GPU
 pools served by vLLM (a small model on an L4 pool, a large model on an H100 pool) and
 returns the ground truth of every request; :func:`write_sample` writes what such a fleet
 exports: OTLP JSON Lines traces and logs, Prometheus scrapes of vLLM and DCGM metrics, an
@@ -16,8 +16,8 @@ see every request: scale span counts by ``1 / trace_sample`` to compare them.
 
 Examples
 --------
->>> from toolkit.synth import simulate
->>> sim = simulate(days=1, rps=0.05, seed=3, trace_sample=1.0)
+>>> from toolkit.synth import simulate_service
+>>> sim = simulate_service(days=1, rps=0.05, seed=3, trace_sample=1.0)
 >>> sim.requests.height > 1000, sim.requests["route"].unique().sort().to_list()
 (True, ['chat', 'code', 'rag-qa'])
 """
@@ -31,9 +31,9 @@ from toolkit.synth._sample import (
     DEFAULT_TRACE_SAMPLE,
     FITS,
     SAMPLE_FILES,
-    Simulation,
+    ServiceSimulation,
     generate,
-    simulate,
+    simulate_service,
     write_sample,
 )
 from toolkit.synth._servegen import servegen_to_workload
@@ -44,10 +44,10 @@ __all__ = [
     "DEFAULT_TRACE_SAMPLE",
     "FITS",
     "SAMPLE_FILES",
-    "Simulation",
+    "ServiceSimulation",
     "generate",
     "register_cli",
     "servegen_to_workload",
-    "simulate",
+    "simulate_service",
     "write_sample",
 ]

@@ -1,4 +1,4 @@
-"""The simulated service and its exports: :func:`simulate`, :func:`write_sample`,
+"""The simulated service and its exports: :func:`simulate_service`, :func:`write_sample`,
 :func:`generate` (see :mod:`toolkit.synth`).
 """
 
@@ -70,7 +70,7 @@ class Params:
 
 
 @dataclass
-class Simulation:
+class ServiceSimulation:
     """A finished simulation: its parameters, the ground truth and what the writers need.
 
     Attributes
@@ -94,7 +94,7 @@ class Simulation:
 
 
 def _check(params: Params) -> None:
-    fn = "toolkit.synth.simulate"
+    fn = "toolkit.synth.simulate_service"
     if not isinstance(params.days, int) or isinstance(params.days, bool) or params.days < 1:
         raise ParameterError(
             f"The 'days' parameter of {fn} must be a positive integer. Got {params.days!r} instead."
@@ -124,12 +124,12 @@ def _scaled_pools(rps: float) -> None:
     """Keep the committed fleet for the default rate; scale replicas with larger rates."""
 
 
-def simulate(
+def simulate_service(
     days: int = 7,
     rps: float = DEFAULT_RPS,
     seed: int = DEFAULT_SEED,
     trace_sample: float = DEFAULT_TRACE_SAMPLE,
-) -> Simulation:
+) -> ServiceSimulation:
     """Run the simulation and return its ground truth.
 
     Parameters
@@ -148,7 +148,7 @@ def simulate(
 
     Returns
     -------
-    Simulation
+    ServiceSimulation
         With ``requests``, the per-request ground truth (polars).
 
     Raises
@@ -158,7 +158,7 @@ def simulate(
 
     Examples
     --------
-    >>> sim = simulate(days=1, rps=0.02, seed=1)
+    >>> sim = simulate_service(days=1, rps=0.02, seed=1)
     >>> sorted(sim.requests["outcome"].unique().to_list())
     ['ok']
     """
@@ -224,7 +224,7 @@ def simulate(
         "ungrounded": ungrounded,
     }
     requests = _truth_frame(req, served, arrays)
-    return Simulation(params, requests, inc, {**arrays, **_req_arrays(req, served)}, texts)
+    return ServiceSimulation(params, requests, inc, {**arrays, **_req_arrays(req, served)}, texts)
 
 
 def _req_arrays(req: model.Requests, served: model.Served) -> dict[str, np.ndarray]:
@@ -383,7 +383,7 @@ def _span(
     return out
 
 
-def _write_traces(sim: Simulation, path: Path, per_line: int = 200) -> int:
+def _write_traces(sim: ServiceSimulation, path: Path, per_line: int = 200) -> int:
     a = sim._arrays
     rows = np.nonzero(a["sampled"])[0].tolist()
     words = a["words"]
@@ -651,7 +651,7 @@ class _Replica:
     kv_avg: np.ndarray
 
 
-def _replica_timelines(sim: Simulation, t: np.ndarray) -> list[_Replica]:
+def _replica_timelines(sim: ServiceSimulation, t: np.ndarray) -> list[_Replica]:
     a = sim._arrays
     ok = a["outcome"] == model.OK
     queued = a["outcome"] != model.REJECTED
@@ -676,7 +676,9 @@ def _replica_timelines(sim: Simulation, t: np.ndarray) -> list[_Replica]:
 # --- logs -------------------------------------------------------------------------------------
 
 
-def _write_logs(sim: Simulation, path: Path, timelines: list[_Replica], t: np.ndarray) -> int:
+def _write_logs(
+    sim: ServiceSimulation, path: Path, timelines: list[_Replica], t: np.ndarray
+) -> int:
     a = sim._arrays
     rng = np.random.default_rng(sim.params.seed + 1)
     failed = a["outcome"] != model.OK
@@ -844,7 +846,7 @@ def _histogram(
 
 
 def _write_vllm_metrics(
-    sim: Simulation, path: Path, timelines: list[_Replica], t: np.ndarray
+    sim: ServiceSimulation, path: Path, timelines: list[_Replica], t: np.ndarray
 ) -> None:
     a = sim._arrays
     ok = a["outcome"] == model.OK
@@ -971,7 +973,7 @@ class _Gpu:
     clock: np.ndarray
 
 
-def _gpu_samples(sim: Simulation, timelines: list[_Replica]) -> list[_Gpu]:
+def _gpu_samples(sim: ServiceSimulation, timelines: list[_Replica]) -> list[_Gpu]:
     """GPU telemetry per replica's GPU, following its batch occupancy and KV cache."""
     rng = np.random.default_rng(sim.params.seed + 2)
     names = _replica_names()
@@ -1094,7 +1096,7 @@ PEAK_HOURS_UTC = (13, 18)
 NIGHT_HOURS_UTC = (0, 6)
 
 
-def _incidents(sim: Simulation) -> list[dict[str, Any]]:
+def _incidents(sim: ServiceSimulation) -> list[dict[str, Any]]:
     inc = sim.incidents
     end = sim.params.days * 86_400 * NS
     found: list[dict[str, Any]] = []
@@ -1226,13 +1228,13 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_sample(sim: Simulation, out: str | Path) -> dict[str, Path]:
+def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
     """Write the exports of a simulation into a directory.
 
     Parameters
     ----------
-    sim : Simulation
-        From :func:`simulate`.
+    sim : ServiceSimulation
+        From :func:`simulate_service`.
     out : str or path
         Directory (created if missing); the files of :data:`SAMPLE_FILES` are overwritten.
 
@@ -1244,14 +1246,14 @@ def write_sample(sim: Simulation, out: str | Path) -> dict[str, Path]:
     Examples
     --------
     >>> import tempfile
-    >>> sim = simulate(days=1, rps=0.01, seed=1, trace_sample=1.0)
+    >>> sim = simulate_service(days=1, rps=0.01, seed=1, trace_sample=1.0)
     >>> with tempfile.TemporaryDirectory() as d:
     ...     sorted(write_sample(sim, d)) == sorted(SAMPLE_FILES)
     True
     """
-    if not isinstance(sim, Simulation):
+    if not isinstance(sim, ServiceSimulation):
         raise ParameterError(
-            "The 'sim' parameter of toolkit.synth.write_sample must be a Simulation. Got "
+            "The 'sim' parameter of toolkit.synth.write_sample must be a ServiceSimulation. Got "
             f"{type(sim).__name__} instead."
         )
     folder = Path(out)
@@ -1327,7 +1329,7 @@ def write_sample(sim: Simulation, out: str | Path) -> dict[str, Path]:
     return paths
 
 
-def _scenario(sim: Simulation, truth: dict[str, Any]) -> str:
+def _scenario(sim: ServiceSimulation, truth: dict[str, Any]) -> str:
     p = sim.params
     c = truth["counts"]
     lines = [
@@ -1428,8 +1430,9 @@ def generate(
     rps: float = DEFAULT_RPS,
     seed: int = DEFAULT_SEED,
     trace_sample: float = DEFAULT_TRACE_SAMPLE,
-) -> Simulation:
-    """Simulate and write the exports into ``out`` (see :func:`simulate`, :func:`write_sample`).
+) -> ServiceSimulation:
+    """Simulate and write the exports into ``out`` (see :func:`simulate_service` and
+    :func:`write_sample`).
 
     Examples
     --------
@@ -1440,6 +1443,6 @@ def generate(
     >>> spans["trace_id"].n_unique() == sim.requests.height
     True
     """
-    sim = simulate(days=days, rps=rps, seed=seed, trace_sample=trace_sample)
+    sim = simulate_service(days=days, rps=rps, seed=seed, trace_sample=trace_sample)
     write_sample(sim, out)
     return sim
