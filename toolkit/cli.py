@@ -1,8 +1,15 @@
 """The ``genai-sre`` command line.
 
-genai-sre summary data/sample        # what the exports hold: files, tables, analyses
-genai-sre report --data DIR -p tz=UTC  # the notebooks on them (toolkit.report)
+genai-sre summary data/sample          # what the exports hold: files, tables, analyses
+genai-sre report --data DIR -p tz=UTC  # the notebooks on them, as HTML (toolkit.report)
+genai-sre lab [--data DIR]             # the notebooks in JupyterLab
+genai-sre ingest SRC --store DIR       # exports into a partitioned store (toolkit.scale)
+genai-sre synth --days 7 --out DIR     # a simulated service's exports (toolkit.synth)
 genai-sre version
+
+``genai-sre COMMAND --help`` tells each command's options. The commands of the larger
+modules are registered by those modules (``register_cli``), imported only when the parser
+is built.
 """
 
 from __future__ import annotations
