@@ -203,10 +203,10 @@ def test_resolve_parameter_errors() -> None:
     with pytest.raises(ParameterError) as info:
         semconv.resolve(frame, "tokens")
     assert str(info.value).startswith(
-        "The 'field' parameter of resolve must be one of ['cached_input_tokens', "
+        "The 'field' parameter of semconv.resolve must be one of ['cached_input_tokens', "
     )
     assert str(info.value).endswith("Got 'tokens' instead.")
-    with pytest.raises(ParameterError, match=r"'backend' parameter of resolve must be"):
+    with pytest.raises(ParameterError, match=r"'backend' parameter of semconv\.resolve must be"):
         semconv.resolve(frame, "provider", backend="arrow")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match=r"Got list instead"):
         semconv.resolve([1, 2], "provider")
@@ -272,7 +272,7 @@ def test_is_llm_span_rejects_bad_operations(bad: object) -> None:
     with pytest.raises(ParameterError) as info:
         semconv.is_llm_span(_selection_frame(), operations=bad)  # type: ignore[arg-type]
     assert re.match(
-        r"The 'operations' parameter of is_llm_span must be None or a collection of operation "
-        r"names such as \{'chat', 'embeddings'\}\. Got .+ instead\.",
+        r"The 'operations' parameter of semconv\.is_llm_span must be None or a collection of "
+        r"operation names such as \{'chat', 'embeddings'\}\. Got .+ instead\.",
         str(info.value),
     )

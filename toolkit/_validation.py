@@ -44,7 +44,7 @@ import inspect
 import math
 import numbers
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
@@ -64,6 +64,7 @@ __all__ = [
     "Names",
     "NoneValue",
     "OneOf",
+    "Strings",
     "UTCTime",
     "caller",
     "duration_ns",
@@ -462,6 +463,27 @@ class Names(Constraint):
 
     def describe(self) -> str:
         return "a column name or a list of column names"
+
+
+class Strings(Constraint):
+    """A collection (list, tuple, set) of text; a lone string is refused.
+
+    Examples
+    --------
+    >>> Strings().accepts({"chat"}), Strings().accepts("chat")
+    (True, False)
+    """
+
+    def __init__(self, *, description: str | None = None) -> None:
+        self.description = description
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, list | tuple | set | frozenset) and all(
+            isinstance(v, str) for v in cast("Collection[object]", value)
+        )
+
+    def describe(self) -> str:
+        return "a collection of str"
 
 
 class Column(Constraint):

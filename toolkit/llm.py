@@ -34,14 +34,15 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Collection, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
+from toolkit._validation import BACKEND, Backend, Frame, frame_in, frame_out, validate_params
 from toolkit.errors import SchemaError, preview
-from toolkit.schema import LLM_CALLS, LOGS, SPANS, TIME, to_pandas, to_polars, validate
-from toolkit.schema import check_backend as _check_backend
+from toolkit.schema import LLM_CALLS, LOGS, SPANS, TIME, validate
 from toolkit.semconv import (
+    _OPERATIONS,
     ALIASES,
     ATTRIBUTE_PREFIX,
     CHOICE_EVENT,
@@ -58,7 +59,6 @@ from toolkit.semconv import (
     MESSAGE_EVENTS,
     OUTPUT_MESSAGES,
     SERVER_TTFT_KEYS,
-    _check_operations,
     _error_classes,
     _finish_reasons,
     _is_llm_span,
@@ -194,7 +194,7 @@ def _log_contents(logs: Any) -> pl.DataFrame:
     ..., in time order) and ``gen_ai.choice`` events (by index) are rewritten as messages of
     the current conventions. The finish reason is that of the first choice.
     """
-    df = validate(to_polars(logs, parameter="logs", function="llm_calls"), LOGS)
+    df = validate(logs, LOGS)
     names = [pl.col(c) for c in ("event_name", attribute_column("event.name")) if c in df.columns]
     if not names or df.height == 0:
         return pl.DataFrame(schema=_CONTENT_SCHEMA)
@@ -343,7 +343,7 @@ def _from_frame(spans: Any) -> pl.DataFrame:
     integer nanoseconds since the epoch (UTC), so a spans table returned with
     ``backend="pandas"`` comes back with Int64 event times: they are cast back exactly.
     """
-    df = to_polars(spans, parameter="spans", function="llm_calls")
+    df = frame_in(spans, parameter="spans")
     from_pandas = type(spans).__module__.startswith("pandas")
     if from_pandas and df.schema.get("events") == _EVENTS_FROM_PANDAS:
         df = df.with_columns(pl.col("events").cast(SPANS.schema["events"]))
@@ -371,12 +371,13 @@ def _join_contents(table: pl.DataFrame, calls: pl.DataFrame, logs: Any) -> pl.Da
     )
 
 
+@validate_params(operations=_OPERATIONS, logs=[Frame(), None], backend=BACKEND)
 def llm_calls(
     spans: Any,
     *,
     operations: Collection[str] | None = None,
     logs: Any = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Return the ``llm_calls`` table: one row per model-call span.
 
@@ -498,8 +499,6 @@ def llm_calls(
     >>> row["finish_reason"]
     'stop'
     """
-    _check_backend(backend, "llm_calls")
-    _check_operations(operations, "llm_calls")
     df = validate(_from_frame(spans), SPANS)
     calls = df.filter(_is_llm_span(df, operations))
 
@@ -568,4 +567,4 @@ def llm_calls(
     ] + [c for c in calls.columns if c.startswith("resource.")]
     result = pl.concat([table, evals, calls.select(dimensions)], how="horizontal")
     validate(result, LLM_CALLS)
-    return to_pandas(result) if backend == "pandas" else result
+    return frame_out(result, backend)

@@ -94,9 +94,8 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_polars
+from toolkit._validation import BACKEND, Backend, Frame, OneOf, Strings, validate_params
+from toolkit.errors import SchemaError, preview
 
 __all__ = [
     "ALIASES",
@@ -474,14 +473,15 @@ def _finish_reasons(s: pl.Series) -> pl.Series:
     return pl.select(pl.when(named != "").then(named)).to_series().alias(s.name)
 
 
-def _check_field(field: str, function: str) -> None:
-    if field not in ALIASES:
-        raise ParameterError(
-            f"The 'field' parameter of {function} must be one of {sorted(ALIASES)}. "
-            f"Got {preview(field)} instead."
-        )
+_FIELD = OneOf(*sorted(ALIASES), description=f"one of {sorted(ALIASES)}")
+#: The ``operations`` constraint of :func:`is_llm_span` and :func:`toolkit.llm_calls`.
+_OPERATIONS: list[object] = [
+    None,
+    Strings(description="a collection of operation names such as {'chat', 'embeddings'}"),
+]
 
 
+@validate_params(frame=Frame(lazy=True), field=_FIELD)
 def candidates(frame: Any, field: str) -> list[str]:
     """Return the columns of ``frame`` that may hold ``field``, in order of precedence.
 
@@ -511,8 +511,7 @@ def candidates(frame: Any, field: str) -> list[str]:
     >>> candidates(spans, "provider")
     ['attributes.gen_ai.provider.name', 'attributes.gen_ai.system']
     """
-    _check_field(field, "candidates")
-    columns = set(to_polars(frame, function="candidates").columns)
+    columns = set(frame.collect_schema().names())
     found = [attribute_column(_split_key(k)[0]) for k in ALIASES[field]]
     return list(dict.fromkeys(c for c in found if c in columns))
 
@@ -700,7 +699,8 @@ def _resolve(df: pl.DataFrame, field: str, keys: tuple[str, ...] | None = None) 
     return pl.DataFrame(series).select(pl.coalesce(s.name for s in series).alias(field)).to_series()
 
 
-def resolve(frame: Any, field: str, *, backend: Literal["polars", "pandas"] = "polars") -> Any:
+@validate_params(frame=Frame(), field=_FIELD, backend=BACKEND)
+def resolve(frame: Any, field: str, *, backend: Backend = "polars") -> Any:
     """Read a canonical field from a spans table: the first non-null of its candidates.
 
     Each candidate column of :data:`ALIASES` present in ``frame`` is converted to the field's
@@ -755,9 +755,7 @@ def resolve(frame: Any, field: str, *, backend: Literal["polars", "pandas"] = "p
     >>> resolve(oi, "request_model").to_list(), resolve(oi, "streaming").to_list()
     (['gpt-4o', 'gpt-4o-mini'], [True, False])
     """
-    _check_field(field, "resolve")
-    _check_backend(backend, "resolve")
-    result = _resolve(to_polars(frame, parameter="frame", function="resolve"), field)
+    result = _resolve(frame, field)
     return result.to_pandas() if backend == "pandas" else result
 
 
@@ -773,7 +771,8 @@ def _operation(df: pl.DataFrame) -> pl.Series:
     return pl.select(pl.coalesce(named, mapped)).to_series().alias("operation")
 
 
-def operation(frame: Any, *, backend: Literal["polars", "pandas"] = "polars") -> Any:
+@validate_params(frame=Frame(), backend=BACKEND)
+def operation(frame: Any, *, backend: Backend = "polars") -> Any:
     """Return the operation of each span: ``gen_ai.operation.name``, else the OpenInference kind.
 
     OpenInference span kinds are mapped through :data:`OPENINFERENCE_OPERATIONS` (``LLM``
@@ -801,29 +800,13 @@ def operation(frame: Any, *, backend: Literal["polars", "pandas"] = "polars") ->
     >>> operation(spans).to_list()
     ['execute_tool', 'chat', None]
     """
-    _check_backend(backend, "operation")
-    result = _operation(to_polars(frame, parameter="frame", function="operation"))
+    result = _operation(frame)
     return result.to_pandas() if backend == "pandas" else result
 
 
-def _check_operations(operations: Collection[str] | None, function: str) -> frozenset[str]:
-    if operations is None:
-        return MODEL_OPERATIONS
-    if (
-        isinstance(operations, str | bytes)
-        or not isinstance(operations, Collection)
-        or not all(isinstance(o, str) for o in operations)
-    ):
-        raise ParameterError(
-            f"The 'operations' parameter of {function} must be None or a collection of "
-            f"operation names such as {{'chat', 'embeddings'}}. Got {preview(operations)} "
-            "instead."
-        )
-    return frozenset(operations)
-
-
 def _is_llm_span(df: pl.DataFrame, operations: Collection[str] | None) -> pl.Series:
-    ops = _check_operations(operations, "is_llm_span")
+    """Which spans are model calls; ``operations`` already checked (:data:`OPERATIONS`)."""
+    ops = MODEL_OPERATIONS if operations is None else frozenset(operations)
     op = _operation(df)
     selected = op.is_in(list(ops)).fill_null(False)
     if operations is None:
@@ -842,11 +825,12 @@ def _is_llm_span(df: pl.DataFrame, operations: Collection[str] | None) -> pl.Ser
     return selected.alias("is_llm_span")
 
 
+@validate_params(frame=Frame(), operations=_OPERATIONS, backend=BACKEND)
 def is_llm_span(
     frame: Any,
-    operations: Collection[str] | None = None,
     *,
-    backend: Literal["polars", "pandas"] = "polars",
+    operations: Collection[str] | None = None,
+    backend: Backend = "polars",
 ) -> Any:
     """Tell which spans are model calls.
 
@@ -885,6 +869,5 @@ def is_llm_span(
     >>> is_llm_span(spans, operations={"invoke_agent"}).to_list()
     [False, True, False, False]
     """
-    _check_backend(backend, "is_llm_span")
-    result = _is_llm_span(to_polars(frame, parameter="frame", function="is_llm_span"), operations)
+    result = _is_llm_span(frame, operations)
     return result.to_pandas() if backend == "pandas" else result
