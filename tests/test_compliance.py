@@ -363,7 +363,12 @@ def test_shipped_healthcare_rules_on_hand_written_answers() -> None:
         "medication. I'll call you on +44 20 7946 0958."
     )
     other = "The Garnet tablet stores 327 TB."  # no health topic: no rule applies
-    answers = pl.DataFrame({"answer": [good, bad, other]})
+    careful = (
+        "Do not stop taking your antibiotics early, and never stop your medication without "
+        "advice: see your doctor [NICE NG84]. This is general information, not a substitute "
+        "for medical advice."
+    )
+    answers = pl.DataFrame({"answer": [good, bad, other, careful]})
     result = compliance.check(answers, rules)
     assert rows(result, "answer_id", "rule", "evidence") == [
         (1, "disclaimer", None),

@@ -101,6 +101,7 @@ __all__ = [
     "SEVERITIES",
     "UNITS_MG",
     "Condition",
+    "Regression",
     "Rule",
     "RuleSet",
     "SilentRuleWarning",
@@ -110,8 +111,11 @@ __all__ = [
     "evaluate",
     "load_rules",
     "rates",
+    "regression",
     "releases",
     "silent_rules",
+    "slices",
+    "support",
     "worst",
 ]
 
@@ -2021,3 +2025,220 @@ def _duration(every: str) -> dt.timedelta:
         "w": 604800,
     }
     return dt.timedelta(seconds=value * seconds[unit])
+
+
+_HOW = (
+    "capture the answers' content: set OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true "
+    "(gen_ai.output.messages on the spans or content log events), or give a table of answers "
+    "(CSV, Parquet or JSON lines with the answer text and its time)"
+)
+
+
+def support(
+    frame: Any,
+    rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
+    *,
+    text: str = "answer",
+    time: str | None = "time",
+    question: str | None = None,
+    min_answers: int = 1,
+) -> Any:
+    """Whether ``frame`` holds answers that the rules can be checked on (for a report section).
+
+    Parameters
+    ----------
+    frame, rules, text, question
+        As :func:`check`.
+    time : str or None, default "time"
+        A UTC time column that must be present (None: not needed).
+    min_answers : int, default 1
+        The fewest answers with text that some rule applies to.
+
+    Returns
+    -------
+    toolkit.Support
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> rule = Rule("cite", "required", any_of=("source",), when=Condition(topic=("dose",)))
+    >>> print(support(pl.DataFrame({"answer": ["Hi"]}), [rule], time=None))
+    compliance: needs answers with text that a rule applies to; found 1 answers with text, \
+none that a rule applies to; missing answers that a rule applies to. How to get it: ...
+    """
+    from toolkit.ingest.discover import Support
+
+    function = "compliance.support"
+    ruleset = _ruleset(rules, function)
+    needs = "answers with text that a rule applies to" + (f" and a {time!r} column" if time else "")
+    if text not in to_polars(frame, parameter="frame", function=function).columns:
+        return Support("compliance", needs, "no answer text", ("answer text",), _HOW)
+    data, _, question = _prepare(frame, text, None, question, function)
+    with_text = int(data[text].is_not_null().sum())
+    if with_text == 0:
+        return Support(
+            "compliance", needs, f"{data.height:,} rows, none with text", ("answer text",), _HOW
+        )
+    applicable = pl.Series([False] * data.height)
+    for rule in ruleset:
+        applicable = applicable | _applicable(data, rule, text, question)[0]
+    n = int(applicable.sum())
+    found = f"{with_text:,} answers with text, " + (
+        f"{n:,} that a rule applies to" if n else "none that a rule applies to"
+    )
+    missing: list[str] = []
+    how = ""
+    if n < min_answers:
+        missing.append("answers that a rule applies to" if n == 0 else f"{min_answers:,} of them")
+        how = "check the rules' 'when' conditions (topics, routes, models) against the answers"
+    if time is not None and time not in data.columns:
+        missing.append(f"a {time!r} column")
+        how = how or _HOW
+    return Support("compliance", needs, found, tuple(missing), how)
+
+
+def slices(
+    frame: Any,
+    rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
+    *,
+    names: Sequence[str] = ("route", "model", "locale", "version"),
+    text: str = "answer",
+    question: str | None = None,
+) -> list[str]:
+    """The slice names (for ``by`` of :func:`rates`) with two or more values among the
+    answers some rule applies to.
+
+    Parameters
+    ----------
+    frame, rules, text, question
+        As :func:`check`.
+    names : sequence of str
+        Candidates: keys of :data:`CONDITION_COLUMNS` or column names.
+
+    Returns
+    -------
+    list of str
+        The candidates kept, in order.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> f = pl.DataFrame({"answer": ["a", "b"], "model": ["m1", "m2"], "route": ["r", "r"]})
+    >>> slices(f, [Rule("x", "forbidden", patterns=("z",))])
+    ['model']
+    """
+    function = "compliance.slices"
+    ruleset = _ruleset(rules, function)
+    data, _, question = _prepare(frame, text, None, question, function)
+    applicable = pl.Series([False] * data.height)
+    for rule in ruleset:
+        applicable = applicable | _applicable(data, rule, text, question)[0]
+    used = data.filter(applicable)
+    out = []
+    for name in names:
+        column = name if name in used.columns else _column_for(used, name)
+        if column is not None and used[column].drop_nulls().n_unique() >= 2:
+            out.append(name)
+    return out
+
+
+@dataclass(frozen=True)
+class Regression:
+    """The first rise of the violation rate, the rules that rose with it and the release.
+
+    Attributes
+    ----------
+    start : datetime or None
+        The first window of the higher level (of any rule, :data:`ANY_RULE`; else of the
+        earliest rule that rose); None when no rate rose.
+    rules : tuple of str
+        The rules whose own rate rose within one window of ``start``, largest rise first.
+    rate_before, rate_after : float or None
+        The rate of answers violating any rule before and after ``start``.
+    release_column, release_value : str or None
+        The version that appeared closest to ``start`` (within one window).
+    release_time : datetime or None
+        When it was first seen.
+    every : str
+        The window width.
+    changes : polars.DataFrame
+        Every change point (:func:`change_points`).
+    """
+
+    start: dt.datetime | None
+    rules: tuple[str, ...]
+    rate_before: float | None
+    rate_after: float | None
+    release_column: str | None
+    release_value: str | None
+    release_time: dt.datetime | None
+    every: str
+    changes: pl.DataFrame
+
+
+def regression(
+    frame: Any,
+    rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
+    *,
+    time: str = "time",
+    every: str = "1d",
+    text: str = "answer",
+    question: str | None = None,
+    penalty: float | None = None,
+) -> Regression:
+    """Since when do the answers break the rules more often, which rules, and which release.
+
+    The change points of :func:`change_points` whose rate rose: the first one of
+    :data:`ANY_RULE` (else the earliest of a rule) dates the regression; the rules whose
+    own rate rose within one window of it are the rules it broke.
+
+    Parameters
+    ----------
+    frame, rules, time, every, text, question, penalty
+        As :func:`change_points`.
+
+    Returns
+    -------
+    Regression
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t = [dt.datetime(2026, 11, 2, tzinfo=dt.UTC) + dt.timedelta(hours=h)
+    ...      for h in range(240)]
+    >>> bad = [h >= 120 and h % 2 == 0 for h in range(240)]
+    >>> f = pl.DataFrame({"time": t, "answer": ["bad" if b else "ok" for b in bad],
+    ...                   "model": ["m-1"] * 120 + ["m-2"] * 120})
+    >>> found = regression(f, [Rule("no-bad", "forbidden", patterns=("bad",))], every="12h")
+    >>> found.start, found.rules, found.release_value
+    (datetime.datetime(2026, 11, 7, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), ('no-bad',), 'm-2')
+    """
+    changes = change_points(
+        frame, rules, time=time, every=every, text=text, question=question, penalty=penalty
+    )
+    rises = changes.filter(pl.col("shift") > 0).sort("time")
+    overall = rises.filter(pl.col("rule") == ANY_RULE)
+    first = overall if overall.height else rises
+    if first.height == 0:
+        return Regression(None, (), None, None, None, None, None, every, changes)
+    top = first.row(0, named=True)
+    start = top["time"]
+    reach = _duration(every)
+    near = rises.filter(
+        (pl.col("rule") != ANY_RULE)
+        & (pl.col("time") >= start - reach)
+        & (pl.col("time") <= start + reach)
+    ).sort("shift", descending=True)
+    broken = tuple(dict.fromkeys(near["rule"].to_list()))
+    return Regression(
+        start=start,
+        rules=broken,
+        rate_before=top["rate_before"] if top["rule"] == ANY_RULE else None,
+        rate_after=top["rate_after"] if top["rule"] == ANY_RULE else None,
+        release_column=top["release_column"],
+        release_value=top["release_value"],
+        release_time=top["release_time"],
+        every=every,
+        changes=changes,
+    )
