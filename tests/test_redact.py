@@ -107,17 +107,23 @@ def test_redactor_add_remove_order() -> None:
 
 def test_redactor_errors() -> None:
     r = Redactor()
-    with pytest.raises(ParameterError, match=r"'name' parameter of Redactor.add must be a name"):
+    with pytest.raises(
+        ParameterError, match=r"'name' parameter of redact\.Redactor\.add must be a name"
+    ):
         r.add("email", "x")
-    with pytest.raises(ParameterError, match=r"'names' parameter of Redactor.remove must be one"):
+    with pytest.raises(
+        ParameterError, match=r"'names' parameter of redact\.Redactor\.remove must be one"
+    ):
         r.remove("nope")
-    with pytest.raises(ParameterError, match=r"'before' parameter of Redactor.add"):
+    with pytest.raises(ParameterError, match=r"'before' parameter of redact\.Redactor\.add"):
         r.add("x", "y", before="nope")
     with pytest.raises(ParameterError, match=r"valid regular expression. Got '\('"):
         r.add("bad", "(")
     with pytest.raises(ParameterError, match="must not match the empty string"):
         r.add("empty", r"\d*")
-    with pytest.raises(ParameterError, match=r"'text' parameter of Redactor\.redact must be a str"):
+    with pytest.raises(
+        ParameterError, match=r"'text' parameter of redact\.Redactor\.redact must be a str"
+    ):
         r.redact(5)  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="iterable of RedactionPattern"):
         Redactor(["x"])  # type: ignore[list-item]
@@ -153,7 +159,7 @@ def test_redact_frame_errors() -> None:
         redact_frame(frame, ["n"])
     with pytest.raises(ParameterError, match="list of column names"):
         redact_frame(frame, "a")  # type: ignore[arg-type]
-    with pytest.raises(ParameterError, match="'backend' parameter of redact_frame"):
+    with pytest.raises(ParameterError, match=r"'backend' parameter of redact\.redact_frame"):
         redact_frame(frame, backend="arrow")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="polars or pandas DataFrame"):
         redact_frame([1, 2])

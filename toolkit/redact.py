@@ -46,12 +46,22 @@ import re
 import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import check_backend, to_pandas, to_polars
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Callable_,
+    Frame,
+    InstanceOf,
+    Strings,
+    frame_out,
+    reject,
+    validate_params,
+)
+from toolkit.errors import preview
 
 __all__ = [
     "DEFAULT_PATTERNS",
@@ -61,8 +71,6 @@ __all__ = [
     "redact",
     "redact_frame",
 ]
-
-Backend = Literal["polars", "pandas"]
 
 
 @dataclass(frozen=True)
@@ -244,29 +252,25 @@ class Redactor:
     ('bearer', 'jwt', 'api_key', 'email', 'card', 'ipv6', 'phone', 'ticket')
     """
 
+    @validate_params()
     def __init__(self, patterns: Iterable[RedactionPattern] | None = None) -> None:
         chosen = DEFAULT_PATTERNS if patterns is None else tuple(patterns)
         self._patterns: list[RedactionPattern] = []
         for pattern in chosen:
             if not isinstance(pattern, RedactionPattern):
-                raise ParameterError(
-                    "The 'patterns' parameter of Redactor must be an iterable of "
-                    f"RedactionPattern. Got {preview(pattern)} in it instead."
+                raise reject(
+                    "patterns",
+                    "be an iterable of RedactionPattern",
+                    got=f"{preview(pattern)} in it",
                 )
-            self._check_new_name(pattern.name, "Redactor")
+            self._check_new_name(pattern.name)
             self._patterns.append(pattern)
 
-    def _check_new_name(self, name: object, function: str) -> None:
+    def _check_new_name(self, name: object) -> None:
         if not isinstance(name, str) or not name:
-            raise ParameterError(
-                f"The 'name' parameter of {function} must be a non-empty string. "
-                f"Got {preview(name)} instead."
-            )
+            raise reject("name", "be a non-empty string", name)
         if name in self.names:
-            raise ParameterError(
-                f"The 'name' parameter of {function} must be a name not in use "
-                f"({', '.join(self.names)}). Got {name!r} instead."
-            )
+            raise reject("name", f"be a name not in use ({', '.join(self.names)})", name)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -278,6 +282,12 @@ class Redactor:
         """The patterns, in the order they are applied."""
         return tuple(self._patterns)
 
+    @validate_params(
+        pattern=InstanceOf(str, re.Pattern, description="a string or a compiled re.Pattern"),
+        replacement=[InstanceOf(str, description="a string"), None],
+        validate=[Callable_(description="callable"), None],
+        before=[InstanceOf(str), None],
+    )
     def add(
         self,
         name: str,
@@ -312,37 +322,18 @@ class Redactor:
         >>> Redactor([]).add("user", r"user-\\d+").redact("by user-17")
         'by [USER]'
         """
-        self._check_new_name(name, "Redactor.add")
+        self._check_new_name(name)
         if isinstance(pattern, str):
             try:
                 regex = re.compile(pattern)
             except re.error as exc:
-                raise ParameterError(
-                    "The 'pattern' parameter of Redactor.add must be a valid regular "
-                    f"expression. Got {preview(pattern)} instead ({exc})."
+                raise reject(
+                    "pattern", "be a valid regular expression", got=f"{preview(pattern)} ({exc})"
                 ) from None
-        elif isinstance(pattern, re.Pattern):
-            regex = pattern
         else:
-            raise ParameterError(
-                "The 'pattern' parameter of Redactor.add must be a string or a compiled "
-                f"re.Pattern. Got {preview(pattern)} instead."
-            )
+            regex = pattern
         if regex.search("") is not None:
-            raise ParameterError(
-                "The 'pattern' parameter of Redactor.add must not match the empty string. "
-                f"Got {preview(regex.pattern)} instead."
-            )
-        if replacement is not None and not isinstance(replacement, str):
-            raise ParameterError(
-                "The 'replacement' parameter of Redactor.add must be a string. "
-                f"Got {preview(replacement)} instead."
-            )
-        if validate is not None and not callable(validate):
-            raise ParameterError(
-                "The 'validate' parameter of Redactor.add must be callable. "
-                f"Got {preview(validate)} instead."
-            )
+            raise reject("pattern", "not match the empty string", regex.pattern)
         entry = RedactionPattern(
             name,
             regex,
@@ -352,18 +343,16 @@ class Redactor:
         if before is None:
             self._patterns.append(entry)
         else:
-            self._patterns.insert(self._index(before, "before", "Redactor.add"), entry)
+            self._patterns.insert(self._index(before, "before"), entry)
         return self
 
-    def _index(self, name: str, parameter: str, function: str) -> int:
+    def _index(self, name: str, parameter: str) -> int:
         if name not in self.names:
-            raise ParameterError(
-                f"The '{parameter}' parameter of {function} must be one of "
-                f"{', '.join(map(repr, self.names)) or '(no patterns)'}. Got {preview(name)} "
-                "instead."
-            )
+            options = ", ".join(map(repr, self.names)) or "(no patterns)"
+            raise reject(parameter, f"be one of {options}", name)
         return self.names.index(name)
 
+    @validate_params()
     def remove(self, *names: str) -> Redactor:
         """Remove patterns by name; returns this redactor.
 
@@ -373,9 +362,10 @@ class Redactor:
         ('bearer', 'jwt', 'api_key', 'email', 'ipv6', 'ipv4')
         """
         for name in names:
-            del self._patterns[self._index(name, "names", "Redactor.remove")]
+            del self._patterns[self._index(name, "names")]
         return self
 
+    @validate_params(text=InstanceOf(str, description="a string"))
     def redact(self, text: str) -> str:
         """Return ``text`` with every pattern's matches replaced.
 
@@ -392,17 +382,20 @@ class Redactor:
         >>> Redactor().redact("card 4111-1111-1111-1111, call +1 415 555 0100")
         'card [CARD], call [PHONE]'
         """
-        if not isinstance(text, str):
-            raise ParameterError(
-                f"The 'text' parameter of Redactor.redact must be a string. Got {preview(text)} "
-                "instead."
-            )
+        return self._apply(text)
+
+    def _apply(self, text: str) -> str:
         for pattern in self._patterns:
             text = pattern.apply(text)
         return text
 
     __call__ = redact
 
+    @validate_params(
+        frame=Frame(),
+        columns=[None, Strings(description="a list of column names")],
+        backend=BACKEND,
+    )
     def redact_frame(
         self,
         frame: Any,
@@ -418,7 +411,7 @@ class Redactor:
         >>> Redactor().redact_frame(pl.DataFrame({"m": ["hi a@b.io"]}))["m"].to_list()
         ['hi [EMAIL]']
         """
-        return _redact_frame(self, frame, columns, backend, "Redactor.redact_frame")
+        return _redact_frame(self, frame, columns, backend)
 
     def __repr__(self) -> str:
         return f"Redactor({', '.join(self.names)})"
@@ -437,7 +430,7 @@ def _changes(redactor: Redactor, values: pl.Series) -> tuple[list[str], list[str
     old: list[str] = []
     new: list[str] = []
     for value in values.drop_nulls().unique().to_list():
-        redacted = redactor.redact(value)
+        redacted = redactor._apply(value)
         if redacted != value:
             old.append(value)
             new.append(redacted)
@@ -457,43 +450,35 @@ def _redact_series(redactor: Redactor, series: pl.Series) -> pl.Series:
 
 
 def _redact_frame(
-    redactor: Redactor,
-    frame: Any,
-    columns: Sequence[str] | None,
-    backend: str,
-    function: str,
+    redactor: Redactor, data: pl.DataFrame, columns: Sequence[str] | None, backend: Backend
 ) -> Any:
-    check_backend(backend, function)
-    data = to_polars(frame, function=function)
     if columns is None:
         chosen = [name for name, dtype in data.schema.items() if _string_like(dtype)]
     else:
-        if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-            raise ParameterError(
-                f"The 'columns' parameter of {function} must be a list of column names. "
-                f"Got {preview(columns)} instead."
-            )
         missing = [c for c in columns if c not in data.columns]
         if missing:
-            raise ParameterError(
-                f"The 'columns' parameter of {function} must name columns of the frame "
-                f"(available: {', '.join(data.columns)}). Got {preview(missing)} instead."
+            raise reject(
+                "columns",
+                f"name columns of the frame (available: {', '.join(data.columns)})",
+                missing,
             )
         not_text = [c for c in columns if not _string_like(data.schema[c])]
         if not_text:
-            raise ParameterError(
-                f"The 'columns' parameter of {function} must name string columns. "
-                f"Got {', '.join(f'{c} ({data.schema[c]})' for c in not_text)} instead."
+            raise reject(
+                "columns",
+                "name string columns",
+                got=", ".join(f"{c} ({data.schema[c]})" for c in not_text),
             )
         chosen = list(columns)
     if chosen:
         data = data.with_columns([_redact_series(redactor, data[name]) for name in chosen])
-    return to_pandas(data) if backend == "pandas" else data
+    return frame_out(data, backend)
 
 
 _DEFAULT = Redactor()
 
 
+@validate_params(redactor=[InstanceOf(Redactor), None])
 def redact(text: str, *, redactor: Redactor | None = None) -> str:
     """Replace e-mails, phone numbers, cards, keys, tokens and IP addresses in ``text``.
 
@@ -517,6 +502,12 @@ def redact(text: str, *, redactor: Redactor | None = None) -> str:
     return (redactor or _DEFAULT).redact(text)
 
 
+@validate_params(
+    frame=Frame(),
+    columns=[None, Strings(description="a list of column names")],
+    redactor=[InstanceOf(Redactor), None],
+    backend=BACKEND,
+)
 def redact_frame(
     frame: Any,
     columns: Sequence[str] | None = None,
@@ -550,4 +541,4 @@ def redact_frame(
     >>> redact_frame(frame)["body"].to_list()
     ['from [IP]', None]
     """
-    return _redact_frame(redactor or _DEFAULT, frame, columns, backend, "redact_frame")
+    return _redact_frame(redactor or _DEFAULT, frame, columns, backend)
