@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,155 @@ def dask_client() -> Iterator[Any]:
     yield client
     client.close()
     cluster.close()
+
+
+# --- a live Prometheus backfilled from the sample's scrapes ------------------------------
+
+#: The stretch of the sample week the live-Prometheus tests backfill: the h100 release
+#: (TTFT pages) starts inside it.
+LIVE_START = "2026-11-04T06:00:00Z"
+LIVE_END = "2026-11-04T14:00:00Z"
+
+
+@dataclass(frozen=True)
+class LivePrometheus:
+    """A real Prometheus on 127.0.0.1 holding a stretch of the sample's vLLM scrapes."""
+
+    url: str
+    start: str
+    end: str
+    scrape: Path  # the stretch as a scrape file (what the file reader reads)
+    frame: Any  # the file reader's metrics table of that file
+
+
+def _require_tool(name: str) -> str:
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        reason = f"{name} is not installed (Debian: apt-get install prometheus)"
+        if os.environ.get("TOOLKIT_REQUIRE_REAL_DATA") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return found
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePrometheus]:
+    """Prometheus 2 (Debian's) with blocks made by ``promtool tsdb create-blocks-from
+    openmetrics`` from the sample's vLLM scrapes between LIVE_START and LIVE_END, and
+    scraping a page of the same families (their # TYPE lines, samples without timestamps)
+    so that ``/api/v1/metadata`` knows their types, as a server scraping vLLM does."""
+    import datetime as dt
+    import gzip
+    import re
+    import subprocess
+    import threading
+    import time
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import toolkit
+    from toolkit.ingest.backfill import write_openmetrics
+
+    prometheus, promtool = _require_tool("prometheus"), _require_tool("promtool")
+    work = tmp_path_factory.mktemp("live-prometheus")
+    lo = int(dt.datetime.fromisoformat(LIVE_START).timestamp() * 1000)
+    hi = int(dt.datetime.fromisoformat(LIVE_END).timestamp() * 1000)
+    source = REPO / "data" / "sample" / "vllm_metrics.prom.gz"
+    with gzip.open(source, "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    kept, page, typed = [], [], set()
+    for line in lines:
+        if line.startswith("#"):
+            kept.append(line)
+            page.append(line)
+            continue
+        ts = int(line.rsplit(" ", 1)[1])
+        if lo <= ts < hi:
+            kept.append(line)
+        family = re.split(r"[{ ]", line, maxsplit=1)[0]
+        if family not in typed:  # one sample per series name, scraped at "now"
+            typed.add(family)
+            page.append(line.rsplit(" ", 1)[0])
+    scrape = work / "stretch.prom"
+    scrape.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    frame = toolkit.load_metrics(scrape)
+    backfill = work / "backfill.om"
+    write_openmetrics(frame, backfill)
+    data = work / "tsdb"
+    subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(backfill), str(data)],
+        check=True,
+        capture_output=True,
+    )
+    body = ("\n".join(page) + "\n").encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    target = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=target.serve_forever, daemon=True).start()
+    config = work / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: vllm\n"
+        f"    static_configs:\n      - targets: ['127.0.0.1:{target.server_port}']\n",
+        encoding="utf-8",
+    )
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (work / "prometheus.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            prometheus,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            "--storage.tsdb.retention.time=100y",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        ready = False
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v1/metadata", timeout=2) as r:
+                    ready = b'"vllm:' in r.read()
+            except OSError:
+                ready = False
+            if ready:
+                break
+            time.sleep(0.5)
+        if not ready:
+            raise RuntimeError(
+                "Prometheus did not become ready with metadata: "
+                + (work / "prometheus.log").read_text(errors="replace")[-2000:]
+            )
+        yield LivePrometheus(url, LIVE_START, LIVE_END, scrape, frame)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        target.shutdown()
+        target.server_close()

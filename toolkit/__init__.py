@@ -28,7 +28,9 @@ from toolkit.ingest.discover import Catalog, Support, dimensions, discover
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
 from toolkit.ingest.logs import read_json_logs, read_text_logs
+from toolkit.ingest.backfill import write_openmetrics
 from toolkit.ingest.prometheus import parse_exposition, read_prometheus
+from toolkit.ingest.prometheus_api import read_prometheus_api
 from toolkit.ingest.sdk_dump import read_sdk_dump
 from toolkit.ingest.workloads import load_workload, read_servegen, workload_from_llm_calls
 from toolkit.ingest.zipkin import read_zipkin
@@ -86,6 +88,7 @@ __all__ = [
     "read_nvidia_smi_csv",
     "read_parquet",
     "read_prometheus",
+    "read_prometheus_api",
     "read_sdk_dump",
     "read_servegen",
     "read_text_logs",
@@ -99,4 +102,5 @@ __all__ = [
     "traces",
     "validate",
     "workload_from_llm_calls",
+    "write_openmetrics",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "MissingTableError",
     "MissingTimeError",
     "ParameterError",
+    "RemoteError",
     "SchemaError",
     "SkippedRecord",
     "SkippedRecordsWarning",
@@ -187,6 +188,52 @@ class MissingTimeError(FormatError):
 
 class WrongSignalError(FormatError):
     """The file holds another signal than asked for (e.g. logs given to ``load_spans``)."""
+
+
+class RemoteError(ToolkitError):
+    """A live backend (a Prometheus-compatible API, Loki) refused a request or could not be
+    reached: the message names the URL (without credentials) and carries the server's own
+    ``error`` / ``errorType`` when it sent them.
+
+    Attributes
+    ----------
+    url : str
+        The request's URL, credentials removed.
+    status : int or None
+        The HTTP status, when a response came.
+    error_type : str or None
+        The server's ``errorType`` (Prometheus: ``bad_data``, ``timeout``, ...).
+    error : str or None
+        The server's own message.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        url: str,
+        status: int | None = None,
+        error_type: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.error_type = error_type
+        self.error = error
+        super().__init__(f"{url}: {problem}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_remote_error,
+            (self.args[0], self.url, self.status, self.error_type, self.error),
+        )
+
+
+def _rebuild_remote_error(
+    message: str, url: str, status: int | None, error_type: str | None, error: str | None
+) -> RemoteError:
+    problem = message.removeprefix(f"{url}: ")
+    return RemoteError(problem, url=url, status=status, error_type=error_type, error=error)
 
 
 class ToolkitWarning(UserWarning):

@@ -357,14 +357,32 @@ def load_logs(
     )
 
 
+def _live_url(path: object) -> bool:
+    return isinstance(path, str) and path[:8].lower().startswith(("http://", "https://"))
+
+
+def _no_live_options(function: str, given: Mapping[str, Any]) -> None:
+    named = sorted(k for k, v in given.items() if v is not None)
+    if named:
+        raise ParameterError(
+            f"The {named[0]!r} parameter of {function} must go with an http(s):// URL of a "
+            f"live server. Got files instead; leave out {', '.join(repr(n) for n in named)}."
+        )
+
+
 def load_metrics(
     path: Paths,
     *,
     time: dt.datetime | str | None = None,
+    query: str | None = None,
+    start: dt.datetime | str | None = None,
+    end: dt.datetime | str | None = None,
+    step: Any = None,
     on_error: OnError = "raise",
     report: LoadReport | None = None,
     progress: bool | None = None,
     backend: Backend = "polars",
+    **live: Any,
 ) -> Any:
     """Load metric points into the canonical long metrics table.
 
@@ -374,6 +392,18 @@ def load_metrics(
         Files, directories or glob patterns. Each file's format is detected: OTLP metrics
         (JSON, JSON Lines, protobuf, gzip) or a Prometheus / OpenMetrics scrape (vLLM,
         DCGM, nvidia_gpu_exporter, ...; read by :func:`toolkit.read_prometheus`).
+        An ``http://`` or ``https://`` URL reads a live Prometheus-compatible HTTP API
+        (Prometheus, Mimir, Thanos, VictoriaMetrics) with
+        :func:`toolkit.read_prometheus_api`: then ``query``, ``start`` and ``end`` are
+        required, ``step`` optional.
+    query, start, end, step
+        For a URL only: the PromQL selector (raw samples) or expression (with ``step``),
+        the period ``[start, end)`` and the evaluation step (see
+        :func:`toolkit.read_prometheus_api`).
+    **live
+        For a URL only: the other options of :func:`toolkit.read_prometheus_api`
+        (``chunk``, ``raw``, ``headers``, ``bearer_token``, ``basic_auth``, ``ca_file``,
+        ``verify``, ``client_cert``, ``timeout_s``, ``metadata``).
     time : datetime or ISO-8601 str, optional
         Scrape time for Prometheus samples without their own timestamp (time-zone aware).
         A directory of scrapes can instead carry the time in each file name.
@@ -405,6 +435,25 @@ def load_metrics(
     >>> load_metrics(p).select("name", "type", "value", "label.model").row(0)
     ('requests', 'counter', 42.0, 'llama')
     """
+
+    if _live_url(path):
+        from toolkit.ingest.prometheus_api import read_prometheus_api
+
+        if query is None or start is None or end is None:
+            missing = [
+                n for n, v in (("query", query), ("start", start), ("end", end)) if v is None
+            ]
+            raise ParameterError(
+                f"The {missing[0]!r} parameter of load_metrics must be given with a URL "
+                f"(query, start and end say what to read). Got {path!r} without "
+                f"{', '.join(repr(m) for m in missing)} instead."
+            )
+        return read_prometheus_api(
+            str(path), query=query, start=start, end=end, step=step, backend=backend, **live
+        )
+    _no_live_options(
+        "load_metrics", {"query": query, "start": start, "end": end, "step": step, **live}
+    )
 
     def scrape(p: Path, ctx: LoadContext) -> pl.DataFrame:
         frame: pl.DataFrame = read_prometheus(p, time=time, on_error=ctx.on_error, report=report)
