@@ -24,11 +24,11 @@ from toolkit import (
     traces,
 )
 from toolkit.errors import LoadReport
+from toolkit.ingest.backfill import write_openmetrics
 from toolkit.ingest.discover import Catalog, Support, dimensions, discover
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
 from toolkit.ingest.logs import read_json_logs, read_text_logs
-from toolkit.ingest.backfill import write_openmetrics
 from toolkit.ingest.prometheus import parse_exposition, read_prometheus
 from toolkit.ingest.prometheus_api import read_prometheus_api
 from toolkit.ingest.sdk_dump import read_sdk_dump
