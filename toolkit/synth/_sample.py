@@ -17,6 +17,7 @@ from toolkit.errors import ParameterError
 from toolkit.schema import TIME
 from toolkit.synth import _model as model
 from toolkit.synth import _text as text
+from toolkit.synth import clinical
 from toolkit.synth._writers import (
     AttrValue,
     Family,
@@ -38,6 +39,7 @@ SAMPLE_FILES = (
     "vllm_metrics.prom.gz",
     "dcgm_metrics.prom.gz",
     "nvidia_smi.csv.gz",
+    clinical.CLINICAL_FILE,
     "truth.json",
     "SCENARIO.md",
 )
@@ -1268,9 +1270,12 @@ def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
     _write_dcgm(gpus, paths["dcgm_metrics.prom.gz"], t)
     nvsmi_host = model.POOLS[1].host
     _write_nvidia_smi(gpus, paths["nvidia_smi.csv.gz"], t, nvsmi_host)
+    clinical_truth = clinical.write_clinical(
+        paths[clinical.CLINICAL_FILE], days=sim.params.days, seed=sim.params.seed
+    )
     r = sim.requests
     truth = {
-        "incidents": _incidents(sim),
+        "incidents": [*_incidents(sim), clinical_truth["incident"]],
         "simulation": {
             "generator": "toolkit.synth",
             "command": (
@@ -1319,10 +1324,11 @@ def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
                 k: int(v) for k, v in r["outcome"].value_counts().sort("outcome").iter_rows()
             },
             "traced_requests": n_traces,
+            "clinical_answers": clinical_truth["counts"]["answers"],
             "log_records": n_logs,
             "scrapes_per_pool": int(t.size),
         },
-        "sha256": {name: _sha256(paths[name]) for name in SAMPLE_FILES[:5]},
+        "sha256": {name: _sha256(paths[name]) for name in SAMPLE_FILES[:-2]},
     }
     paths["truth.json"].write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     paths["SCENARIO.md"].write_text(_scenario(sim, truth), encoding="utf-8")
@@ -1391,6 +1397,14 @@ def _scenario(sim: ServiceSimulation, truth: dict[str, Any]) -> str:
         "- `nvidia_smi.csv.gz`: `nvidia-smi --query-gpu` log of host "
         f"`{truth['simulation']['nvidia_smi_host']}`",
         '  (4 H100), timestamps in UTC: `toolkit.load_gpu(path, tz="UTC", host="gpu-h100-0")`.',
+        f"- `{clinical.CLINICAL_FILE}`: OTLP JSON Lines traces of a separate, small service,",
+        f"  `{clinical.SERVICE}` (route `{clinical.ROUTE}`, about {clinical.ANSWERS_PER_DAY} "
+        f"answers a day, {c['clinical_answers']:,} in all, every one traced): one `chat` client",
+        "  span per answer with the patient's question (`gen_ai.input.messages`) and the answer",
+        "  (`gen_ai.output.messages`) captured, `user.locale`, and the service's",
+        "  `service.version`. The answers are checked against the healthcare guideline rules",
+        "  shipped with the toolkit (`toolkit/data/compliance/healthcare.yaml`); a release",
+        "  raises the violation rate of three of them (the incident below).",
         "- `truth.json`: the incidents below, the parameters, counts, file hashes.",
         "",
         "## The incidents",

@@ -316,7 +316,7 @@ def write_clinical(path: str | Path, *, days: int, seed: int) -> dict[str, Any]:
                     ]
                 }
                 stream.write(encode_line(line))
-    before, after_version = RELEASE["service.version"]
+    after_version = RELEASE["service.version"][1]
     old_model, new_model = RELEASE["gen_ai.response.model"]
     incident = {
         "id": "clinical-guideline-regression",
