@@ -44,10 +44,6 @@ and is re-exported here.
 from __future__ import annotations
 
 from toolkit.datasets import load_compas
-from toolkit.fairness._aif360 import (
-    group_metrics,
-    theil_index,
-)
 from toolkit.fairness._calls import (
     USER_PREFIXES,
     CallOutcomes,
@@ -60,10 +56,7 @@ from toolkit.fairness._calls import (
     group_dimensions,
     within_strata,
 )
-from toolkit.fairness._metrics import (
-    BiasAudit,
-    audit,
-)
+from toolkit.fairness._metrics import BiasAudit, audit, group_metrics, theil_index
 from toolkit.fairness._mitigation import (
     Mitigation,
     mitigate,
