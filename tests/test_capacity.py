@@ -236,7 +236,7 @@ def test_size_fleet_rows_cost_and_recommendation(backend: str) -> None:
         capacity.size_fleet(demand, model(), 1, ttft_slo_s=1, tpot_slo_s=1, gpu_hourly_usd={})
 
 
-def test_what_if_and_latency_vs_load() -> None:
+def test_what_if_and_load_sweep() -> None:
     demand = workload([s / 4 for s in range(400)], [1000] * 400, [50] * 400)
     out = capacity.what_if(
         demand,
@@ -259,9 +259,7 @@ def test_what_if_and_latency_vs_load() -> None:
     assert out["replicas"][0] == capacity.recommend(direct)["replicas"].item()
     assert out["attainment_at_current"][0] == direct["slo_attainment"][0]
     assert out["attainment_at_current"][0] < 0.1
-    curve = capacity.latency_vs_load(
-        demand, model(), 1, factors=(0.5, 1.0), ttft_slo_s=1, tpot_slo_s=1
-    )
+    curve = capacity.load_sweep(demand, model(), 1, factors=(0.5, 1.0), ttft_slo_s=1, tpot_slo_s=1)
     sim = curve.filter(pl.col("method") == "simulation")
     assert sim["arrival_rate_rps"][1] == pytest.approx(400 / 99.75)
 
@@ -645,7 +643,7 @@ def test_gpu_utilisation_on_the_sample_nvidia_smi_log() -> None:
         assert row["util_mean_pct"] == pytest.approx(values.mean())
         assert row["idle_share"] == pytest.approx((values <= 5).mean())
         assert row["samples"] == values.size
-    heat = capacity.utilisation_heatmap(gpu, every="1d")
+    heat = capacity.utilisation_by_time(gpu, every="1d")
     assert heat.height == 4 * 8  # 4 GPUs x 8 days touched (7 days and the last scrape)
     pandas = capacity.gpu_utilisation(gpu.to_pandas(), backend="pandas")
     assert list(pandas["util_mean_pct"]) == pytest.approx(stats["util_mean_pct"].to_list())

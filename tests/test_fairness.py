@@ -588,7 +588,7 @@ def test_figures() -> None:
         }
     )
     m = fairness.group_metrics(frame, "ok", "g", True, "a", n_boot=100)
-    fig = fairness_plots.rates(m, unfavorable=True)
+    fig = fairness_plots.group_rates(m, unfavorable=True)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
     xs = [line.get_xdata()[0] for line in ax.get_lines() if line.get_marker() == "o"]
@@ -747,10 +747,10 @@ def test_dimensions_plot_labels_each_group_with_its_dimension() -> None:
     answered = fairness.call_outcomes(_calls()).answered
     columns = ["attributes.user.locale", "attributes.app.prompt.category", "attributes.user.tier"]
     result = fairness.audit_dimensions(answered, "refused", columns, False, n_boot=0)
-    fig = fairness_plots.dimensions(result, title="flagged")
+    fig = fairness_plots.dimension_bars(result, title="flagged")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["app.prompt.category: b", "user.locale: tr"]  # the larger ratio first
-    everything = fairness_plots.dimensions(result, flagged_only=False)
+    everything = fairness_plots.dimension_bars(result, flagged_only=False)
     assert len(everything.axes[0].get_yticklabels()) == result.groups.height
     with pytest.raises(ParameterError, match="DimensionAudit"):
-        fairness_plots.dimensions(result.groups)
+        fairness_plots.dimension_bars(result.groups)

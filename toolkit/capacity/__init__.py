@@ -8,7 +8,7 @@ be, and how many GPUs of which kind meet the latency SLOs at the lowest cost.
   :func:`calibrate`, :func:`replay_periods`, :func:`gpu_sources` and
   :func:`compare_gpu_sources` (two exporters reading the same GPUs).
 - **Fleet utilisation** from the ``gpu`` table and vLLM metrics: :func:`gpu_utilisation`
-  (distributions, idle and stranded GPUs, power), :func:`utilisation_heatmap`,
+  (distributions, idle and stranded GPUs, power), :func:`utilisation_by_time`,
   :func:`pool_load` and :func:`saturation_periods`; GPU inventories of real clusters with
   :func:`read_gpu_inventory` and :func:`inventory_summary`.
 - **Service models** (:class:`ServiceModel`): prefill and decode step times of one replica
@@ -23,7 +23,7 @@ be, and how many GPUs of which kind meet the latency SLOs at the lowest cost.
   :func:`mmc`, :func:`mgc_wait`, :func:`analytic_latency`) and a discrete-event simulation
   of continuous batching (:func:`simulate`); :func:`size_fleet` gives one row per candidate
   fleet with its latency percentiles, SLO attainment, goodput and cost, and the cheapest
-  one that meets the SLOs; :func:`latency_vs_load`, :func:`latency_by_load` and
+  one that meets the SLOs; :func:`load_sweep`, :func:`latency_by_load` and
   :func:`what_if` (traffic x1.5, longer prompts, another GPU, prefix caching).
 
 GPU prices are parameters (:data:`DEFAULT_GPU_HOURLY_USD` holds illustrative ones, not
@@ -54,7 +54,7 @@ from toolkit.capacity._fleet import (
     pool_load,
     read_gpu_inventory,
     saturation_periods,
-    utilisation_heatmap,
+    utilisation_by_time,
 )
 from toolkit.capacity._model import (
     FitQuality,
@@ -94,7 +94,7 @@ from toolkit.capacity._sizing import (
     Scenario,
     analytic_latency,
     latency_by_load,
-    latency_vs_load,
+    load_sweep,
     recommend,
     size_fleet,
     what_if,
@@ -134,7 +134,7 @@ __all__ = [
     "kv_capacity_tokens",
     "latency_by_load",
     "latency_curves",
-    "latency_vs_load",
+    "load_sweep",
     "mgc_wait",
     "mmc",
     "paths_support",
@@ -155,7 +155,7 @@ __all__ = [
     "size_fleet",
     "standard_scenarios",
     "utilisation_by_model",
-    "utilisation_heatmap",
+    "utilisation_by_time",
     "weekday_peak_hours",
     "what_if",
 ]

@@ -29,7 +29,7 @@ __all__ = [
     "pool_load",
     "read_gpu_inventory",
     "saturation_periods",
-    "utilisation_heatmap",
+    "utilisation_by_time",
 ]
 
 Backend = Literal["polars", "pandas"]
@@ -129,7 +129,7 @@ def gpu_utilisation(
     return _out(stats, backend, function)  # type: ignore[no-any-return]
 
 
-def utilisation_heatmap(
+def utilisation_by_time(
     gpu: Any, *, every: str | dt.timedelta = "1h", backend: Backend = "polars"
 ) -> pl.DataFrame:
     """Mean utilisation per GPU and time bucket (the cells of a heatmap).
@@ -149,10 +149,10 @@ def utilisation_heatmap(
     ...     "host": "h", "gpu_index": 0, "util_pct": [10.0, 30.0, 50.0],
     ...     "mem_used_bytes": 1.0, "mem_total_bytes": 2.0,
     ...     "power_w": 5.0})], how="diagonal_relaxed")
-    >>> utilisation_heatmap(g)["util_pct"].to_list()
+    >>> utilisation_by_time(g)["util_pct"].to_list()
     [20.0, 50.0]
     """
-    function = "capacity.utilisation_heatmap"
+    function = "capacity.utilisation_by_time"
     width = _seconds(every, "every", function)
     df = validate(to_polars(gpu, parameter="gpu", function=function), GPU)
     label = pl.concat_str(

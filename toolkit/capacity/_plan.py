@@ -18,7 +18,7 @@ import polars as pl
 from toolkit.capacity._demand import _seconds, arrival_rate, reconstruct_demand, scale_demand
 from toolkit.capacity._model import ServiceModel
 from toolkit.capacity._simulation import simulate
-from toolkit.capacity._sizing import latency_by_load, latency_vs_load
+from toolkit.capacity._sizing import latency_by_load, load_sweep
 from toolkit.errors import ParameterError, SchemaError
 from toolkit.schema import require_columns, to_polars
 
@@ -1198,7 +1198,7 @@ def latency_curves(
     factors: Sequence[float] = (0.5, 0.75, 1.0, 1.25),
     other_factors: Sequence[float] = (0.5, 1.0, 1.5),
 ) -> pl.DataFrame:
-    """:func:`latency_vs_load` for several fleet sizes, the method labelled with the size.
+    """:func:`load_sweep` for several fleet sizes, the method labelled with the size.
 
     The first fleet is run at ``factors`` by both methods; the others (None entries and
     repeats left out) at ``other_factors`` by the simulation only.
@@ -1206,7 +1206,7 @@ def latency_curves(
     Returns
     -------
     polars.DataFrame
-        :func:`latency_vs_load`'s columns, ``method`` as ``"<method>, <n> replicas"``.
+        :func:`load_sweep`'s columns, ``method`` as ``"<method>, <n> replicas"``.
 
     Examples
     --------
@@ -1223,7 +1223,7 @@ def latency_curves(
     fleets = list(dict.fromkeys(n for n in replicas if n is not None))
     frames = []
     for i, n in enumerate(fleets):
-        curve = latency_vs_load(
+        curve = load_sweep(
             demand,
             model,
             n,

@@ -24,7 +24,7 @@ __all__ = [
     "Scenario",
     "analytic_latency",
     "latency_by_load",
-    "latency_vs_load",
+    "load_sweep",
     "recommend",
     "size_fleet",
     "what_if",
@@ -411,7 +411,7 @@ def recommend(table: Any) -> pl.DataFrame:
     return df.filter(pl.col("recommended"))
 
 
-def latency_vs_load(
+def load_sweep(
     demand: Any,
     model: ServiceModel,
     replicas: int,
@@ -438,10 +438,10 @@ def latency_vs_load(
     >>> t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     >>> w = pl.DataFrame({"arrival_time": [t0 + dt.timedelta(seconds=s) for s in range(100)],
     ...                   "input_tokens": [500] * 100, "output_tokens": [20] * 100})
-    >>> latency_vs_load(w, m, 1, factors=(1.0, 2.0), ttft_slo_s=1.0, tpot_slo_s=0.1).height
+    >>> load_sweep(w, m, 1, factors=(1.0, 2.0), ttft_slo_s=1.0, tpot_slo_s=0.1).height
     4
     """
-    function = "capacity.latency_vs_load"
+    function = "capacity.load_sweep"
     _check_slo(ttft_slo_s, tpot_slo_s, function)
     df = _demand_arrays(demand, function)
     rows: list[dict[str, Any]] = []

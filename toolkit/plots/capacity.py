@@ -54,7 +54,7 @@ def utilisation_heatmap(
     ax: Any = None,
     figsize: tuple[float, float] = (8.0, 3.0),
 ) -> Any:
-    """Heatmap of :func:`toolkit.capacity.utilisation_heatmap`: one row per GPU.
+    """Heatmap of :func:`toolkit.capacity.utilisation_by_time`: one row per GPU.
 
     Examples
     --------
@@ -154,7 +154,7 @@ def latency_vs_load(
     ax: Any = None,
     figsize: tuple[float, float] = (6.0, 2.8),
 ) -> Any:
-    """Latency against arrival rate per method (:func:`toolkit.capacity.latency_vs_load`),
+    """Latency against arrival rate per method (:func:`toolkit.capacity.load_sweep`),
     with the SLO as a horizontal line.
 
     Examples

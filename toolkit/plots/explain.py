@@ -16,7 +16,7 @@ import polars as pl
 from toolkit.errors import ParameterError, preview
 from toolkit.plots import _axes, _label
 
-__all__ = ["beeswarm", "compare", "dependence", "importance", "local"]
+__all__ = ["beeswarm", "dependence", "importance", "local", "shap_shift"]
 
 _BLUE, _RED = "#4C72B0", "#C44E52"
 
@@ -215,7 +215,7 @@ def dependence(
     return fig
 
 
-def compare(slice_result: Any, *, top: int = 10, ax: Any = None) -> Any:
+def shap_shift(slice_result: Any, *, top: int = 10, ax: Any = None) -> Any:
     """Difference of mean SHAP values, incident window minus baseline, per feature.
 
     Parameters
@@ -228,7 +228,7 @@ def compare(slice_result: Any, *, top: int = 10, ax: Any = None) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    _check_top("compare", top)
+    _check_top("shap_shift", top)
     frame = slice_result.frame.head(top)
     fig, axes = _axes(ax, (9.0, 0.32 * frame.height + 1.3))
     diff = frame["difference"].to_numpy()

@@ -17,7 +17,7 @@ from toolkit.errors import ParameterError, preview
 from toolkit.plots import _axes, _label
 from toolkit.schema import to_polars
 
-__all__ = ["dimensions", "disparity", "mitigation", "rates"]
+__all__ = ["dimension_bars", "disparity", "group_rates", "mitigation"]
 
 _FLAG = "#C44E52"
 _ADVANTAGE = "#55A868"
@@ -47,7 +47,7 @@ def _values(data: pl.DataFrame, name: str) -> np.ndarray:
     return data[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
-def rates(
+def group_rates(
     groups: Any,
     *,
     unfavorable: bool = False,
@@ -82,12 +82,12 @@ def rates(
     >>> from toolkit.fairness import group_metrics
     >>> m = group_metrics(pl.DataFrame({"g": ["a", "a", "b", "b"], "ok": [1, 1, 1, 0]}),
     ...                   "ok", "g", 1, "a", n_boot=50)
-    >>> fig = rates(m)
+    >>> fig = group_rates(m)
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['a', 'b']
     """
-    data = to_polars(groups, function="plots.fairness.rates")
-    _need(data, ["group", "favorable_rate", "n"], "rates")
+    data = to_polars(groups, function="plots.fairness.group_rates")
+    _need(data, ["group", "favorable_rate", "n"], "group_rates")
     fig, axes = _axes(ax, figsize or (8.0, 0.9 + 0.28 * max(data.height, 1)))
     rate = _values(data, "favorable_rate")
     low = _values(data, "favorable_rate_low") if "favorable_rate_low" in data.columns else rate
@@ -253,7 +253,7 @@ def mitigation(
     return fig
 
 
-def dimensions(
+def dimension_bars(
     result: Any,
     metric: str = "unfavorable_ratio",
     *,
@@ -285,7 +285,7 @@ def dimensions(
     >>> from toolkit.fairness import audit_dimensions
     >>> calls = pl.DataFrame({"attributes.locale": ["en"] * 60 + ["tr"] * 40,
     ...                       "refused": [False] * 59 + [True] + [False] * 30 + [True] * 10})
-    >>> fig = dimensions(audit_dimensions(calls, "refused", ["attributes.locale"], False,
+    >>> fig = dimension_bars(audit_dimensions(calls, "refused", ["attributes.locale"], False,
     ...                                   n_boot=0))
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['locale: tr']
@@ -293,7 +293,7 @@ def dimensions(
     groups = getattr(result, "groups", None)
     if not isinstance(groups, pl.DataFrame) or "dimension" not in groups.columns:
         raise ParameterError(
-            "The 'result' parameter of plots.fairness.dimensions must be a "
+            "The 'result' parameter of plots.fairness.dimension_bars must be a "
             f"toolkit.fairness.DimensionAudit. Got {preview(result)} instead."
         )
     data = groups.filter(pl.col("flagged")) if flagged_only else groups
