@@ -233,8 +233,23 @@ GPU = Table(
     ("label.",),
 )
 
+PREDICTIONS = Table(
+    "predictions",
+    (
+        _c("time", TIME, "when the model scored, UTC"),
+        _c("score", pl.Float64(), "the model's score (higher = more likely positive)"),
+        _c("label", pl.Boolean(), "the outcome (true = positive, e.g. fraud); null: not known"),
+        _c("label_time", TIME, "when the label became known, UTC", False),
+        _c("prediction_id", pl.String(), "the prediction's or transaction's id", False),
+        _c("model_version", pl.String(), "the model that scored", False),
+    ),
+    ("feature.",),
+)
+
 #: All canonical tables by name.
-TABLES: dict[str, Table] = {t.name: t for t in (SPANS, LOGS, METRICS, LLM_CALLS, WORKLOAD, GPU)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (SPANS, LOGS, METRICS, LLM_CALLS, WORKLOAD, GPU, PREDICTIONS)
+}
 
 _SCALARS: tuple[type[pl.DataType], ...] = (
     pl.Int64,

@@ -13,7 +13,7 @@ from pathlib import Path
 import msgspec
 
 from toolkit.errors import FormatError, ToolkitError, UnsupportedFormatError, preview
-from toolkit.ingest import gpu, jaeger, otlp, sdk_dump, workloads, zipkin
+from toolkit.ingest import gpu, jaeger, otlp, predictions, sdk_dump, workloads, zipkin
 from toolkit.ingest._io import decode_json, first_line, sniff
 from toolkit.ingest.logs import JSON_FIELD_CANDIDATES, TEXT_LOG_PATTERNS
 
@@ -34,6 +34,8 @@ SUPPORTED: dict[str, tuple[str, str]] = {
     "json-logs": ("logs", "JSON Lines application logs"),
     "vllm-text": ("logs", "vLLM server text log"),
     **{name: ("workload", text) for name, text in workloads.WORKLOAD_FORMATS.items()},
+    predictions.FORMAT: ("predictions", "prediction log: CSV or Parquet with time, score, label"),
+    predictions.ULB_FORMAT: ("predictions", "ULB credit-card fraud CSV (no score)"),
 }
 
 _TABLE_OF_SIGNAL = {"traces": "spans", "logs": "logs", "metrics": "metrics"}
@@ -122,6 +124,10 @@ def detect(path: Path) -> Detected:
     s = sniff(path)
     if s.kind == "empty":
         raise FormatError("the file is empty", path=path)
+    if s.kind in ("text", "binary"):
+        table_format = predictions.looks_like(path)
+        if table_format is not None:
+            return Detected("predictions", table_format)
     if s.kind in ("json-lines", "json", "binary"):
         container, signal = otlp.detect(path)
         if signal is not None:

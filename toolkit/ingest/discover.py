@@ -48,6 +48,7 @@ TIME_COLUMNS: Mapping[str, tuple[str, str]] = {
     "gpu": ("time", "time"),
     "workload": ("arrival_time", "arrival_time"),
     "llm_calls": ("start_time", "start_time"),
+    "predictions": ("time", "time"),
 }
 
 #: Columns that identify one record of a table across files; None: the whole row.
@@ -73,6 +74,9 @@ HOW_TO_GET: Mapping[str, str] = {
     "`nvidia-smi --query-gpu=... --format=csv -l 60`",
     "workload": "a request-arrival trace (Azure LLM inference, BurstGPT, Mooncake ...) or "
     "traced LLM calls",
+    "predictions": "export the model's prediction log as CSV or Parquet: one row per prediction "
+    "with its time, score and label (empty until known), optionally label_time, model_version "
+    "and the features",
 }
 
 _GENERATIONS: tuple[tuple[str, str], ...] = (
@@ -347,6 +351,13 @@ class Catalog:
                 self.check("workload"),
             ),
             "gpu": self.check("gpu", name="gpu"),
+            "performance": self.check(
+                "predictions",
+                columns=["label"],
+                min_rows=100,
+                name="performance",
+                needs="a prediction log with scores (or features to fit one) and labels",
+            ),
             "scale": self.check("spans", name="scale"),
         }
         return out
@@ -533,6 +544,7 @@ class _File:
 
 def _loader(table: str, options: Mapping[str, Any]) -> Callable[[Path], pl.DataFrame]:
     from toolkit.ingest.gpu import load_gpu
+    from toolkit.ingest.predictions import load_predictions
     from toolkit.ingest.workloads import load_workload
     from toolkit.loaders import load_logs, load_metrics, load_spans
 
@@ -546,6 +558,7 @@ def _loader(table: str, options: Mapping[str, Any]) -> Callable[[Path], pl.DataF
         "metrics": lambda p: load_metrics(p, time=time, on_error=on_error, progress=False),
         "gpu": lambda p: load_gpu(p, tz=tz, host=host, time=time, on_error=on_error),
         "workload": lambda p: load_workload(p, tz=tz, on_error=on_error),
+        "predictions": lambda p: load_predictions(p, tz=tz),
     }
     return loaders[table]
 
@@ -733,6 +746,7 @@ def _deduplicate(
         "metrics": "metric samples",
         "gpu": "GPU samples",
         "workload": "request arrivals",
+        "predictions": "predictions",
     }
     what = (
         "spans (same trace id, span id and start time)"

@@ -1,0 +1,297 @@
+"""Prediction logs of a scoring model (CSV or Parquet) -> the canonical ``predictions`` table.
+
+A fraud, abuse or triage model's prediction log, as a user exports it from a feature store,
+a warehouse or the model server: one row per prediction with its time, score and, once
+known, its label. Columns are found by name (case-insensitive; first match wins):
+
+==================  =======================================================================
+canonical column    names recognised
+==================  =======================================================================
+``time``            time, timestamp, prediction_time, predicted_at, scored_at, event_time
+``score``           score, prediction_score, probability, proba, y_pred_proba, y_score,
+                    fraud_score, risk_score
+``label``           label, y_true, target, is_fraud, fraud, class, actual, ground_truth
+``label_time``      label_time, labelled_at, labeled_at, label_timestamp, resolved_at
+``prediction_id``   prediction_id, transaction_id, request_id, id
+``model_version``   model_version, model, version
+==================  =======================================================================
+
+Every other column is kept as ``feature.<name>``. Times are ISO-8601 text with a zone (or
+naive text with ``tz``), or Parquet timestamps; a label is 0/1, true/false or empty (not
+known yet). A file is recognised as a prediction log when its header has a time, a score
+and a label column. The ULB credit-card fraud file (``Time``, ``V1`` ... ``V28``,
+``Amount``, ``Class``; no score) is recognised too and read by
+:func:`toolkit.datasets.load_creditcard`, whose rows have a null ``score``
+(:func:`toolkit.performance.fit_scores` fits one).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from toolkit.errors import FormatError, ParameterError, preview
+from toolkit.ingest._io import open_binary
+
+__all__ = ["ALIASES", "FORMAT", "ULB_FORMAT", "load_predictions", "looks_like"]
+
+FORMAT = "prediction-log"
+ULB_FORMAT = "ulb-creditcard"
+
+#: Names recognised for each canonical column, in order of preference.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "time": ("time", "timestamp", "prediction_time", "predicted_at", "scored_at", "event_time"),
+    "score": (
+        "score",
+        "prediction_score",
+        "probability",
+        "proba",
+        "y_pred_proba",
+        "y_score",
+        "fraud_score",
+        "risk_score",
+    ),
+    "label": ("label", "y_true", "target", "is_fraud", "fraud", "class", "actual", "ground_truth"),
+    "label_time": ("label_time", "labelled_at", "labeled_at", "label_timestamp", "resolved_at"),
+    "prediction_id": ("prediction_id", "transaction_id", "request_id", "id"),
+    "model_version": ("model_version", "model", "version"),
+}
+
+_ULB_COLUMNS = ("time", *(f"v{i}" for i in range(1, 29)), "amount", "class")
+
+
+def _match(header: Sequence[str]) -> dict[str, str]:
+    """Canonical column -> the header name it comes from."""
+    lowered = {h.strip().lower(): h for h in header}
+    found: dict[str, str] = {}
+    used: set[str] = set()
+    for canonical, names in ALIASES.items():
+        for name in names:
+            if name in lowered and lowered[name] not in used:
+                found[canonical] = lowered[name]
+                used.add(lowered[name])
+                break
+    return found
+
+
+def _header(path: Path) -> list[str] | None:
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PAR1":
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(path).names)
+        except (OSError, ValueError):
+            return None
+    with open_binary(path) as fh:
+        line = fh.readline(65536)
+    try:
+        text = line.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        return None
+    if "," not in text:
+        return None
+    return next(csv.reader(io.StringIO(text)))
+
+
+def looks_like(path: Path) -> str | None:
+    """The format of a prediction log (:data:`FORMAT` or :data:`ULB_FORMAT`), else None.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "scores.csv"
+    >>> _ = p.write_text("timestamp,fraud_score,is_fraud\\n2026-11-02T00:00:00Z,0.9,1\\n")
+    >>> looks_like(p)
+    'prediction-log'
+    """
+    header = _header(path)
+    if not header:
+        return None
+    if tuple(h.strip().lower() for h in header) == _ULB_COLUMNS:
+        return ULB_FORMAT
+    found = _match(header)
+    if {"time", "score", "label"} <= set(found):
+        return FORMAT
+    return None
+
+
+def _read(path: Path) -> pl.DataFrame:
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    try:
+        if magic == b"PAR1":
+            return pl.read_parquet(path)
+        with open_binary(path) as fh:
+            data = fh.read()
+        return pl.read_csv(io.BytesIO(data), infer_schema_length=None, try_parse_dates=False)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise FormatError(
+            f"not a readable prediction log: {preview(str(exc), 200)}", path=path
+        ) from None
+
+
+def _times(frame: pl.DataFrame, column: str, tz: str | None, path: Path) -> pl.Series:
+    series = frame[column]
+    if isinstance(series.dtype, pl.Datetime):
+        if series.dtype.time_zone is None:
+            if tz is None:
+                raise ParameterError(
+                    f"The 'tz' parameter of load_predictions must name the time zone of "
+                    f"{path.name}'s column {column!r}, whose times carry none. Got None instead."
+                )
+            series = series.dt.replace_time_zone(tz)
+        return series.dt.convert_time_zone("UTC").dt.cast_time_unit("ns")
+    if series.dtype != pl.String:
+        raise FormatError(
+            f"expected times (ISO-8601 text or timestamps), found {series.dtype}",
+            path=path,
+            column=column,
+        )
+    text = series.str.strip_chars()
+    has_zone = text.str.contains(r"(Z|[+-]\d\d:?\d\d)$")
+    if bool((has_zone | text.is_null()).all()):
+        parsed = text.str.replace(r"Z$", "+00:00").str.to_datetime(
+            time_unit="ns", time_zone="UTC", strict=False
+        )
+    elif bool((~has_zone | text.is_null()).all()):
+        if tz is None:
+            raise ParameterError(
+                f"The 'tz' parameter of load_predictions must name the time zone of "
+                f"{path.name}'s column {column!r}, whose times carry none. Got None instead."
+            )
+        parsed = (
+            text.str.to_datetime(time_unit="ns", strict=False)
+            .dt.replace_time_zone(tz)
+            .dt.convert_time_zone("UTC")
+        )
+    else:
+        raise FormatError("some times carry a zone and some do not", path=path, column=column)
+    bad = parsed.is_null() & text.is_not_null()
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise FormatError(
+            f"expected ISO-8601 times, found {preview(text[row])}",
+            path=path,
+            line=row + 2,
+            column=column,
+        )
+    return parsed
+
+
+def _labels(frame: pl.DataFrame, column: str, path: Path) -> pl.Series:
+    series = frame[column]
+    if series.dtype == pl.Boolean:
+        return series
+    if series.dtype.is_numeric():
+        values = series.cast(pl.Float64)
+        bad = values.is_not_null() & ~values.is_in([0.0, 1.0])
+    else:
+        text = series.cast(pl.String).str.strip_chars().str.to_lowercase()
+        mapping = {"0": 0.0, "1": 1.0, "true": 1.0, "false": 0.0, "": None}
+        values = text.replace_strict(mapping, default=-1.0, return_dtype=pl.Float64)
+        bad = values.is_not_null() & (values < 0)
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise FormatError(
+            f"expected a label 0/1, true/false or empty, found {preview(series[row])}",
+            path=path,
+            line=row + 2,
+            column=column,
+        )
+    return values == 1.0
+
+
+def load_predictions(
+    path: str | os.PathLike[str], *, tz: str | None = None, format: str | None = None
+) -> pl.DataFrame:
+    """Read a prediction log (CSV, gzip CSV or Parquet) into the ``predictions`` table.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    tz : str, optional
+        IANA time zone of times written without one.
+    format : str, optional
+        :data:`FORMAT` or :data:`ULB_FORMAT`; default: told from the header.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``time`` (Datetime ns UTC), ``score`` (Float64; null when the log has none),
+        ``label`` (Boolean; null = not known yet), ``label_time``, ``prediction_id``,
+        ``model_version``, then ``feature.<name>`` for every other column, sorted by time.
+
+    Raises
+    ------
+    FormatError
+        For a file that is not a prediction log or a value that cannot be read (with
+        the line and column).
+    ParameterError
+        For times without a zone and no ``tz``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "scores.csv"
+    >>> _ = p.write_text("timestamp,fraud_score,is_fraud,amount\\n"
+    ...                  "2026-11-02T00:00:00Z,0.9,1,12.5\\n2026-11-02T00:01:00Z,0.2,,3\\n")
+    >>> load_predictions(p).select("score", "label", "feature.amount").rows()
+    [(0.9, True, 12.5), (0.2, None, 3.0)]
+    """
+    file = Path(os.fspath(path))
+    kind = format or looks_like(file)
+    if kind == ULB_FORMAT:
+        from toolkit.datasets import load_creditcard
+
+        return load_creditcard(file)
+    if kind != FORMAT:
+        raise FormatError(
+            "not a prediction log: the header needs a time, a score and a label column "
+            f"(names recognised: {', '.join(ALIASES['time'][:3])} ...; "
+            f"{', '.join(ALIASES['score'][:3])} ...; {', '.join(ALIASES['label'][:3])} ...)",
+            path=file,
+        )
+    raw = _read(file)
+    found = _match(raw.columns)
+    columns: dict[str, Any] = {
+        "time": _times(raw, found["time"], tz, file),
+        "score": raw[found["score"]].cast(pl.Float64, strict=False),
+        "label": _labels(raw, found["label"], file),
+    }
+    bad = columns["score"].is_null() & raw[found["score"]].is_not_null()
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise FormatError(
+            f"expected a numeric score, found {preview(raw[found['score']][row])}",
+            path=file,
+            line=row + 2,
+            column=found["score"],
+        )
+    columns["label_time"] = (
+        _times(raw, found["label_time"], tz, file)
+        if "label_time" in found
+        else pl.Series([None] * raw.height, dtype=pl.Datetime("ns", "UTC"))
+    )
+    for name in ("prediction_id", "model_version"):
+        columns[name] = (
+            raw[found[name]].cast(pl.String)
+            if name in found
+            else pl.Series([None] * raw.height, dtype=pl.String)
+        )
+    used = set(found.values())
+    for name in raw.columns:
+        if name not in used:
+            columns[f"feature.{name}"] = raw[name]
+    out = pl.DataFrame(
+        {k: v.alias(k) if isinstance(v, pl.Series) else v for k, v in columns.items()}
+    )
+    return out.sort("time", maintain_order=True)
