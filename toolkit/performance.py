@@ -16,6 +16,8 @@ that model's quality window by window:
   probabilities, with NannyML's sampling-error bounds.
 - :func:`thresholds` and :func:`threshold_for_fpr`: precision, recall and cost across
   thresholds, and the threshold that would have met a target false-positive rate.
+- :func:`fit_scores`: for a labelled log without the model's scores (a public dataset, a
+  rule-based system), a baseline model fitted on the earlier part scores every row.
 - :func:`drift`: drift of the features and of the score (:func:`toolkit.drift.windowed`),
   and :func:`degradations`: the windows where a metric changed level for the worse
   (:func:`toolkit.drift.change_points`), for the incident review.
@@ -66,6 +68,7 @@ __all__ = [
     "degradations",
     "drift",
     "estimate",
+    "fit_scores",
     "reliability",
     "threshold_for_fpr",
     "thresholds",
@@ -1447,3 +1450,115 @@ def degradations(
         "windows_after": pl.Int64,
     }
     return _finish(pl.DataFrame(rows, schema=schema), backend)
+
+
+# --------------------------------------------------------------------------- baseline scores
+
+
+def fit_scores(
+    frame: Any,
+    label: str = "label",
+    *,
+    features: Sequence[str] | None = None,
+    time: str = "time",
+    train_end: Any = None,
+    score: str = "score",
+    backend: Backend = "polars",
+) -> Any:
+    """Score a labelled log that carries no model score, with a model fitted on its start.
+
+    A standardised logistic regression (scikit-learn, ``max_iter=1000``) is fitted on the
+    rows before ``train_end`` whose label is known, and scores every row. Monitor the rows
+    from ``train_end`` on (``in_training`` false): the earlier rows are the training set.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame or pandas.DataFrame
+        The log: a time, a label, numeric feature columns.
+    label : str, default "label"
+    features : sequence of str, optional
+        Default: the numeric ``feature.*`` columns (every numeric column but the time,
+        label and score when there are none).
+    time : str, default "time"
+    train_end : datetime or ISO-8601 str with a zone, optional
+        Default: the middle of the period.
+    score : str, default "score"
+        The column written (replaced if present).
+    backend : {"polars", "pandas"}, default "polars"
+
+    Returns
+    -------
+    polars.DataFrame or pandas.DataFrame
+        The frame with ``score`` (the model's probability of a positive) and
+        ``in_training`` (the row was before ``train_end``).
+
+    Raises
+    ------
+    ParameterError
+        If there is no feature, or the training rows lack a class.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    >>> log = pl.DataFrame({"time": [t0 + dt.timedelta(hours=i) for i in range(8)],
+    ...                     "feature.x": [0.0, 1.0, 0.1, 0.9, 0.2, 0.8, 0.0, 1.0],
+    ...                     "label": [0, 1, 0, 1, 0, 1, 0, 1]})
+    >>> out = fit_scores(log)
+    >>> out["in_training"].to_list()
+    [True, True, True, True, False, False, False, False]
+    >>> [s > 0.5 for s in out["score"]][4:]
+    [False, True, False, True]
+    """
+    function = "performance.fit_scores"
+    _check_backend(backend, function)
+    data = to_polars(frame, parameter="frame", function=function)
+    _time_column(data, time, "time", function)
+    _column(data, label, "label", function)
+    if features is None:
+        numeric = [c for c, t in data.schema.items() if t.is_numeric()]
+        names = [c for c in numeric if c.startswith("feature.")] or [
+            c for c in numeric if c not in (label, score)
+        ]
+    else:
+        names = list(features)
+        for name in names:
+            _column(data, name, "features", function)
+    if not names:
+        raise _error(function, "features", "numeric columns of the frame", features)
+    y_all = _labels(data, label, function)
+    if train_end is None:
+        first, last = data[time].min(), data[time].max()
+        assert isinstance(first, dt.datetime)
+        assert isinstance(last, dt.datetime)
+        cut = first + (last - first) / 2
+    else:
+        cut = _moment(train_end, "train_end", function)
+    times = data[time]
+    before = data.select((pl.col(time) < pl.lit(cut, dtype=times.dtype)).alias("b"))["b"]
+    x = data.select(pl.col(names).cast(pl.Float64)).to_numpy()
+    if np.isnan(x).any():
+        raise SchemaError(
+            f"The features given to {function} hold null or NaN values "
+            f"({int(np.isnan(x).any(axis=1).sum()):,} rows); fill or drop them first."
+        )
+    train = (before & y_all.is_not_null()).to_numpy()
+    y_train = y_all.to_numpy()[train]
+    if y_train.size == 0 or np.unique(y_train).size < 2:
+        raise ParameterError(
+            f"The 'train_end' parameter of {function} must leave labelled rows of both "
+            f"classes before it. Got {cut.isoformat()} ({y_train.size:,} labelled rows "
+            "before it) instead."
+        )
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(x[train], y_train.astype(np.int64))
+    out = data.with_columns(
+        pl.Series(score, model.predict_proba(x)[:, 1], dtype=pl.Float64),
+        before.alias("in_training"),
+    )
+    return _finish(out, backend)
