@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from toolkit import slo
-from toolkit.errors import FormatError, ParameterError
+from toolkit.errors import FormatError, ParameterError, SchemaError
 from toolkit.ingest.prometheus import parse_exposition
 from toolkit.schema import to_polars
 
@@ -578,7 +578,7 @@ spec:
 
 def test_parameter_errors_are_clear() -> None:
     naive = pl.DataFrame({"start_time": [dt.datetime(2026, 11, 2)], "is_good": [True]})
-    with pytest.raises(ParameterError, match=r"time-zone aware Datetime column .* never guessed"):
+    with pytest.raises(SchemaError, match=r"time-zone-aware Datetime .* never guessed"):
         slo.alerts(naive, 0.99)
     aware = naive.with_columns(pl.col("start_time").dt.replace_time_zone("UTC"))
     with pytest.raises(

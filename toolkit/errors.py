@@ -303,8 +303,11 @@ class LoadReport:
     promoted: dict[str, str] = field(default_factory=dict)
 
 
-class ColumnNotFoundError(SchemaError):
+class ColumnNotFoundError(SchemaError, ParameterError):
     """A column a caller named is not in the table: the message names the closest ones.
+
+    Both a :class:`SchemaError` (the table lacks it) and a :class:`ParameterError` (a
+    parameter named it), so either handler catches it.
 
     Examples
     --------

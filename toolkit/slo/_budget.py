@@ -440,10 +440,10 @@ _ALERT_SCHEMA: dict[str, pl.DataType] = {
 def alerts(
     events: Any,
     target: float | SLO,
+    *,
     good: str = "is_good",
     time: str = "start_time",
     policy: AlertPolicy | None = None,
-    *,
     total: str = "total",
     by: str | Sequence[str] | None = None,
     resolution: str = "1m",

@@ -184,9 +184,9 @@ def incident_windows(
     fired = alerts(
         events,
         objective,
-        good,
-        time,
-        policy,
+        good=good,
+        time=time,
+        policy=policy,
         total=total,
         by=by,
         resolution=resolution,

@@ -4,18 +4,24 @@ the time column and the backend of the result.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import to_pandas
+from toolkit._validation import (
+    Backend,
+    Duration,
+    Interval,
+    duration_ns,
+    frame_out,
+    reject,
+    time_column,
+)
+from toolkit.errors import preview
 
-Backend = Literal["polars", "pandas"]
+__all__ = ["Backend"]
+
 Op = Literal["lt", "lte", "gt", "gte"]
 Budgeting = Literal["Occurrences", "Timeslices"]
 
@@ -29,30 +35,23 @@ _NS = {
     "d": 86_400_000_000_000,
     "w": 604_800_000_000_000,
 }
-_FIXED = re.compile(r"^(?:\d+(?:ns|us|ms|s|m|h|d|w))+$")
-_PART = re.compile(r"(\d+)(ns|us|ms|s|m|h|d|w)")
-_CALENDAR = re.compile(r"^\d+(?:mo|q|y)$")
+_CALENDAR = Duration(calendar=True)
+_TARGET = Interval(
+    float,
+    0,
+    1,
+    closed="neither",
+    description="a number strictly between 0 and 1 (0.999 for 99.9 %)",
+)
 _OPS: dict[str, str] = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _AVAILABILITY = "availability"
 _K = "_bucket"  # bucket index column of the internal series
 
 
 def _fixed_ns(value: object, parameter: str, function: str) -> int:
-    """A fixed duration ('5m', '1h30m', '30d', a timedelta) in nanoseconds, > 0."""
-    problem = (
-        f"The {parameter!r} parameter of {function} must be a positive fixed duration such "
-        "as '5m', '1h', '30d' (units ns, us, ms, s, m, h, d, w) or a datetime.timedelta. "
-        f"Got {preview(value)} instead."
-    )
-    if isinstance(value, dt.timedelta):
-        ns = (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1000
-    elif isinstance(value, str) and _FIXED.match(value.strip()):
-        ns = sum(int(n) * _NS[u] for n, u in _PART.findall(value.strip()))
-    else:
-        raise ParameterError(problem)
-    if ns <= 0:
-        raise ParameterError(problem)
-    return ns
+    """A fixed duration ('5m', '1h30m', '30d', a timedelta) in nanoseconds, > 0: the
+    toolkit's one duration grammar (:func:`toolkit._validation.duration_ns`)."""
+    return duration_ns(value, parameter=parameter, function=function)
 
 
 def _text(ns: int) -> str:
@@ -65,35 +64,22 @@ def _text(ns: int) -> str:
 
 def _every(value: object, parameter: str, function: str) -> tuple[str, int | None]:
     """A polars window duration: fixed (with its ns) or calendar ('1mo', '1q', '1y')."""
-    if isinstance(value, str) and _CALENDAR.match(value.strip()):
+    if not _CALENDAR.accepts(value):
+        raise reject(parameter, "be " + _CALENDAR.describe(), value, function=function)
+    if isinstance(value, str) and value.strip()[-1:] in ("o", "q", "y"):
         return value.strip(), None
-    try:
-        ns = _fixed_ns(value, parameter, function)
-    except ParameterError:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a positive duration such as "
-            "'1h', '1d', '1w' or a calendar one ('1mo', '1q', '1y'), or a datetime.timedelta. "
-            f"Got {preview(value)} instead."
-        ) from None
+    ns = duration_ns(value, parameter=parameter, function=function)
     return f"{ns}ns", ns
 
 
 def _out(frame: pl.DataFrame, backend: Backend) -> Any:
-    return to_pandas(frame) if backend == "pandas" else frame
+    return frame_out(frame, backend)
 
 
 def _check_target(value: object, parameter: str, function: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(float(value))
-        or not 0.0 < float(value) < 1.0
-    ):
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a number strictly between "
-            f"0 and 1 (0.999 for 99.9 %). Got {preview(value)} instead."
-        )
-    return float(value)
+    if not _TARGET.accepts(value):
+        raise reject(parameter, "be " + _TARGET.words(), value, function=function)
+    return float(value)  # type: ignore[arg-type]
 
 
 def _columns(frame: pl.DataFrame, names: object, parameter: str, function: str) -> list[str]:
@@ -102,39 +88,26 @@ def _columns(frame: pl.DataFrame, names: object, parameter: str, function: str) 
         return []
     listed = [names] if isinstance(names, str) else names
     if not isinstance(listed, Sequence) or not all(isinstance(n, str) for n in listed):
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a column name or a list of "
-            f"column names. Got {preview(names)} instead."
+        raise reject(
+            parameter, "be a column name or a list of column names", names, function=function
         )
     out: list[str] = []
     for name in listed:
         if name not in frame.columns:
-            raise ParameterError(
-                f"The {parameter!r} parameter of {function} must name columns of the frame "
-                f"(available: {preview(', '.join(frame.columns), 300)}). "
-                f"Got {preview(name)} instead."
+            raise reject(
+                parameter,
+                f"name columns of the frame (available: {preview(', '.join(frame.columns), 300)})",
+                name,
+                function=function,
             )
         out.append(name)
     return out
 
 
 def _time_column(frame: pl.DataFrame, time: object, function: str) -> pl.Expr:
-    """The time column as Datetime('ns', 'UTC'); a naive or non-temporal column is refused."""
-    if not isinstance(time, str) or time not in frame.columns:
-        raise ParameterError(
-            f"The 'time' parameter of {function} must name a Datetime column of the frame "
-            f"(available: {preview(', '.join(frame.columns), 300)}). Got {preview(time)} instead."
-        )
-    dtype = frame.schema[time]
-    if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
-        raise ParameterError(
-            f"The 'time' parameter of {function} must name a time-zone aware Datetime column "
-            f"(UTC, as the canonical tables have). Got column {time!r} of type {dtype} instead; "
-            "a time without its zone is never guessed."
-        )
-    if frame[time].null_count():
-        raise ParameterError(
-            f"The 'time' parameter of {function} names column {time!r}, which holds "
-            f"{frame[time].null_count()} null times; every event needs its time."
-        )
+    """The time column as Datetime('ns', 'UTC'): the toolkit's one time-column check
+    (:func:`toolkit._validation.time_column`; a naive column is a SchemaError)."""
+    if not isinstance(time, str):
+        raise reject("time", "be a column name", time, function=function)
+    time_column(frame, time, parameter="time", function=function, nulls=False)
     return pl.col(time).dt.convert_time_zone("UTC").dt.cast_time_unit("ns")
