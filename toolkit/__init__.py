@@ -29,6 +29,7 @@ from toolkit.ingest.discover import Catalog, Support, dimensions, discover
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
 from toolkit.ingest.logs import read_json_logs, read_text_logs
+from toolkit.ingest.loki import read_loki
 from toolkit.ingest.prometheus import parse_exposition, read_prometheus
 from toolkit.ingest.prometheus_api import read_prometheus_api
 from toolkit.ingest.sdk_dump import read_sdk_dump
@@ -46,7 +47,6 @@ from toolkit.loaders import (
     to_parquet,
 )
 from toolkit.schema import GPU, LLM_CALLS, LOGS, METRICS, SPANS, WORKLOAD, validate
-from toolkit.synth import servegen_to_workload
 
 __version__ = "0.1.0"
 
@@ -85,6 +85,7 @@ __all__ = [
     "read_dcgm_counters",
     "read_jaeger",
     "read_json_logs",
+    "read_loki",
     "read_nvidia_smi_csv",
     "read_parquet",
     "read_prometheus",
@@ -104,3 +105,13 @@ __all__ = [
     "workload_from_llm_calls",
     "write_openmetrics",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """:func:`toolkit.synth.servegen_to_workload`, imported on first use: ``import toolkit``
+    does not load the sample simulator."""
+    if name == "servegen_to_workload":
+        from toolkit.synth import servegen_to_workload
+
+        return servegen_to_workload
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
