@@ -23,7 +23,6 @@ from toolkit.report import (
     Record,
     ReportResult,
     Skipped,
-    lab_command,
     read_records,
     record,
     register_cli,
@@ -409,38 +408,6 @@ def test_cli_report_exit_codes(
     args = _parser().parse_args(["report", "--data", str(tmp_path / "none"), "--quiet"])
     assert args.handler(args) == 2
     assert "'data_dir' parameter of run_report" in capsys.readouterr().err
-
-
-def test_lab_command_keeps_auth(tmp_path: Path) -> None:
-    args = _parser().parse_args(["lab", "--notebooks", str(tmp_path), "--", "--no-browser"])
-    assert args.jupyter_args == ["--no-browser"]
-    command = lab_command(tmp_path, ["--no-browser"])
-    assert command[1:] == [
-        "-m",
-        "jupyterlab",
-        f"--ServerApp.root_dir={tmp_path}",
-        "--ServerApp.ip=127.0.0.1",  # never beyond this machine unless asked
-        "--no-browser",
-    ]
-    assert not any("token" in part.lower() for part in command)
-    for spelling in (
-        ["--ServerApp.token="],
-        ["--IdentityProvider.token=''"],
-        ["--IdentityProvider.token", ""],  # the space-separated form
-        ["--IdentityProvider.token", "''"],
-        ["--NotebookApp.token", '""', "--no-browser"],
-        ["--ServerApp.password="],
-        ["--ServerApp.disable_check_xsrf=True"],
-        ["--ServerApp.disable_check_xsrf"],
-        ["--ServerApp.allow_unauthenticated_access", "true"],
-        ["--ServerApp.allow_origin=*"],
-    ):
-        with pytest.raises(ParameterError, match="must leave token authentication on"):
-            lab_command(tmp_path, spelling)
-    assert "--ServerApp.token=s3cret" in lab_command(tmp_path, ["--ServerApp.token=s3cret"])
-    asked = lab_command(tmp_path, ["--ip", "0.0.0.0"])
-    assert "--ServerApp.ip=127.0.0.1" not in asked
-    assert asked[-2:] == ["--ip", "0.0.0.0"]
 
 
 # --------------------------------------------------------------------------- sections, errors

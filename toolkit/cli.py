@@ -228,12 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("version", help="print the toolkit's version")
     # Subcommands of larger modules register themselves (imported here, not at
     # `import toolkit`, so the library stays light); each sets its own handler.
+    from toolkit.lab import register_cli as register_lab
     from toolkit.report import register_cli as register_report
     from toolkit.scale import register_cli as register_scale
+    from toolkit.slo import register_cli as register_rules
     from toolkit.synth import register_cli as register_synth
 
     register_report(sub)
+    register_lab(sub)
     register_scale(sub)
+    register_rules(sub)
     register_synth(sub)
     return parser
 

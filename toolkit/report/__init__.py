@@ -34,9 +34,9 @@ from __future__ import annotations
 
 from toolkit._html import Table, show
 from toolkit._time import utc
+from toolkit.lab import lab_command  # genai-sre lab lives in toolkit.lab; kept here too
 from toolkit.report._cli import (
     cli_parameters,
-    lab_command,
     register_cli,
 )
 from toolkit.report._kernel import (

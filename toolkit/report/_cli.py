@@ -1,4 +1,4 @@
-"""The command line: ``genai-sre report`` and ``genai-sre lab`` (:func:`lab_command`), the
+"""The command line: ``genai-sre report`` (``genai-sre lab`` is :mod:`toolkit.lab`), the
 ``-p NAME=VALUE`` / ``--params FILE`` values (:func:`cli_parameters`) and
 :func:`register_cli`.
 """
@@ -7,93 +7,15 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ParameterError, ToolkitError, preview
-from toolkit.report._runner import _default_notebooks_dir, _plain, _summary_text, run_report
+from toolkit.report._runner import _plain, _summary_text, run_report
 
 # --------------------------------------------------------------------------- command line
-
-
-def lab_command(
-    notebooks_dir: str | os.PathLike[str] | None = None, extra: Sequence[str] = ()
-) -> list[str]:
-    """The command that :func:`register_cli`'s ``lab`` runs: JupyterLab on the notebooks.
-
-    JupyterLab runs on this interpreter, so its ``python3`` kernel is the project's
-    environment. Token authentication stays on.
-
-    Parameters
-    ----------
-    notebooks_dir : path, optional
-        The project's ``notebooks/`` by default.
-    extra : list of str
-        More JupyterLab arguments (``--port=8899``, ``--no-browser`` ...).
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> lab_command("notebooks", ["--no-browser"])[1:4]
-    ['-m', 'jupyterlab', '--ServerApp.root_dir=notebooks']
-    """
-    folder = Path(notebooks_dir) if notebooks_dir is not None else _default_notebooks_dir()
-    args = list(extra)
-    for option, value in _options(args):
-        name = option.lstrip("-").lower()
-        last = name.rsplit(".", 1)[-1]
-        unquoted = (value or "").strip().strip("'\"").strip()
-        disables = (
-            (
-                last in ("token", "password", "hashed_password")
-                and value is not None
-                and not unquoted
-            )
-            or (last in _AUTH_SWITCHES and (value is None or unquoted.lower() in _TRUE))
-            or (last in ("allow_origin", "allow_origin_pat") and unquoted in ("*", ".*"))
-        )
-        if disables:
-            shown = option if value is None else f"{option} {value!r}"
-            raise ParameterError(
-                "The 'extra' parameter of lab_command must leave token authentication on "
-                f"(a JupyterLab without it runs code for anyone who reaches its port). Got "
-                f"{preview(shown)} instead."
-            )
-    if not any(o.lstrip("-").lower().rsplit(".", 1)[-1] == "ip" for o, _ in _options(args)):
-        args = ["--ServerApp.ip=127.0.0.1", *args]  # never beyond this machine unless asked
-    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", *args]
-
-
-#: JupyterLab switches that turn authentication or request checks off when true.
-_AUTH_SWITCHES = frozenset({"disable_check_xsrf", "allow_unauthenticated_access"})
-_TRUE = ("true", "1", "yes")
-
-
-def _options(args: Sequence[str]) -> list[tuple[str, str | None]]:
-    """``(--option, value)`` pairs of a Jupyter command line, in either spelling
-    (``--x.token=v`` and ``--x.token v``); a bare switch has the value None."""
-    out: list[tuple[str, str | None]] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg.startswith("--"):
-            if "=" in arg:
-                option, value = arg.split("=", 1)
-                out.append((option, value))
-            elif i + 1 < len(args) and not args[i + 1].startswith("--"):
-                out.append((arg, args[i + 1]))
-                i += 1
-            else:
-                out.append((arg, None))
-        i += 1
-    return out
 
 
 def _cli_value(text: str) -> Any:
@@ -215,33 +137,8 @@ def _report_command(args: Any) -> int:
     return 0 if result.ok else 1
 
 
-def _lab_command(args: Any) -> int:
-    command = lab_command(args.notebooks, args.jupyter_args)
-    env = dict(os.environ)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    if shutil.which("jupyter", path=bin_dir) is None and not _has_jupyterlab():
-        print(
-            "genai-sre lab: JupyterLab is not installed; "
-            "pip install 'genai-sre-toolkit[notebooks]'",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        return 130
-
-
-def _has_jupyterlab() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("jupyterlab") is not None
-
-
 def register_cli(subparsers: Any) -> None:
-    """Add the ``report`` and ``lab`` subcommands to ``genai-sre``'s parser.
+    """Add the ``report`` subcommand to ``genai-sre``'s parser.
 
     Each subparser gets ``handler`` (a function of the parsed arguments returning the
     exit code) as a default, so ``main`` runs ``args.handler(args)``.
@@ -289,12 +186,3 @@ def register_cli(subparsers: Any) -> None:
     report.add_argument("--notebooks", default=None, help="notebooks directory")
     report.add_argument("--quiet", action="store_true", help="no progress bar")
     report.set_defaults(handler=_report_command)
-    lab = subparsers.add_parser(
-        "lab",
-        help="open JupyterLab on the notebooks with the project's kernel",
-        description="Open JupyterLab on notebooks/ with this environment's kernel "
-        "(token authentication on). Arguments after -- go to JupyterLab.",
-    )
-    lab.add_argument("--notebooks", default=None, help="notebooks directory")
-    lab.add_argument("jupyter_args", nargs="*", help="arguments for JupyterLab (after --)")
-    lab.set_defaults(handler=_lab_command)

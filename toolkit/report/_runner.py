@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from toolkit._html import _cut
 from toolkit._progress import Progress
-from toolkit.errors import ParameterError, preview
+from toolkit.errors import ParameterError, ToolkitError, preview
 from toolkit.redact import redact
 from toolkit.report._kernel import (
     SECTION_MIMETYPE,
@@ -201,7 +201,13 @@ class ReportResult:
 
 
 def _default_notebooks_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    """The curated notebooks: a checkout's ``notebooks/``, else those a wheel installed."""
+    from toolkit.lab import shipped_notebooks_dir
+
+    try:
+        return shipped_notebooks_dir()
+    except ToolkitError:
+        return Path(__file__).resolve().parents[2] / "notebooks"  # reported as missing
 
 
 def _notebook_title(nb: Any, fallback: str) -> str:
