@@ -612,3 +612,39 @@ def test_answers_from_real_agent_traces(real_data: Path) -> None:
         format(s["context"]["span_id"], "016x"): s["attributes"]["gen_ai.output"] for s in raw
     }
     assert dict(zip(result["answer_id"], result["answer"], strict=True)) == expected
+
+
+def test_support_says_what_is_missing() -> None:
+    rules = compliance.load_rules(compliance.HEALTHCARE_RULES)
+    no_text = compliance.support(
+        pl.DataFrame({"answer": [None, None]}, schema={"answer": pl.String}), rules
+    )
+    assert not no_text.ok
+    assert no_text.missing == ("answer text",)
+    assert "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT" in no_text.how
+    other = compliance.support(pl.DataFrame({"answer": ["The router has 4 ports."]}), rules)
+    assert other.missing == ("answers that a rule applies to", "a 'time' column")
+    assert other.found == "1 answers with text, none that a rule applies to"
+    fine = compliance.support(pl.DataFrame({"time": [T0], "answer": ["Take a dose."]}), rules)
+    assert fine.ok
+    assert fine.found == "1 answers with text, 1 that a rule applies to"
+
+
+def test_the_sample_clinical_regression_is_in_its_truth_window() -> None:
+    import toolkit
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    truth = json.loads((sample / "truth.json").read_text(encoding="utf-8"))
+    [incident] = [i for i in truth["incidents"] if i["id"] == "clinical-guideline-regression"]
+    spans = toolkit.load_spans(sample / "clinical_traces.jsonl.gz", progress=False)
+    answers = compliance.answers(spans)
+    assert answers.height == truth["counts"]["clinical_answers"]
+    found = compliance.regression(answers, compliance.HEALTHCARE_RULES, every="1d")
+    start = dt.datetime.fromisoformat(incident["window"]["start"])
+    assert found.start is not None
+    assert found.start <= start < found.start + dt.timedelta(days=1)
+    assert sorted(found.rules) == sorted(incident["rules"])
+    assert found.release_value in set(incident["release"].values())
+    assert found.rate_before is not None
+    assert found.rate_after is not None
+    assert found.rate_after > 2 * found.rate_before

@@ -211,7 +211,7 @@ RENAMED = {
     "vllm_metrics.prom.gz": "prometheus/engines.txt.gz",
     "dcgm_metrics.prom.gz": "prometheus/gpu/dcgm.gz",
     "nvidia_smi.csv.gz": "hosts/gpu-h100-0/smi.log.gz",
-    "clinical_traces.jsonl.gz": "otelcol/clinical-assistant/traces-000.jsonl.gz",
+    "clinical_traces.jsonl.gz": "otelcol/traces/2026-11/export-001.json.gz",
 }
 
 

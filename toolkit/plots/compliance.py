@@ -88,7 +88,8 @@ def rates_over_time(
     groups = data.partition_by(key, maintain_order=True) if data.height else []
     for group in groups:
         part = group.sort("window_start")
-        label = _label(part[key][0]) if by is None else f"{_label(part[key][0])}"
+        value = part[key][0]
+        label = "any rule" if by is None and value == "*" else _label(value)
         (line,) = axes.plot(
             part["window_start"].to_list(),
             part["rate"].to_numpy(),
