@@ -29,6 +29,7 @@ from toolkit.ingest.discover import Catalog, Support, dimensions, discover
 from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, read_nvidia_smi_csv
 from toolkit.ingest.jaeger import read_jaeger
 from toolkit.ingest.logs import read_json_logs, read_text_logs
+from toolkit.ingest.loki import read_loki
 from toolkit.ingest.prometheus import parse_exposition, read_prometheus
 from toolkit.ingest.prometheus_api import read_prometheus_api
 from toolkit.ingest.sdk_dump import read_sdk_dump
@@ -84,6 +85,7 @@ __all__ = [
     "read_dcgm_counters",
     "read_jaeger",
     "read_json_logs",
+    "read_loki",
     "read_nvidia_smi_csv",
     "read_parquet",
     "read_prometheus",

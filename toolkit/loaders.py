@@ -262,10 +262,14 @@ def load_logs(
     pattern: str = "vllm",
     fields: Mapping[str, str] | None = None,
     time_unit: Literal["s", "ms", "us", "ns"] | None = None,
+    query: str | None = None,
+    start: dt.datetime | str | None = None,
+    end: dt.datetime | str | None = None,
     on_error: OnError = "raise",
     report: LoadReport | None = None,
     progress: bool | None = None,
     backend: Backend = "polars",
+    **live: Any,
 ) -> Any:
     """Load log records into the canonical logs table.
 
@@ -288,8 +292,15 @@ def load_logs(
         time, level, message, trace_id, span_id, service, scope); detected when absent.
     time_unit : {"s", "ms", "us", "ns"}, optional
         Unit of epoch-number timestamps in JSON logs, when not unambiguous.
+    query, start, end
+        For an ``http(s)://`` URL of Grafana Loki only (read by :func:`toolkit.read_loki`):
+        the LogQL log query and the period ``[start, end)``, all required.
     on_error, report, progress, backend
         As for :func:`load_spans`.
+    **live
+        For a Loki URL only: the other options of :func:`toolkit.read_loki` (``limit``,
+        ``body``, ``names``, ``headers``, ``bearer_token``, ``basic_auth``, ``ca_file``,
+        ``verify``, ``client_cert``, ``timeout_s``).
 
     Returns
     -------
@@ -309,6 +320,20 @@ def load_logs(
     >>> load_logs(p).select("severity_number", "body").row(0)
     (17, 'KV cache full')
     """
+    if _live_url(path):
+        from toolkit.ingest.loki import read_loki
+
+        if query is None or start is None or end is None:
+            missing = [
+                n for n, v in (("query", query), ("start", start), ("end", end)) if v is None
+            ]
+            raise ParameterError(
+                f"The {missing[0]!r} parameter of load_logs must be given with a URL "
+                f"(query, start and end say what to read). Got {path!r} without "
+                f"{', '.join(repr(m) for m in missing)} instead."
+            )
+        return read_loki(str(path), query=query, start=start, end=end, backend=backend, **live)
+    _no_live_options("load_logs", {"query": query, "start": start, "end": end, **live})
     roles = dict(fields or {})
     known = {"time", "level", "message", "trace_id", "span_id", "service", "scope"}
     if set(roles) - known:
