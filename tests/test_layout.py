@@ -189,3 +189,28 @@ def test_package_says_what_it_holds(package: str) -> None:
         if not hasattr(imported, n) and f"{package}.{n}" not in MODULES  # a name or a submodule
     ]
     assert unresolved == []
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_a_public_name_is_defined_once_in_its_package(package: str) -> None:
+    """A package re-exports each name of its ``__all__`` from the one private module that
+    defines it: a private helper of the same name elsewhere in the package would make the
+    re-export depend on the order of the imports (``_aif360.group_metrics`` once shadowed
+    ``fairness.group_metrics``)."""
+    tree = ast.parse(MODULES[package].read_text())
+    declared = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+    ]
+    names = set(ast.literal_eval(declared[0])) if declared else set()
+    where: dict[str, list[str]] = {}
+    for name, path in MODULES.items():
+        if name.rpartition(".")[0] != package or not path.stem.startswith("_"):
+            continue  # the package's private modules, behind its __init__
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in names:
+                where.setdefault(node.name, []).append(name)
+    where = {k: sorted(set(v)) for k, v in where.items()}
+    assert {k: v for k, v in where.items() if len(v) > 1} == {}

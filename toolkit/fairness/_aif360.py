@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-__all__ = ["aif360", "binary_dataset", "for_aif360", "group_metrics", "quiet", "theil_index"]
+__all__ = [
+    "aif360",
+    "binary_dataset",
+    "compute_group_metrics",
+    "compute_theil_index",
+    "for_aif360",
+    "quiet",
+]
 
 
 @contextlib.contextmanager
@@ -130,7 +137,7 @@ def _relabel(dataset: Any, labels: np.ndarray) -> Any:
     return out
 
 
-def group_metrics(
+def compute_group_metrics(
     data: pl.DataFrame,
     outcome: str,
     group: Sequence[str],
@@ -261,7 +268,9 @@ def _cell_label_metrics(
     return out
 
 
-def theil_index(data: pl.DataFrame, outcome: str, label: str, favorable: pl.Series) -> float:
+def compute_theil_index(
+    data: pl.DataFrame, outcome: str, label: str, favorable: pl.Series
+) -> float:
     """AIF360's ClassificationMetric.theil_index on the whole frame."""
     lib = aif360()
     pred = data[outcome].is_in(favorable.implode()).to_numpy().astype(float)

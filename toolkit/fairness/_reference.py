@@ -21,10 +21,10 @@ def aif360_group_metrics(
     frame: Any,
     outcome: str,
     group: str | Sequence[str],
+    *,
     favorable: Any,
     privileged: Any,
     label: str | None = None,
-    *,
     backend: Backend = "polars",
 ) -> Any:
     """The point metrics of :func:`group_metrics`, computed by AIF360 itself.
@@ -55,7 +55,8 @@ def aif360_group_metrics(
     >>> import polars as pl
     >>> calls = pl.DataFrame({"locale": ["en", "en", "en", "en", "tr", "tr"],
     ...                       "served": [True, True, True, False, True, False]})
-    >>> aif360_group_metrics(calls, "served", "locale", True, "en")["disparate_impact"].to_list()
+    >>> m = aif360_group_metrics(calls, "served", "locale", favorable=True, privileged="en")
+    >>> m["disparate_impact"].to_list()
     [1.0, 0.6666666666666666]
     """
     from toolkit.fairness import _aif360
@@ -65,7 +66,7 @@ def aif360_group_metrics(
     data, columns, fav_outcome, _ = _prepare(frame, outcome, group, favorable, label, function)
     cells = data.select(columns).unique().sort(columns, nulls_last=True)
     specs = _privileged(cells, columns, privileged, function)
-    result = _aif360.group_metrics(data, outcome, columns, fav_outcome, specs, label)
+    result = _aif360.compute_group_metrics(data, outcome, columns, fav_outcome, specs, label)
     result = result.select(
         pl.Series("group", _label_text(result.select(columns), columns), dtype=pl.String),
         pl.all(),
@@ -73,14 +74,14 @@ def aif360_group_metrics(
     return to_pandas(result) if backend == "pandas" else result
 
 
-def aif360_theil_index(frame: Any, outcome: str, label: str, favorable: Any) -> float:
+def aif360_theil_index(frame: Any, outcome: str, *, label: str, favorable: Any) -> float:
     """:func:`theil_index` computed by AIF360's ``ClassificationMetric.theil_index``.
 
     Examples
     --------
     >>> import polars as pl
     >>> f = pl.DataFrame({"pred": [1, 1, 0, 0], "truth": [1, 0, 0, 1]})
-    >>> round(aif360_theil_index(f, "pred", "truth", 1), 6)
+    >>> round(aif360_theil_index(f, "pred", label="truth", favorable=1), 6)
     0.346574
     """
     from toolkit.fairness import _aif360
@@ -94,7 +95,7 @@ def aif360_theil_index(frame: Any, outcome: str, label: str, favorable: Any) -> 
             pl.col(outcome).is_in(fav.implode()),
         )
         fav = pl.Series([True])
-    return _aif360.theil_index(data, outcome, label, fav)
+    return _aif360.compute_theil_index(data, outcome, label, fav)
 
 
 def aif360_dataset(
