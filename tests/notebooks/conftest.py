@@ -212,6 +212,7 @@ RENAMED = {
     "dcgm_metrics.prom.gz": "prometheus/gpu/dcgm.gz",
     "nvidia_smi.csv.gz": "hosts/gpu-h100-0/smi.log.gz",
     "clinical_traces.jsonl.gz": "otelcol/traces/2026-11/export-001.json.gz",
+    "predictions.csv.gz": "warehouse/fraud-model/scored-transactions.csv.gz",
 }
 
 

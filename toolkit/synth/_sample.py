@@ -17,7 +17,7 @@ from toolkit.errors import ParameterError
 from toolkit.schema import TIME
 from toolkit.synth import _model as model
 from toolkit.synth import _text as text
-from toolkit.synth import clinical
+from toolkit.synth import clinical, fraud
 from toolkit.synth._writers import (
     AttrValue,
     Family,
@@ -40,6 +40,7 @@ SAMPLE_FILES = (
     "dcgm_metrics.prom.gz",
     "nvidia_smi.csv.gz",
     clinical.CLINICAL_FILE,
+    fraud.FRAUD_FILE,
     "truth.json",
     "SCENARIO.md",
 )
@@ -1273,9 +1274,11 @@ def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
     clinical_truth = clinical.write_clinical(
         paths[clinical.CLINICAL_FILE], days=sim.params.days, seed=sim.params.seed
     )
+    fraud_log = fraud.simulate_fraud(days=sim.params.days, seed=sim.params.seed)
+    n_predictions = fraud.write_fraud(fraud_log, paths[fraud.FRAUD_FILE])
     r = sim.requests
     truth = {
-        "incidents": [*_incidents(sim), clinical_truth["incident"]],
+        "incidents": [*_incidents(sim), clinical_truth["incident"], fraud.fraud_truth(fraud_log)],
         "simulation": {
             "generator": "toolkit.synth",
             "command": (
@@ -1325,6 +1328,7 @@ def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
             },
             "traced_requests": n_traces,
             "clinical_answers": clinical_truth["counts"]["answers"],
+            "fraud_predictions": n_predictions,
             "log_records": n_logs,
             "scrapes_per_pool": int(t.size),
         },
@@ -1405,6 +1409,15 @@ def _scenario(sim: ServiceSimulation, truth: dict[str, Any]) -> str:
         "  `service.version`. The answers are checked against the healthcare guideline rules",
         "  shipped with the toolkit (`toolkit/data/compliance/healthcare.yaml`); a release",
         "  raises the violation rate of three of them (the incident below).",
+        f"- `{fraud.FRAUD_FILE}`: the prediction log of a card-payment fraud model",
+        f"  (`{fraud.MODEL_VERSION}`, {c['fraud_predictions']:,} transactions, about "
+        f"{c['fraud_predictions'] // sim.params.days:,} a day), as a",
+        "  user exports it: `time`, `prediction_id`, `model_version`, the features (channel,",
+        "  merchant_category, amount_eur, cross_border, new_device, account_age_days,",
+        "  tx_last_hour), the model's `score` (an alert at >= 0.5), and the `label` (1 = fraud)",
+        "  with its `label_time` once a chargeback or review settled it, about a day later on",
+        "  average: the last days' labels are mostly empty at the export time (the end of the",
+        "  week). A travel season changes the transaction mix (the incident below).",
         "- `truth.json`: the incidents below, the parameters, counts, file hashes.",
         "",
         "## The incidents",
