@@ -321,6 +321,10 @@ class Rule:
             if not self.any_of and not self.all_of:
                 raise bad("any_of", "non-empty for a required rule (or all_of)", self.any_of)
             compiled["any_of"] = compile_all("any_of", self.any_of)
+            if self.any_of:  # one search instead of one per pattern
+                compiled["any_of"] = [
+                    re.compile("|".join(f"(?:{r.pattern})" for r in compiled["any_of"]), flags)
+                ]
             compiled["all_of"] = compile_all("all_of", self.all_of)
         elif self.type == "forbidden":
             if not self.patterns and not self.detectors:
@@ -412,7 +416,7 @@ class Rule:
         """Whether the rule's patterns matched anything, and its findings."""
         c = self._compiled
         if self.type == "required":
-            hits_any = [r for r in c["any_of"] if r.search(text)]
+            hits_any = any(r.search(text) for r in c["any_of"])
             missing_all = [r.pattern for r in c["all_of"] if not r.search(text)]
             out: list[tuple[int | None, int | None, str]] = []
             if c["any_of"] and not hits_any:
@@ -1972,7 +1976,7 @@ def change_points(
         changes = drift.change_points(
             points,
             value_column="rate",
-            time_column="window_start",
+            time="window_start",
             weight_column="answers",
             penalty=penalty,
         )
