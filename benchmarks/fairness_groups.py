@@ -66,14 +66,14 @@ def main() -> None:
         for name, group, privileged, label in cases:
             seconds = best(
                 lambda f=frame, g=group, p=privileged, lab=label: fairness.group_metrics(
-                    f, "refused", g, False, p, lab, n_boot=1000
+                    f, "refused", g, favorable=False, privileged=p, label=lab, n_boot=1000
                 )
             )
             reference = ""
             if rows <= args.aif360_max_rows:
                 aif = best(
                     lambda f=frame, g=group, p=privileged, lab=label: fairness.aif360_group_metrics(
-                        f, "refused", g, False, p, lab
+                        f, "refused", g, favorable=False, privileged=p, label=lab
                     ),
                     repeat=1,
                 )
@@ -82,7 +82,11 @@ def main() -> None:
                 f"{rows:>10,} {name:<34} {seconds:>10.3f} {rows / seconds / 1e6:>8.1f} "
                 f"{reference:>9}"
             )
-        audit_s = best(lambda f=frame: fairness.audit(f, "refused", both, False, None, "truth"))
+        audit_s = best(
+            lambda f=frame: fairness.audit(
+                f, "refused", both, favorable=False, privileged=None, label="truth"
+            )
+        )
         print(f"{rows:>10,} {'audit() with label + Theil index':<34} {audit_s:>10.3f}")
 
 

@@ -70,7 +70,9 @@ SMALL = pl.DataFrame(
 
 def test_hand_computed_small_table(backend: str) -> None:
     frame = SMALL.to_pandas() if backend == "pandas" else SMALL
-    m = fairness.group_metrics(frame, "pred", "g", 1, "a", label="truth", n_boot=0)
+    m = fairness.group_metrics(
+        frame, "pred", "g", favorable=1, privileged="a", label="truth", n_boot=0
+    )
     assert isinstance(m, pl.DataFrame)
     b = m.row(1, named=True)
     assert m["group"].to_list() == ["a", "b"]
@@ -95,19 +97,23 @@ def test_hand_computed_small_table(backend: str) -> None:
     assert m["flagged"].to_list() == [False, False]  # small groups are never flagged
     # Theil: benefits 1 + pred - truth = 1,1,2,1 | 1,1,0,1; mean 1; one 2 and one 0
     expected = (2 * math.log(2) + 0.0) / 8
-    assert fairness.theil_index(frame, "pred", "truth", 1) == pytest.approx(expected, abs=1e-15)
+    assert fairness.theil_index(frame, "pred", label="truth", favorable=1) == pytest.approx(
+        expected, abs=1e-15
+    )
 
 
 def test_pandas_backend_gives_the_same_numbers() -> None:
-    polars_out = fairness.group_metrics(SMALL, "pred", "g", 1, "a", n_boot=20)
-    pandas_out = fairness.group_metrics(SMALL, "pred", "g", 1, "a", n_boot=20, backend="pandas")
+    polars_out = fairness.group_metrics(SMALL, "pred", "g", favorable=1, privileged="a", n_boot=20)
+    pandas_out = fairness.group_metrics(
+        SMALL, "pred", "g", favorable=1, privileged="a", n_boot=20, backend="pandas"
+    )
     assert isinstance(pandas_out, pd.DataFrame)
     assert toolkit.schema.to_polars(pandas_out).equals(polars_out)
 
 
 def test_reference_is_the_rest_when_privileged_is_none() -> None:
     frame = pl.DataFrame({"g": ["a"] * 4 + ["b"] * 2 + ["c"] * 2, "ok": [1, 1, 1, 0, 1, 0, 0, 0]})
-    m = fairness.group_metrics(frame, "ok", "g", 1, None, n_boot=0)
+    m = fairness.group_metrics(frame, "ok", "g", favorable=1, privileged=None, n_boot=0)
     # a against b+c: 3/4 vs 1/4; b against a+c: 1/2 vs 3/6; c against a+b: 0/2 vs 4/6
     assert m["reference_rate"].to_list() == pytest.approx([1 / 4, 3 / 6, 4 / 6])
     assert m["disparate_impact"].to_list() == pytest.approx([3.0, 1.0, 0.0])
@@ -123,7 +129,13 @@ def test_intersections_null_groups_and_small_groups_are_kept() -> None:
         }
     )
     m = fairness.group_metrics(
-        frame, "ok", ["locale", "tier"], True, {"locale": "en"}, n_boot=0, min_group_size=2
+        frame,
+        "ok",
+        ["locale", "tier"],
+        favorable=True,
+        privileged={"locale": "en"},
+        n_boot=0,
+        min_group_size=2,
     )
     assert m["group"].to_list() == ["en & free", "en & pro", "tr & free", "null & pro"]
     assert m["n"].to_list() == [2, 1, 2, 1]
@@ -137,9 +149,15 @@ def test_bootstrap_intervals_are_seeded_and_match_the_normal_approximation() -> 
     rng = np.random.default_rng(3)
     n = 20_000
     frame = pl.DataFrame({"g": rng.choice(["a", "b"], n), "ok": rng.random(n) < 0.3})
-    m1 = fairness.group_metrics(frame, "ok", "g", True, "a", n_boot=2000, seed=7)
-    m2 = fairness.group_metrics(frame, "ok", "g", True, "a", n_boot=2000, seed=7)
-    m3 = fairness.group_metrics(frame, "ok", "g", True, "a", n_boot=2000, seed=8)
+    m1 = fairness.group_metrics(
+        frame, "ok", "g", favorable=True, privileged="a", n_boot=2000, seed=7
+    )
+    m2 = fairness.group_metrics(
+        frame, "ok", "g", favorable=True, privileged="a", n_boot=2000, seed=7
+    )
+    m3 = fairness.group_metrics(
+        frame, "ok", "g", favorable=True, privileged="a", n_boot=2000, seed=8
+    )
     assert m1.equals(m2)
     assert not m1.equals(m3)
     for row in m1.iter_rows(named=True):
@@ -151,7 +169,7 @@ def test_bootstrap_intervals_are_seeded_and_match_the_normal_approximation() -> 
         )
     b = m1.row(1, named=True)
     assert b["disparate_impact_low"] < b["disparate_impact"] < b["disparate_impact_high"]
-    none = fairness.group_metrics(frame, "ok", "g", True, "a", n_boot=0)
+    none = fairness.group_metrics(frame, "ok", "g", favorable=True, privileged="a", n_boot=0)
     assert none["favorable_rate_low"].null_count() == 2
 
 
@@ -167,7 +185,7 @@ def test_four_fifths_rule_and_flag() -> None:
             + [False] * 25,
         }
     )
-    m = fairness.group_metrics(frame, "ok", "g", True, "a", n_boot=200)
+    m = fairness.group_metrics(frame, "ok", "g", favorable=True, privileged="a", n_boot=200)
     # b: 0.6 / 0.9 = 0.667 (outside, significant); c: 0.875 / 0.9 = 0.972 (inside)
     assert m["disparate_impact"].to_list() == pytest.approx([1.0, 0.6 / 0.9, 0.875 / 0.9])
     assert m["four_fifths_violation"].to_list() == [False, True, False]
@@ -179,10 +197,14 @@ def test_four_fifths_rule_and_flag() -> None:
 
 def test_audit_object(backend: str) -> None:
     frame = SMALL.to_pandas() if backend == "pandas" else SMALL
-    result = fairness.audit(frame, "pred", "g", 1, "a", label="truth", n_boot=10)
+    result = fairness.audit(
+        frame, "pred", "g", favorable=1, privileged="a", label="truth", n_boot=10
+    )
     assert result.n == 8
     assert result.favorable_rate == 0.5
-    assert result.theil_index == pytest.approx(fairness.theil_index(SMALL, "pred", "truth", 1))
+    assert result.theil_index == pytest.approx(
+        fairness.theil_index(SMALL, "pred", label="truth", favorable=1)
+    )
     assert result.group == ("g",)
     assert result.privileged == ({"g": "a"},)
     page = result._repr_html_()
@@ -193,7 +215,7 @@ def test_audit_object(backend: str) -> None:
 
 def test_audit_html_escapes_and_redacts_group_values() -> None:
     frame = pl.DataFrame({"who": ["<b>x</b>", "ana@example.com"] * 20, "ok": [True, False] * 20})
-    page = fairness.audit(frame, "ok", "who", True, n_boot=0)._repr_html_()
+    page = fairness.audit(frame, "ok", "who", favorable=True, n_boot=0)._repr_html_()
     assert "<b>x</b>" not in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page
     assert "ana@example.com" not in page
@@ -209,34 +231,36 @@ def test_parameter_errors() -> None:
         match=r"The 'outcome' parameter of group_metrics must be a column of the frame "
         r"\(available: 'g, pred, truth'\)\. Got 'nope' instead\.",
     ):
-        fairness.group_metrics(SMALL, "nope", "g", 1, "a")
+        fairness.group_metrics(SMALL, "nope", "g", favorable=1, privileged="a")
     with pytest.raises(
         ParameterError,
         match=r"must name values present in column 'g' \(found: 'a, b'\)\. "
         r"Got 'z' instead",
     ):
-        fairness.group_metrics(SMALL, "pred", "g", 1, "z")
+        fairness.group_metrics(SMALL, "pred", "g", favorable=1, privileged="z")
     with pytest.raises(
         ParameterError,
         match=r"The 'favorable' parameter of group_metrics must hold values of the dtype "
         r"of column 'pred' \(Int64\)\. Got 'yes' instead",
     ):
-        fairness.group_metrics(SMALL, "pred", "g", "yes", "a")
+        fairness.group_metrics(SMALL, "pred", "g", favorable="yes", privileged="a")
     nulls = SMALL.with_columns(pl.when(pl.col("pred") == 0).then(None).otherwise(1).alias("pred"))
     with pytest.raises(ParameterError, match=r"Got 'pred' with 4 nulls in 8 rows instead"):
-        fairness.group_metrics(nulls, "pred", "g", 1, "a")
+        fairness.group_metrics(nulls, "pred", "g", favorable=1, privileged="a")
     with pytest.raises(ParameterError, match=r"a dict \{column: value\}"):
-        fairness.group_metrics(SMALL, "pred", ["g", "truth"], 1, "a")
+        fairness.group_metrics(SMALL, "pred", ["g", "truth"], favorable=1, privileged="a")
     with pytest.raises(
         ParameterError,
         match=r"The 'n_boot' parameter of group_metrics must be an "
         r"integer >= 0",
     ):
-        fairness.group_metrics(SMALL, "pred", "g", 1, "a", n_boot=-1)
+        fairness.group_metrics(SMALL, "pred", "g", favorable=1, privileged="a", n_boot=-1)
     with pytest.raises(ParameterError, match=r"The 'band' parameter"):
-        fairness.group_metrics(SMALL, "pred", "g", 1, "a", band=(1.2, 0.8))
+        fairness.group_metrics(SMALL, "pred", "g", favorable=1, privileged="a", band=(1.2, 0.8))
     with pytest.raises(ParameterError, match=r"must not name a column called like a result"):
-        fairness.group_metrics(SMALL.rename({"g": "group"}), "pred", "group", 1, "a")
+        fairness.group_metrics(
+            SMALL.rename({"g": "group"}), "pred", "group", favorable=1, privileged="a"
+        )
 
 
 # --------------------------------------------------------------------------- AIF360 path
@@ -264,18 +288,22 @@ def _constructed(seed: int, n: int = 3000) -> pl.DataFrame:
 )
 def test_equals_aif360_on_constructed_cases(group: Any, privileged: Any) -> None:
     frame = _constructed(len(str(group)) + len(str(privileged)))
-    ours = fairness.group_metrics(frame, "pred", group, True, privileged, "truth", n_boot=0)
-    theirs = fairness.aif360_group_metrics(frame, "pred", group, True, privileged, "truth")
+    ours = fairness.group_metrics(
+        frame, "pred", group, favorable=True, privileged=privileged, label="truth", n_boot=0
+    )
+    theirs = fairness.aif360_group_metrics(
+        frame, "pred", group, favorable=True, privileged=privileged, label="truth"
+    )
     _close(ours, theirs, POINT + LABELLED)
-    assert fairness.theil_index(frame, "pred", "truth", True) == pytest.approx(
-        fairness.aif360_theil_index(frame, "pred", "truth", True), abs=1e-12
+    assert fairness.theil_index(frame, "pred", label="truth", favorable=True) == pytest.approx(
+        fairness.aif360_theil_index(frame, "pred", label="truth", favorable=True), abs=1e-12
     )
 
 
 def test_equals_aif360_when_a_rate_is_undefined() -> None:
     frame = pl.DataFrame({"g": ["a", "a", "b", "b", "c"], "ok": [0, 0, 1, 0, 1]})
-    ours = fairness.group_metrics(frame, "ok", "g", 1, "a", n_boot=0)
-    theirs = fairness.aif360_group_metrics(frame, "ok", "g", 1, "a")
+    ours = fairness.group_metrics(frame, "ok", "g", favorable=1, privileged="a", n_boot=0)
+    theirs = fairness.aif360_group_metrics(frame, "ok", "g", favorable=1, privileged="a")
     assert ours["disparate_impact"].to_list() == [None, None, None]  # reference rate 0
     _close(ours, theirs, ("favorable_rate", "statistical_parity_difference", "unfavorable_ratio"))
 
@@ -367,7 +395,9 @@ def test_compas_equals_aif360(real_data: Path) -> None:
     )
     lib = _aif360()
     for column, attr, privileged in (("race2", "race", "Caucasian"), ("sex", "sex", "Female")):
-        ours = fairness.group_metrics(people, "two_year_recid", column, 0, privileged, n_boot=0)
+        ours = fairness.group_metrics(
+            people, "two_year_recid", column, favorable=0, privileged=privileged, n_boot=0
+        )
         unpriv = ours.filter(~pl.col("privileged")).row(0, named=True)
         metric = lib.BinaryLabelDatasetMetric(
             reference, unprivileged_groups=[{attr: 0}], privileged_groups=[{attr: 1}]
@@ -386,7 +416,13 @@ def test_compas_equals_aif360(real_data: Path) -> None:
     )
     ours = (
         fairness.group_metrics(
-            people, "high_risk", "race2", 0, "Caucasian", label="two_year_recid", n_boot=0
+            people,
+            "high_risk",
+            "race2",
+            favorable=0,
+            privileged="Caucasian",
+            label="two_year_recid",
+            n_boot=0,
         )
         .filter(pl.col("group") == "not Caucasian")
         .row(0, named=True)
@@ -398,17 +434,23 @@ def test_compas_equals_aif360(real_data: Path) -> None:
         metric.average_odds_difference(), abs=1e-9
     )
     assert ours["disparate_impact"] == pytest.approx(metric.disparate_impact(), abs=1e-9)
-    assert fairness.theil_index(people, "high_risk", "two_year_recid", 0) == pytest.approx(
-        metric.theil_index(), abs=1e-9
-    )
+    assert fairness.theil_index(
+        people, "high_risk", label="two_year_recid", favorable=0
+    ) == pytest.approx(metric.theil_index(), abs=1e-9)
     # every race against Caucasian, through our AIF360 adapter
     ours_all = fairness.group_metrics(
-        people, "high_risk", "race", 0, "Caucasian", label="two_year_recid", n_boot=0
+        people,
+        "high_risk",
+        "race",
+        favorable=0,
+        privileged="Caucasian",
+        label="two_year_recid",
+        n_boot=0,
     )
     _close(
         ours_all,
         fairness.aif360_group_metrics(
-            people, "high_risk", "race", 0, "Caucasian", label="two_year_recid"
+            people, "high_risk", "race", favorable=0, privileged="Caucasian", label="two_year_recid"
         ),
         POINT + LABELLED,
     )
@@ -471,7 +513,9 @@ def test_german_credit_equals_aif360(real_data: Path) -> None:
         reference = lib.StandardDataset(df=_aif360.for_aif360(raw), **defaults)
     assert reference.features.shape[0] == frame.height
     for column, privileged in (("sex", "male"), ("age", "old")):
-        ours = fairness.group_metrics(frame, "credit", column, 1, privileged, n_boot=0)
+        ours = fairness.group_metrics(
+            frame, "credit", column, favorable=1, privileged=privileged, n_boot=0
+        )
         unpriv = ours.filter(~pl.col("privileged")).row(0, named=True)
         metric = lib.BinaryLabelDatasetMetric(
             reference, unprivileged_groups=[{column: 0}], privileged_groups=[{column: 1}]
@@ -522,7 +566,7 @@ def answered() -> pl.DataFrame:
 
 @pytest.mark.parametrize("privileged", [None, "en-US"])
 def test_the_sample_unequal_locale_is_flagged(answered: pl.DataFrame, privileged: Any) -> None:
-    result = fairness.audit(answered, "refused", LOCALE, False, privileged)
+    result = fairness.audit(answered, "refused", LOCALE, favorable=False, privileged=privileged)
     assert result.disadvantaged == ["tr-TR"]
     tr = result.groups.filter(pl.col("group") == "tr-TR").row(0, named=True)
     # recomputed by counting
@@ -548,7 +592,15 @@ def test_mitigation_improves_the_targeted_metric_on_held_out_calls(
         LOCALE,
         "attributes.app.prompt.category",
     ]
-    result = fairness.mitigate(answered, "refused", features, LOCALE, False, locales, seed=0)
+    result = fairness.mitigate(
+        answered,
+        "refused",
+        features=features,
+        protected=LOCALE,
+        favorable=False,
+        privileged=locales,
+        seed=0,
+    )
     assert result.table["method"].to_list() == ["baseline", "reweighing", "reject option"]
     assert result.n_test == pytest.approx(0.3 * answered.height, abs=1)
     spd = dict(
@@ -572,9 +624,19 @@ def test_mitigate_parameter_errors() -> None:
         r"statistical_parity_difference, average_odds_difference, "
         r"equal_opportunity_difference\. Got 'theil' instead",
     ):
-        fairness.mitigate(SMALL, "truth", ["pred"], "g", 1, "a", metric="theil")
+        fairness.mitigate(
+            SMALL,
+            "truth",
+            features=["pred"],
+            protected="g",
+            favorable=1,
+            privileged="a",
+            metric="theil",
+        )
     with pytest.raises(ParameterError, match=r"must leave both groups non-empty"):
-        fairness.mitigate(SMALL, "truth", ["pred"], "g", 1, ["a", "b"])
+        fairness.mitigate(
+            SMALL, "truth", features=["pred"], protected="g", favorable=1, privileged=["a", "b"]
+        )
 
 
 # --------------------------------------------------------------------------- figures
@@ -587,7 +649,7 @@ def test_figures() -> None:
             "ok": [True] * 180 + [False] * 20 + [True] * 100 + [False] * 100,
         }
     )
-    m = fairness.group_metrics(frame, "ok", "g", True, "a", n_boot=100)
+    m = fairness.group_metrics(frame, "ok", "g", favorable=True, privileged="a", n_boot=100)
     fig = fairness_plots.group_rates(m, unfavorable=True)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
@@ -666,7 +728,7 @@ def test_group_dimensions_puts_the_users_first() -> None:
 def test_audit_dimensions_against_the_largest_group() -> None:
     answered = fairness.call_outcomes(_calls()).answered
     columns = ["attributes.user.locale", "attributes.app.prompt.category", "attributes.user.tier"]
-    result = fairness.audit_dimensions(answered, "refused", columns, False, n_boot=0)
+    result = fairness.audit_dimensions(answered, "refused", columns, favorable=False, n_boot=0)
     assert result.references == {
         "attributes.user.locale": "en",
         "attributes.app.prompt.category": "a",  # a tie (300 each): the first by name
@@ -687,7 +749,7 @@ def test_audit_dimensions_against_the_largest_group() -> None:
     assert users["unfavorable_ratio"] == pytest.approx(3.0)
     assert result.groups["dimension"].unique().len() == 3
     given = fairness.audit_dimensions(
-        answered, "refused", columns[:1], False, reference={columns[0]: "tr"}, n_boot=0
+        answered, "refused", columns[:1], favorable=False, reference={columns[0]: "tr"}, n_boot=0
     )
     assert given.references == {columns[0]: "tr"}
     assert given.flagged == {columns[0]: ["en"]}
@@ -695,7 +757,7 @@ def test_audit_dimensions_against_the_largest_group() -> None:
     from toolkit.errors import ColumnNotFoundError
 
     with pytest.raises(ColumnNotFoundError, match="locales"):
-        fairness.audit_dimensions(answered, "refused", ["locales"], False)
+        fairness.audit_dimensions(answered, "refused", ["locales"], favorable=False)
 
 
 def test_within_strata_and_intersections() -> None:
@@ -704,9 +766,9 @@ def test_within_strata_and_intersections() -> None:
         answered,
         "refused",
         "attributes.user.locale",
-        "tr",
-        ["attributes.app.prompt.category", "attributes.user.locale"],
-        False,
+        group="tr",
+        strata=["attributes.app.prompt.category", "attributes.user.locale"],
+        favorable=False,
         n_boot=0,
     )
     assert within["stratum"].unique().to_list() == ["attributes.app.prompt.category"]
@@ -717,8 +779,8 @@ def test_within_strata_and_intersections() -> None:
         answered,
         "refused",
         "attributes.user.locale",
-        ["attributes.user.tier"],
-        False,
+        others=["attributes.user.tier"],
+        favorable=False,
         reference="en",
         n_boot=0,
     )
@@ -746,7 +808,7 @@ def test_decision_data_and_the_compas_anchor() -> None:
 def test_dimensions_plot_labels_each_group_with_its_dimension() -> None:
     answered = fairness.call_outcomes(_calls()).answered
     columns = ["attributes.user.locale", "attributes.app.prompt.category", "attributes.user.tier"]
-    result = fairness.audit_dimensions(answered, "refused", columns, False, n_boot=0)
+    result = fairness.audit_dimensions(answered, "refused", columns, favorable=False, n_boot=0)
     fig = fairness_plots.dimension_bars(result, title="flagged")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["app.prompt.category: b", "user.locale: tr"]  # the larger ratio first

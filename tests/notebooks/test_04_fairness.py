@@ -109,7 +109,15 @@ def test_slo_attainment_and_mitigation(sample_report: ReportResult, answered: pl
     assert {LOCALE, TIER, CATEGORY} <= set(features)
     model = fairness.decision_data(answered, features, LOCALE)
     others = sorted(set(answered[LOCALE].drop_nulls()) - {biased})
-    result = fairness.mitigate(model, "refused", features, LOCALE, False, others, seed=0)
+    result = fairness.mitigate(
+        model,
+        "refused",
+        features=features,
+        protected=LOCALE,
+        favorable=False,
+        privileged=others,
+        seed=0,
+    )
     spd = result.table["statistical_parity_difference"].to_list()
     assert values["mitigation.spd.baseline"] == pytest.approx(spd[0], abs=1e-12)
     assert values["mitigation.spd.reweighing"] == pytest.approx(spd[1], abs=1e-12)

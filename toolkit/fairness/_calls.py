@@ -301,8 +301,8 @@ def audit_dimensions(
     frame: Any,
     outcome: str,
     columns: Sequence[str],
-    favorable: Any,
     *,
+    favorable: Any,
     reference: Mapping[str, Any] | None = None,
     min_group_size: int = 30,
     n_boot: int = 1000,
@@ -334,7 +334,7 @@ def audit_dimensions(
     >>> import polars as pl
     >>> calls = pl.DataFrame({"locale": ["en"] * 60 + ["tr"] * 40, "tier": ["free", "pro"] * 50,
     ...                       "refused": [False] * 59 + [True] + [False] * 30 + [True] * 10})
-    >>> result = audit_dimensions(calls, "refused", ["locale", "tier"], False, n_boot=0)
+    >>> result = audit_dimensions(calls, "refused", ["locale", "tier"], favorable=False, n_boot=0)
     >>> result.references, result.disadvantaged
     ({'locale': 'en', 'tier': 'free'}, {'locale': ['tr'], 'tier': []})
     """
@@ -374,9 +374,9 @@ def audit_intersections(
     frame: Any,
     outcome: str,
     column: str,
+    *,
     others: Sequence[str],
     favorable: Any,
-    *,
     reference: Any,
     min_group_size: int = 30,
     n_boot: int = 1000,
@@ -411,8 +411,8 @@ def audit_intersections(
     >>> import polars as pl
     >>> calls = pl.DataFrame({"locale": ["en"] * 100 + ["tr"] * 100, "tier": ["free", "pro"] * 100,
     ...                       "refused": [False] * 190 + [True] * 10})
-    >>> result = audit_intersections(calls, "refused", "locale", ["tier"], False, reference="en",
-    ...                              n_boot=0)
+    >>> result = audit_intersections(calls, "refused", "locale", others=["tier"],
+    ...                              favorable=False, reference="en", n_boot=0)
     >>> list(result.audits), result.audits["locale × tier"].groups["group"].to_list()
     (['locale × tier'], ['en & free', 'en & pro', 'tr & free', 'tr & pro'])
     """
@@ -446,10 +446,10 @@ def within_strata(
     frame: Any,
     outcome: str,
     column: str,
+    *,
     group: Any,
     strata: Sequence[str],
     favorable: Any,
-    *,
     min_group_size: int = 30,
     n_boot: int = 1000,
     seed: int = 0,
@@ -488,7 +488,8 @@ def within_strata(
     >>> rows += [("en", "b", i < 20) for i in range(100)]
     >>> rows += [("tr", "b", i < 60) for i in range(100)]
     >>> calls = pl.DataFrame(rows, schema=["locale", "category", "refused"], orient="row")
-    >>> strata = within_strata(calls, "refused", "locale", "tr", ["category"], False, n_boot=0)
+    >>> strata = within_strata(calls, "refused", "locale", group="tr", strata=["category"],
+    ...                        favorable=False, n_boot=0)
     >>> strata.select("value", "n", pl.col("unfavorable_ratio").round(2)).rows()
     [('a', 100, 3.0), ('b', 100, 3.0)]
     """
@@ -526,8 +527,8 @@ def within_strata(
                 part,
                 outcome,
                 "_split",
-                favorable,
-                "others",
+                favorable=favorable,
+                privileged="others",
                 min_group_size=min_group_size,
                 n_boot=n_boot,
                 seed=seed,

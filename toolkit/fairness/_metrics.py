@@ -157,10 +157,10 @@ def group_metrics(
     frame: Any,
     outcome: str,
     group: str | Sequence[str],
+    *,
     favorable: Any,
     privileged: Any,
     label: str | None = None,
-    *,
     min_group_size: int = 30,
     confidence: float = 0.95,
     n_boot: int = 1000,
@@ -250,7 +250,7 @@ def group_metrics(
     >>> import polars as pl
     >>> calls = pl.DataFrame({"locale": ["en", "en", "en", "en", "tr", "tr"],
     ...                       "served": [True, True, True, False, True, False]})
-    >>> m = group_metrics(calls, "served", "locale", True, "en", n_boot=0)
+    >>> m = group_metrics(calls, "served", "locale", favorable=True, privileged="en", n_boot=0)
     >>> m.select("group", "n", "favorable_rate", "disparate_impact", "unfavorable_ratio")
     shape: (2, 5)
     ┌───────┬─────┬────────────────┬──────────────────┬───────────────────┐
@@ -355,7 +355,7 @@ def group_metrics(
     return to_pandas(result) if backend == "pandas" else result
 
 
-def theil_index(frame: Any, outcome: str, label: str, favorable: Any) -> float:
+def theil_index(frame: Any, outcome: str, *, label: str, favorable: Any) -> float:
     """Theil index of the benefits of a classifier's decisions over all rows (AIF360's).
 
     With ``b = 1 + prediction - label`` (1 = favorable, 0 = not) per row and ``m`` its
@@ -381,7 +381,7 @@ def theil_index(frame: Any, outcome: str, label: str, favorable: Any) -> float:
     --------
     >>> import polars as pl
     >>> f = pl.DataFrame({"pred": [1, 1, 0, 0], "truth": [1, 0, 0, 1]})
-    >>> round(theil_index(f, "pred", "truth", 1), 6)  # benefits 1, 2, 1, 0
+    >>> round(theil_index(f, "pred", label="truth", favorable=1), 6)  # benefits 1, 2, 1, 0
     0.346574
     """
     function = "theil_index"
@@ -550,10 +550,10 @@ def audit(
     frame: Any,
     outcome: str,
     group: str | Sequence[str],
+    *,
     favorable: Any,
     privileged: Any = None,
     label: str | None = None,
-    *,
     min_group_size: int = 30,
     confidence: float = 0.95,
     n_boot: int = 1000,
@@ -590,9 +590,9 @@ def audit(
         frame,
         outcome,
         group,
-        favorable,
-        privileged,
-        label,
+        favorable=favorable,
+        privileged=privileged,
+        label=label,
         min_group_size=min_group_size,
         confidence=confidence,
         n_boot=n_boot,
@@ -617,7 +617,7 @@ def audit(
         favorable_rate=None if rate is None else float(rate),  # type: ignore[arg-type]
         theil_index=None
         if label is None or n == 0
-        else theil_index(data, outcome, label, favorable),
+        else theil_index(data, outcome, label=label, favorable=favorable),
         band=(float(band[0]), float(band[1])),
         min_group_size=min_group_size,
         confidence=confidence,

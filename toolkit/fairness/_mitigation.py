@@ -108,7 +108,9 @@ def _evaluate(method: str, pred: np.ndarray, truth: np.ndarray, priv: np.ndarray
             "truth": truth.astype(bool),
         }
     )
-    rows = group_metrics(frame, "pred", "g", True, "privileged", "truth", n_boot=0)
+    rows = group_metrics(
+        frame, "pred", "g", favorable=True, privileged="privileged", label="truth", n_boot=0
+    )
     unpriv = rows.filter(pl.col("g") == "unprivileged")
     tpr = float(np.mean(pred[truth == 1] == 1)) if (truth == 1).any() else math.nan
     tnr = float(np.mean(pred[truth == 0] == 0)) if (truth == 0).any() else math.nan
@@ -122,18 +124,18 @@ def _evaluate(method: str, pred: np.ndarray, truth: np.ndarray, priv: np.ndarray
         "statistical_parity_difference": unpriv["statistical_parity_difference"].item(),
         "equal_opportunity_difference": unpriv["equal_opportunity_difference"].item(),
         "average_odds_difference": unpriv["average_odds_difference"].item(),
-        "theil_index": theil_index(frame, "pred", "truth", True),
+        "theil_index": theil_index(frame, "pred", label="truth", favorable=True),
     }
 
 
 def mitigate(
     frame: Any,
     label: str,
+    *,
     features: Sequence[str],
     protected: str,
     favorable: Any,
     privileged: Any,
-    *,
     metric: str = "statistical_parity_difference",
     test_size: float = 0.3,
     validation_size: float = 0.2,
@@ -195,7 +197,8 @@ def mitigate(
     >>> x = rng.normal(size=2000)
     >>> ok = rng.random(2000) < np.where(g == "a", 0.8, 0.5) + 0.1 * x
     >>> frame = pl.DataFrame({"g": g, "x": x, "ok": ok})
-    >>> result = mitigate(frame, "ok", ["x", "g"], "g", True, "a")
+    >>> result = mitigate(frame, "ok", features=["x", "g"], protected="g", favorable=True,
+    ...                   privileged="a")
     >>> result.table["method"].to_list()
     ['baseline', 'reweighing', 'reject option']
     >>> abs(result.value("reweighing", "statistical_parity_difference")) < abs(

@@ -81,7 +81,7 @@ def group_rates(
     >>> import polars as pl
     >>> from toolkit.fairness import group_metrics
     >>> m = group_metrics(pl.DataFrame({"g": ["a", "a", "b", "b"], "ok": [1, 1, 1, 0]}),
-    ...                   "ok", "g", 1, "a", n_boot=50)
+    ...                   "ok", "g", favorable=1, privileged="a", n_boot=50)
     >>> fig = group_rates(m)
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['a', 'b']
@@ -151,7 +151,7 @@ def disparity(
     >>> import polars as pl
     >>> from toolkit.fairness import group_metrics
     >>> m = group_metrics(pl.DataFrame({"g": ["a", "a", "b", "b"], "ok": [1, 1, 1, 0]}),
-    ...                   "ok", "g", 1, "a", n_boot=0)
+    ...                   "ok", "g", favorable=1, privileged="a", n_boot=0)
     >>> fig = disparity(m)
     >>> [round(float(p.get_width()), 2) for p in fig.axes[0].patches if p.get_height() < 1]
     [0.0, -0.5]
@@ -285,8 +285,8 @@ def dimension_bars(
     >>> from toolkit.fairness import audit_dimensions
     >>> calls = pl.DataFrame({"attributes.locale": ["en"] * 60 + ["tr"] * 40,
     ...                       "refused": [False] * 59 + [True] + [False] * 30 + [True] * 10})
-    >>> fig = dimension_bars(audit_dimensions(calls, "refused", ["attributes.locale"], False,
-    ...                                   n_boot=0))
+    >>> fig = dimension_bars(audit_dimensions(calls, "refused", ["attributes.locale"],
+    ...                                       favorable=False, n_boot=0))
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['locale: tr']
     """
