@@ -368,7 +368,7 @@ def test_change_points_find_steps_with_both_methods() -> None:
     )
     s = pl.DataFrame({"t": np.arange(y.size), "y": y})
     for method in ("pelt", "binseg"):
-        got = drift.change_points(s, value_column="y", time_column="t", method=method)
+        got = drift.change_points(s, value_column="y", time="t", method=method)
         assert got["time"].to_list() == [40, 46]
         assert got["shift"][0] == pytest.approx(0.75, abs=0.02)
         assert got["points_before"].to_list() == [40, 6]
@@ -379,7 +379,7 @@ def test_change_points_stay_quiet_on_noise() -> None:
     for seed in range(50):
         rng = np.random.default_rng(seed)
         s = pl.DataFrame({"t": np.arange(168), "y": rng.normal(0.05, 0.02, 168)})
-        quiet += drift.change_points(s, value_column="y", time_column="t").height == 0
+        quiet += drift.change_points(s, value_column="y", time="t").height == 0
     assert quiet >= 45
 
 
@@ -388,12 +388,12 @@ def test_change_point_weights_discount_points_with_few_calls() -> None:
     w = [100] * 20 + [2] + [100] * 20
     s = pl.DataFrame({"t": list(range(41)), "y": y, "n": w})
     # the unweighted default sees a step; with the weights a 1-of-2 rate is no evidence
-    assert drift.change_points(s, value_column="y", time_column="t", min_size=1).height == 2
+    assert drift.change_points(s, value_column="y", time="t", min_size=1).height == 2
     assert (
         drift.change_points(
             s,
             value_column="y",
-            time_column="t",
+            time="t",
             min_size=1,
             weight_column="n",
             penalty=2 * 0.04 * 0.96 * math.log(41),
@@ -482,9 +482,9 @@ def test_the_sample_prompt_mix_drift_is_found_in_its_window(sample_calls: pl.Dat
         (pl.col("attributes.user.locale") == "hi-IN").mean().alias("hi"),
         pl.col("input_tokens").log().mean().alias("log_in"),
     )
-    first = drift.change_points(hourly, value_column="hi", time_column="t", weight_column="n")
+    first = drift.change_points(hourly, value_column="hi", time="t", weight_column="n")
     assert start <= first["time"][0] < start + dt.timedelta(hours=3)
-    longer = drift.change_points(hourly, value_column="log_in", time_column="t", weight_column="n")
+    longer = drift.change_points(hourly, value_column="log_in", time="t", weight_column="n")
     assert start <= longer["time"][0] < start + dt.timedelta(hours=3)
     assert longer["shift"][0] > 0
 

@@ -64,7 +64,7 @@ def message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
         (InstanceOf(int, float), "an int or a float"),
         (Callable_(), "a callable"),
         (Frame(), "a polars or pandas DataFrame"),
-        (UTCTime(), "an aware datetime or ISO-8601 text with a time zone"),
+        (UTCTime(), "an aware datetime or ISO-8601 text with its zone ('2026-11-02T00:00:00Z')"),
         (UTCTime(text=False), "an aware datetime"),
         (Interval(float, 0, 1, description="a share of calls"), "a share of calls"),
     ],

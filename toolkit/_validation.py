@@ -598,7 +598,7 @@ class UTCTime(Constraint):
 
     def describe(self) -> str:
         if self.text:
-            return "an aware datetime or ISO-8601 text with a time zone"
+            return "an aware datetime or ISO-8601 text with its zone ('2026-11-02T00:00:00Z')"
         return "an aware datetime"
 
 
@@ -920,7 +920,8 @@ def utc_time(
     Traceback (most recent call last):
     ...
     toolkit.errors.ParameterError: The 'start' parameter of f must be an aware datetime or \
-ISO-8601 text with a time zone. Got datetime.datetime(2026, 11, 2, 0, 0) instead.
+ISO-8601 text with its zone ('2026-11-02T00:00:00Z'). Got datetime.datetime(2026, 11, 2, 0, 0) \
+instead.
     """
     out = _aware(value)
     if out is None:

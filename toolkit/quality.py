@@ -1137,7 +1137,7 @@ def bad_answer_windows(
     if points.height == 0:
         return pl.DataFrame(schema=schema)
     changes = change_points(
-        points, value_column=value_column, time_column=time_column, weight_column=weight_column
+        points, value_column=value_column, time=time_column, weight_column=weight_column
     )
     sign = 1.0 if worse == "higher" else -1.0
     times = points[time_column]

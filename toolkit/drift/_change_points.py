@@ -97,7 +97,7 @@ def change_points(
     series: Any,
     *,
     value_column: str,
-    time_column: str = "window_start",
+    time: str = "window_start",
     method: Literal["pelt", "binseg"] = "pelt",
     penalty: float | None = None,
     min_size: int = 2,
@@ -117,7 +117,7 @@ def change_points(
         One row per point, e.g. :func:`toolkit.quality.risk_rate` or per-window metrics.
     value_column : str
         The metric (hallucination-risk rate, p95 latency, mean output tokens ...).
-    time_column : str, default "window_start"
+    time : str, default "window_start"
     method : {"pelt", "binseg"}, default "pelt"
     penalty : float, optional
         Cost of one change. Default: ``2 * sigma**2 * ln(n)`` (the BIC penalty of a mean
@@ -145,9 +145,10 @@ def change_points(
     --------
     >>> import polars as pl
     >>> s = pl.DataFrame({"t": list(range(12)), "rate": [0.05] * 6 + [0.9] * 3 + [0.04] * 3})
-    >>> change_points(s, value_column="rate", time_column="t").select("time", "shift").rows()
+    >>> change_points(s, value_column="rate", time="t").select("time", "shift").rows()
     [(6, 0.85), (9, -0.86)]
     """
+    time_column = time
     function = "drift.change_points"
     _check_backend(backend, function)
     if method not in ("pelt", "binseg"):

@@ -155,7 +155,7 @@ def plan(
     series_every: str | None = None,
     reference: tuple[Any, Any] = (None, None),
     columns: Sequence[str] | None = None,
-    time_column: str = "start_time",
+    time: str = "start_time",
     fraction: float = 1 / 3,
     min_rows: int = 100,
 ) -> DriftPlan:
@@ -181,7 +181,7 @@ def plan(
     reference : (start, end)
         Either end may be None (chosen as above); aware datetimes or ISO-8601 text.
     columns : list of str, optional
-    time_column : str, default "start_time"
+    time : str, default "start_time"
     fraction : float, default 1/3
         Share of the period the reference takes by default, in (0, 1).
     min_rows : int, default 100
@@ -210,6 +210,7 @@ def plan(
     >>> [t.day for t in p.reference]
     [2, 4]
     """
+    time_column = time
     from toolkit.ingest.discover import Support
     from toolkit.schema import require_columns
 
@@ -462,7 +463,7 @@ def window_series(
     every: str = "1h",
     share: tuple[str, Any] | None = None,
     log_mean: str | None = None,
-    time_column: str = "start_time",
+    time: str = "start_time",
 ) -> pl.DataFrame:
     """Per-window series to search for change points: calls, a value's share, a log mean.
 
@@ -478,7 +479,7 @@ def window_series(
         A positive numeric column (``input_tokens``): adds ``mean_log``, the mean of its
         natural log over the window's rows with a positive value (prompt length drifts
         multiplicatively, and the log keeps a few huge prompts from dominating).
-    time_column : str, default "start_time"
+    time : str, default "start_time"
 
     Returns
     -------
@@ -496,6 +497,7 @@ def window_series(
     >>> window_series(f, share=("locale", "hi"), log_mean="input_tokens").rows()[1][1:]
     (2, 1.0, 0.0)
     """
+    time_column = time
     from toolkit.schema import require_columns
 
     function = "drift.window_series"

@@ -11,8 +11,8 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Duration, polars_duration, reject, time_column, utc_time
 from toolkit.drift._compare import (
-    _EVERY,
     _RESULT_SCHEMA,
     _check_bins,
     _check_correction,
@@ -26,42 +26,23 @@ from toolkit.schema import to_pandas, to_polars
 
 
 def _moment(value: object, name: str, function: str) -> dt.datetime:
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed.astimezone(dt.UTC)
-    elif isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.UTC)
-    raise ParameterError(
-        f"The {name!r} parameter of {function} must be an aware datetime or ISO-8601 text "
-        f"with its zone ('2026-11-02T00:00:00Z'). Got {preview(value)} instead."
-    )
+    """A time with a zone (aware datetime or ISO-8601 text), as UTC: the one check."""
+    return utc_time(value, parameter=name, function=function)
+
+
+_EVERY_WORDS = "be a positive duration such as '1h', '15m' or '1d'"
 
 
 def _check_every(every: object, function: str) -> str:
-    if not isinstance(every, str) or not _EVERY.match(every):
-        raise ParameterError(
-            f"The 'every' parameter of {function} must be a positive duration such as '1h', "
-            f"'15m' or '1d'. Got {preview(every)} instead."
-        )
-    return every
+    """``every`` in the one duration grammar, as polars duration text."""
+    if not Duration().accepts(every):
+        raise reject("every", _EVERY_WORDS, every, function=function)
+    return polars_duration(every, function=function)
 
 
 def _time_column(frame: pl.DataFrame, column: str, function: str) -> None:
-    if column not in frame.columns:
-        raise ParameterError(
-            f"The 'time_column' parameter of {function} must be a column of the frame "
-            f"(available: {preview(', '.join(frame.columns), 300)}). Got {column!r} instead."
-        )
-    dtype = frame.schema[column]
-    if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
-        raise SchemaError(
-            f"Column {column!r} of the frame given to {function} is {dtype}; expected a "
-            "time-zone-aware Datetime (such as Datetime('ns', 'UTC'))."
-        )
+    """The one time-column check (a zone-less column is a SchemaError)."""
+    time_column(frame, column, parameter="time", function=function)
 
 
 def windowed(
@@ -70,7 +51,7 @@ def windowed(
     reference: tuple[Any, Any],
     every: str = "1h",
     columns: Sequence[str] | None = None,
-    time_column: str = "start_time",
+    time: str = "start_time",
     start: Any = None,
     end: Any = None,
     tests: Mapping[str, str] | None = None,
@@ -99,7 +80,7 @@ def windowed(
         Window width (``"15m"``, ``"1h"``, ``"1d"`` ...).
     columns : list of str, optional
         Columns to test (default: every testable column except ``time_column``).
-    time_column : str, default "start_time"
+    time : str, default "start_time"
     start, end : datetime or str, optional
         The period (end exclusive); default from the first to the last row. Empty windows
         are listed with ``n_current`` = 0 and null statistics.
@@ -141,6 +122,7 @@ def windowed(
      (datetime.datetime(2026, 11, 2, 4, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')),
       'chisquare', True)]
     """
+    time_column = time
     function = "drift.windowed"
     _check_backend(backend, function)
     _check_mapping(tests, "tests", function)
