@@ -1331,7 +1331,7 @@ def drift(
         reference=reference,
         every=_every(every, function),
         columns=list(columns),
-        time_column=time,
+        time=time,
         backend=backend,
     )
 
@@ -1417,7 +1417,7 @@ def degradations(
     changes = drift_module.change_points(
         data,
         value_column=metric,
-        time_column=time,
+        time=time,
         penalty=penalty,
         min_size=min_size,
         weight_column=weight_column,
