@@ -380,3 +380,21 @@ def test_parameters_are_checked() -> None:
         read_loki("http://127.0.0.1:9", query='{a="b"}', limit=0, **WEEK)
     with pytest.raises(ParameterError, match="'query' parameter of load_logs must be given"):
         toolkit.load_logs("http://127.0.0.1:9", **WEEK)
+
+
+def test_discover_adds_the_live_logs_to_the_catalog(
+    stand_in: tuple[StandInLoki, str], sample_logs: pl.DataFrame
+) -> None:
+    _, url = stand_in
+    catalog = toolkit.discover(None, loki=url, cache=False, **WEEK)
+    logs = catalog.table("logs")
+    assert logs.height == sample_logs.height
+    row = catalog.files.row(0, named=True)
+    assert (row["path"], row["table"], row["format"], row["status"]) == (
+        url,
+        "logs",
+        "loki-api",
+        "loaded",
+    )
+    with pytest.raises(ParameterError, match="'path' parameter of discover"):
+        toolkit.discover(None)

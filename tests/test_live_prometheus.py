@@ -278,3 +278,34 @@ def test_parameters_are_checked() -> None:
         toolkit.load_metrics("http://127.0.0.1:9", start=base["start"], end=base["end"])
     with pytest.raises(ParameterError, match="'query' parameter of load_metrics must go with"):
         toolkit.load_metrics("data/sample/vllm_metrics.prom.gz", query="up")
+
+
+def test_discover_adds_the_live_metrics_to_the_catalog(live_prometheus: Any) -> None:
+    catalog = toolkit.discover(
+        None,
+        prometheus=live_prometheus.url,
+        start=live_prometheus.start,
+        end=live_prometheus.end,
+        cache=False,
+    )
+    assert catalog.has("metrics")
+    metrics = catalog.table("metrics")
+    assert _sorted(metrics).equals(_sorted(live_prometheus.frame))
+    row = catalog.files.row(0, named=True)
+    assert (row["path"], row["table"], row["format"], row["rows"], row["status"]) == (
+        live_prometheus.url,
+        "metrics",
+        "prometheus-api",
+        36_480,
+        "loaded",
+    )
+    # With the same scrape as a file too, each sample is counted once.
+    both = toolkit.discover(
+        live_prometheus.scrape,
+        prometheus=live_prometheus.url,
+        start=live_prometheus.start,
+        end=live_prometheus.end,
+        cache=False,
+    )
+    assert both.table("metrics").height == 36_480
+    assert any("counted once" in n for n in both.notes)

@@ -529,7 +529,7 @@ def dimensions(
 
 @dataclass
 class _File:
-    path: Path
+    path: Path | str  # a str: the URL of a live source
     table: str | None = None
     format: str | None = None
     rows: int | None = None
@@ -760,8 +760,63 @@ def _deduplicate(
     return kept.drop("__file"), note
 
 
+#: The series discover reads from a live Prometheus when no query is given: vLLM's, the
+#: DCGM exporter's and the OpenTelemetry GenAI metrics as Prometheus names them.
+LIVE_METRICS_QUERY = '{__name__=~"vllm:.+|DCGM_FI_.+|gen_ai_.+"}'
+#: The streams discover reads from Loki when no query is given: every service (Loki's OTLP
+#: ingestion gives each stream a service_name).
+LIVE_LOGS_QUERY = '{service_name=~".+"}'
+#: The period read from live sources when discover is given neither start nor end.
+LIVE_DEFAULT_PERIOD = dt.timedelta(days=7)
+
+
+def _live_tables(
+    sources: Sequence[tuple[str, str, str | None, Mapping[str, Any] | None]],
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    on_error: str,
+) -> tuple[list[tuple[_File, pl.DataFrame | None]], list[str]]:
+    """Read each live source (kind, url, query, options) over [t0, t1): entries, notes."""
+    from toolkit.errors import RemoteError
+    from toolkit.ingest._http import connection
+    from toolkit.ingest.loki import read_loki
+    from toolkit.ingest.prometheus_api import read_prometheus_api
+
+    notes: list[str] = []
+    if t1 is None:
+        t1 = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    if t0 is None:
+        t0 = t1 - LIVE_DEFAULT_PERIOD
+        notes.append(
+            f"live sources read from {t0:%Y-%m-%d %H:%M} to {t1:%Y-%m-%d %H:%M} UTC (the last "
+            f"{LIVE_DEFAULT_PERIOD.days} days): give start= and end= for another period"
+        )
+    out: list[tuple[_File, pl.DataFrame | None]] = []
+    for kind, url, query, options in sources:
+        opts = dict(options or {})
+        shown = connection(url, function="discover").shown
+        table = "metrics" if kind == "prometheus" else "logs"
+        entry = _File(shown, table=table, format=f"{kind}-api")
+        try:
+            if kind == "prometheus":
+                frame = read_prometheus_api(
+                    url, query=query or LIVE_METRICS_QUERY, start=t0, end=t1, **opts
+                )
+            else:
+                frame = read_loki(url, query=query or LIVE_LOGS_QUERY, start=t0, end=t1, **opts)
+        except RemoteError as exc:
+            if on_error == "raise":
+                raise
+            entry.status, entry.note = "failed", str(exc)
+            out.append((entry, None))
+            continue
+        _describe(entry, frame)
+        out.append((entry, frame))
+    return out, notes
+
+
 def discover(
-    path: PathLike | Sequence[PathLike],
+    path: PathLike | Sequence[PathLike] | None,
     *,
     tz: str | None = None,
     host: str | None = None,
@@ -771,6 +826,12 @@ def discover(
     end: dt.datetime | str | None = None,
     on_error: OnError = "raise",
     cache: bool | PathLike | None = True,
+    prometheus: str | None = None,
+    prometheus_query: str | None = None,
+    prometheus_options: Mapping[str, Any] | None = None,
+    loki: str | None = None,
+    loki_query: str | None = None,
+    loki_options: Mapping[str, Any] | None = None,
 ) -> Catalog:
     """Find every export in a folder by content, load each table once, de-duplicated.
 
@@ -784,8 +845,9 @@ def discover(
 
     Parameters
     ----------
-    path : str, path-like, or a sequence of them
-        A folder, a file, a glob pattern, or a list of those.
+    path : str, path-like, a sequence of them, or None
+        A folder, a file, a glob pattern, or a list of those; None when every table comes
+        from live sources (``prometheus``, ``loki``).
     tz : str, optional
         IANA time zone of files whose timestamps carry none (nvidia-smi logs, vLLM text
         logs, some workload traces).
@@ -809,6 +871,18 @@ def discover(
         the time: True uses :func:`default_cache_dir`, a path another directory, False
         turns it off. Loads that warned are not kept; the cache holds at most
         :data:`CACHE_LIMIT_BYTES`, the least recently used entries going first.
+    prometheus : str, optional
+        Base URL of a live Prometheus-compatible API whose series join the ``metrics``
+        table (read by :func:`toolkit.read_prometheus_api`, raw samples): the series of
+        ``prometheus_query`` (default :data:`LIVE_METRICS_QUERY`: vLLM, DCGM, GenAI) over
+        ``[start, end)`` (default: the last seven days). They are listed in
+        ``Catalog.files`` under the URL and de-duplicated against files like any file.
+    prometheus_options : mapping, optional
+        Options of :func:`toolkit.read_prometheus_api` (``bearer_token``, ``headers``,
+        ``ca_file``, ``chunk`` ...).
+    loki, loki_query, loki_options
+        The same for Grafana Loki and the ``logs`` table (:func:`toolkit.read_loki`;
+        default query :data:`LIVE_LOGS_QUERY`, every service).
 
     Returns
     -------
@@ -852,7 +926,20 @@ def discover(
     tz = check_tz(tz, "discover")
     t0 = None if start is None else utc(start, name="start")
     t1 = None if end is None else utc(end, name="end")
-    files = expand_paths(path, function="discover")
+    live = [
+        (kind, url, query, opts)
+        for kind, url, query, opts in (
+            ("prometheus", prometheus, prometheus_query, prometheus_options),
+            ("loki", loki, loki_query, loki_options),
+        )
+        if url is not None
+    ]
+    if path is None and not live:
+        raise ParameterError(
+            "The 'path' parameter of discover must name exported files when neither "
+            "'prometheus' nor 'loki' is given. Got None instead."
+        )
+    files = [] if path is None else expand_paths(path, function="discover")
     root = Path(os.fspath(path)) if isinstance(path, str | os.PathLike) else Path(os.getcwd())
     base = root if root.is_dir() else root.parent
     options = {
@@ -902,6 +989,13 @@ def discover(
         frame = _window(frame, found.table, t0, t1)
         _describe(entry, frame)
         by_table.setdefault(found.table, []).append((len(entries) - 1, frame))
+    if live:
+        read, live_notes = _live_tables(live, t0, t1, on_error)
+        notes.extend(live_notes)
+        for live_entry, live_frame in read:
+            entries.append(live_entry)
+            if live_frame is not None and live_entry.table is not None:
+                by_table.setdefault(live_entry.table, []).append((len(entries) - 1, live_frame))
     tables: dict[str, pl.DataFrame] = {}
     for table, frames in by_table.items():
         tables[table], note = _deduplicate(table, frames, entries)
@@ -934,7 +1028,7 @@ def _window(
 def _files_frame(entries: list[_File]) -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "path": [e.path.as_posix() for e in entries],
+            "path": [e.path if isinstance(e.path, str) else e.path.as_posix() for e in entries],
             "table": [e.table for e in entries],
             "format": [e.format for e in entries],
             "rows": [e.rows for e in entries],
