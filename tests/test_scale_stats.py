@@ -164,11 +164,11 @@ GOOD = pl.col("status_code") != "error"
 def test_burn_rates_equal_slo_on_collected_frame_and_hand_count(
     store: Path, frame: pl.DataFrame, spans: list[Span]
 ) -> None:
-    got = burn_rates(store, GOOD, 0.99, by="service_name")
+    got = burn_rates(store, 0.99, good=GOOD, by="service_name")
     want = slo.burn_rates(frame.with_columns(is_good=GOOD), 0.99, by="service_name")
     assert_frame_equal(got, want, check_exact=True)
     # one series of every event, and windows given
-    got_all = burn_rates(store, GOOD, 0.99, windows=["5m", "1h"])
+    got_all = burn_rates(store, 0.99, good=GOOD, windows=["5m", "1h"])
     want_all = slo.burn_rates(frame.with_columns(is_good=GOOD), 0.99, windows=["5m", "1h"])
     assert_frame_equal(got_all, want_all, check_exact=True)
     assert got_all.columns == ["time", "window", "bad", "total", "error_ratio", "burn_rate"]
@@ -193,7 +193,7 @@ def test_null_good_is_left_out_as_slo_does(
 ) -> None:
     good = pl.col(TOKENS) < 1000  # null where the span has no token count
     assert frame.select(good.is_null().sum()).item() == sum(s.tokens is None for s in spans)
-    got = burn_rates(store, good, 0.9, windows=["30m"], by="service_name")
+    got = burn_rates(store, 0.9, good=good, windows=["30m"], by="service_name")
     want = slo.burn_rates(frame.with_columns(is_good=good), 0.9, windows=["30m"], by="service_name")
     assert_frame_equal(got, want, check_exact=True)
     # rag, 30m window ending 03:00: events with a token count, and those >= 1000, by hand
@@ -209,7 +209,7 @@ def test_null_good_is_left_out_as_slo_does(
 
 
 def test_alerts_equal_slo_and_hand_checked_page(store: Path, frame: pl.DataFrame) -> None:
-    got = alerts(store, GOOD, 0.99, by="service_name")
+    got = alerts(store, 0.99, good=GOOD, by="service_name")
     want = slo.alerts(frame.with_columns(is_good=GOOD), 0.99, by="service_name")
     assert_frame_equal(got, want, check_exact=True)
     # api: 1h ratio first exceeds 0.144 with 18 errors in 120 spans at 21:18, with 5 of
@@ -227,7 +227,7 @@ def test_alerts_equal_slo_and_hand_checked_page(store: Path, frame: pl.DataFrame
     policy = slo.AlertPolicy((slo.BurnRateRule("page", "10m", "2m", 5.0),))
     target = slo.SLO("availability", target=0.995, time_window="7d")
     api = {"service_name": "api"}
-    got = alerts(store, GOOD, target, policy=policy, merge_gap="5m", filters=api)
+    got = alerts(store, target, good=GOOD, policy=policy, merge_gap="5m", filters=api)
     want = slo.alerts(
         frame.filter(pl.col("service_name") == "api").with_columns(is_good=GOOD),
         target,
@@ -246,32 +246,34 @@ def test_timeslices_slo_and_resolution(store: Path, frame: pl.DataFrame) -> None
         time_slice_target=0.95,
         time_slice_window="5m",
     )
-    got = burn_rates(store, GOOD, target, windows=["1h"], by="service_name")
+    got = burn_rates(store, target, good=GOOD, windows=["1h"], by="service_name")
     want = slo.burn_rates(
         frame.with_columns(is_good=GOOD), target, windows=["1h"], by="service_name"
     )
     assert_frame_equal(got, want, check_exact=True)
-    got = burn_rates(store, GOOD, 0.99, windows=["30m"], resolution="10m")
+    got = burn_rates(store, 0.99, good=GOOD, windows=["30m"], resolution="10m")
     want = slo.burn_rates(frame.with_columns(is_good=GOOD), 0.99, windows=["30m"], resolution="10m")
     assert_frame_equal(got, want, check_exact=True)
     assert got["time"].dt.minute().unique().sort().to_list() == [0, 10, 20, 30, 40, 50]
 
 
 def test_burn_rates_and_alerts_on_cluster_equal_local(store: Path, client: Any) -> None:
-    local = burn_rates(store, GOOD, 0.99, windows=["5m", "6h"], by="service_name")
-    remote = burn_rates(store, GOOD, 0.99, windows=["5m", "6h"], by="service_name", client=client)
+    local = burn_rates(store, 0.99, good=GOOD, windows=["5m", "6h"], by="service_name")
+    remote = burn_rates(
+        store, 0.99, good=GOOD, windows=["5m", "6h"], by="service_name", client=client
+    )
     assert_frame_equal(remote, local, check_exact=True)
-    assert alerts(store, GOOD, 0.99, client=client).equals(alerts(store, GOOD, 0.99))
+    assert alerts(store, 0.99, good=GOOD, client=client).equals(alerts(store, 0.99, good=GOOD))
 
 
 def test_pandas_backend_and_empty_store(store: Path, tmp_path: Path) -> None:
-    polars_out = burn_rates(store, GOOD, 0.99, windows=["5m"])
-    pandas_out = burn_rates(store, GOOD, 0.99, windows=["5m"], backend="pandas")
+    polars_out = burn_rates(store, 0.99, good=GOOD, windows=["5m"])
+    pandas_out = burn_rates(store, 0.99, good=GOOD, windows=["5m"], backend="pandas")
     assert pandas_out.shape == polars_out.shape
     assert pandas_out["bad"].tolist() == polars_out["bad"].to_list()
     assert str(pandas_out["time"].dtype) == "datetime64[ns, UTC]"
-    assert burn_rates(tmp_path / "empty", GOOD, 0.99).height == 0
-    assert alerts(tmp_path / "empty", GOOD, 0.99).height == 0
+    assert burn_rates(tmp_path / "empty", 0.99, good=GOOD).height == 0
+    assert alerts(tmp_path / "empty", 0.99, good=GOOD).height == 0
 
 
 def test_burn_rates_and_alerts_parameter_errors(store: Path) -> None:
@@ -280,48 +282,48 @@ def test_burn_rates_and_alerts_parameter_errors(store: Path) -> None:
         match=r"The 'target' parameter of scale.burn_rates must be a number strictly between "
         r"0 and 1 \(0.999 for 99.9 %\). Got 99.9 instead.",
     ):
-        burn_rates(store, GOOD, 99.9)
+        burn_rates(store, 99.9, good=GOOD)
     with pytest.raises(ParameterError, match=r"The 'target' parameter of scale\.alerts"):
-        alerts(store, GOOD, 0)
+        alerts(store, 0, good=GOOD)
     with pytest.raises(
         ParameterError, match=r"The 'good' parameter of scale\.burn_rates must be a polars"
     ):
-        burn_rates(store, "status_code", 0.99)  # type: ignore[arg-type]
+        burn_rates(store, 0.99, good="status_code")  # type: ignore[arg-type]
     with pytest.raises(
         ParameterError,
         match=r"The 'resolution' parameter of scale.burn_rates must be a whole number of "
         r"minutes \(the store is counted per minute\). Got '30s' instead.",
     ):
-        burn_rates(store, GOOD, 0.99, resolution="30s")
+        burn_rates(store, 0.99, good=GOOD, resolution="30s")
     with pytest.raises(ParameterError, match=r"must be a multiple of the resolution"):
-        burn_rates(store, GOOD, 0.99, windows=["5m", "15m"], resolution="10m")
+        burn_rates(store, 0.99, good=GOOD, windows=["5m", "15m"], resolution="10m")
     with pytest.raises(ParameterError, match=r"The 'windows' parameter of scale\.burn_rates"):
-        burn_rates(store, GOOD, 0.99, windows="5m")  # type: ignore[arg-type]
+        burn_rates(store, 0.99, good=GOOD, windows="5m")  # type: ignore[arg-type]
     with pytest.raises(
         ParameterError,
         match=r"The 'by' parameter of scale.burn_rates must name columns of the store's "
         r"table \(available: 'trace_id, .*Got 'pool' instead.",
     ):
-        burn_rates(store, GOOD, 0.99, by="pool")
+        burn_rates(store, 0.99, good=GOOD, by="pool")
     sliced = slo.SLO(
         "s", 0.9, budgeting_method="Timeslices", time_slice_target=0.9, time_slice_window="30s"
     )
     with pytest.raises(
         ParameterError, match=r"time slices are whole minutes.*Got time_slice_window 30s"
     ):
-        burn_rates(store, GOOD, sliced)
+        burn_rates(store, sliced, good=GOOD)
     with pytest.raises(ParameterError, match=r"The 'policy' parameter of scale\.alerts"):
-        alerts(store, GOOD, 0.99, policy="workbook")  # type: ignore[arg-type]
+        alerts(store, 0.99, good=GOOD, policy="workbook")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match=r"The 'merge_gap' parameter of scale\.alerts"):
-        alerts(store, GOOD, 0.99, merge_gap="-1m")
+        alerts(store, 0.99, good=GOOD, merge_gap="-1m")
     with pytest.raises(ParameterError, match=r"The 'table' parameter of scale\.alerts"):
-        alerts(store, GOOD, 0.99, table="traces")  # type: ignore[arg-type]
+        alerts(store, 0.99, good=GOOD, table="traces")  # type: ignore[arg-type]
     with pytest.raises(
         ParameterError, match=r"The 'start' filter of scale\.burn_rates must be a time-zone-aware"
     ):
-        burn_rates(store, GOOD, 0.99, filters={"start": dt.datetime(2026, 11, 2)})
+        burn_rates(store, 0.99, good=GOOD, filters={"start": dt.datetime(2026, 11, 2)})
     with pytest.raises(ParameterError, match=r"The 'backend' parameter of scale\.burn_rates"):
-        burn_rates(store, GOOD, 0.99, backend="arrow")  # type: ignore[arg-type]
+        burn_rates(store, 0.99, good=GOOD, backend="arrow")  # type: ignore[arg-type]
 
 
 # --- drift ------------------------------------------------------------------------------
@@ -478,7 +480,7 @@ def test_drift_on_split_sample_equals_windowed(tmp_path: Path) -> None:
         )
         assert_same_drift(got, want)
         assert got.height == 7
-    assert burn_rates(tmp_path / "store", GOOD, 0.999, by="service_name").equals(
+    assert burn_rates(tmp_path / "store", 0.999, good=GOOD, by="service_name").equals(
         slo.burn_rates(data.with_columns(is_good=GOOD), 0.999, by="service_name")
     )
 

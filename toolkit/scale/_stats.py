@@ -161,9 +161,9 @@ def _event_counts(
 
 def burn_rates(
     store: PathLike,
-    good: pl.Expr,
     target: float | _slo.SLO,
     *,
+    good: pl.Expr,
     windows: Sequence[str] = ("5m", "30m", "1h", "6h", "3d"),
     table: TableName = "spans",
     by: str | Sequence[str] | None = None,
@@ -231,7 +231,7 @@ def burn_rates(
     >>> line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
     >>> _ = (d / "a.jsonl").write_text(line + "\\n")
     >>> _ = scale.ingest(d / "a.jsonl", d / "store")
-    >>> rates = burn_rates(d / "store", pl.col("status_code") != "error", 0.9, windows=["2m"])
+    >>> rates = burn_rates(d / "store", 0.9, good=pl.col("status_code") != "error", windows=["2m"])
     >>> rates["burn_rate"].to_list()
     [0.0, 5.000000000000001, 5.000000000000001, 0.0]
     """
@@ -262,9 +262,9 @@ def burn_rates(
 
 def alerts(
     store: PathLike,
-    good: pl.Expr,
     target: float | _slo.SLO,
     *,
+    good: pl.Expr,
     policy: _slo.AlertPolicy | None = None,
     table: TableName = "spans",
     by: str | Sequence[str] | None = None,
@@ -332,7 +332,7 @@ def alerts(
     >>> line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
     >>> _ = (d / "a.jsonl").write_text(line + "\\n")
     >>> _ = scale.ingest(d / "a.jsonl", d / "store")
-    >>> fired = alerts(d / "store", pl.col("status_code") != "error", 0.99)
+    >>> fired = alerts(d / "store", 0.99, good=pl.col("status_code") != "error")
     >>> fired.select("severity", "long_window", pl.col("start", "end").dt.strftime("%H:%M")).rows()
     [('ticket', '3d', '01:01', '02:00'), ('page', '6h', '01:04', '01:39'),
      ('page', '1h', '01:09', '01:15')]
