@@ -28,7 +28,8 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, SchemaError, preview
+from toolkit._validation import BACKEND, frame_in, reject
+from toolkit.errors import ParameterError, SchemaError
 
 __all__ = [
     "GPU",
@@ -279,11 +280,8 @@ def check_backend(backend: object, function: str) -> None:
     toolkit.errors.ParameterError: The 'backend' parameter of load_spans must be 'polars' or \
 'pandas'. Got 'arrow' instead.
     """
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
+    if not BACKEND.accepts(backend):
+        raise reject("backend", "be " + BACKEND.words(), backend, function=function)
 
 
 def check_choice(value: object, name: str, function: str, choices: Sequence[object]) -> None:
@@ -297,12 +295,9 @@ def check_choice(value: object, name: str, function: str, choices: Sequence[obje
     toolkit.errors.ParameterError: The 'format' parameter of load_gpu must be one of 'auto', \
 'nvidia-smi'. Got 'csv' instead.
     """
+    options = ", ".join(repr(c) for c in choices)
     if value not in choices:
-        shown = ", ".join(repr(c) for c in choices)
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be one of {shown}. "
-            f"Got {preview(value)} instead."
-        )
+        raise reject(name, f"be one of {options}", value, function=function)
 
 
 def check_tz(tz: object, function: str) -> str | None:
@@ -327,9 +322,8 @@ name such as 'UTC' or 'Europe/Paris'. Got 'Mars/Olympus' instead.
             pass
         else:
             return tz
-    raise ParameterError(
-        f"The 'tz' parameter of {function} must be an IANA time zone name such as 'UTC' or "
-        f"'Europe/Paris'. Got {preview(tz)} instead."
+    raise reject(
+        "tz", "be an IANA time zone name such as 'UTC' or 'Europe/Paris'", tz, function=function
     )
 
 
@@ -353,17 +347,7 @@ def to_polars(frame: Any, *, parameter: str = "frame", function: str = "validate
     >>> to_polars(pd.DataFrame({"a": [1]})).shape
     (1, 1)
     """
-    if isinstance(frame, pl.DataFrame):
-        return frame
-    if isinstance(frame, pl.LazyFrame):
-        return frame.collect()
-    module = type(frame).__module__
-    if module.startswith("pandas") and hasattr(frame, "columns"):
-        return pl.from_pandas(frame)
-    raise ParameterError(
-        f"The {parameter!r} parameter of {function} must be a polars or pandas DataFrame. "
-        f"Got {type(frame).__name__} instead."
-    )
+    return frame_in(frame, parameter=parameter, function=function)
 
 
 def to_pandas(frame: pl.DataFrame) -> Any:
