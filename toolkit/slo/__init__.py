@@ -32,6 +32,14 @@ method); :func:`load_slos` reads them from OpenSLO v1 YAML files (``kind: SLO``,
 inline ``indicator`` or an ``indicatorRef`` to a ``kind: SLI`` document).
 ``toolkit/data/slo/llm_service.yaml`` is an example for an LLM gateway.
 
+Into production
+---------------
+:func:`prometheus_rules` writes the Prometheus recording and burn-rate alerting rules of the
+same SLOs and policy as :func:`alerts`, :func:`sloth_spec` the sloth spec,
+:func:`bucket_alignment` says which latency thresholds a histogram cannot count exactly, and
+:func:`rule_tests` writes a ``promtool test rules`` file from real series whose expected alerts
+are :func:`alerts`' (``genai-sre rules SLO_FILE --out FILE`` on the command line).
+
 Examples
 --------
 >>> import polars as pl
@@ -93,20 +101,36 @@ from toolkit.slo._openslo import (
     objectives,
     parse_slos,
 )
+from toolkit.slo._rules import (
+    OTEL_GENAI_BUCKETS,
+    VLLM_BUCKETS,
+    BucketAlignmentWarning,
+    bucket_alignment,
+    prometheus_metric_name,
+    prometheus_rules,
+    promtool_command,
+    register_cli,
+    rule_tests,
+    sloth_spec,
+)
 from toolkit.slo._sli import (
     good_events,
     percentiles,
 )
 
 __all__ = [
+    "OTEL_GENAI_BUCKETS",
     "SLO",
+    "VLLM_BUCKETS",
     "WORKBOOK",
     "AlertPolicy",
+    "BucketAlignmentWarning",
     "BurnRateRule",
     "Choice",
     "ServiceObjectives",
     "alert_table",
     "alerts",
+    "bucket_alignment",
     "budget_by_slice",
     "budget_table",
     "burn_rates",
@@ -128,8 +152,14 @@ __all__ = [
     "percentiles",
     "pool_column",
     "pooled_burn_rates",
+    "prometheus_metric_name",
+    "prometheus_rules",
+    "promtool_command",
+    "register_cli",
+    "rule_tests",
     "service_objectives",
     "slice_table",
+    "sloth_spec",
     "trace_events",
     "trace_sampling",
     "windows_frame",
