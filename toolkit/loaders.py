@@ -20,6 +20,15 @@ from typing import Any, Literal
 import polars as pl
 
 from toolkit._progress import Progress
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    Interval,
+    frame_out,
+    reject,
+    validate_params,
+)
 from toolkit.errors import FormatError, LoadReport, ParameterError, WrongSignalError
 from toolkit.ingest import jaeger, otlp, sdk_dump, zipkin
 from toolkit.ingest._attributes import ValueProblem
@@ -38,7 +47,6 @@ from toolkit.ingest.logs import read_json_logs, read_text_logs
 from toolkit.ingest.otlp_metrics import metrics_from_batch
 from toolkit.ingest.prometheus import read_prometheus
 from toolkit.schema import LOGS, METRICS, SPANS, Table
-from toolkit.schema import check_backend as _check_backend
 
 __all__ = [
     "Loaded",
@@ -51,16 +59,13 @@ __all__ = [
     "to_parquet",
 ]
 
-Backend = Literal["polars", "pandas"]
 OnError = Literal["raise", "skip"]
 Paths = PathLike | Sequence[PathLike]
 _Builder = Callable[[otlp.Batch, LoadContext], pl.DataFrame]
 
 
 def _output(frame: pl.DataFrame, backend: str) -> Any:
-    from toolkit.schema import to_pandas
-
-    return to_pandas(frame) if backend == "pandas" else frame
+    return frame_out(frame, backend)  # type: ignore[arg-type]
 
 
 #: Loader of each canonical table, for messages that redirect the user.
@@ -169,7 +174,6 @@ def _load(
     backend: str,
 ) -> Any:
     check_on_error(on_error, function)
-    _check_backend(backend, function)
     files = expand_paths(path, function=function)
     ctx = LoadContext(function, on_error=on_error)  # type: ignore[arg-type]
     frames = list(_iter_frames(files, table.name, readers, ctx, progress))
@@ -193,6 +197,7 @@ def _span_readers(batch_bytes: int = 64 << 20) -> dict[str, FileReader]:
     }
 
 
+@validate_params(backend=BACKEND)
 def load_spans(
     path: Paths,
     *,
@@ -254,6 +259,7 @@ def load_spans(
     )
 
 
+@validate_params(backend=BACKEND)
 def load_logs(
     path: Paths,
     *,
@@ -327,19 +333,18 @@ def load_logs(
             missing = [
                 n for n, v in (("query", query), ("start", start), ("end", end)) if v is None
             ]
-            raise ParameterError(
-                f"The {missing[0]!r} parameter of load_logs must be given with a URL "
-                f"(query, start and end say what to read). Got {path!r} without "
-                f"{', '.join(repr(m) for m in missing)} instead."
+            raise reject(
+                missing[0],
+                "be given with a URL (query, start and end say what to read)",
+                got=f"{path!r} without {', '.join(repr(m) for m in missing)}",
             )
         return read_loki(str(path), query=query, start=start, end=end, backend=backend, **live)
     _no_live_options("load_logs", {"query": query, "start": start, "end": end, **live})
     roles = dict(fields or {})
     known = {"time", "level", "message", "trace_id", "span_id", "service", "scope"}
     if set(roles) - known:
-        raise ParameterError(
-            f"The 'fields' parameter of load_logs must map roles among {sorted(known)} to "
-            f"field names. Got {sorted(roles)!r} instead."
+        raise reject(
+            "fields", f"map roles among {sorted(known)} to field names", got=repr(sorted(roles))
         )
 
     def json_logs(p: Path, ctx: LoadContext) -> pl.DataFrame:
@@ -389,12 +394,16 @@ def _live_url(path: object) -> bool:
 def _no_live_options(function: str, given: Mapping[str, Any]) -> None:
     named = sorted(k for k, v in given.items() if v is not None)
     if named:
-        raise ParameterError(
-            f"The {named[0]!r} parameter of {function} must go with an http(s):// URL of a "
-            f"live server. Got files instead; leave out {', '.join(repr(n) for n in named)}."
+        raise reject(
+            named[0],
+            "go with an http(s):// URL of a live server",
+            got="files",
+            hint=f"Leave out {', '.join(repr(n) for n in named)}.",
+            function=function,
         )
 
 
+@validate_params(backend=BACKEND)
 def load_metrics(
     path: Paths,
     *,
@@ -468,10 +477,10 @@ def load_metrics(
             missing = [
                 n for n, v in (("query", query), ("start", start), ("end", end)) if v is None
             ]
-            raise ParameterError(
-                f"The {missing[0]!r} parameter of load_metrics must be given with a URL "
-                f"(query, start and end say what to read). Got {path!r} without "
-                f"{', '.join(repr(m) for m in missing)} instead."
+            raise reject(
+                missing[0],
+                "be given with a URL (query, start and end say what to read)",
+                got=f"{path!r} without {', '.join(repr(m) for m in missing)}",
             )
         return read_prometheus_api(
             str(path), query=query, start=start, end=end, step=step, backend=backend, **live
@@ -533,6 +542,7 @@ class Loaded:
         )
 
 
+@validate_params(backend=BACKEND)
 def load(path: Paths, *, backend: Backend = "polars", **options: Any) -> Loaded:
     """Load any supported telemetry file into its canonical table, saying what it found.
 
@@ -583,9 +593,11 @@ def load(path: Paths, *, backend: Backend = "polars", **options: Any) -> Loaded:
     tables = {d.table if d.format != "servegen" else "servegen-windows" for d in formats.values()}
     if len(tables) > 1:
         listing = ", ".join(f"{Path(f).name}: {d.table}" for f, d in formats.items())
-        raise ParameterError(
-            "The 'path' parameter of load must name files of one table. Got several "
-            f"({listing}); load each table with its own loader."
+        raise reject(
+            "path",
+            "name files of one table",
+            got=f"several ({listing})",
+            hint="Load each table with its own loader.",
         )
     table = tables.pop()
     loaders: dict[str, Callable[..., Any]] = {
@@ -606,10 +618,7 @@ def load(path: Paths, *, backend: Backend = "polars", **options: Any) -> Loaded:
         )
     if table == "servegen-windows":
         if len(files) != 1:
-            raise ParameterError(
-                "The 'path' parameter of load must name one ServeGen file "
-                f"at a time. Got {len(files)} files instead."
-            )
+            raise reject("path", "name one ServeGen file at a time", got=f"{len(files)} files")
         frame = loader(files[0], backend=backend, **options)
     else:
         frame = loader(files, backend=backend, **options)
@@ -629,6 +638,9 @@ def _cleanup() -> None:
 atexit.register(_cleanup)
 
 
+@validate_params(
+    batch_bytes=Interval(int, 1 << 16, None, closed="left", description="at least 65536")
+)
 def scan_spans(
     path: Paths,
     *,
@@ -676,11 +688,6 @@ def scan_spans(
     """
     function = "scan_spans"
     check_on_error(on_error, function)
-    if batch_bytes < 1 << 16:
-        raise ParameterError(
-            f"The 'batch_bytes' parameter of {function} must be at least 65536. "
-            f"Got {batch_bytes!r} instead."
-        )
     files = expand_paths(path, function=function)
     if cache_dir is None:
         out = Path(tempfile.mkdtemp(prefix="toolkit-spans-"))
@@ -688,9 +695,10 @@ def scan_spans(
     else:
         out = Path(cache_dir)
         if out.exists() and any(out.iterdir()):
-            raise ParameterError(
-                f"The 'cache_dir' parameter of {function} must be an empty or absent "
-                f"directory. Got {str(out)!r}, which holds files."
+            raise reject(
+                "cache_dir",
+                "be an empty or absent directory",
+                got=f"{str(out)!r} (it holds files)",
             )
         out.mkdir(parents=True, exist_ok=True)
     ctx = LoadContext(function, on_error=on_error)
@@ -732,6 +740,7 @@ def _cast_expr(name: str, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
 # --- Parquet round trip ---------------------------------------------------------------
 
 
+@validate_params(frame=Frame())
 def to_parquet(frame: Any, path: PathLike) -> None:
     """Write a canonical table to Parquet without loss (ids, ns UTC times, lists).
 
@@ -751,12 +760,11 @@ def to_parquet(frame: Any, path: PathLike) -> None:
     >>> read_parquet(p).schema == WORKLOAD.empty().schema
     True
     """
-    from toolkit.schema import to_polars
-
-    df = to_polars(frame, function="to_parquet")
+    df: pl.DataFrame = frame
     df.write_parquet(Path(path), compression="zstd", statistics=True)
 
 
+@validate_params(backend=BACKEND)
 def read_parquet(path: PathLike, *, backend: Backend = "polars") -> Any:
     """Read a table written by :func:`to_parquet` (or any Parquet file).
 
@@ -779,5 +787,4 @@ def read_parquet(path: PathLike, *, backend: Backend = "polars") -> Any:
     >>> read_parquet(p).item()
     'ab'
     """
-    _check_backend(backend, "read_parquet")
     return _output(pl.read_parquet(Path(path)), backend)
