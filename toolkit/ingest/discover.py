@@ -939,7 +939,13 @@ def discover(
             "The 'path' parameter of discover must name exported files when neither "
             "'prometheus' nor 'loki' is given. Got None instead."
         )
-    files = [] if path is None else expand_paths(path, function="discover")
+    try:
+        files = [] if path is None else expand_paths(path, function="discover")
+    except ParameterError:
+        # An empty folder is fine when the tables come from live sources.
+        if not (live and isinstance(path, str | os.PathLike) and Path(path).is_dir()):
+            raise
+        files = []
     root = Path(os.fspath(path)) if isinstance(path, str | os.PathLike) else Path(os.getcwd())
     base = root if root.is_dir() else root.parent
     options = {
