@@ -693,6 +693,7 @@ def run_report(
     env = dict(os.environ)
     env["TOOLKIT_PROGRESS"] = "0"  # no progress bars inside the reports
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env["GENAI_SRE_REPORT_DIR"] = str(out.resolve())  # files a notebook writes go next to it
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     exporter = _exporter(no_input)
     total = 0

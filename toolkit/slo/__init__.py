@@ -105,6 +105,7 @@ from toolkit.slo._rules import (
     OTEL_GENAI_BUCKETS,
     VLLM_BUCKETS,
     BucketAlignmentWarning,
+    RuleFiles,
     bucket_alignment,
     prometheus_metric_name,
     prometheus_rules,
@@ -112,6 +113,7 @@ from toolkit.slo._rules import (
     register_cli,
     rule_tests,
     sloth_spec,
+    write_rules,
 )
 from toolkit.slo._sli import (
     good_events,
@@ -127,6 +129,7 @@ __all__ = [
     "BucketAlignmentWarning",
     "BurnRateRule",
     "Choice",
+    "RuleFiles",
     "ServiceObjectives",
     "alert_table",
     "alerts",
@@ -163,4 +166,5 @@ __all__ = [
     "trace_events",
     "trace_sampling",
     "windows_frame",
+    "write_rules",
 ]

@@ -37,6 +37,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,12 +53,14 @@ __all__ = [
     "OTEL_GENAI_BUCKETS",
     "VLLM_BUCKETS",
     "BucketAlignmentWarning",
+    "RuleFiles",
     "bucket_alignment",
     "prometheus_metric_name",
     "prometheus_rules",
     "promtool_command",
     "rule_tests",
     "sloth_spec",
+    "write_rules",
 ]
 
 Source = Literal["vllm", "otel-server", "otel-client"]
@@ -985,6 +988,104 @@ def promtool_command(path: str | os.PathLike[str], *, test: bool = False) -> str
     import shlex
 
     return f"promtool {'test' if test else 'check'} rules {shlex.quote(os.fspath(path))}"
+
+
+@dataclass(frozen=True)
+class RuleFiles:
+    """The files :func:`write_rules` wrote, the alignment of their thresholds, the check.
+
+    Attributes
+    ----------
+    rules, sloth : pathlib.Path
+        The Prometheus rule file and the sloth spec.
+    alignment : polars.DataFrame
+        :func:`bucket_alignment` of the SLOs (read it first: misaligned thresholds are
+        interpolated).
+    command : str
+        The ``promtool check rules`` command for ``rules``.
+    """
+
+    rules: Path
+    sloth: Path
+    alignment: pl.DataFrame
+    command: str
+
+
+def write_rules(
+    slos: Any,
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    metrics: Any = None,
+    by: str | Sequence[str] | None = None,
+    policy: Any = None,
+    source: Source = "vllm",
+    runbook: str | Mapping[str, str] | None = None,
+    dashboard: str | Mapping[str, str] | None = None,
+    name: str = "slo-rules",
+) -> RuleFiles:
+    """Write the Prometheus rules and the sloth spec of the SLOs into a folder.
+
+    ``<name>.yml`` (:func:`prometheus_rules`) and ``<name>.sloth.yml`` (:func:`sloth_spec`).
+    Thresholds that are not bucket bounds are reported in ``alignment`` (and at the top of
+    the files) rather than warned about.
+
+    Parameters
+    ----------
+    slos : list of SLO, or ServiceObjectives
+    folder : path, optional
+        None: the folder of the report being written (``genai-sre report --out``, from the
+        ``GENAI_SRE_REPORT_DIR`` variable the report runner sets), else the working directory.
+    metrics, by, policy, source, runbook, dashboard
+        As in :func:`prometheus_rules`.
+    name : str, default "slo-rules"
+        The files' stem.
+
+    Returns
+    -------
+    RuleFiles
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from toolkit import slo
+    >>> ttft = slo.SLO("ttft", 0.99, sli="ttft_s", threshold=2.5)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = write_rules([ttft], folder)
+    ...     print(files.rules.name, files.sloth.name, files.command.split()[:3])
+    slo-rules.yml slo-rules.sloth.yml ['promtool', 'check', 'rules']
+    """
+    function = "slo.write_rules"
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise ParameterError(
+            f"The 'name' parameter of {function} must be a file stem such as 'slo-rules'. "
+            f"Got {preview(name)} instead."
+        )
+    if folder is None:
+        folder = os.environ.get("GENAI_SRE_REPORT_DIR") or os.getcwd()
+    if not isinstance(folder, str | os.PathLike):
+        raise ParameterError(
+            f"The 'folder' parameter of {function} must be a path or None. "
+            f"Got {preview(folder)} instead."
+        )
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {
+        "metrics": metrics,
+        "by": by,
+        "source": source,
+        "runbook": runbook,
+        "dashboard": dashboard,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BucketAlignmentWarning)
+        rules = prometheus_rules(slos, policy=policy, **options)
+        sloth = sloth_spec(slos, **options)
+    alignment = bucket_alignment(slos, metrics, source=source)
+    rules_path = target / f"{name}.yml"
+    sloth_path = target / f"{name}.sloth.yml"
+    rules_path.write_text(rules, encoding="utf-8")
+    sloth_path.write_text(sloth, encoding="utf-8")
+    return RuleFiles(rules_path, sloth_path, alignment, promtool_command(rules_path))
 
 
 # --------------------------------------------------------------------------------------
