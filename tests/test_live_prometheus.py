@@ -309,3 +309,131 @@ def test_discover_adds_the_live_metrics_to_the_catalog(live_prometheus: Any) -> 
     )
     assert both.table("metrics").height == 36_480
     assert any("counted once" in n for n in both.notes)
+
+
+def test_victoriametrics_export_is_read_in_chunks() -> None:
+    """raw="export" against a stand-in of VictoriaMetrics' /api/v1/export (JSON lines, one
+    series per line, millisecond timestamps), as its documentation describes it."""
+    series = [
+        {"metric": {"__name__": "vllm:num_requests_running", "pool": "a"}, "ms": 60_000},
+        {"metric": {"__name__": "vllm:prompt_tokens_total", "pool": "a"}, "ms": 30_000},
+    ]
+    asked: list[dict[str, str]] = []
+
+    class Vm(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            import urllib.parse
+
+            url = urllib.parse.urlsplit(self.path)
+            params = dict(urllib.parse.parse_qsl(url.query))
+            if url.path == "/api/v1/metadata":
+                body = json.dumps({"status": "success", "data": {}}).encode()
+            else:
+                asked.append(params)
+                lo, hi = round(float(params["start"]) * 1000), round(float(params["end"]) * 1000)
+                lines = []
+                for s in series:
+                    stamps = [t for t in range(0, 3_600_000, s["ms"]) if lo <= t <= hi]
+                    lines.append(
+                        json.dumps(
+                            {
+                                "metric": s["metric"],
+                                "values": [t / 1000 for t in stamps],
+                                "timestamps": stamps,
+                            }
+                        )
+                    )
+                body = "\n".join(lines).encode()
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Vm)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.warns(toolkit.errors.ToolkitWarning, match="no metadata"):
+            frame = read_prometheus_api(
+                f"http://127.0.0.1:{server.server_port}",
+                query='{__name__=~"vllm:.*"}',
+                start="1970-01-01T00:00:00Z",
+                end="1970-01-01T01:00:00Z",
+                raw="export",
+                chunk="25m",
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [a["match[]"] for a in asked] == ['{__name__=~"vllm:.*"}'] * 3
+    assert [(a["start"], a["end"]) for a in asked] == [
+        ("0.000", "1499.999"),
+        ("1500.000", "2999.999"),
+        ("3000.000", "3599.999"),
+    ]
+    counts = dict(frame.group_by("name").len().iter_rows())
+    assert counts == {"vllm:num_requests_running": 60, "vllm:prompt_tokens_total": 120}
+    types = dict(frame.select("name", "type").unique().iter_rows())
+    assert types == {"vllm:num_requests_running": "unknown", "vllm:prompt_tokens_total": "counter"}
+    assert frame.filter(pl.col("name") == "vllm:prompt_tokens_total")["value"].to_list() == [
+        t * 30.0 for t in range(120)
+    ]
+
+
+def test_tls_with_a_ca_file_and_a_client_certificate(tmp_path: Any) -> None:
+    """https with the server's certificate checked against ca_file and a client certificate
+    that the server requires (mutual TLS)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (needed to make test certificates)")
+
+    def make(name: str, *extra: str) -> None:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-keyout", str(tmp_path / f"{name}.key"), "-out", str(tmp_path / f"{name}.pem"),
+             *extra],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+
+    make("server", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    make("client", "-subj", "/CN=toolkit-client")
+
+    class Api(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = {"resultType": "matrix", "result": []}
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(json.dumps({"status": "success", "data": data}).encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(tmp_path / "client.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_port}"
+    window = {"query": "up", "start": "2026-11-04T00:00:00Z", "end": "2026-11-04T00:01:00Z"}
+    try:
+        ok = read_prometheus_api(
+            url,
+            ca_file=str(tmp_path / "server.pem"),
+            client_cert=(str(tmp_path / "client.pem"), str(tmp_path / "client.key")),
+            **window,
+        )
+        assert ok.height == 0
+        with pytest.raises(RemoteError, match=r"could not reach the server.*CERTIFICATE_VERIFY"):
+            read_prometheus_api(url, **window)  # the system CAs do not know this server
+        with pytest.raises(ParameterError, match="'ca_file' parameter"):
+            read_prometheus_api(url, ca_file=str(tmp_path / "missing.pem"), **window)
+    finally:
+        server.shutdown()
+        server.server_close()
