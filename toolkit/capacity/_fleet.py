@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from toolkit._validation import Backend
 from toolkit.capacity._demand import _seconds
 from toolkit.errors import (
     FormatError,
@@ -32,7 +33,6 @@ __all__ = [
     "utilisation_by_time",
 ]
 
-Backend = Literal["polars", "pandas"]
 PathLike = str | os.PathLike[str]
 
 

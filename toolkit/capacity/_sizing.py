@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Backend
 from toolkit.capacity._demand import _seconds, scale_demand, scale_prompts
 from toolkit.capacity._model import ServiceModel
 from toolkit.capacity._queueing import erlang_c, mgc_wait
@@ -43,8 +44,6 @@ DEFAULT_GPU_HOURLY_USD: dict[str, float] = {
     "a100-80gb": 1.80,
     "NVIDIA L4": 0.70,
 }
-
-Backend = Literal["polars", "pandas"]
 
 
 def _check_slo(ttft_slo_s: object, tpot_slo_s: object, function: str) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
+from toolkit._validation import Backend
 from toolkit.errors import FormatError, location, preview
 from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_pandas
-
-Backend = Literal["polars", "pandas"]
 
 _COMPAS_INTS = (
     "id",

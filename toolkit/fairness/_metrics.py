@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Backend
 from toolkit.errors import ParameterError
 from toolkit.fairness._params import (
     _LABEL_WITH_CI,
     _WITH_CI,
     BAND,
-    Backend,
     _check_alpha,
     _check_options,
     _column,

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from toolkit.errors import ParameterError, preview
 from toolkit.schema import to_polars
-
-Backend = Literal["polars", "pandas"]
 
 #: The fair band of the four-fifths rule (EEOC's adverse impact, and its inverse).
 BAND: tuple[float, float] = (0.8, 1.25)

@@ -10,9 +10,10 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import Backend
 from toolkit.errors import ParameterError, preview
 from toolkit.fairness._metrics import _label_text, _prepare
-from toolkit.fairness._params import Backend, _column, _outcome_and_label, _privileged, _values
+from toolkit.fairness._params import _column, _outcome_and_label, _privileged, _values
 from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_pandas, to_polars
 

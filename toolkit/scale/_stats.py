@@ -16,12 +16,13 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
 
 from toolkit import slo as _slo
+from toolkit._validation import Backend
 from toolkit.drift._compare import (
     _DEFAULT_BINS,
     _RESULT_SCHEMA,
@@ -57,7 +58,6 @@ __all__ = [
     "most_drifted",
 ]
 
-Backend = Literal["polars", "pandas"]
 
 _MINUTE_NS = 60_000_000_000
 _COUNT_TESTS = ("psi", "jensenshannon", "chisquare")
