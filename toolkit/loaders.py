@@ -609,7 +609,11 @@ def load(path: Paths, *, backend: Backend = "polars", **options: Any) -> Loaded:
         "servegen-windows": read_servegen,
     }
     loader = loaders[table]
-    accepted = set(inspect.signature(loader).parameters) - {"path", "path_or_paths"}
+    accepted = {
+        name
+        for name, p in inspect.signature(loader).parameters.items()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    } - {"path", "path_or_paths"}
     unknown = set(options) - accepted
     if unknown:
         raise ParameterError(
