@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo       run the notebooks on data/sample and write HTML reports to reports/"
 	@echo "make test       lint, type-check and run the whole test suite"
-	@echo "make lab        open JupyterLab on notebooks/ with the project's environment"
+	@echo "make lab        JupyterLab on a working copy of the notebooks (DATA=your exports)"
 	@echo "make benchmark  print the ingest benchmark's figures"
 	@echo "make clean      remove .venv and build outputs"
 
@@ -50,8 +50,12 @@ pytest: $(STAMP)
 
 test: lint pytest
 
+# JupyterLab on a working copy of the notebooks (~/genai-sre-notebooks); DATA=DIR: your
+# exports as the notebooks' data_dir; NOTEBOOKS=notebooks: the curated ones in place.
+DATA ?=
+NOTEBOOKS ?=
 lab: $(STAMP)
-	$(BIN)/genai-sre lab --notebooks notebooks
+	$(BIN)/genai-sre lab $(if $(DATA),--data "$(DATA)") $(if $(NOTEBOOKS),--notebooks "$(NOTEBOOKS)")
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/ingest_otlp.py
