@@ -18,6 +18,8 @@ that model's quality window by window:
   thresholds, and the threshold that would have met a target false-positive rate.
 - :func:`fit_scores`: for a labelled log without the model's scores (a public dataset, a
   rule-based system), a baseline model fitted on the earlier part scores every row.
+- :func:`plan`: what a monitoring run of a log uses, chosen from the data (window width,
+  threshold, labelled reference period, baseline scores when the log has none).
 - :func:`drift`: drift of the features and of the score (:func:`toolkit.drift.windowed`),
   and :func:`degradations`: the windows where a metric changed level for the worse
   (:func:`toolkit.drift.change_points`), for the incident review.
@@ -65,10 +67,12 @@ from toolkit.schema import to_pandas, to_polars
 __all__ = [
     "CBPE_SIGMAS",
     "Calibration",
+    "MonitoringPlan",
     "degradations",
     "drift",
     "estimate",
     "fit_scores",
+    "plan",
     "reliability",
     "threshold_for_fpr",
     "thresholds",
@@ -191,9 +195,9 @@ def _prepare(
             f"Column {time!r} given to {function} has {data[time].null_count():,} null "
             f"time(s), the first in row {first}; every prediction needs a time."
         )
-    out = data.select(pl.col(time).dt.convert_time_zone("UTC").alias("_t"), *extra).with_columns(
-        scores.alias("_s")
-    )
+    out = data.select(
+        pl.col(time).dt.convert_time_zone("UTC").dt.cast_time_unit("ns").alias("_t"), *extra
+    ).with_columns(scores.alias("_s"))
     if label is None:
         return out.with_columns(pl.lit(None, dtype=pl.Int8).alias("_y"))
     _column(data, label, "label", function)
@@ -1562,3 +1566,223 @@ def fit_scores(
         before.alias("in_training"),
     )
     return _finish(out, backend)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    """What a monitoring run of a prediction log uses, chosen from the data unless given.
+
+    Made by :func:`plan`.
+
+    Attributes
+    ----------
+    frame : polars.DataFrame
+        The rows to monitor, with a ``score`` (fitted by :func:`fit_scores` when the log
+        had none: then only the rows after the training period).
+    fitted : bool
+        Whether the scores were fitted (the log carried none).
+    scored_how : str
+        Where the scores come from, in words.
+    every : str
+        Window width.
+    threshold : float
+        The operating threshold.
+    reference : (datetime, datetime) or None
+        The labelled reference period (CBPE calibration, drift, the launch FPR).
+    reference_how : str
+        How it was chosen, in words.
+    features : tuple of str
+        Feature columns to test for drift (``feature.*``).
+    metrics_support, estimate_support, drift_support : toolkit.Support
+        Whether the frame supports realised metrics (labels of both classes), the CBPE
+        estimate (a reference of 100 labelled rows of both classes) and drift (windows
+        after the reference), and what is missing if not.
+    """
+
+    frame: pl.DataFrame
+    fitted: bool
+    scored_how: str
+    every: str
+    threshold: float
+    reference: tuple[dt.datetime, dt.datetime] | None
+    reference_how: str
+    features: tuple[str, ...]
+    metrics_support: Any
+    estimate_support: Any
+    drift_support: Any
+
+
+def plan(
+    log: Any,
+    *,
+    every: str | None = None,
+    threshold: float | None = None,
+    reference: tuple[Any, Any] = (None, None),
+    train_end: Any = None,
+    min_coverage: float = 0.9,
+) -> MonitoringPlan:
+    """Choose, from a ``predictions`` table, what :func:`windowed`, :func:`estimate` and
+    :func:`drift` compare.
+
+    - Scores: the log's ``score``; a log with labels but no score (a public dataset) is
+      scored by :func:`fit_scores` (fitted before ``train_end``, default the middle of the
+      period) and only the later rows are monitored.
+    - ``every``: the widest of :data:`toolkit.drift.WIDTHS` giving 6 windows or more.
+    - ``threshold``: 0.5 unless given.
+    - ``reference``: the first third of the windows (at least one), kept only as far as
+      their label coverage is at least ``min_coverage``.
+
+    Parameters
+    ----------
+    log : polars.DataFrame or pandas.DataFrame
+        The ``predictions`` table (:func:`toolkit.discover`).
+    every : str, optional
+    threshold : float, optional
+    reference : (start, end), optional
+        Either end None: chosen as above.
+    train_end : datetime or str, optional
+        For a log without scores.
+    min_coverage : float, default 0.9
+
+    Returns
+    -------
+    MonitoringPlan
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    >>> log = pl.DataFrame({"time": [t0 + dt.timedelta(hours=i) for i in range(24 * 9)],
+    ...                     "score": [0.1, 0.9] * 108, "label": [False, True] * 108})
+    >>> p = plan(log)
+    >>> p.every, p.threshold, p.reference[1] - p.reference[0], p.metrics_support.ok
+    ('1d', 0.5, datetime.timedelta(days=3), True)
+    """
+    from toolkit import drift as drift_module
+    from toolkit.ingest.discover import Support
+
+    function = "performance.plan"
+    data = to_polars(log, parameter="log", function=function)
+    min_coverage = _number(min_coverage, "min_coverage", function, 0.0, 1.0, "a number in [0, 1]")
+    how_get = (
+        "export the model's prediction log with its score and label columns (labels empty "
+        "until known), as CSV or Parquet"
+    )
+    fitted = False
+    scored_how = "the model's logged scores"
+    if data.height and "score" in data.columns and data["score"].null_count() == data.height:
+        labelled = data.filter(pl.col("label").is_not_null()) if "label" in data else data
+        if labelled.height and labelled["label"].n_unique() == 2:
+            scored = fit_scores(data, train_end=train_end)
+            first_mon = scored.filter(~pl.col("in_training"))["time"].min()
+            data = scored.filter(~pl.col("in_training")).drop("in_training")
+            fitted = True
+            scored_how = (
+                "no score in the log: a logistic regression on the features, fitted on the "
+                f"labelled rows before {first_mon:%Y-%m-%d %H:%M} UTC, scores the later rows, "
+                "which are monitored"
+            )
+    has_scores = data.height > 0 and data["score"].null_count() < data.height
+    if has_scores:
+        data = data.filter(pl.col("score").is_not_null())
+    if every is None:
+        every = (
+            drift_module.window_width(data["time"].min(), data["time"].max(), min_windows=6)
+            if data.height
+            else "1d"
+        )
+    every = _every(every, function)
+    cut = (
+        0.5
+        if threshold is None
+        else _number(threshold, "threshold", function, -1e300, 1e300, "a number")
+    )
+    features = tuple(
+        c
+        for c, t in data.schema.items()
+        if c.startswith("feature.")
+        and (t.is_numeric() or t == pl.Boolean or (t == pl.String and data[c].n_unique() <= 50))
+    )
+    ref: tuple[dt.datetime, dt.datetime] | None = None
+    reference_how = "no labelled rows"
+    windows = None
+    if has_scores and data["label"].is_not_null().any():
+        windows = windowed(
+            data, "score", "label", every=every, threshold=cut, n_boot=0, min_coverage=0.0
+        )
+    if reference[0] is not None and reference[1] is not None:
+        ref = (
+            _moment(reference[0], "reference", function),
+            _moment(reference[1], "reference", function),
+        )
+        reference_how = "given"
+    elif windows is not None and windows.height:
+        starts = windows["window_start"].to_list()
+        covered = windows["label_coverage"].to_list()
+        count = max(1, len(starts) // 3)
+        keep = 0
+        while keep < count and covered[keep] >= min_coverage:
+            keep += 1
+        keep = max(keep, 1)
+        end = pl.Series([starts[keep - 1]]).dt.offset_by(every)[0]
+        ref = (starts[0], end)
+        reference_how = (
+            f"the first {keep} {every} window(s) of {len(starts)} (a third at most, each with "
+            f"at least {min_coverage:.0%} of its labels known)"
+        )
+    positives = int(data["label"].sum() or 0) if has_scores else 0
+    negatives = int((~data["label"]).sum() or 0) if has_scores else 0
+    found = (
+        f"predictions with {data.height:,} scored rows, {positives:,} positive and "
+        f"{negatives:,} negative labels"
+    )
+    needs = "a prediction log with scores and labels of both classes"
+    metrics_missing = () if positives and negatives else ("labels of both classes",)
+    metrics_support = Support(
+        "prediction metrics", needs, found, metrics_missing, how_get if metrics_missing else ""
+    )
+    in_ref = 0
+    ref_classes = 0
+    if ref is not None and has_scores:
+        rows = data.filter(
+            pl.col("time").is_between(ref[0], ref[1], closed="left") & pl.col("label").is_not_null()
+        )
+        in_ref, ref_classes = rows.height, rows["label"].n_unique()
+    est_missing = (
+        ()
+        if in_ref >= 100 and ref_classes == 2
+        else ("a reference of 100 labelled rows of both classes",)
+    )
+    estimate_support = Support(
+        "label-free estimate (CBPE)",
+        "a labelled reference period of 100 rows or more, both classes",
+        f"{in_ref:,} labelled rows in the reference",
+        est_missing,
+        "a longer log: the reference is the first third of its windows" if est_missing else "",
+    )
+    later = data.filter(pl.col("time") >= ref[1]).height if ref is not None else 0
+    drift_missing = () if ref is not None and later else ("windows after the reference",)
+    drift_support = Support(
+        "feature and score drift",
+        "scored rows in and after a reference period",
+        f"{later:,} rows after the reference",
+        drift_missing,
+        "a longer log" if drift_missing else "",
+    )
+    return MonitoringPlan(
+        data,
+        fitted,
+        scored_how,
+        every,
+        float(cut),
+        ref,
+        reference_how,
+        features,
+        metrics_support,
+        estimate_support,
+        drift_support,
+    )

@@ -180,7 +180,8 @@ def reliability(curve: Any, *, title: str | None = None, ax: Any = None) -> Any:
     x, y = _values(data, "mean_score"), _values(data, "positive_rate")
     if "positive_rate_lower" in data.columns:
         lo, hi = _values(data, "positive_rate_lower"), _values(data, "positive_rate_upper")
-        axes.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o-", capsize=3, label="observed")
+        yerr = [np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)]
+        axes.errorbar(x, y, yerr=yerr, fmt="o-", capsize=3, label="observed")
     else:
         axes.plot(x, y, "o-", label="observed")
     axes.plot([0, 1], [0, 1], color="#999999", linestyle=":", label="calibrated")
