@@ -398,3 +398,5 @@ def test_discover_adds_the_live_logs_to_the_catalog(
     )
     with pytest.raises(ParameterError, match="'path' parameter of discover"):
         toolkit.discover(None)
+    with pytest.raises(ParameterError, match="'tz' parameter of load_logs must go with files"):
+        toolkit.load_logs("http://127.0.0.1:9", query='{a="b"}', tz="UTC", **WEEK)

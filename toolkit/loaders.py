@@ -338,6 +338,10 @@ def load_logs(
                 "be given with a URL (query, start and end say what to read)",
                 got=f"{path!r} without {', '.join(repr(m) for m in missing)}",
             )
+        _no_file_options(
+            "load_logs",
+            {"tz": tz, "year": year, "fields": fields, "time_unit": time_unit, "report": report},
+        )
         return read_loki(str(path), query=query, start=start, end=end, backend=backend, **live)
     _no_live_options("load_logs", {"query": query, "start": start, "end": end, **live})
     roles = dict(fields or {})
@@ -400,6 +404,15 @@ def _no_live_options(function: str, given: Mapping[str, Any]) -> None:
             got="files",
             hint=f"Leave out {', '.join(repr(n) for n in named)}.",
             function=function,
+        )
+
+
+def _no_file_options(function: str, given: Mapping[str, Any]) -> None:
+    named = sorted(k for k, v in given.items() if v is not None)
+    if named:
+        raise ParameterError(
+            f"The {named[0]!r} parameter of {function} must go with files. Got an http(s):// "
+            f"URL of a live server instead; leave out {', '.join(repr(n) for n in named)}."
         )
 
 
@@ -482,6 +495,7 @@ def load_metrics(
                 "be given with a URL (query, start and end say what to read)",
                 got=f"{path!r} without {', '.join(repr(m) for m in missing)}",
             )
+        _no_file_options("load_metrics", {"time": time, "report": report})
         return read_prometheus_api(
             str(path), query=query, start=start, end=end, step=step, backend=backend, **live
         )
