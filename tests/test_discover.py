@@ -312,6 +312,7 @@ def test_the_sample_renamed_and_nested_gives_the_same_tables(tmp_path: Path) -> 
         "vllm_metrics.prom.gz": "scrapes/engine.txt.gz",
         "dcgm_metrics.prom.gz": "scrapes/gpus/dump",
         "nvidia_smi.csv.gz": "gpu.log.gz",
+        "predictions.csv.gz": "warehouse/scored.csv.gz",
     }
     for source, target in names.items():
         (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
@@ -324,8 +325,9 @@ def test_the_sample_renamed_and_nested_gives_the_same_tables(tmp_path: Path) -> 
         "gpu.log.gz": "nvidia-smi",
         "scrapes/engine.txt.gz": "prometheus-text",
         "scrapes/gpus/dump": "dcgm",
+        "warehouse/scored.csv.gz": "prediction-log",
     }
-    assert catalog.tables == ("spans", "llm_calls", "logs", "metrics", "gpu")
+    assert catalog.tables == ("spans", "llm_calls", "logs", "metrics", "gpu", "predictions")
     assert catalog.table("spans").equals(toolkit.load_spans(SAMPLE / "traces.jsonl.gz"))
     assert catalog.table("gpu").height == 80648 + 40324
     assert all(s.ok for s in catalog.supports.values())
