@@ -16,9 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import Frame, validate_params
 from toolkit.errors import ParameterError, preview
 from toolkit.redact import redact
-from toolkit.schema import to_polars
 
 __all__ = ["bars", "lines"]
 
@@ -69,6 +69,7 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
     return fig, new_ax
 
 
+@validate_params(frame=Frame())
 def lines(
     frame: Any,
     x: str,
@@ -109,7 +110,7 @@ def lines(
     >>> [line.get_label() for line in fig.axes[0].get_lines()]
     ['a', 'b']
     """
-    data = to_polars(frame, function="plots.lines")
+    data = frame
     _check_columns(data, (x, y, by), "lines")
     fig, axes = _axes(ax, figsize)
     groups = data.partition_by(by, maintain_order=True) if by is not None else [data]
@@ -147,6 +148,7 @@ def lines(
     return fig
 
 
+@validate_params(frame=Frame())
 def bars(
     frame: Any,
     x: str,
@@ -182,7 +184,7 @@ def bars(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['chat', 'code']
     """
-    data = to_polars(frame, function="plots.bars")
+    data = frame
     _check_columns(data, (x, y), "bars")
     fig, axes = _axes(ax, figsize)
     labels = [_label(v) for v in data[x].to_list()]

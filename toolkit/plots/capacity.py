@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Frame, validate_params
 from toolkit.errors import ParameterError, preview
 from toolkit.plots import _axes, _label, _thousands, _time_axis
 from toolkit.schema import to_polars
@@ -46,6 +47,7 @@ def _finish(axes: Any, title: str | None, ylabel: str) -> None:
     axes.grid(alpha=0.3)
 
 
+@validate_params(frame=Frame())
 def utilisation_heatmap(
     frame: Any,
     *,
@@ -65,7 +67,7 @@ def utilisation_heatmap(
     >>> [t.get_text() for t in utilisation_heatmap(f).axes[0].get_yticklabels()]
     ['a', 'b']
     """
-    data = to_polars(frame, function="plots.capacity.utilisation_heatmap")
+    data = frame
     _need(data, ("gpu", "time", value), "utilisation_heatmap")
     import matplotlib.dates as mdates
 
@@ -98,6 +100,7 @@ def utilisation_heatmap(
     return fig
 
 
+@validate_params(history=Frame())
 def demand_forecast(
     history: Any,
     forecast: Any,
@@ -123,7 +126,7 @@ def demand_forecast(
     >>> [l.get_label() for l in demand_forecast(h, f).axes[0].get_lines()]
     ['observed', 'forecast']
     """
-    hist = to_polars(history, parameter="history", function="plots.capacity.demand_forecast")
+    hist = history
     fc_frame = getattr(forecast, "frame", forecast)
     fc = to_polars(fc_frame, parameter="forecast", function="plots.capacity.demand_forecast")
     _need(hist, ("time", column), "demand_forecast", "history")
@@ -145,6 +148,7 @@ def demand_forecast(
     return fig
 
 
+@validate_params(frame=Frame())
 def latency_vs_load(
     frame: Any,
     *,
@@ -167,7 +171,7 @@ def latency_vs_load(
     >>> [l.get_label() for l in fig.axes[0].get_lines()]
     ['analytic', 'simulation', 'SLO 2 s']
     """
-    data = to_polars(frame, function="plots.capacity.latency_vs_load")
+    data = frame
     _need(data, ("method", "arrival_rate_rps", metric), "latency_vs_load")
     fig, axes = _axes(ax, figsize)
     for group in sorted(data.partition_by("method"), key=lambda p: str(p["method"][0])):
@@ -191,6 +195,7 @@ def latency_vs_load(
     return fig
 
 
+@validate_params(frame=Frame())
 def calibration(
     frame: Any,
     *,
@@ -210,7 +215,7 @@ def calibration(
     >>> len(calibration(f).axes[0].get_lines())
     4
     """
-    data = to_polars(frame, function="plots.capacity.calibration").sort("load_rps")
+    data = frame.sort("load_rps")
     cols = ("measured_ttft_p50_s", "simulated_ttft_p50_s", "measured_ttft_p90_s")
     _need(data, ("load_rps", *cols, "simulated_ttft_p90_s"), "calibration")
     fig, axes = _axes(ax, figsize)
@@ -228,6 +233,7 @@ def calibration(
     return fig
 
 
+@validate_params(frame=Frame())
 def cost_frontier(
     frame: Any,
     *,
@@ -248,7 +254,7 @@ def cost_frontier(
     >>> len(cost_frontier(f, target=0.95).axes[0].get_lines())  # the model, the target
     2
     """
-    data = to_polars(frame, function="plots.capacity.cost_frontier")
+    data = frame
     _need(data, ("model", "replicas", "slo_attainment", "cost_per_hour_usd"), "cost_frontier")
     fig, axes = _axes(ax, figsize)
     for group in sorted(data.partition_by("model"), key=lambda p: str(p["model"][0])):

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Frame, validate_params
 from toolkit.errors import ParameterError, preview
 from toolkit.plots import _axes, _label, lines
-from toolkit.schema import to_polars
 
 __all__ = ["heatmap", "series_with_changes"]
 
@@ -30,6 +30,7 @@ def _severity(windows: pl.DataFrame) -> pl.Expr:
     )
 
 
+@validate_params(windows=Frame())
 def heatmap(
     windows: Any,
     *,
@@ -70,7 +71,7 @@ def heatmap(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['a', 'b']
     """
-    data = to_polars(windows, parameter="windows", function="plots.drift.heatmap")
+    data = windows
     needed = ["window_start", "column", "test", "statistic", "p_value", "threshold", "drifted"]
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -125,6 +126,7 @@ def heatmap(
     return fig
 
 
+@validate_params(series=Frame(), changes=Frame())
 def series_with_changes(
     series: Any,
     x: str,
@@ -169,8 +171,8 @@ def series_with_changes(
     >>> len(fig.axes[0].get_lines())
     3
     """
-    data = to_polars(series, parameter="series", function="plots.drift.series_with_changes")
-    found = to_polars(changes, parameter="changes", function="plots.drift.series_with_changes")
+    data = series
+    found = changes
     if "time" not in found.columns:
         raise ParameterError(
             "The 'changes' parameter of plots.drift.series_with_changes must be the output of "

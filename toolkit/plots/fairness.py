@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Frame, validate_params
 from toolkit.errors import ParameterError, preview
 from toolkit.plots import _axes, _label
-from toolkit.schema import to_polars
 
 __all__ = ["dimension_bars", "disparity", "group_rates", "mitigation"]
 
@@ -47,6 +47,7 @@ def _values(data: pl.DataFrame, name: str) -> np.ndarray:
     return data[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
+@validate_params(groups=Frame())
 def group_rates(
     groups: Any,
     *,
@@ -86,7 +87,7 @@ def group_rates(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['a', 'b']
     """
-    data = to_polars(groups, function="plots.fairness.group_rates")
+    data = groups
     _need(data, ["group", "favorable_rate", "n"], "group_rates")
     fig, axes = _axes(ax, figsize or (8.0, 0.9 + 0.28 * max(data.height, 1)))
     rate = _values(data, "favorable_rate")
@@ -120,6 +121,7 @@ def group_rates(
     return fig
 
 
+@validate_params(groups=Frame())
 def disparity(
     groups: Any,
     metric: str = "disparate_impact",
@@ -161,7 +163,7 @@ def disparity(
             "The 'metric' parameter of plots.fairness.disparity must be 'disparate_impact' "
             f"or 'unfavorable_ratio'. Got {preview(metric)} instead."
         )
-    data = to_polars(groups, function="plots.fairness.disparity")
+    data = groups
     _need(data, ["group", metric], "disparity")
     fig, axes = _axes(ax, figsize or (8.0, 0.9 + 0.28 * max(data.height, 1)))
     value = _values(data, metric)
@@ -191,6 +193,7 @@ def disparity(
     return fig
 
 
+@validate_params(table=Frame())
 def mitigation(
     table: Any,
     metric: str = "statistical_parity_difference",
@@ -224,7 +227,7 @@ def mitigation(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['baseline', 'reweighing']
     """
-    data = to_polars(table, function="plots.fairness.mitigation")
+    data = table
     missing = [c for c in ("method", "accuracy", metric) if c not in data.columns]
     if missing:
         raise ParameterError(

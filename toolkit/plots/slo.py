@@ -12,9 +12,9 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import Frame, validate_params
 from toolkit.errors import ParameterError, preview
 from toolkit.plots import _axes, _label, _time_axis
-from toolkit.schema import to_polars
 
 __all__ = ["alert_timeline", "burn_down"]
 
@@ -32,6 +32,7 @@ def _need(frame: pl.DataFrame, columns: Sequence[str], parameter: str, function:
         )
 
 
+@validate_params(budget=Frame())
 def burn_down(
     budget: Any,
     *,
@@ -67,7 +68,7 @@ def burn_down(
     >>> [round(float(v), 1) for v in fig.axes[0].get_lines()[0].get_ydata()]
     [100.0, 90.0, 70.0]
     """
-    data = to_polars(budget, parameter="budget", function="plots.slo.burn_down")
+    data = budget
     _need(data, ["time", "budget_remaining", *([by] if by else [])], "budget", "burn_down")
     fig, axes = _axes(ax, figsize)
     groups = data.partition_by(by, maintain_order=True) if by else [data]
@@ -91,6 +92,7 @@ def burn_down(
     return fig
 
 
+@validate_params(burn=Frame(), fired=Frame())
 def alert_timeline(
     burn: Any,
     fired: Any,
@@ -143,8 +145,8 @@ def alert_timeline(
     import matplotlib.pyplot as plt
 
     function = "alert_timeline"
-    lines = to_polars(burn, parameter="burn", function="plots.slo.alert_timeline")
-    bands = to_polars(fired, parameter="fired", function="plots.slo.alert_timeline")
+    lines = burn
+    bands = fired
     extra = [by] if by else []
     _need(lines, ["time", "window", "burn_rate", *extra], "burn", function)
     _need(bands, ["severity", "start", "end", *extra], "fired", function)

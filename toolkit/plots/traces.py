@@ -12,9 +12,9 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import Frame, validate_params
 from toolkit.errors import ParameterError, preview
 from toolkit.plots import _axes, _label, _thousands
-from toolkit.schema import to_polars
 from toolkit.traces import COMPONENTS
 
 __all__ = ["bottleneck_bars", "breakdown_bars", "waterfall"]
@@ -45,6 +45,7 @@ def _need(
         )
 
 
+@validate_params(tree=Frame())
 def waterfall(
     tree: Any,
     *,
@@ -86,7 +87,7 @@ def waterfall(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['web: GET /', '  web: db']
     """
-    data = to_polars(tree, parameter="tree", function="plots.traces.waterfall")
+    data = tree
     _need(
         data,
         ["trace_id", "service_name", "name", "depth", "tree_start", "tree_end"],
@@ -168,6 +169,7 @@ def waterfall(
     return fig
 
 
+@validate_params(breakdown=Frame())
 def breakdown_bars(
     breakdown: Any,
     by: str | None = None,
@@ -203,7 +205,7 @@ def breakdown_bars(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['a', 'b']
     """
-    data = to_polars(breakdown, parameter="breakdown", function="plots.traces.breakdown_bars")
+    data = breakdown
     _need(
         data,
         ["component", value, *([by] if by else [])],
@@ -245,6 +247,7 @@ def breakdown_bars(
     return fig
 
 
+@validate_params(ranking=Frame())
 def bottleneck_bars(
     ranking: Any,
     *,
@@ -279,7 +282,7 @@ def bottleneck_bars(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['prefill', 'decode']
     """
-    data = to_polars(ranking, parameter="ranking", function="plots.traces.bottleneck_bars")
+    data = ranking
     _need(
         data,
         ["rank", "delta_ms", "ci_low_ms", "ci_high_ms", "significant"],
