@@ -396,7 +396,14 @@ def test_discover_adds_the_live_logs_to_the_catalog(
         "loki-api",
         "loaded",
     )
+
+
+def test_live_parameters_of_discover_and_load_logs_are_checked() -> None:
     with pytest.raises(ParameterError, match="'path' parameter of discover"):
         toolkit.discover(None)
     with pytest.raises(ParameterError, match="'tz' parameter of load_logs must go with files"):
         toolkit.load_logs("http://127.0.0.1:9", query='{a="b"}', tz="UTC", **WEEK)
+    with pytest.raises(ParameterError, match="'loki_options' parameter of discover"):
+        toolkit.discover(None, loki="http://127.0.0.1:9", loki_options={"token": "x"}, **WEEK)
+    with pytest.raises(ParameterError, match="'prometheus' parameter of discover"):
+        toolkit.discover(None, prometheus="prometheus:9090", **WEEK)

@@ -112,17 +112,18 @@ def connection(
     verify: bool = True,
     client_cert: str | tuple[str, str] | None = None,
     timeout_s: float = 60.0,
+    parameter: str = "url",
 ) -> Connection:
     """Check the connection parameters once and build the :class:`Connection`."""
     if not isinstance(url, str) or not re.match(r"(?i)^https?://[^/]", url):
         raise ParameterError(
-            f"The 'url' parameter of {function} must be an http:// or https:// URL. "
+            f"The {parameter!r} parameter of {function} must be an http:// or https:// URL. "
             f"Got {preview(url)} instead."
         )
     parts = urllib.parse.urlsplit(url)
     if parts.query or parts.fragment:
         raise ParameterError(
-            f"The 'url' parameter of {function} must be the server's base URL, without a "
+            f"The {parameter!r} parameter of {function} must be the server's base URL, without a "
             f"query or fragment. Got {preview(_strip_credentials(parts))} instead."
         )
     out: dict[str, str] = {"Accept": "application/json", "User-Agent": "genai-sre-toolkit"}

@@ -792,9 +792,19 @@ def _live_tables(
             f"{LIVE_DEFAULT_PERIOD.days} days): give start= and end= for another period"
         )
     out: list[tuple[_File, pl.DataFrame | None]] = []
+    import inspect
+
     for kind, url, query, options in sources:
         opts = dict(options or {})
-        shown = connection(url, function="discover").shown
+        reader = read_prometheus_api if kind == "prometheus" else read_loki
+        allowed = set(inspect.signature(reader).parameters) - {"url", "query", "start", "end"}
+        if set(opts) - allowed:
+            raise ParameterError(
+                f"The '{kind}_options' parameter of discover must name options of "
+                f"{reader.__name__} among {sorted(allowed)}. "
+                f"Got {sorted(set(opts) - allowed)!r} instead."
+            )
+        shown = connection(url, function="discover", parameter=kind).shown
         table = "metrics" if kind == "prometheus" else "logs"
         entry = _File(shown, table=table, format=f"{kind}-api")
         try:
