@@ -478,3 +478,69 @@ def test_zipkin_fragments_of_one_span_are_merged_by_id(tmp_path: Path) -> None:
     path.write_text(json.dumps([top, client, other, server_timed]), encoding="utf-8")
     with pytest.raises(FormatError, match="timestamp is missing"):
         toolkit.read_zipkin(path)
+
+
+def test_a_nul_in_an_attribute_key_is_an_error_naming_the_record(tmp_path: Path) -> None:
+    # a column name cannot carry a NUL: Arrow's C interface (to_arrow, Parquet, pandas)
+    # panicked on the loaded frame
+    doc = _doc(_span(0, attributes=[{"key": "a\x00b", "value": {"stringValue": "v"}}]), _span(1))
+    lines, document = tmp_path / "x.jsonl", tmp_path / "x.json"
+    lines.write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    document.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    for path, where in ((lines, "x.jsonl, line 1"), (document, "x.json")):
+        with pytest.raises(
+            FormatError,
+            match=rf"{where}: .*attributes\[0\]: the attribute key 'a\\x00b' holds a NUL",
+        ):
+            toolkit.load_spans(path)
+    logs = tmp_path / "app.jsonl"
+    logs.write_text(
+        json.dumps({"time": 1_700_000_000, "msg": "a", "ctx": {"k\x00": 1}})
+        + "\n"
+        + json.dumps({"time": 1_700_000_001, "msg": "b"})
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(
+        SkippedRecordsWarning, match=r"app\.jsonl, line 1: the attribute key 'ctx\.k\\x00'"
+    ):
+        frame = toolkit.read_json_logs(logs, on_error="skip")
+    assert frame["body"].to_list() == ["b"]
+    frame.to_arrow()
+    zipkin = tmp_path / "zipkin.json"
+    span = {"traceId": TRACE, "id": "a2fb4a1d1a96d312", "timestamp": 1, "tags": {"k\x00": "v"}}
+    zipkin.write_text(json.dumps([span]), encoding="utf-8")
+    with pytest.raises(FormatError, match=r"zipkin\.json, record 1: the attribute key 'k\\x00'"):
+        toolkit.read_zipkin(zipkin)
+    jaeger = tmp_path / "jaeger.json"
+    trace = {
+        "traceID": TRACE,
+        "spanID": "a2fb4a1d1a96d312",
+        "operationName": "x",
+        "startTime": 1,
+        "duration": 1,
+        "tags": [{"key": "k\x00", "type": "string", "value": "v"}],
+    }
+    jaeger.write_text(json.dumps([trace]), encoding="utf-8")
+    with pytest.raises(FormatError, match=r"jaeger\.json, record 1: the attribute key 'k\\x00'"):
+        toolkit.read_jaeger(jaeger)
+
+
+def test_zipkin_annotations_that_are_not_a_list_are_an_error_not_a_type_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "zipkin.json"
+    base = {"traceId": TRACE, "timestamp": 1_700_000_000_000_000, "duration": 5}
+    spans = [
+        {**base, "id": "0000000000000001", "annotations": 5},
+        {**base, "id": "0000000000000002"},
+    ]
+    path.write_text(json.dumps(spans), encoding="utf-8")
+    with pytest.raises(FormatError, match=r"record 1: annotations must be a list"):
+        toolkit.read_zipkin(path)
+    # two reports of one span, one of them malformed: not merged, the malformed one skipped
+    fragment = {"traceId": TRACE, "id": "0000000000000002", "annotations": {"a": 1}}
+    path.write_text(json.dumps([*spans[1:], fragment]), encoding="utf-8")
+    with pytest.warns(SkippedRecordsWarning, match="1 record"):
+        frame = toolkit.read_zipkin(path, on_error="skip")
+    assert frame.height == 1

@@ -91,6 +91,27 @@ class ValueProblem(ValueError):
     """An AnyValue that cannot be read; the caller adds the location."""
 
 
+def check_key(key: str) -> str:
+    """``key``, or ValueProblem when it holds a NUL character: an attribute key becomes a
+    column name, and Arrow, Parquet and pandas cannot carry a NUL in one.
+
+    Examples
+    --------
+    >>> check_key("gen_ai.system")
+    'gen_ai.system'
+    >>> check_key("a\\x00b")
+    Traceback (most recent call last):
+    ...
+    toolkit.ingest._attributes.ValueProblem: the attribute key 'a\\x00b' holds a NUL character, ...
+    """
+    if "\x00" in key:
+        shown = repr(key[:60])
+        raise ValueProblem(
+            f"the attribute key {shown} holds a NUL character, which no column name can carry"
+        )
+    return key
+
+
 def _scalar_any(value: Any) -> dict[str, Any] | None:
     """Plain Python scalar to the canonical AnyValue dict, or None if not a scalar."""
     if value is None:
@@ -160,7 +181,9 @@ def mapping_to_keyvalues(attributes: Mapping[str, Any] | None) -> list[dict[str,
     """
     if not attributes:
         return []
-    return [{"key": str(k), "value": from_python_value(v)} for k, v in attributes.items()]
+    return [
+        {"key": check_key(str(k)), "value": from_python_value(v)} for k, v in attributes.items()
+    ]
 
 
 # --- OTLP JSON AnyValue -----------------------------------------------------------------
@@ -335,7 +358,7 @@ def normalize_attributes(attributes: Any) -> list[dict[str, Any]]:
     for kv in attributes:
         if not isinstance(kv, Mapping) or not isinstance(kv.get("key"), str):
             raise ValueProblem("each attribute must be an object with a string 'key'")
-        out.append({"key": kv["key"], "value": normalize_any_value(kv.get("value"))})
+        out.append({"key": check_key(kv["key"]), "value": normalize_any_value(kv.get("value"))})
     return out
 
 
@@ -391,6 +414,8 @@ def _slots(
     fields = {"as": "stringValue", "ai": "intValue", "ad": "doubleValue", "ab": "boolValue"}
     if check_keys and base["key"].null_count():
         raise ValueProblem("an attribute has no 'key'")
+    if check_keys and base["key"].str.contains("\x00", literal=True).any():
+        raise ValueProblem("an attribute key holds a NUL character")
     if base["arr"].null_count() < base.height:
         exprs = [
             pl.when((n > 0) & (arr.list.eval(elem.field(fname).is_not_null()).list.sum() == n))

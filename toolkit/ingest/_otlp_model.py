@@ -23,6 +23,7 @@ from toolkit.ingest._attributes import (
     ANY_VALUE,
     ATTRIBUTES,
     ValueProblem,
+    check_key,
     from_python_value,
     normalize_any_value,
 )
@@ -230,6 +231,11 @@ def _keyvalues(raw: Any, name: str) -> list[dict[str, Any]]:
             value = normalize_any_value(kv.get("value"))
         except ValueProblem as exc:
             raise ValueProblem(f"{name}[{i}] ({kv['key'][:60]!r}): {exc}") from None
+        if not name.endswith("scope.attributes"):  # carried nowhere, so never a column
+            try:
+                check_key(kv["key"])
+            except ValueProblem as exc:
+                raise ValueProblem(f"{name}[{i}]: {exc}") from None
         out.append({"key": kv["key"], "value": value})
     return out
 

@@ -52,6 +52,12 @@ for what Jaeger can carry:
 
 Span ids that repeat within a trace (Jaeger's own fixtures have some) are kept as
 written, and the load warns once with their count, since a span tree needs unique ids.
+
+Memory: a Jaeger file is one JSON document (or JSON lines of them) and is decoded whole:
+at most ``TOOLKIT_MAX_FILE_BYTES`` (4 GiB) decompressed bytes are read, checked while
+gzip decompresses, so a gzip bomb ends in :class:`~toolkit.errors.InputTooLargeError`.
+Peak memory is about 20x the decompressed size (``benchmarks/reader_memory.py``: 1.9 GB
+for 100 MB), so lower the limit to a twentieth of the memory you can give a load.
 """
 
 from __future__ import annotations
@@ -68,7 +74,7 @@ import polars as pl
 from toolkit._progress import Progress
 from toolkit.errors import LoadReport, preview
 from toolkit.ingest import otlp
-from toolkit.ingest._attributes import ValueProblem, from_python_value
+from toolkit.ingest._attributes import ValueProblem, check_key, from_python_value
 from toolkit.ingest._frames import LoadContext
 from toolkit.ingest._io import PathLike, read_all
 from toolkit.ingest._spans_json import BadSpan as _Bad
@@ -223,8 +229,8 @@ def _tag_map(raw: Any, field: str) -> list[tuple[str, Any]]:
 
 def _keyvalues(pairs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     try:
-        return [{"key": k, "value": from_python_value(v)} for k, v in pairs]
-    except ValueProblem as exc:  # pragma: no cover - _typed only returns scalars
+        return [{"key": check_key(k), "value": from_python_value(v)} for k, v in pairs]
+    except ValueProblem as exc:  # a NUL in a key (_typed only returns scalars)
         raise _Bad(str(exc)) from None
 
 

@@ -55,6 +55,12 @@ client half's (``yelp.json`` has two). Any other child stays under the client ha
 service resolves the same ambiguity the same way ("span ID deduper": a new id for the
 server half, parented to the client). A shared span alone with its id keeps it unchanged.
 Other repeated ids (not client/server halves) are kept as written and the load warns once.
+
+Memory: a Zipkin file is one JSON document (or JSON lines) and is decoded whole: at most
+``TOOLKIT_MAX_FILE_BYTES`` (4 GiB) decompressed bytes are read, checked while gzip
+decompresses, so a gzip bomb ends in :class:`~toolkit.errors.InputTooLargeError`. Peak
+memory is about 24x the decompressed size (``benchmarks/reader_memory.py``: 2.4 GB for
+100 MB), so lower the limit to a twenty-fifth of the memory you can give a load.
 """
 
 from __future__ import annotations
@@ -72,7 +78,7 @@ import polars as pl
 from toolkit._progress import Progress
 from toolkit.errors import LoadReport, preview
 from toolkit.ingest import otlp
-from toolkit.ingest._attributes import from_python_value
+from toolkit.ingest._attributes import ValueProblem, check_key, from_python_value
 from toolkit.ingest._frames import LoadContext
 from toolkit.ingest._io import PathLike, read_all
 from toolkit.ingest._spans_json import BadSpan as _Bad
@@ -223,8 +229,10 @@ class _Entry:
 def _entry(raw: Any, number: int) -> _Entry:
     if not isinstance(raw, dict):
         raise _Bad(f"a span must be a JSON object; got {preview(raw)}")
-    if "binaryAnnotations" in raw or any(
-        isinstance(a, dict) and "endpoint" in a for a in raw.get("annotations") or []
+    annotations = raw.get("annotations")
+    if "binaryAnnotations" in raw or (
+        isinstance(annotations, list)
+        and any(isinstance(a, dict) and "endpoint" in a for a in annotations)
     ):
         raise _Bad(
             "this is a Zipkin v1 span (binaryAnnotations, or annotations with an endpoint); "
@@ -255,6 +263,10 @@ def _entry(raw: Any, number: int) -> _Entry:
     for key, value in tags.items():
         if not isinstance(value, str | int | float | bool):
             raise _Bad(f"tag {key[:60]!r} must be a string; got {preview(value)}")
+        try:
+            check_key(key)
+        except ValueProblem as exc:
+            raise _Bad(str(exc)) from None
     raw_kind = raw.get("kind")
     if raw_kind is None:
         found, tag_kind = _pop(tags, "span.kind")
@@ -433,7 +445,13 @@ def _fragment_key(raw: Any) -> tuple[str, str, bool] | None:
 
 def _compatible(group: list[dict[str, Any]]) -> bool:
     """Fragments of one span: their local endpoints agree (service, addresses and port)
-    where they say (Zipkin's ``EndpointTracker``), and so do their kinds."""
+    where they say (Zipkin's ``EndpointTracker``), and so do their kinds. Fragments whose
+    tags or annotations are malformed are not merged: each is reported as it is."""
+    for raw in group:
+        if not isinstance(raw.get("tags") or {}, dict):
+            return False
+        if not isinstance(raw.get("annotations") or [], list):
+            return False
     for key in ("serviceName", "ipv4", "ipv6", "port"):
         said = set()
         for raw in group:
