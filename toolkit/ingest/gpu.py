@@ -58,6 +58,15 @@ gives ``name`` → ``gpu_model`` and its other labels as ``label.<name>``.
 
 Prometheus text is parsed by :mod:`toolkit.ingest.prometheus`; :func:`gpu_from_metrics`
 works on its long ``metrics`` frame, :func:`load_gpu` reads any of these files.
+
+Memory: nvidia-smi logs are decompressed and split into lines as a stream, 32 MiB at a
+time (:func:`toolkit.ingest._io.read_lines`), never held whole as bytes or Python strings
+(a capture file, a few hundred KB of text, is split in Python); peak memory is about 7x
+the decompressed size (``benchmarks/reader_memory.py``: 0.7 GB for 104 MB). Lines are
+held up to ``TOOLKIT_MAX_FILE_BYTES`` (4 GiB: the text plus 24 bytes a line), each at most
+``TOOLKIT_MAX_LINE_BYTES`` (1 GiB); past either, and for a gzip bomb, a load ends in
+:class:`~toolkit.errors.InputTooLargeError`. DCGM and nvidia_gpu_exporter scrapes are
+read by :mod:`toolkit.ingest.prometheus`, with its bounds (about 8x).
 """
 
 from __future__ import annotations

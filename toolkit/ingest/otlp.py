@@ -15,6 +15,14 @@ canonical encoding; a batch it rejects (snake_case keys, integers written as num
 as attribute values, malformed lines ...) is decoded line by line and normalised in Python
 (the general path), which also finds the exact line of any error. Both paths produce the
 same Arrow layout and share one builder, so they give identical frames.
+
+Memory: JSON Lines stream in 64 MiB windows (memory-mapped when uncompressed, decompressed
+window by window when gzip); peak memory is about 6x the decompressed size
+(``benchmarks/reader_memory.py``: 0.8 GB for 133 MB), bounded by the result, and a line
+is at most ``TOOLKIT_MAX_LINE_BYTES`` (1 GiB). A JSON document or a protobuf file is read
+whole, at most ``TOOLKIT_MAX_FILE_BYTES`` (4 GiB) decompressed, checked while gzip
+decompresses, so a gzip bomb ends in :class:`~toolkit.errors.InputTooLargeError`; a JSON
+document peaks at about 8x its size.
 """
 
 from __future__ import annotations

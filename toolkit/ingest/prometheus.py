@@ -46,6 +46,17 @@ Where ``time`` comes from
 Not supported: the protobuf exposition, native histograms, and the quoted UTF-8 metric and
 label names of Prometheus 3 / OpenMetrics 2.0 (``{"my.metric"}``), which are reported as
 malformed lines.
+
+Memory
+------
+Scrape files are decompressed and split into lines as a stream, 32 MiB at a time
+(:func:`toolkit.ingest._io.read_lines`): the whole decompressed text is never held as
+bytes or Python strings. The parse then works on every line of the files given at once
+(families, duplicates and ``# EOF`` are checked across a file), so memory grows with the
+lines: the text plus 24 bytes a line, at most ``TOOLKIT_MAX_FILE_BYTES`` (4 GiB) a file,
+and a line of at most ``TOOLKIT_MAX_LINE_BYTES`` (1 GiB); past either a load ends in
+:class:`~toolkit.errors.InputTooLargeError`, also for a gzip bomb. Peak memory is about
+8x the decompressed size (``benchmarks/reader_memory.py``).
 """
 
 from __future__ import annotations

@@ -29,6 +29,10 @@ time is refused: no time zone is guessed); an ``instrumentation_scope`` (or
 ``instrumentation_info``) object, when present, gives the scope name; attribute values
 keep their JSON type, lists of one scalar type stay lists, and integers wider than 64 bits
 become strings (exactly). ``final_output`` and ``trace_state`` are not carried.
+
+Memory: a dump is decoded whole, like the Jaeger and Zipkin documents: at most
+``TOOLKIT_MAX_FILE_BYTES`` (4 GiB) decompressed bytes are read, checked while gzip
+decompresses (a gzip bomb ends in :class:`~toolkit.errors.InputTooLargeError`).
 """
 
 from __future__ import annotations

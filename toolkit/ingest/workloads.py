@@ -37,6 +37,14 @@ request (``seed=`` is required and the ``source`` column says "synthetic").
 
 :func:`servegen_to_workload` generates rather than reads: it lives in :mod:`toolkit.synth`
 and is re-exported here, imported on first use.
+
+Memory: CSV traces are decompressed and split into lines as a stream, 32 MiB at a time
+(:func:`toolkit.ingest._io.read_lines`), and JSON-lines traces are decoded line by line;
+the lines are held up to ``TOOLKIT_MAX_FILE_BYTES`` (4 GiB: the text plus 24 bytes a line),
+each at most ``TOOLKIT_MAX_LINE_BYTES`` (1 GiB); past either, and for a gzip bomb, a load
+ends in :class:`~toolkit.errors.InputTooLargeError`. Peak memory of the Azure trace CSV is
+about 8x its decompressed size (``benchmarks/reader_memory.py``: 0.8 GB for 101 MB).
+ServeGen dataset files (JSON documents) are read whole, up to the same limit.
 """
 
 from __future__ import annotations
