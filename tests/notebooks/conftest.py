@@ -34,6 +34,16 @@ LAYOUT = {
     "nvidia_smi": "nvidia_smi.csv.gz",
 }
 
+#: The sample's trace files: the fleet's and the clinical assistant's (its own export), all
+#: of which a notebook's discovery reads into one spans table.
+SAMPLE_TRACE_FILES = (LAYOUT["traces"], "clinical_traces.jsonl.gz")
+
+
+def sample_traces() -> list[Path]:
+    """The sample's trace files that exist, to load what the notebooks see as spans."""
+    return [SAMPLE / name for name in SAMPLE_TRACE_FILES if (SAMPLE / name).exists()]
+
+
 SCRIPT = "<script>console.log('pwned-script');alert(1)</script>"
 IMG = "<img src=x onerror=\"console.log('pwned-img');alert(2)\">"
 EMAIL = "ana.secret@example.com"

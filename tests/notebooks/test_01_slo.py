@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE, incident_window
+from conftest import LAYOUT, SAMPLE, incident_window, sample_traces
 
 import toolkit
 from toolkit import slo
@@ -33,7 +33,7 @@ def metrics() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def calls() -> pl.DataFrame:
-    return toolkit.llm_calls(toolkit.load_spans(SAMPLE / LAYOUT["traces"]))
+    return toolkit.llm_calls(toolkit.load_spans(sample_traces()))
 
 
 def test_slis_from_metrics_and_traces(

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE, incident_window
+from conftest import SAMPLE, incident_window, sample_traces
 
 import toolkit
 from toolkit import traces
@@ -19,7 +19,7 @@ NAME = "02_trace_bottlenecks"
 
 @pytest.fixture(scope="module")
 def spans() -> pl.DataFrame:
-    return toolkit.load_spans(SAMPLE / LAYOUT["traces"])
+    return toolkit.load_spans(sample_traces())
 
 
 def _windows(values: dict[str, Any]) -> pl.DataFrame:

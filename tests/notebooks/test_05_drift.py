@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, REPO, SAMPLE, incident_window
+from conftest import LAYOUT, REPO, SAMPLE, incident_window, sample_traces
 
 import toolkit
 from toolkit import drift, quality
@@ -29,7 +29,7 @@ def values(sample_report: ReportResult) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def spans() -> pl.DataFrame:
-    return toolkit.load_spans(SAMPLE / LAYOUT["traces"], progress=False)
+    return toolkit.load_spans(sample_traces(), progress=False)
 
 
 def test_prompt_mix_drift_is_reported_in_its_window(

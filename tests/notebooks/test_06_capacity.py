@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, REPO, SAMPLE
+from conftest import LAYOUT, REPO, SAMPLE, sample_traces
 
 import toolkit
 from toolkit import capacity
@@ -162,7 +162,7 @@ def test_sizing_recommends_a_fleet_that_removes_the_saturation(
     assert recommended > _h100(truth)["replicas"]
     # recomputed from the toolkit on the same files, with the plan the notebook found
     plan = values["plan"]
-    spans = toolkit.load_spans(SAMPLE / LAYOUT["traces"])
+    spans = toolkit.load_spans(sample_traces())
     calls = toolkit.llm_calls(spans)
     metrics = toolkit.load_metrics(SAMPLE / LAYOUT["vllm_metrics"])
     queue = spans.filter(pl.col("name") == "llm_request").select(

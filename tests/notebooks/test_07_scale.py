@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import LAYOUT, SAMPLE, incident_window
+from conftest import LAYOUT, SAMPLE, incident_window, sample_traces
 
 import toolkit
 from toolkit import drift, slo
@@ -36,7 +36,7 @@ def values(sample_report: ReportResult) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def spans() -> pl.DataFrame:
-    return toolkit.load_spans(SAMPLE / LAYOUT["traces"], progress=False)
+    return toolkit.load_spans(sample_traces(), progress=False)
 
 
 def test_ingest_and_scan(values: dict[str, Any], spans: pl.DataFrame) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import API_KEY, EMAIL, IMG, LAYOUT, NOTEBOOKS, SAMPLE, SCRIPT
+from conftest import API_KEY, EMAIL, IMG, LAYOUT, NOTEBOOKS, SAMPLE, SCRIPT, sample_traces
 
 import toolkit
 from toolkit.report import ReportResult
@@ -73,7 +73,7 @@ def test_tour_numbers_on_the_sample(sample_report: ReportResult) -> None:
     values = sample_report["00_tour"].values
     # the same numbers through the loaders, file by file (the notebook finds the files by
     # content; the nvidia-smi log needs tz, which the default run does not set)
-    spans = toolkit.load_spans(SAMPLE / LAYOUT["traces"])
+    spans = toolkit.load_spans(sample_traces())
     calls = toolkit.llm_calls(spans)
     logs = toolkit.load_logs(SAMPLE / LAYOUT["logs"])
     metrics = toolkit.load_metrics(SAMPLE / LAYOUT["vllm_metrics"])
