@@ -219,11 +219,13 @@ def test_feature_frame_concurrency_per_pool_and_pandas() -> None:
 
 def test_parameter_errors_name_what_was_given() -> None:
     frame = _frame(200)
-    with pytest.raises(ParameterError, match=r"'target' parameter of explain must be a column"):
+    with pytest.raises(
+        ParameterError, match=r"'target' parameter of explain\.explain must be a column"
+    ):
         explain(frame, "ttft", progress=False)
     with pytest.raises(ParameterError, match="boolean or numeric outcome"):
         explain(frame, "attributes.user.locale", progress=False)
-    with pytest.raises(ParameterError, match=r"'holdout' parameter of explain .* Got 1.5"):
+    with pytest.raises(ParameterError, match=r"'holdout' parameter of explain\.explain .* Got 1.5"):
         explain(frame, pl.col("ttft_s") > 3, holdout=1.5, progress=False)
     naive = frame.with_columns(pl.col("start_time").dt.replace_time_zone(None))
     with pytest.raises(ParameterError, match="time-zone-aware start_time"):
@@ -380,7 +382,7 @@ def test_worst_calls_of_a_window() -> None:
     assert set(rows["span_id"]) == set(worst["span_id"])
     empty = worst_calls(result, calls, (T0 - dt.timedelta(days=2), T0 - dt.timedelta(days=1)))
     assert empty.height == 0
-    with pytest.raises(ParameterError, match="'n' parameter of worst_calls"):
+    with pytest.raises(ParameterError, match=r"'n' parameter of explain\.worst_calls"):
         worst_calls(result, calls, window, n=0)
 
 

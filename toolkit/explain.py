@@ -46,8 +46,18 @@ import numpy as np
 import polars as pl
 
 from toolkit._progress import Progress
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    Interval,
+    OneOf,
+    Strings,
+    caller,
+    frame_out,
+    validate_params,
+)
 from toolkit.errors import FormatError, ParameterError, ToolkitWarning, preview
-from toolkit.schema import to_pandas, to_polars
 
 __all__ = [
     "DERIVED_FEATURES",
@@ -237,7 +247,7 @@ def _metrics_features(data: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame
     for column in ("time", "name", "value"):
         if column not in metrics.columns:
             raise ParameterError(
-                "The 'metrics' parameter of explain.feature_frame must be a metrics table "
+                f"The 'metrics' parameter of {caller()} must be a metrics table "
                 f"(toolkit.load_metrics). Got a frame without {column!r} instead."
             )
     metrics = metrics.filter(pl.col("name").is_in(list(names)))
@@ -378,12 +388,13 @@ def _retrieval_features(data: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame
     return out.drop("_text")
 
 
+@validate_params(calls=Frame(), spans=[Frame(), None], metrics=[Frame(), None], backend=BACKEND)
 def feature_frame(
     calls: Any,
     *,
     spans: Any = None,
     metrics: Any = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """The calls with the features :func:`explain` derives added as columns.
 
@@ -429,18 +440,13 @@ def feature_frame(
     >>> feature_frame(calls).select("hour_of_day", "day_of_week", "concurrent_calls").rows()
     [(9, 1, 0), (9, 1, 1), (9, 1, 0)]
     """
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            "The 'backend' parameter of explain.feature_frame must be 'polars' or "
-            f"'pandas'. Got {preview(backend)} instead."
-        )
-    data = to_polars(calls, parameter="calls", function="explain.feature_frame")
+    data: pl.DataFrame = calls
     out = _derive(
         data,
-        None if spans is None else to_polars(spans, parameter="spans"),
-        None if metrics is None else to_polars(metrics, parameter="metrics"),
+        spans,
+        metrics,
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 def _derive(
@@ -452,7 +458,7 @@ def _derive(
     out = data.drop(dropped).with_row_index(_ROW)
     if getattr(data.schema[_TIME], "time_zone", None) is None:
         raise ParameterError(
-            "The 'frame' parameter of explain must have a time-zone-aware start_time "
+            f"The 'frame' parameter of {caller()} must have a time-zone-aware start_time "
             "(toolkit's tables are in UTC); the hour of day is never guessed from local "
             "times. Got a start_time without a time zone instead."
         )
@@ -477,7 +483,7 @@ def _target(data: pl.DataFrame, target: Any) -> tuple[str, pl.Series, list[str]]
     if isinstance(target, str):
         if target not in data.columns:
             raise ParameterError(
-                "The 'target' parameter of explain must be a column of the frame or a polars "
+                f"The 'target' parameter of {caller()} must be a column of the frame or a polars "
                 f"expression (available: {preview(', '.join(data.columns), 300)}). "
                 f"Got {preview(target)} instead."
             )
@@ -488,13 +494,13 @@ def _target(data: pl.DataFrame, target: Any) -> tuple[str, pl.Series, list[str]]
         missing = [r for r in roots if r not in data.columns]
         if missing:
             raise ParameterError(
-                "The 'target' parameter of explain must use columns of the frame "
+                f"The 'target' parameter of {caller()} must use columns of the frame "
                 f"(available: {preview(', '.join(data.columns), 300)}). "
                 f"Got an expression on {preview(missing)} instead."
             )
         return name, data.select(target.alias(name)).to_series(), roots
     raise ParameterError(
-        "The 'target' parameter of explain must be a column name or a polars expression "
+        f"The 'target' parameter of {caller()} must be a column name or a polars expression "
         f"such as pl.col('ttft_s') > 2. Got {preview(target)} instead."
     )
 
@@ -556,7 +562,7 @@ def _select(
         unknown = [f for f in features if f not in data.columns]
         if unknown:
             raise ParameterError(
-                "The 'features' parameter of explain must name columns of the frame or "
+                f"The 'features' parameter of {caller()} must name columns of the frame or "
                 f"derived features (available: {preview(', '.join(data.columns), 400)}). "
                 f"Got {preview(unknown)} instead."
             )
@@ -567,7 +573,7 @@ def _select(
         if refused:
             detail = "; ".join(f"{f!r} {r}" for f, r in refused)
             raise LeakageError(
-                f"The 'features' parameter of explain must not contain the outcome in "
+                f"The 'features' parameter of {caller()} must not contain the outcome in "
                 f"disguise. Got {detail}. Leave these features out."
             )
         candidates = list(dict.fromkeys(features))
@@ -594,7 +600,7 @@ def _select(
         if not numeric and not (dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)):
             if explicit:
                 raise ParameterError(
-                    "The 'features' parameter of explain must name numeric, boolean or "
+                    f"The 'features' parameter of {caller()} must name numeric, boolean or "
                     f"text columns. Got {name!r} of type {dtype} instead."
                 )
             excluded.append((name, f"type {dtype} is not a scalar feature"))
@@ -604,7 +610,7 @@ def _select(
         if distinct < 2 or values.null_count() == values.len():
             if explicit:
                 raise ParameterError(
-                    "The 'features' parameter of explain must name columns that vary. "
+                    f"The 'features' parameter of {caller()} must name columns that vary. "
                     f"Got {name!r}, which is constant or empty, instead."
                 )
             excluded.append((name, "constant or empty"))
@@ -615,7 +621,7 @@ def _select(
         if distinct > max_categories:
             if explicit:
                 raise ParameterError(
-                    "The 'features' parameter of explain must name numeric columns or "
+                    f"The 'features' parameter of {caller()} must name numeric columns or "
                     f"categorical ones with at most max_categories={max_categories} "
                     f"values. Got {name!r} with {distinct:,} distinct values instead."
                 )
@@ -798,13 +804,13 @@ def _window(value: Any, name: str) -> tuple[dt.datetime, dt.datetime]:
         or not all(isinstance(v, str | dt.datetime) for v in value)
     ):
         raise ParameterError(
-            f"The {name!r} parameter of Explanation.compare must be a (start, end) pair of "
+            f"The {name!r} parameter of {caller()} must be a (start, end) pair of "
             f"ISO-8601 times with their zone or aware datetimes. Got {preview(value)} instead."
         )
     start, end = utc(value[0], name=f"{name}[0]"), utc(value[1], name=f"{name}[1]")
     if end <= start:
         raise ParameterError(
-            f"The {name!r} parameter of Explanation.compare must end after it starts. "
+            f"The {name!r} parameter of {caller()} must end after it starts. "
             f"Got {preview(value)} instead."
         )
     return start, end
@@ -822,7 +828,7 @@ def _as_rows(rows: Any, height: int) -> np.ndarray:
         or not all(isinstance(r, int | np.integer) and 0 <= r < height for r in rows)
     ):
         raise ParameterError(
-            "The 'rows' parameter of Explanation.local must be row numbers of "
+            f"The 'rows' parameter of {caller()} must be row numbers of "
             f"Explanation.data (0 to {height - 1}). Got {preview(rows)} instead."
         )
     return np.asarray(rows, dtype=np.int64)
@@ -983,9 +989,8 @@ class Explanation:
         """Whether the fidelity is unknown or below the floor."""
         return self.fidelity is None or self.fidelity < self.fidelity_floor
 
-    def shap_values(
-        self, rows: Any = None, *, backend: Literal["polars", "pandas"] = "polars"
-    ) -> Any:
+    @validate_params(backend=BACKEND)
+    def shap_values(self, rows: Any = None, *, backend: Backend = "polars") -> Any:
         """SHAP values of calls, wide: ``row``, ``base_value``, ``prediction`` (raw
         model output: log-odds or value), then one column per feature.
 
@@ -1014,9 +1019,10 @@ class Explanation:
                 **{name: values[:, i] for i, name in enumerate(self.features)},
             }
         )
-        return to_pandas(out) if backend == "pandas" else out
+        return frame_out(out, backend)
 
-    def contributions(self, *, backend: Literal["polars", "pandas"] = "polars") -> Any:
+    @validate_params(backend=BACKEND)
+    def contributions(self, *, backend: Backend = "polars") -> Any:
         """The explained sample's SHAP values, long: one row per call and feature.
 
         Columns ``row``, ``feature``, ``value`` (the number the model saw: the value, or
@@ -1052,14 +1058,15 @@ class Explanation:
                 "shap": pl.Float64,
             },
         ).with_columns(pl.col("value").fill_nan(None))
-        return to_pandas(out) if backend == "pandas" else out
+        return frame_out(out, backend)
 
+    @validate_params(backend=BACKEND)
     def interactions(
         self,
         top: int = 10,
         *,
         rows: int = 1000,
-        backend: Literal["polars", "pandas"] = "polars",
+        backend: Backend = "polars",
     ) -> Any:
         """Interaction strength of the strongest feature pairs (SHAP interaction values).
 
@@ -1084,7 +1091,7 @@ class Explanation:
         for name, value, least in (("top", top, 1), ("rows", rows, 10)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ParameterError(
-                    f"The {name!r} parameter of Explanation.interactions must be an integer "
+                    f"The {name!r} parameter of {caller()} must be an integer "
                     f"of at least {least}. Got {preview(value)} instead."
                 )
         picked = self._sample[
@@ -1111,8 +1118,9 @@ class Explanation:
             .sort("mean_abs_interaction", descending=True)
             .head(top)
         )
-        return to_pandas(out) if backend == "pandas" else out
+        return frame_out(out, backend)
 
+    @validate_params()
     def compare(
         self,
         incident: tuple[Any, Any],
@@ -1153,7 +1161,7 @@ class Explanation:
             index = np.flatnonzero(mask)
             if index.shape[0] == 0:
                 raise ParameterError(
-                    f"The {name!r} parameter of Explanation.compare must cover explained "
+                    f"The {name!r} parameter of {caller()} must cover explained "
                     f"calls. Got a window with none instead."
                 )
             if index.shape[0] > max_rows:
@@ -1206,6 +1214,7 @@ class Explanation:
 
         return predict
 
+    @validate_params()
     def local(
         self,
         rows: Any,
@@ -1242,7 +1251,7 @@ class Explanation:
         for name, value, least in (("top", top, 1), ("num_samples", num_samples, 100)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ParameterError(
-                    f"The {name!r} parameter of Explanation.local must be an integer of at "
+                    f"The {name!r} parameter of {caller()} must be an integer of at "
                     f"least {least}. Got {preview(value)} instead."
                 )
         from scipy.stats import spearmanr
@@ -1375,6 +1384,14 @@ def _check_int(function: str, name: str, value: Any, least: int, allow_none: boo
         )
 
 
+@validate_params(
+    frame=Frame(),
+    features=[Strings(description="a list of column names"), None],
+    spans=[Frame(), None],
+    metrics=[Frame(), None],
+    holdout=Interval(float, 0, 1, closed="neither", description="a share between 0 and 1"),
+    holdout_by=OneOf("time", "random"),
+)
 def explain(
     frame: Any,
     target: str | pl.Expr,
@@ -1462,33 +1479,16 @@ def explain(
     >>> result.fidelity > 0.9
     True
     """
-    function = "explain"
-    data = to_polars(frame, function=function)
-    if not isinstance(holdout, float | int) or isinstance(holdout, bool) or not 0 < holdout < 1:
-        raise ParameterError(
-            f"The 'holdout' parameter of explain must be a share between 0 and 1. "
-            f"Got {preview(holdout)} instead."
-        )
-    if holdout_by not in ("time", "random"):
-        raise ParameterError(
-            "The 'holdout_by' parameter of explain must be 'time' or 'random'. "
-            f"Got {preview(holdout_by)} instead."
-        )
+    function = caller() or "explain.explain"
+    data: pl.DataFrame = frame
     _check_int(function, "max_rows", max_rows, 100, True)
     _check_int(function, "explain_rows", explain_rows, 10, True)
     _check_int(function, "max_categories", max_categories, 2, False)
     _check_int(function, "trees", trees, 1, True)
-    if features is not None and (
-        isinstance(features, str) or not all(isinstance(f, str) for f in features)
-    ):
-        raise ParameterError(
-            "The 'features' parameter of explain must be a list of column names. "
-            f"Got {preview(features)} instead."
-        )
     has_time = _TIME in data.columns and isinstance(data.schema[_TIME], pl.Datetime)
     if holdout_by == "time" and not has_time:
         raise ParameterError(
-            "The 'holdout_by' parameter of explain must be 'random' for a frame without a "
+            f"The 'holdout_by' parameter of {caller()} must be 'random' for a frame without a "
             "start_time (Datetime) column. Got 'time' instead."
         )
     with Progress("explain: features", total=4, unit="step", enabled=progress) as bar:
@@ -1499,19 +1499,19 @@ def explain(
             task = "regression"
         else:
             raise ParameterError(
-                "The 'target' parameter of explain must give a boolean or numeric outcome. "
+                f"The 'target' parameter of {caller()} must give a boolean or numeric outcome. "
                 f"Got {target_name!r} of type {values.dtype} instead "
                 "(compare it: pl.col('error_type') == '503')."
             )
         if data.height != values.len():
             raise ParameterError(
-                "The 'target' parameter of explain must give one value per call. "
+                f"The 'target' parameter of {caller()} must give one value per call. "
                 f"Got {values.len()} values for {data.height} calls instead."
             )
         derived = _derive(
             data,
-            None if spans is None else to_polars(spans, parameter="spans", function=function),
-            None if metrics is None else to_polars(metrics, parameter="metrics", function=function),
+            spans,
+            metrics,
         )
         mask = values.is_not_null()
         if values.dtype.is_float():
@@ -1522,13 +1522,13 @@ def explain(
             kept = kept.sort(_TIME, maintain_order=True)
         if kept.height < 20:
             raise ParameterError(
-                "The 'target' parameter of explain must be known for at least 20 calls. "
+                f"The 'target' parameter of {caller()} must be known for at least 20 calls. "
                 f"Got {kept.height} calls with a non-null outcome instead."
             )
         y = kept["__target__"].cast(pl.Float64).to_numpy()
         if task == "classification" and np.unique(y).shape[0] < 2:
             raise ParameterError(
-                f"The 'target' parameter of explain must vary: {target_name!r} is "
+                f"The 'target' parameter of {caller()} must vary: {target_name!r} is "
                 f"{bool(y[0])} for every one of the {kept.height:,} calls."
             )
         selection = _select(
@@ -1555,7 +1555,7 @@ def explain(
             train = np.setdiff1d(fit_index, test)
         if train.shape[0] < 10 or test.shape[0] < 5:
             raise ParameterError(
-                f"The 'holdout' parameter of explain leaves {train.shape[0]} calls to fit and "
+                f"The 'holdout' parameter of {caller()} leaves {train.shape[0]} calls to fit and "
                 f"{test.shape[0]} to score; explain needs at least 10 and 5."
             )
         probe = _fit(x[train], y[train], task, seed, trees)
@@ -1647,6 +1647,7 @@ def explain(
 # --------------------------------------------------------------------------- windows and calls
 
 
+@validate_params(events=Frame())
 def ranked_incidents(
     events: Any,
     objective: Any,
@@ -1706,7 +1707,7 @@ def ranked_incidents(
     from toolkit import slo
     from toolkit.schema import require_columns
 
-    data = to_polars(events, parameter="events", function="ranked_incidents")
+    data: pl.DataFrame = events
     require_columns(data, [good, time], table="events", where="(ranked_incidents)")
     data = data.filter(pl.col(good).is_not_null())
     windows = slo.incident_windows(
@@ -1732,6 +1733,7 @@ def ranked_incidents(
     )
 
 
+@validate_params(calls=Frame(), n=Interval(int, 1, None, closed="left"))
 def worst_calls(
     result: Explanation,
     calls: Any,
@@ -1782,15 +1784,14 @@ def worst_calls(
     """
     from toolkit.schema import require_columns
 
-    data = to_polars(calls, parameter="calls", function="worst_calls")
+    data: pl.DataFrame = calls
     require_columns(data, ["span_id", by], table="calls", where="(worst_calls)")
     require_columns(
         result.data, ["span_id", "start_time"], table="explanation data", where="(worst_calls)"
     )
-    _check_int("worst_calls", "n", n, 1, False)
     if result.task != "classification":
         raise ParameterError(
-            "The 'result' parameter of worst_calls must explain a yes/no outcome. "
+            f"The 'result' parameter of {caller()} must explain a yes/no outcome. "
             f"Got a {result.task} of {result.target!r} instead."
         )
     start, end = _window(window, "window")
@@ -1887,6 +1888,13 @@ class BreachObjective:
         return Support(self.name, needs, found, tuple(missing), how)
 
 
+@validate_params(
+    calls=Frame(),
+    op=OneOf("lte", "lt", "gte", "gt"),
+    quantile=Interval(float, 0, 1, closed="neither"),
+    threshold=[Interval(float, None, None), None],
+    min_rows=Interval(int, 1, None, closed="left"),
+)
 def breach_objective(
     calls: Any,
     sli: str,
@@ -1942,30 +1950,12 @@ def breach_objective(
     """
     from toolkit import slo as _slo
 
-    function = "explain.breach_objective"
-    data = to_polars(calls, parameter="calls", function=function)
+    function = caller() or "explain.breach_objective"
+    data: pl.DataFrame = calls
     if not isinstance(sli, str) or not sli:
         raise ParameterError(
             f"The 'sli' parameter of {function} must be a column name. Got {preview(sli)} instead."
         )
-    if op not in _OPPOSITE:
-        raise ParameterError(
-            f"The 'op' parameter of {function} must be one of 'lte', 'lt', 'gte', 'gt'. "
-            f"Got {preview(op)} instead."
-        )
-    if isinstance(quantile, bool) or not isinstance(quantile, float | int) or not 0 < quantile < 1:
-        raise ParameterError(
-            f"The 'quantile' parameter of {function} must be a number strictly between 0 and 1. "
-            f"Got {preview(quantile)} instead."
-        )
-    if threshold is not None and (
-        isinstance(threshold, bool) or not isinstance(threshold, float | int)
-    ):
-        raise ParameterError(
-            f"The 'threshold' parameter of {function} must be a number or None. "
-            f"Got {preview(threshold)} instead."
-        )
-    _check_int(function, "min_rows", min_rows, 1, False)
     label = name or f"{sli.removeprefix('eval.')}_breach"
     present = (
         sli in data.columns and data.schema[sli].is_numeric() and data[sli].is_not_null().any()
