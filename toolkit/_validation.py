@@ -782,6 +782,8 @@ _CALENDAR = re.compile(r"\d+(?:mo|q|y)")
 
 
 def _fraction_ns(number: str, unit_ns: int) -> int | None:
+    if "." not in number:
+        return int(number) * unit_ns
     from fractions import Fraction
 
     value = Fraction(number) * unit_ns

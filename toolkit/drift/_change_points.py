@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Backend
 from toolkit.errors import ParameterError, SchemaError, preview
 from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_pandas, to_polars
@@ -102,7 +103,7 @@ def change_points(
     penalty: float | None = None,
     min_size: int = 2,
     weight_column: str | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Times at which the level of a metric series changes (mean shifts).
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Backend
 from toolkit.errors import ParameterError, preview
 from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_pandas, to_polars
@@ -565,7 +566,7 @@ def compare(
     thresholds: Mapping[str, float] | None = None,
     correction: Literal["bonferroni", "holm", "fdr_bh"] | None = None,
     bins: int | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Test whether each column of ``current`` drifted from ``reference``.
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Backend
 from toolkit.errors import ParameterError, SchemaError, preview
 from toolkit.schema import check_backend as _check_backend
 from toolkit.schema import to_pandas, to_polars
@@ -167,7 +168,7 @@ def text_features(
     column: str,
     *,
     topics: TopicModel | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Columns describing a text column, to test with :func:`compare` or :func:`windowed`.
 
@@ -244,7 +245,7 @@ def ngrams(
     n: int = 3,
     buckets: int = 4096,
     keep: Sequence[str] = ("start_time",),
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """One row per hashed character n-gram of a text column (the vocabulary distribution).
 

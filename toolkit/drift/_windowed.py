@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit._validation import Duration, polars_duration, reject, time_column, utc_time
+from toolkit._validation import Backend, Duration, polars_duration, reject, time_column, utc_time
 from toolkit.drift._compare import (
     _RESULT_SCHEMA,
     _check_bins,
@@ -58,7 +58,7 @@ def windowed(
     thresholds: Mapping[str, float] | None = None,
     correction: Literal["bonferroni", "holm", "fdr_bh"] | None = None,
     bins: int | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Drift of every window of a period against a reference window, per column.
 
@@ -206,7 +206,7 @@ def detections(
     *,
     consecutive: int = 1,
     after: Any = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """When each column drifted: the first run of ``consecutive`` drifted windows.
 
