@@ -1,7 +1,8 @@
 """genai-sre lab and genai-sre notebooks copy (toolkit.lab): the command, the kernel, the
 working copy and the notebooks' default data_dir.
 
-The browser test of the same is tests/notebooks/test_lab.py.
+The browser test of the same is tests/notebooks/test_lab.py (named apart: pytest and mypy
+need distinct module names).
 """
 
 from __future__ import annotations
