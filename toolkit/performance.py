@@ -1632,8 +1632,10 @@ def plan(
       period) and only the later rows are monitored.
     - ``every``: the widest of :data:`toolkit.drift.WIDTHS` giving 6 windows or more.
     - ``threshold``: 0.5 unless given.
-    - ``reference``: the first third of the windows (at least one), kept only as far as
-      their label coverage is at least ``min_coverage``.
+    - ``reference``: the first half of the windows (at least one), kept only as far as
+      their label coverage is at least ``min_coverage``: the isotonic calibration of CBPE
+      needs labelled rows across the range of scores, so the reference is as long as the
+      labels allow.
 
     Parameters
     ----------
@@ -1660,7 +1662,7 @@ def plan(
     ...                     "score": [0.1, 0.9] * 108, "label": [False, True] * 108})
     >>> p = plan(log)
     >>> p.every, p.threshold, p.reference[1] - p.reference[0], p.metrics_support.ok
-    ('1d', 0.5, datetime.timedelta(days=3), True)
+    ('1d', 0.5, datetime.timedelta(days=4), True)
     """
     from toolkit import drift as drift_module
     from toolkit.ingest.discover import Support
@@ -1723,7 +1725,7 @@ def plan(
     elif windows is not None and windows.height:
         starts = windows["window_start"].to_list()
         covered = windows["label_coverage"].to_list()
-        count = max(1, len(starts) // 3)
+        count = max(1, len(starts) // 2)
         keep = 0
         while keep < count and covered[keep] >= min_coverage:
             keep += 1
@@ -1731,7 +1733,7 @@ def plan(
         end = pl.Series([starts[keep - 1]]).dt.offset_by(every)[0]
         ref = (starts[0], end)
         reference_how = (
-            f"the first {keep} {every} window(s) of {len(starts)} (a third at most, each with "
+            f"the first {keep} {every} window(s) of {len(starts)} (half at most, each with "
             f"at least {min_coverage:.0%} of its labels known)"
         )
     positives = int(data["label"].sum() or 0) if has_scores else 0
@@ -1739,6 +1741,8 @@ def plan(
     found = (
         f"predictions with {data.height:,} scored rows, {positives:,} positive and "
         f"{negatives:,} negative labels"
+        if data.height
+        else "no prediction log (no predictions table with scores)"
     )
     needs = "a prediction log with scores and labels of both classes"
     metrics_missing = () if positives and negatives else ("labels of both classes",)
@@ -1762,7 +1766,7 @@ def plan(
         "a labelled reference period of 100 rows or more, both classes",
         f"{in_ref:,} labelled rows in the reference",
         est_missing,
-        "a longer log: the reference is the first third of its windows" if est_missing else "",
+        "a longer log: the reference is the first half of its windows" if est_missing else "",
     )
     later = data.filter(pl.col("time") >= ref[1]).height if ref is not None else 0
     drift_missing = () if ref is not None and later else ("windows after the reference",)

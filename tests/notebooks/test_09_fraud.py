@@ -55,7 +55,7 @@ def test_the_numbers_are_the_toolkits_on_the_same_file(values: dict[str, object]
     # Where labels are known the realised precision lies in the CBPE band, every window.
     assert values["estimate.realised_inside_band"] == 1.0
     # The tail's estimate is below the launch precision: the drop is seen before labels.
-    assert float(values["estimate.tail_precision"]) < 0.45  # type: ignore[arg-type]
+    assert float(values["estimate.tail_precision"]) < 0.35  # type: ignore[arg-type]
     target = float(values["threshold.target_fpr"])  # type: ignore[arg-type]
     overall = performance.threshold_for_fpr(log, "score", "label", target)
     assert values["threshold.for_target"] == pytest.approx(overall["threshold"][0])
