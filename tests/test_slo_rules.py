@@ -430,3 +430,80 @@ def test_rule_tests_refuse_gaps_and_misaligned_thresholds(metrics: pl.DataFrame)
     off = slo.SLO("ttft", 0.99, sli="ttft_s", threshold=3.0, metric=TTFT)
     with pytest.raises(ParameterError, match="not a bucket bound"):
         slo.rule_tests([off], gap, by="pool")
+
+
+# --------------------------------------------------------------------------------------
+# OpenSLO AlertPolicy / AlertCondition
+# --------------------------------------------------------------------------------------
+
+ALERTING = """
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata: {name: fast-burn}
+spec:
+  severity: page
+  condition: {kind: burnrate, op: gt, threshold: 13.44, lookbackWindow: 1h, alertAfter: 5m}
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata: {name: paging}
+spec:
+  conditions:
+    - conditionRef: fast-burn
+    - kind: AlertCondition
+      metadata: {name: slow-burn}
+      spec:
+        severity: ticket
+        condition: {kind: burnrate, op: gte, threshold: 1, lookbackWindow: 3d}
+"""
+
+
+def _with_policies(extra: str = "") -> str:
+    text = SLO_FILE.read_text()
+    marker = "  indicator:\n    metadata:\n      name: ttft\n"
+    assert marker in text
+    text = text.replace(marker, "  alertPolicies: [paging]\n" + marker)
+    return text + "\n---" + ALERTING + extra
+
+
+def test_openslo_alert_policies(promtool: str, tmp_path: Path) -> None:
+    path = tmp_path / "slos.yaml"
+    path.write_text(_with_policies(), encoding="utf-8")
+    policies = slo.load_alert_policies(path)
+    assert list(policies) == ["ttft"]
+    assert policies["ttft"] == slo.AlertPolicy(
+        (
+            slo.BurnRateRule("page", "1h", "5m", 13.44),
+            slo.BurnRateRule("ticket", "3d", "6h", 1.0),  # short window: 3d / 12
+        ),
+        period="30d",
+    )
+    slos = slo.load_slos(path)
+    groups = yaml.safe_load(slo.prometheus_rules(slos, policy=policies))["groups"]
+    windows = {
+        g["name"]: [r["labels"]["long_window"] for r in g["rules"] if "alert" in r] for g in groups
+    }
+    assert windows["slo-ttft"] == ["1h", "3d"]
+    assert windows["slo-latency"] == ["1h", "6h", "3d"]  # no policy given: the Workbook's
+    # the CLI takes the file's policies
+    out = tmp_path / "rules.yml"
+    assert main(["rules", str(path), "--out", str(out)]) == 0
+    cli = {g["name"]: g for g in yaml.safe_load(out.read_text())["groups"]}
+    assert [
+        r["expr"].split(" > ")[-1].strip() for r in cli["slo-ttft"]["rules"] if "alert" in r
+    ] == [
+        "13.44",
+        "1.0",
+    ]
+    _check(promtool, out.read_text(), tmp_path)
+    with pytest.raises(ParameterError, match="name none"):
+        slo.prometheus_rules(slos, policy={"nope": policies["ttft"]})
+
+
+def test_openslo_alert_policy_errors_name_the_field(tmp_path: Path) -> None:
+    wrong = _with_policies().replace("op: gt,", "op: lte,")
+    with pytest.raises(toolkit.errors.FormatError, match=r"spec\.condition\.op.*'gt' or 'gte'"):
+        slo.parse_alert_policies(wrong, path="slos.yaml")
+    missing = _with_policies().replace("conditionRef: fast-burn", "conditionRef: quick-burn")
+    with pytest.raises(toolkit.errors.FormatError, match=r"no kind: AlertCondition .*quick-burn"):
+        slo.parse_alert_policies(missing)

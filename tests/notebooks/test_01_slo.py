@@ -132,3 +132,42 @@ def test_slices_and_goodput(values: dict[str, Any], calls: pl.DataFrame) -> None
     assert values["goodput"] == pytest.approx(
         dict(goodput.select(goodput.columns[0], "goodput_rps").iter_rows())
     )
+
+
+def test_rules_written_next_to_the_report(
+    values: dict[str, Any], sample_report: ReportResult
+) -> None:
+    """'Take it to production': the rule file beside the HTML, accepted by promtool."""
+    import os
+    import shutil
+    import subprocess
+
+    import yaml
+
+    assert values["rules"] == {
+        "file": "slo-rules.yml",
+        "sloth": "slo-rules.sloth.yml",
+        "misaligned": [],  # 10 s, 40 s and 0.05 s are bounds of vLLM's buckets
+    }
+    path = sample_report.out_dir / "slo-rules.yml"
+    groups = yaml.safe_load(path.read_text())["groups"]
+    assert [g["name"] for g in groups] == [
+        "slo-availability",
+        "slo-ttft",
+        "slo-latency",
+        "slo-tpot",
+    ]
+    ttft = next(g for g in groups if g["name"] == "slo-ttft")["rules"]
+    alerts = [(r["labels"]["severity"], r["labels"]["long_window"]) for r in ttft if "alert" in r]
+    assert alerts == [(r.severity, r.long_window) for r in slo.WORKBOOK.rules]
+    assert "sum by (pool)" in ttft[0]["expr"]
+    assert yaml.safe_load((sample_report.out_dir / "slo-rules.sloth.yml").read_text())["slos"]
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("TOOLKIT_REQUIRE_REAL_DATA") == "1" or os.environ.get("CI"):
+            pytest.fail("promtool is absent (apt-get install prometheus)")
+        pytest.skip("promtool is absent (apt-get install prometheus)")
+    done = subprocess.run(
+        [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -43,9 +43,9 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit.errors import ParameterError, ToolkitWarning, preview
+from toolkit.errors import FormatError, ParameterError, ToolkitWarning, preview
 from toolkit.schema import to_polars
-from toolkit.slo._budget import WORKBOOK, AlertPolicy, alerts
+from toolkit.slo._budget import WORKBOOK, AlertPolicy, BurnRateRule, alerts
 from toolkit.slo._metrics import metric_counts
 from toolkit.slo._openslo import SLO, load_slos
 
@@ -55,6 +55,8 @@ __all__ = [
     "BucketAlignmentWarning",
     "RuleFiles",
     "bucket_alignment",
+    "load_alert_policies",
+    "parse_alert_policies",
     "prometheus_metric_name",
     "prometheus_rules",
     "promtool_command",
@@ -706,10 +708,27 @@ def _policy(policy: object, function: str) -> Any:
         return WORKBOOK
     if not isinstance(policy, AlertPolicy):
         raise ParameterError(
-            f"The 'policy' parameter of {function} must be an AlertPolicy or None. "
-            f"Got {preview(policy)} instead."
+            f"The 'policy' parameter of {function} must be an AlertPolicy, a mapping of SLO "
+            f"name to AlertPolicy, or None. Got {preview(policy)} instead."
         )
     return policy
+
+
+def _policies(policy: object, slos: Sequence[Any], function: str) -> dict[str, Any]:
+    """The policy of each SLO: one for all, or per SLO name (WORKBOOK for the others)."""
+    if isinstance(policy, Mapping):
+        unknown = set(policy) - {n for s in slos for n in (s.name, s.name.split("/", 1)[0])}
+        if unknown:
+            raise ParameterError(
+                f"The 'policy' parameter of {function} must map names of the SLOs to "
+                f"policies. Got {preview(sorted(unknown))}, which name none."
+            )
+        return {
+            s.name: _policy(policy.get(s.name, policy.get(s.name.split("/", 1)[0])), function)
+            for s in slos
+        }
+    one = _policy(policy, function)
+    return {s.name: one for s in slos}
 
 
 def _text_option(value: object, name: str, parameter: str, function: str) -> str | None:
@@ -767,7 +786,7 @@ def _rules_model(
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """(rule file mapping, alignment rows, per-SLO alert specs)."""
     listed = _check_slos(slos, function)
-    policy = _policy(policy, function)
+    policies = _policies(policy, listed, function)
     source = _check_source(source, function)
     table = _metrics(metrics, function)
     keys = _by_labels(by, function)
@@ -794,16 +813,17 @@ def _rules_model(
             f"The 'labels' parameter of {function} must map label names to strings. "
             f"Got {preview(labels)} instead."
         )
-    windows: list[str] = []
-    for rule in policy.rules:
-        for w in (rule.short_window, rule.long_window):
-            if w not in windows:
-                windows.append(w)
-    windows.sort(key=lambda w: _duration_ms(w, "policy", function))
     groups = []
     alignments = []
     specs = []
     for s in listed:
+        policy = policies[s.name]
+        windows: list[str] = []
+        for rule in policy.rules:
+            for w in (rule.short_window, rule.long_window):
+                if w not in windows:
+                    windows.append(w)
+        windows.sort(key=lambda w: _duration_ms(w, "policy", function))
         sli, alignment = _sli(
             s,
             source=source,
@@ -854,7 +874,7 @@ def _rules_model(
             rules.append(entry)
             alert_rules.append((rule, rule_labels, annotations))
         groups.append({"name": f"slo-{_slug(s.name)}", "interval": interval, "rules": rules})
-        specs.append({"slo": s, "alert": name, "rules": alert_rules, "sli": sli})
+        specs.append({"slo": s, "alert": name, "rules": alert_rules, "sli": sli, "policy": policy})
     return {"groups": groups}, alignments, specs
 
 
@@ -906,8 +926,9 @@ def prometheus_rules(
     ----------
     slos : list of SLO
         As :func:`toolkit.slo.load_slos` returns them (or a ``ServiceObjectives``).
-    policy : AlertPolicy, optional
-        None: :data:`toolkit.slo.WORKBOOK`, the policy :func:`toolkit.slo.alerts` uses.
+    policy : AlertPolicy or mapping of SLO name to AlertPolicy, optional
+        None: :data:`toolkit.slo.WORKBOOK`, the policy :func:`toolkit.slo.alerts` uses (also
+        for SLOs a mapping leaves out, e.g. :func:`load_alert_policies` of an OpenSLO file).
     metrics : polars or pandas DataFrame, optional
         A scrape of the metrics: histogram bounds, metric types.
     by : str or list of str, optional
@@ -1086,6 +1107,258 @@ def write_rules(
     rules_path.write_text(rules, encoding="utf-8")
     sloth_path.write_text(sloth, encoding="utf-8")
     return RuleFiles(rules_path, sloth_path, alignment, promtool_command(rules_path))
+
+
+# --------------------------------------------------------------------------------------
+# OpenSLO alert policies
+# --------------------------------------------------------------------------------------
+
+
+def _fail(where: str | None, record: int, column: str, problem: str) -> FormatError:
+    return FormatError(problem, path=where, record=record, column=column)
+
+
+def _condition_rule(spec: Any, where: str | None, record: int, at: str) -> BurnRateRule:
+    if not isinstance(spec, Mapping):
+        raise _fail(where, record, at, f"expected a mapping; got {preview(spec)}")
+    condition = spec.get("condition")
+    kind = condition.get("kind") if isinstance(condition, Mapping) else None
+    if not isinstance(condition, Mapping) or kind != "burnrate":
+        raise _fail(
+            where,
+            record,
+            f"{at}.condition.kind",
+            "expected a condition of kind 'burnrate' (the kind a burn-rate rule implements); "
+            f"got {preview(kind)}",
+        )
+    op = condition.get("op", "gt")
+    if op not in ("gt", "gte"):
+        raise _fail(
+            where,
+            record,
+            f"{at}.condition.op",
+            "expected 'gt' or 'gte' (a burn-rate alert fires above its threshold); "
+            f"got {preview(op)}",
+        )
+    threshold = condition.get("threshold")
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold <= 0:
+        raise _fail(
+            where,
+            record,
+            f"{at}.condition.threshold",
+            f"expected a positive number; got {preview(threshold)}",
+        )
+    long_window = condition.get("lookbackWindow")
+    if not isinstance(long_window, str) or not _DURATION.match(long_window):
+        raise _fail(
+            where,
+            record,
+            f"{at}.condition.lookbackWindow",
+            f"expected a duration such as '1h'; got {preview(long_window)}",
+        )
+    short_window = condition.get("alertAfter")
+    if short_window is None:  # the SRE Workbook's short window: 1/12 of the long one
+        short_window = _prom_duration(_duration_ms(long_window, "lookbackWindow", "") // 12)
+    elif not isinstance(short_window, str) or not _DURATION.match(short_window):
+        raise _fail(
+            where,
+            record,
+            f"{at}.condition.alertAfter",
+            f"expected a duration such as '5m'; got {preview(short_window)}",
+        )
+    severity = spec.get("severity") or "page"
+    try:
+        return BurnRateRule(str(severity), long_window, short_window, float(threshold))
+    except ParameterError as exc:
+        raise _fail(where, record, f"{at}.condition", str(exc)) from None
+
+
+def _named(documents: list[Any], kind: str) -> dict[str, tuple[int, Any]]:
+    out = {}
+    for number, d in enumerate(documents, start=1):
+        if isinstance(d, Mapping) and d.get("kind") == kind:
+            name = (d.get("metadata") or {}).get("name")
+            if isinstance(name, str):
+                out[name] = (number, d)
+    return out
+
+
+def _policy_rules(
+    doc: Any,
+    number: int,
+    at: str,
+    conditions: Mapping[str, tuple[int, Any]],
+    where: str | None,
+) -> list[BurnRateRule]:
+    spec = doc.get("spec") if isinstance(doc, Mapping) else None
+    listed = spec.get("conditions") if isinstance(spec, Mapping) else None
+    if not isinstance(listed, list) or not listed:
+        raise _fail(
+            where,
+            number,
+            f"{at}spec.conditions",
+            f"expected a non-empty list; got {preview(listed)}",
+        )
+    out = []
+    for index, item in enumerate(listed):
+        column = f"{at}spec.conditions[{index}]"
+        if isinstance(item, Mapping) and "conditionRef" in item:
+            ref = item["conditionRef"]
+            if ref not in conditions:
+                raise _fail(
+                    where,
+                    number,
+                    f"{column}.conditionRef",
+                    f"no kind: AlertCondition document named {preview(ref)} (found: "
+                    f"{preview(', '.join(conditions) or 'none')})",
+                )
+            ref_number, ref_doc = conditions[ref]
+            out.append(_condition_rule(ref_doc.get("spec"), where, ref_number, "spec"))
+        elif isinstance(item, Mapping):
+            out.append(_condition_rule(item.get("spec"), where, number, f"{column}.spec"))
+        else:
+            raise _fail(
+                where,
+                number,
+                column,
+                f"expected a conditionRef or an inline AlertCondition; got {preview(item)}",
+            )
+    return out
+
+
+def parse_alert_policies(
+    text: str, *, path: str | os.PathLike[str] | None = None
+) -> dict[str, AlertPolicy]:
+    """The OpenSLO v1 alert policies of each SLO, as burn-rate policies.
+
+    ``kind: SLO`` documents name their policies in ``spec.alertPolicies`` (by name, as
+    ``alertPolicyRef``, or inline); ``kind: AlertPolicy`` documents list ``conditions``
+    (``conditionRef`` to a ``kind: AlertCondition`` document, or inline). Each burn-rate
+    condition becomes a :class:`~toolkit.slo.BurnRateRule`: its ``severity``, the
+    ``lookbackWindow`` as the long window, ``alertAfter`` as the short window that confirms
+    the burn still goes on (default a twelfth of the long one, as the SRE Workbook's 1h/5m,
+    6h/30m and 3d/6h) and ``threshold`` as the burn rate (``op`` gt or gte: an alert fires
+    above it). The policy's period is the SLO's time window.
+
+    Parameters
+    ----------
+    text : str
+        OpenSLO v1 YAML.
+    path : path, optional
+        For error messages.
+
+    Returns
+    -------
+    dict of str to AlertPolicy
+        Keyed by the SLO document's ``metadata.name``; SLOs without alert policies are left
+        out (:func:`prometheus_rules` gives them :data:`~toolkit.slo.WORKBOOK`).
+
+    Examples
+    --------
+    >>> text = '''
+    ... apiVersion: openslo/v1
+    ... kind: AlertCondition
+    ... metadata: {name: fast-burn}
+    ... spec:
+    ...   severity: page
+    ...   condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h, alertAfter: 5m}
+    ... ---
+    ... apiVersion: openslo/v1
+    ... kind: AlertPolicy
+    ... metadata: {name: paging}
+    ... spec:
+    ...   conditions: [{conditionRef: fast-burn}]
+    ... ---
+    ... apiVersion: openslo/v1
+    ... kind: SLO
+    ... metadata: {name: ttft}
+    ... spec:
+    ...   timeWindow: [{duration: 28d, isRolling: true}]
+    ...   alertPolicies: [paging]
+    ... '''
+    >>> [(r.severity, r.long_window, r.short_window, r.burn_rate)
+    ...  for r in parse_alert_policies(text)["ttft"].rules]
+    [('page', '1h', '5m', 14.4)]
+    """
+    import yaml
+
+    where = None if path is None else os.fspath(path)
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = None if mark is None else int(mark.line) + 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FormatError(f"not valid YAML: {problem}", path=where, line=line) from None
+    conditions = _named(documents, "AlertCondition")
+    policies = _named(documents, "AlertPolicy")
+    found: dict[str, AlertPolicy] = {}
+    for number, doc in enumerate(documents, start=1):
+        if not isinstance(doc, Mapping) or doc.get("kind") != "SLO":
+            continue
+        spec = doc.get("spec") or {}
+        listed = spec.get("alertPolicies") if isinstance(spec, Mapping) else None
+        if not listed:
+            continue
+        if not isinstance(listed, list):
+            raise _fail(
+                where, number, "spec.alertPolicies", f"expected a list; got {preview(listed)}"
+            )
+        rules: list[BurnRateRule] = []
+        for index, item in enumerate(listed):
+            column = f"spec.alertPolicies[{index}]"
+            ref = item if isinstance(item, str) else None
+            if isinstance(item, Mapping) and "alertPolicyRef" in item:
+                ref = item["alertPolicyRef"]
+            if ref is not None:
+                if ref not in policies:
+                    raise _fail(
+                        where,
+                        number,
+                        column,
+                        f"no kind: AlertPolicy document named {preview(ref)} (found: "
+                        f"{preview(', '.join(policies) or 'none')})",
+                    )
+                ref_number, ref_doc = policies[ref]
+                rules.extend(_policy_rules(ref_doc, ref_number, "", conditions, where))
+            elif isinstance(item, Mapping) and item.get("kind") == "AlertPolicy":
+                rules.extend(_policy_rules(item, number, f"{column}.", conditions, where))
+            else:
+                raise _fail(
+                    where,
+                    number,
+                    column,
+                    "expected a policy name, an alertPolicyRef or an inline AlertPolicy; "
+                    f"got {preview(item)}",
+                )
+        windows = spec.get("timeWindow") or [{}]
+        first = windows[0] if isinstance(windows, list) and windows else {}
+        duration = first.get("duration") if isinstance(first, Mapping) else None
+        fixed = isinstance(duration, str) and re.fullmatch(r"\d+[mhdw]", duration) is not None
+        name = (doc.get("metadata") or {}).get("name")
+        try:
+            found[str(name)] = AlertPolicy(tuple(rules), period=str(duration) if fixed else "30d")
+        except ParameterError as exc:
+            raise _fail(where, number, "spec.alertPolicies", str(exc)) from None
+    return found
+
+
+def load_alert_policies(path: str | os.PathLike[str]) -> dict[str, AlertPolicy]:
+    """:func:`parse_alert_policies` of an OpenSLO v1 YAML file.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> load_alert_policies(str(files("toolkit") / "data" / "slo" / "llm_service.yaml"))
+    {}
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ParameterError(
+            "The 'path' parameter of slo.load_alert_policies must name a YAML file. "
+            f"Got {preview(os.fspath(path))}, which is not a file."
+        )
+    return parse_alert_policies(file.read_text(encoding="utf-8"), path=file)
 
 
 # --------------------------------------------------------------------------------------
@@ -1308,7 +1581,6 @@ def _stretch_group(
     start_at: dt.datetime | None,
     end_at: dt.datetime | None,
     *,
-    policy: Any,
     keys: list[str],
     bad_map: Mapping[str, list[str]],
     source: str,
@@ -1415,7 +1687,7 @@ def _stretch_group(
     tests = []
     for spec in specs:
         s = spec["slo"]
-        fired = alerts(counted[s.name], s, policy=policy, by=by_columns or None)
+        fired = alerts(counted[s.name], s, policy=spec["policy"], by=by_columns or None)
         firing: dict[int, list[dict[str, Any]]] = {}
         by_rule = {
             (r.severity, r.long_window, r.short_window): (lab, ann) for r, lab, ann in spec["rules"]
@@ -1568,7 +1840,6 @@ def rule_tests(
             table,
             start_at,
             end_at,
-            policy=_policy(policy, function),
             keys=_by_labels(by, function),
             bad_map={k: [v] if isinstance(v, str) else list(v) for k, v in (bad or _BAD).items()},
             source=str(source),
@@ -1642,7 +1913,8 @@ def _cli(args: argparse.Namespace) -> int:
     }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BucketAlignmentWarning)
-        text = prometheus_rules(slos, for_=args.for_, **options)
+        policies = load_alert_policies(args.slo_file)
+        text = prometheus_rules(slos, policy=policies or None, for_=args.for_, **options)
         sloth = sloth_spec(slos, **options) if args.sloth else None
     seen = set()
     for w in caught:
