@@ -315,3 +315,26 @@ def test_reject_names_the_running_function() -> None:
     )
     err = reject("x", "be odd", 2, got="an even number", function="g")
     assert str(err) == "The 'x' parameter of g must be odd. Got an even number instead."
+
+
+def test_modules_share_the_grammar() -> None:
+    # "1h30m" and timedeltas were refused by capacity and quality before the one grammar
+    from toolkit import capacity, quality
+
+    t0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    calls = pl.DataFrame(
+        {
+            "start_time": [t0 + dt.timedelta(minutes=m) for m in (0, 50, 100, 170)],
+            "input_tokens": [1, 2, 3, 4],
+            "output_tokens": [1, 1, 1, 1],
+        }
+    ).with_columns(pl.col("start_time").dt.cast_time_unit("ns"))
+    text = capacity.arrival_rate(calls, every="1h30m")
+    delta = capacity.arrival_rate(calls, every=dt.timedelta(minutes=90))
+    assert text.equals(delta)
+    assert text["requests"].to_list() == [2, 2]  # minutes 0, 50 | 100, 170
+    signals = calls.with_columns(
+        hallucination_risk=pl.lit(True), refusal=pl.lit(False), truncated=pl.lit(False)
+    )
+    hourly = quality.risk_rate(signals, every=dt.timedelta(hours=1))
+    assert hourly["calls"].to_list() == [2, 1, 1]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import duration_ns, reject, time_column
 from toolkit.errors import ParameterError, SchemaError, preview
 from toolkit.schema import TIME, to_polars
 
@@ -26,33 +27,20 @@ __all__ = [
     "scale_prompts",
 ]
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
 
 def _seconds(value: object, name: str, function: str) -> int:
-    if isinstance(value, dt.timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, str) and value[:-1].isdigit() and value[-1:] in _UNITS:
-        seconds = int(value[:-1]) * _UNITS[value[-1]]
-    else:
-        seconds = -1
-    if seconds <= 0 or seconds != int(seconds):
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be a positive whole number of seconds "
-            f"like '30s', '5m', '1h', '1d' or a timedelta. Got {preview(value)} instead."
-        )
-    return int(seconds)
+    """A duration in the toolkit's one grammar ('30s', '1h30m', a timedelta), in whole
+    seconds."""
+    ns = duration_ns(value, parameter=name, function=function)
+    if ns % 1_000_000_000:
+        raise reject(name, "be a whole number of seconds", value, function=function)
+    return ns // 1_000_000_000
 
 
 def _time_column(df: pl.DataFrame, function: str) -> str:
     for name in ("arrival_time", "start_time"):
         if name in df.columns:
-            dtype = df.schema[name]
-            if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
-                raise SchemaError(
-                    f"The {name!r} column given to {function} must be a time-zone-aware "
-                    f"datetime. Got {dtype} instead."
-                )
+            time_column(df, name, table="frame", parameter=None, function=function)
             return name
     raise SchemaError(
         f"The frame given to {function} needs 'arrival_time' (workload) or 'start_time' "
