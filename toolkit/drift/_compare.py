@@ -5,7 +5,6 @@ current sample. The tests are described in :mod:`toolkit.drift`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -37,7 +36,6 @@ _DEFAULT_BINS = {"psi": 10, "jensenshannon": 30, "chisquare": 30}
 _SMALL_REFERENCE = 1000
 _PSI_FLOOR = 1e-4
 _CORRECTIONS = ("bonferroni", "holm", "fdr_bh")
-_EVERY = re.compile(r"^[1-9][0-9]*(ns|us|ms|s|m|h|d|w)$")
 
 _RESULT_SCHEMA: dict[str, pl.DataType] = {
     "column": pl.String(),

@@ -14,17 +14,17 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit.drift._compare import _EVERY
+from toolkit._validation import duration_ns
 from toolkit.drift._windowed import _check_every, _moment, _reference_window, _time_column
 from toolkit.errors import ParameterError, SchemaError, preview
 from toolkit.schema import to_polars
 
 WIDTHS: tuple[str, ...] = ("1w", "1d", "1h", "15m", "5m", "1m", "1s")
-_WIDTH_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 def _seconds(every: str) -> int:
-    return int(every[:-1]) * _WIDTH_SECONDS[every[-1]]
+    """Whole seconds of a duration (the one grammar)."""
+    return duration_ns(every) // 1_000_000_000
 
 
 def window_width(start: Any, end: Any, *, min_windows: int = 6) -> str:
@@ -225,12 +225,10 @@ def plan(
             f"The 'reference' parameter of {function} must be a (start, end) pair, either "
             f"of them None. Got {preview(reference)} instead."
         )
-    for name, value in (("every", every), ("series_every", series_every)):
-        if value is not None and (not isinstance(value, str) or not _EVERY.match(value)):
-            raise ParameterError(
-                f"The {name!r} parameter of {function} must be a positive duration such as "
-                f"'1h', '15m' or '1d'. Got {preview(value)} instead."
-            )
+    every = None if every is None else _check_every(every, function)
+    series_every = (
+        None if series_every is None else _check_every(series_every, function, "series_every")
+    )
     data = to_polars(frame, parameter="frame", function=function)
     require_columns(
         data, [time_column], table="llm_calls", where=f"(the time column of {function})"

@@ -33,11 +33,11 @@ def _moment(value: object, name: str, function: str) -> dt.datetime:
 _EVERY_WORDS = "be a positive duration such as '1h', '15m' or '1d'"
 
 
-def _check_every(every: object, function: str) -> str:
+def _check_every(every: object, function: str, name: str = "every") -> str:
     """``every`` in the one duration grammar, as polars duration text."""
     if not Duration().accepts(every):
-        raise reject("every", _EVERY_WORDS, every, function=function)
-    return polars_duration(every, function=function)
+        raise reject(name, _EVERY_WORDS, every, function=function)
+    return polars_duration(every, parameter=name, function=function)
 
 
 def _time_column(frame: pl.DataFrame, column: str, function: str) -> None:
