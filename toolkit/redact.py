@@ -114,9 +114,41 @@ class RedactionPattern:
         replacement = self.replacement
         if check is None:
             return self.regex.sub(lambda _match: replacement, text)
-        return self.regex.sub(
-            lambda match: replacement if check(match.group(0)) else match.group(0), text
-        )
+        out: list[str] = []
+        pos = 0
+        while (match := self.regex.search(text, pos)) is not None:
+            start, found = match.start(), match.group(0)
+            cut = len(found) if check(found) else self._valid_prefix(found, check)
+            if cut:
+                out += [text[pos:start], replacement]
+                pos = start + cut
+            else:  # no valid match starts here: look again from the next character
+                out.append(text[pos : start + 1])
+                pos = start + 1
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _valid_prefix(self, found: str, check: Callable[[str], bool]) -> int:
+        """The length of the longest prefix of a match that failed ``validate``, cut before
+        a separator, that matches and validates on its own (0 if none): a phone number
+        right before a card number is one long run of digit groups, valid as neither.
+
+        Examples
+        --------
+        >>> from toolkit.redact import redact
+        >>> redact("call +1 415-555-0199 4111 1111 1111 1111 now")
+        'call [PHONE] [CARD] now'
+        """
+        cuts = [
+            i
+            for i in range(len(found) - 1, 0, -1)
+            if found[i] in " .-" and found[i - 1] != found[i]
+        ]
+        for cut in cuts:
+            candidate = found[:cut]
+            if self.regex.fullmatch(candidate) and check(candidate):
+                return cut
+        return 0
 
 
 def luhn_valid(number: str) -> bool:
