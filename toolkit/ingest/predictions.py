@@ -112,7 +112,10 @@ def looks_like(path: Path) -> str | None:
     >>> looks_like(p)
     'prediction-log'
     """
-    header = _header(path)
+    try:
+        header = _header(path)
+    except (csv.Error, OSError, EOFError, ValueError):
+        return None
     if not header:
         return None
     if tuple(h.strip().lower() for h in header) == _ULB_COLUMNS:
