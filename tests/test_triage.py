@@ -1,0 +1,264 @@
+"""toolkit.triage: incidents of the sample against its truth.json, the merge, the runbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import toolkit
+from toolkit import triage
+from toolkit.errors import FormatError, ParameterError
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+# The cause key the review must rank first for each kind of the sample's truth (the library
+# never reads truth.json: these are the known answers).
+TRUE_CAUSE = {
+    "model_release_regression": "version_change",
+    "data_drift": "share_shift",
+    "quality_regression": "ungrounded_answers",
+    "bias": "group_disparity",
+    "capacity_saturation": "peak_demand",
+    "overload": "tenant_surge",
+    "guideline_compliance_regression": "release",
+    "prediction_quality_regression": "model_degradation",
+}
+
+
+def t(hour: float) -> dt.datetime:
+    return dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=hour)
+
+
+@pytest.fixture(scope="module")
+def found() -> triage.Review:
+    return triage.review(toolkit.discover(SAMPLE))
+
+
+@pytest.fixture(scope="module")
+def truth() -> list[dict]:
+    return json.loads((SAMPLE / "truth.json").read_text())["incidents"]
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _match(found: triage.Review, incident: dict) -> dict:
+    start, end = _when(incident["window"]["start"]), _when(incident["window"]["end"])
+    same = found.incidents.filter(
+        (pl.col("kind") == incident["kind"]) & (pl.col("start") < end) & (pl.col("end") > start)
+    )
+    assert same.height, f"{incident['id']} not found: {found.incidents.select('kind', 'start')}"
+    return same.sort((pl.col("start") - start).abs()).row(0, named=True)
+
+
+def test_every_true_incident_is_found_with_its_window_and_cause(found, truth):
+    for incident in truth:
+        row = _match(found, incident)
+        start = _when(incident["window"]["start"])
+        if row["severity"] == "page":
+            assert abs(row["start"] - start) <= dt.timedelta(minutes=15), incident["id"]
+        assert row["cause_key"] == TRUE_CAUSE[incident["kind"]], incident["id"]
+        named = set(incident["slice"].values()) | set(incident["cause"].split())
+        if incident["kind"] == "capacity_saturation":
+            assert row["pool"] == incident["slice"]["deployment.pool"]
+        else:
+            assert row["cause_value"] in named or row["cause_value"] in incident["cause"], (
+                incident["id"],
+                row["cause_value"],
+            )
+        assert row["detected_at"] >= row["start"]
+
+
+def test_the_pages_of_the_sample(found):
+    pages = found.incidents.filter(pl.col("severity") == "page")
+    assert set(pages["kind"]) == {
+        "model_release_regression",
+        "quality_regression",
+        "overload",
+        "guideline_compliance_regression",
+    }
+    release = pages.filter(pl.col("kind") == "model_release_regression").row(0, named=True)
+    # the release ran 09:30 Wed to 15:00 Thu; the TTFT page fired about an hour after it
+    assert release["start"].strftime("%d %H:%M") == "04 09:30"
+    assert (
+        dt.timedelta(minutes=30) < release["detected_at"] - release["start"] < dt.timedelta(hours=2)
+    )
+    assert "ttft" in release["budget_burned"]
+    assert release["calls_affected"] > 0
+
+
+def test_causes_are_ranked_and_carry_evidence(found):
+    release = found.incidents.filter(pl.col("kind") == "model_release_regression")["incident"][0]
+    ranked = found.causes.filter(pl.col("incident") == release).sort("rank")
+    top = ranked.row(0, named=True)
+    assert (top["cause"], top["value"], top["previous"]) == (
+        "version_change",
+        "llama-3.3-70b-instruct-2026-11",
+        "llama-3.3-70b-instruct-2026-10",
+    )
+    assert "replaced" in top["evidence"]
+    assert ranked["rank"].to_list() == list(range(1, ranked.height + 1))
+
+
+def test_signals_of_every_detector(found):
+    ran = dict(found.detectors.select("detector", "signals").iter_rows())
+    assert set(ran) == {
+        "slo",
+        "versions",
+        "capacity",
+        "errors",
+        "drift",
+        "quality",
+        "fairness",
+        "compliance",
+        "performance",
+    }
+    assert all(n > 0 for n in ran.values())
+    assert found.signals.columns == list(triage.SIGNALS)
+    deploys = found.signals.filter(pl.col("kind") == "deploy")
+    assert set(deploys["value"]) == {
+        "llama-3.3-70b-instruct-2026-11",
+        "medassist-8b-2026-11",
+        "2.4.0",
+    }
+
+
+def test_runbook_steps_carry_the_incidents_values(found):
+    rows = {r["kind"]: r for r in found.incidents.iter_rows(named=True)}
+    release = found.runbook(rows["model_release_regression"]["incident"])
+    assert "llama-3.3-70b-instruct-2026-11" in release[0]
+    assert "h100-pool" in release[0]
+    assert "Roll h100-pool back to llama-3.3-70b-instruct-2026-10" in release[1]
+    overload = found.runbook(rows["overload"]["incident"])
+    assert "user.tier = free" in overload[0]
+    assert "l4-pool" in overload[0]
+    assert f"{rows['overload']['calls_affected']} calls" in overload[2]
+    assert "tr-TR" in rows["bias"]["runbook"]
+    assert "<" not in "".join(found.incidents["runbook"])  # every placeholder filled
+    with pytest.raises(ParameterError, match=r"'incident' parameter of Review.runbook"):
+        found.runbook("nope")
+
+
+def test_user_runbooks_override_and_extend(tmp_path):
+    path = tmp_path / "ours.yaml"
+    path.write_text(
+        "- kind: overload\n  cause: tenant_surge\n  title: Ours\n"
+        "  steps: ['Page the {pool} owner about {value}']\n"
+        "- kind: new_kind\n  cause: '*'\n  title: New\n  steps: []\n"
+    )
+    books = triage.load_runbooks([path])
+    ours = books["overload", "tenant_surge"]
+    assert ours.title == "Ours"
+    assert triage.fill(ours, {"pool": "l4-pool", "value": "free"}) == [
+        "Page the l4-pool owner about free"
+    ]
+    assert ("new_kind", "*") in books
+    assert ("bias", "group_disparity") in books
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- kind: overload\n  steps: 3\n")
+    with pytest.raises(FormatError, match="entry 1"):
+        triage.load_runbooks([bad])
+    with pytest.raises(ParameterError, match="'runbooks' parameter"):
+        triage.load_runbooks([tmp_path / "missing.yaml"])
+
+
+def _signal(kind, scope, start, end, **extra):
+    return {
+        "detector": extra.pop("detector", "d"),
+        "role": extra.pop("role", "symptom"),
+        "kind": kind,
+        "scope": scope,
+        "pool": extra.pop("pool", scope),
+        "severity": extra.pop("severity", "ticket"),
+        "start": t(start),
+        "end": t(end),
+        "detected_at": t(start + 0.25),
+        "strength": extra.pop("strength", 1.0),
+        **extra,
+    }
+
+
+def test_merge_of_overlapping_signals():
+    signals = pl.DataFrame(
+        [
+            _signal("overload", "a", 1, 2, detector="errors", severity="page", strength=3.0),
+            _signal("overload", "a", 1.5, 4, detector="capacity"),
+            _signal("overload", "a", 4.5, 5),  # within the 1 h gap: same incident
+            _signal("overload", "a", 8, 9),  # 4 h later: a new one
+            _signal("overload", "b", 1, 2),  # another pool
+            _signal("bias", "a", 1, 2),  # another kind
+        ]
+    )
+    merged = triage.merge(signals)
+    assert merged.select("kind", "scope", "signals").rows() == [
+        ("overload", "a", 3),
+        ("overload", "b", 1),
+        ("bias", "a", 1),
+        ("overload", "a", 1),
+    ] or sorted(merged.select("kind", "scope", "signals").rows()) == sorted(
+        [("overload", "a", 3), ("overload", "b", 1), ("bias", "a", 1), ("overload", "a", 1)]
+    )
+    first = merged.filter((pl.col("scope") == "a") & (pl.col("kind") == "overload")).sort("start")
+    row = first.row(0, named=True)
+    assert (row["start"], row["end"], row["detected_at"]) == (t(1), t(5), t(1.25))
+    assert (row["severity"], row["strength"], row["detectors"]) == (
+        "page",
+        3.0,
+        ["capacity", "d", "errors"],
+    )
+    assert first.row(1, named=True)["severity"] == "ticket"
+    assert triage.merge(signals, gap="10m").filter(pl.col("scope") == "a").height == 4
+
+
+def test_merge_turns_an_slo_burn_inside_a_release_into_its_regression():
+    signals = pl.DataFrame(
+        [
+            _signal("deploy", "p", 10, 40, role="cause", value="v2"),
+            _signal("slo_burn", "p", 11, 20, severity="page"),
+            _signal("slo_burn", "q", 11, 20, severity="page"),  # another pool: no release
+            _signal("slo_burn", "p", 50, 51, severity="page"),  # after the rollback
+        ]
+    )
+    merged = triage.merge(signals).sort("start", "scope")
+    assert merged.select("kind", "scope", "start", "end").rows() == [
+        ("model_release_regression", "p", t(10), t(40)),
+        ("slo_burn", "q", t(11), t(20)),
+        ("slo_burn", "p", t(50), t(51)),
+    ]
+
+
+def test_merge_refuses_what_is_not_a_signals_frame():
+    with pytest.raises(ParameterError, match=r"'signals' parameter of triage.merge"):
+        triage.merge(pl.DataFrame({"kind": ["x"]}))
+    with pytest.raises(ParameterError, match="'signals' parameter"):
+        triage.merge([1, 2])
+    with pytest.raises(ParameterError, match="'gap' parameter"):
+        triage.merge(pl.DataFrame([_signal("x", "a", 1, 2)]), gap="soon")
+    assert triage.merge(pl.DataFrame([_signal("deploy", "a", 1, 2, role="cause")])).height == 0
+
+
+def test_deploy_markers_need_a_version_after_another():
+    calls = pl.DataFrame(
+        {
+            "start_time": [t(h) for h in range(12)],
+            "response_model": ["m1"] * 6 + ["m2"] * 6,
+            "pool": ["p"] * 12,
+            "service_name": "gw",
+        }
+    )
+    found = triage.deploy_markers(calls, pool="pool")
+    assert found.select("pool", "value", "previous", "start", "end").rows() == [
+        ("p", "m2", "m1", t(6), t(11))
+    ]
+    # one version all along (or two from the start, e.g. two replicas' builds): no deploy
+    assert triage.deploy_markers(calls.with_columns(response_model=pl.lit("m1"))).height == 0
+
+
+def test_review_refuses_what_is_not_a_folder(tmp_path):
+    with pytest.raises(ParameterError, match=r"'data' parameter of triage.review"):
+        triage.review(tmp_path / "missing")

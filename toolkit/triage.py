@@ -1,0 +1,1186 @@
+"""Incident review: every detector over a period, merged into ranked incidents with runbooks.
+
+:func:`review` runs the detectors that a folder's tables support (SLO burn-rate pages,
+deploy markers from version changes, pool saturation, rejection bursts, prompt-mix drift,
+ungrounded answers, group disparities, guideline violations, model precision) and returns a
+:class:`Review`: the raw :attr:`Review.signals` of every detector, the :attr:`Review.incidents`
+they merge into (:func:`merge`, a pure function of a signals frame), the ranked probable
+:attr:`Review.causes` of each incident and its runbook (:func:`load_runbooks`).
+
+Incident kinds follow the vocabulary of the synthetic sample's ``truth.json``
+(``model_release_regression``, ``data_drift``, ``quality_regression``, ``bias``,
+``capacity_saturation``, ``overload``, ``guideline_compliance_regression``,
+``prediction_quality_regression``) plus ``slo_burn`` (an SLO page with no other explanation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from toolkit.errors import FormatError, ParameterError
+
+__all__ = [
+    "SIGNALS",
+    "Review",
+    "Runbook",
+    "deploy_markers",
+    "fill",
+    "load_runbooks",
+    "merge",
+    "review",
+]
+
+_TIME = pl.Datetime("us", "UTC")
+
+#: Columns of a signals frame (what :func:`merge` takes).
+SIGNALS: dict[str, pl.DataType] = {
+    "detector": pl.String(),
+    "role": pl.String(),  # "symptom" (becomes or joins an incident) or "cause" (explains one)
+    "kind": pl.String(),
+    "scope": pl.String(),  # what the signal is about: a pool, a group, a table
+    "pool": pl.String(),
+    "severity": pl.String(),  # "page" or "ticket"
+    "start": _TIME,
+    "end": _TIME,
+    "detected_at": _TIME,
+    "strength": pl.Float64(),
+    "cause": pl.String(),  # cause key (runbook lookup)
+    "subject": pl.String(),  # the column / SLO / dimension named
+    "value": pl.String(),  # its value (version, group, locale ...)
+    "previous": pl.String(),
+    "evidence": pl.String(),
+}
+
+_PAGE_KINDS = ("model_release_regression", "overload", "guideline_compliance_regression")
+
+
+def _signals(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return (
+        pl.DataFrame(rows, schema=SIGNALS, orient="row") if rows else pl.DataFrame(schema=SIGNALS)
+    )
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        return None
+    return value.astimezone(dt.UTC)
+
+
+def _fmt_window(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    if start is None:
+        return "?"
+    return f"{start:%a %d %H:%M}-{end:%a %d %H:%M} UTC" if end else f"{start:%a %d %H:%M} UTC on"
+
+
+# ---------------------------------------------------------------------------------- runbooks
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """One runbook entry: what to do for an incident kind and probable cause.
+
+    ``steps`` are templates; :func:`fill` replaces ``{name}`` by the incident's values.
+    """
+
+    kind: str
+    cause: str
+    title: str
+    steps: tuple[str, ...]
+
+
+def load_runbooks(paths: Sequence[str | Path] = ()) -> dict[tuple[str, str], Runbook]:
+    """The shipped runbooks, extended (and overridden) by the user's YAML files.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        YAML files in the shipped format (``toolkit/data/runbooks/default.yaml``): a list of
+        entries with ``kind``, ``cause`` (``"*"``: any cause of the kind), ``title`` and
+        ``steps`` (templates with ``{name}`` placeholders). An entry replaces the shipped one
+        of the same kind and cause.
+
+    Returns
+    -------
+    dict
+        ``(kind, cause) -> Runbook``.
+
+    Examples
+    --------
+    >>> books = load_runbooks()
+    >>> books["model_release_regression", "version_change"].title
+    'A release made the pool slower'
+    """
+    import yaml
+
+    shipped = resources.files("toolkit").joinpath("data/runbooks/default.yaml")
+    texts: list[tuple[str, str]] = [("toolkit/data/runbooks/default.yaml", shipped.read_text())]
+    for path in paths:
+        file = Path(path)
+        if not file.is_file():
+            raise ParameterError(
+                "The 'runbooks' parameter of triage.load_runbooks must name YAML files. "
+                f"Got {str(path)!r} instead (no such file)."
+            )
+        texts.append((str(file), file.read_text(encoding="utf-8")))
+    books: dict[tuple[str, str], Runbook] = {}
+    for name, text in texts:
+        try:
+            entries = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise FormatError(f"{name}: not YAML ({error}).") from None
+        if not isinstance(entries, list):
+            raise FormatError(f"{name}: a runbook file must be a YAML list of entries.")
+        for number, entry in enumerate(entries, 1):
+            ok = (
+                isinstance(entry, dict)
+                and all(isinstance(entry.get(k), str) for k in ("kind", "cause", "title"))
+                and isinstance(entry.get("steps"), list)
+                and all(isinstance(s, str) for s in entry["steps"])
+            )
+            if not ok:
+                raise FormatError(
+                    f"{name}: entry {number} must have text 'kind', 'cause', 'title' and a "
+                    f"list of text 'steps'. Got {entry!r} instead."
+                )
+            books[entry["kind"], entry["cause"]] = Runbook(
+                entry["kind"], entry["cause"], entry["title"], tuple(entry["steps"])
+            )
+    return books
+
+
+class _Values(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return f"<{key} unknown>"
+
+
+def fill(runbook: Runbook, values: Mapping[str, Any]) -> list[str]:
+    """The runbook's steps with ``{name}`` replaced by the incident's values.
+
+    Unknown names are shown as ``<name unknown>``; floats are shown with 3 significant digits.
+
+    Examples
+    --------
+    >>> book = Runbook("overload", "*", "t", ("Add a replica to {pool} ({calls} calls).",))
+    >>> fill(book, {"pool": "l4-pool"})
+    ['Add a replica to l4-pool (<calls unknown> calls).']
+    """
+    shown = _Values()
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, float):
+            shown[key] = f"{value:.3g}"
+        elif isinstance(value, dt.datetime):
+            shown[key] = f"{value:%Y-%m-%d %H:%M} UTC"
+        else:
+            shown[key] = str(value)
+    return [re.sub(r"\{(\w+)\}", lambda m: shown[m.group(1)], step) for step in runbook.steps]
+
+
+# ---------------------------------------------------------------------------------- merge
+
+
+def merge(signals: Any, *, gap: str | dt.timedelta = "1h") -> pl.DataFrame:
+    """Merge overlapping symptom signals into incidents, one row per incident.
+
+    Symptoms of the same ``kind`` and ``scope`` whose windows overlap or lie within ``gap``
+    of each other form one incident: its window is the union, ``detected_at`` the earliest
+    detection, ``severity`` "page" if any signal pages, ``strength`` the strongest. Cause
+    signals (``role == "cause"``) do not form incidents; an SLO-burn incident that overlaps
+    a version change of its pool becomes a ``model_release_regression`` spanning the release.
+
+    Parameters
+    ----------
+    signals : polars.DataFrame or pandas.DataFrame
+        Columns of :data:`SIGNALS`.
+    gap : str or timedelta
+        Signals closer than this join one incident.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``incident`` (id), ``kind``, ``scope``, ``pool``, ``severity``, ``start``, ``end``,
+        ``detected_at``, ``strength``, ``signals`` (count), ``detectors`` (list).
+
+    Examples
+    --------
+    >>> t = lambda h: dt.datetime(2026, 1, 1, h, tzinfo=dt.UTC)
+    >>> rows = [
+    ...     dict(role="symptom", kind="overload", scope="p", pool="p", start=t(1), end=t(2)),
+    ...     dict(role="symptom", kind="overload", scope="p", pool="p", start=t(2), end=t(4)),
+    ...     dict(role="symptom", kind="overload", scope="p", pool="p", start=t(9), end=t(10)),
+    ... ]
+    >>> frame = pl.DataFrame(rows).with_columns(detected_at=pl.col("start"), strength=1.0)
+    >>> merge(frame)["end"].dt.hour().to_list()
+    [4, 10]
+    """
+    frame = _signal_frame(signals)
+    width = _gap(gap)
+    symptoms = frame.filter(pl.col("role") == "symptom").sort("start")
+    markers = frame.filter((pl.col("role") == "cause") & (pl.col("kind") == "deploy"))
+    # An SLO burn that starts inside a release of its pool is that release's regression.
+    if markers.height and symptoms.height:
+        releases = []
+        for row in symptoms.iter_rows(named=True):
+            hit = markers.filter(
+                pl.col("pool").eq_missing(row["pool"])
+                & (pl.col("start") <= row["start"])
+                & (pl.col("end").fill_null(row["start"]) >= row["start"])
+            )
+            releases.append(
+                (hit["start"][0], hit["end"][0])
+                if row["kind"] == "slo_burn" and hit.height
+                else (None, None)
+            )
+        symptoms = symptoms.with_columns(
+            pl.Series("_rs", [r[0] for r in releases], dtype=_TIME),
+            pl.Series("_re", [r[1] for r in releases], dtype=_TIME),
+        ).with_columns(
+            kind=pl.when(pl.col("_rs").is_not_null())
+            .then(pl.lit("model_release_regression"))
+            .otherwise("kind"),
+            start=pl.min_horizontal("start", "_rs"),
+            end=pl.max_horizontal("end", "_re"),
+        )
+        symptoms = symptoms.drop("_rs", "_re").sort("start")
+    if symptoms.height == 0:
+        return pl.DataFrame(schema=_INCIDENT_SCHEMA)
+    ends = symptoms.with_columns(pl.col("end").fill_null(pl.col("start")))
+    out = []
+    for (kind, scope), same in ends.group_by(["kind", "scope"], maintain_order=True):
+        ordered = same.sort("start")
+        reach = ordered["end"].cum_max().shift(1)
+        new = (reach.is_null()) | (ordered["start"] > reach + width)
+        numbered = ordered.with_columns(pl.Series("_n", new.cum_sum()))
+        for _, part in numbered.group_by("_n", maintain_order=True):
+            out.append(
+                {
+                    "kind": kind,
+                    "scope": scope,
+                    "pool": part["pool"].drop_nulls().first(),
+                    "severity": "page" if (part["severity"] == "page").any() else "ticket",
+                    "start": part["start"].min(),
+                    "end": part["end"].max(),
+                    "detected_at": part["detected_at"].min(),
+                    "strength": part["strength"].max(),
+                    "signals": part.height,
+                    "detectors": sorted(set(part["detector"].drop_nulls().to_list())),
+                }
+            )
+    merged = pl.DataFrame(
+        out, schema={k: v for k, v in _INCIDENT_SCHEMA.items() if k != "incident"}
+    )
+    merged = merged.sort("start", "kind").with_row_index("n", offset=1)
+    return merged.select(
+        pl.format("{}-{}", pl.col("kind"), pl.col("n")).alias("incident"), pl.exclude("n")
+    )
+
+
+_INCIDENT_SCHEMA: dict[str, Any] = {
+    "incident": pl.String(),
+    "kind": pl.String(),
+    "scope": pl.String(),
+    "pool": pl.String(),
+    "severity": pl.String(),
+    "start": _TIME,
+    "end": _TIME,
+    "detected_at": _TIME,
+    "strength": pl.Float64(),
+    "signals": pl.UInt32(),
+    "detectors": pl.List(pl.String()),
+}
+
+
+def _gap(gap: str | dt.timedelta) -> dt.timedelta:
+    if isinstance(gap, dt.timedelta):
+        return gap
+    match = re.fullmatch(r"(\d+)([smhd])", str(gap))
+    if not match:
+        raise ParameterError(
+            f"The 'gap' parameter of triage.merge must be a duration like '30m' or '1h'. "
+            f"Got {gap!r} instead."
+        )
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return dt.timedelta(**{unit: int(match.group(1))})
+
+
+def _signal_frame(signals: Any) -> pl.DataFrame:
+    if not isinstance(signals, pl.DataFrame):
+        if type(signals).__module__.startswith("pandas"):
+            signals = pl.from_pandas(signals)
+        else:
+            raise ParameterError(
+                "The 'signals' parameter of triage.merge must be a polars or pandas frame. "
+                f"Got {type(signals).__name__} instead."
+            )
+    need = ("role", "kind", "scope", "start")
+    missing = [c for c in need if c not in signals.columns]
+    if missing:
+        raise ParameterError(
+            "The 'signals' parameter of triage.merge must have the columns "
+            f"{', '.join(need)}. Got a frame without {', '.join(missing)} instead."
+        )
+    full = signals.with_columns(
+        [pl.lit(None, dtype=t).alias(c) for c, t in SIGNALS.items() if c not in signals.columns]
+    )
+    typed: pl.DataFrame = full.select([pl.col(c).cast(t) for c, t in SIGNALS.items()])
+    return typed
+
+
+# ---------------------------------------------------------------------------------- detectors
+
+
+def deploy_markers(calls: Any, *, pool: str | None = None) -> pl.DataFrame:
+    """Version changes over time: when a new model or service version took traffic.
+
+    For each pool (or service) and version column (``response_model``,
+    ``resource.service.version``), a version first seen after another already served is a
+    deploy; its window runs from its first to its last call (a rollback ends it early).
+
+    Returns
+    -------
+    polars.DataFrame
+        Signals (:data:`SIGNALS`) of kind ``deploy`` and role ``cause``.
+
+    Examples
+    --------
+    >>> t = lambda h: dt.datetime(2026, 1, 1, h, tzinfo=dt.UTC)
+    >>> calls = pl.DataFrame({"start_time": [t(h) for h in range(12)],
+    ...                       "response_model": ["m1"] * 6 + ["m2"] * 6,
+    ...                       "service_name": "gw"})
+    >>> deploy_markers(calls).select("value", "previous").row(0)
+    ('m2', 'm1')
+    """
+    frame = calls if isinstance(calls, pl.DataFrame) else pl.from_pandas(calls)
+    scope = pool if pool in frame.columns else None
+    keys = [scope] if scope else []
+    service = next(
+        (c for c in ("resource.service.name", "service_name") if c in frame.columns), None
+    )
+    if service:
+        keys.append(service)
+    rows: list[dict[str, Any]] = []
+    for column in ("response_model", "resource.service.version"):
+        if column not in frame.columns or not keys:
+            continue
+        seen = (
+            frame.filter(pl.col(column).is_not_null())
+            .group_by([*keys, column])
+            .agg(
+                pl.col("start_time").min().alias("first"),
+                pl.col("start_time").max().alias("last"),
+                pl.len().alias("calls"),
+            )
+            .sort("first")
+        )
+        for key, group in seen.group_by(keys, maintain_order=True):
+            versions = group.filter(pl.col("calls") >= 5).sort("first").rows(named=True)
+            for before, after in itertools.pairwise(versions):
+                if after["first"] <= versions[0]["first"] + dt.timedelta(hours=1):
+                    continue
+                where = str(key[0]) if key[0] is not None else str(key[-1])
+                rows.append(
+                    {
+                        "detector": "versions",
+                        "role": "cause",
+                        "kind": "deploy",
+                        "scope": where,
+                        "pool": str(key[0]) if scope and key[0] is not None else where,
+                        "severity": None,
+                        "start": after["first"],
+                        "end": after["last"],
+                        "detected_at": after["first"],
+                        "strength": 1.0,
+                        "cause": "version_change",
+                        "subject": column,
+                        "value": str(after[column]),
+                        "previous": str(before[column]),
+                        "evidence": f"{column} {after[column]} replaced {before[column]} on "
+                        f"{where} from {after['first']:%a %d %H:%M} UTC"
+                        f" to {after['last']:%a %d %H:%M} UTC ({after['calls']:,} calls)",
+                    }
+                )
+    return _signals(rows)
+
+
+def _slo_signals(catalog: Any, calls: Any, metrics: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from toolkit import slo
+
+    mpool = slo.pool_column(metrics, prefix="label.") if metrics is not None else None
+    cpool = slo.pool_column(calls) if calls is not None else None
+    objectives = slo.service_objectives(calls=calls, metrics=metrics)
+    if not objectives.slos:
+        return _signals([]), pl.DataFrame()
+    events = slo.metric_events(metrics, objectives, by=mpool) if metrics is not None else {}
+    pool = mpool
+    if not events and calls is not None:
+        events, pool = slo.trace_events(calls, objectives), cpool
+    fired = slo.alert_table(objectives, events, pool=pool, merge_gap="30m")
+    rows = [
+        {
+            "detector": "slo",
+            "role": "symptom",
+            "kind": "slo_burn",
+            "scope": str(r["pool"]),
+            "pool": r["pool"],
+            "severity": "page",
+            "start": r["start"],
+            "end": r["end"],
+            "detected_at": r["start"],
+            "strength": r["burn_rate"],
+            "cause": None,
+            "subject": r["slo"],
+            "value": r["long_window"],
+            "previous": None,
+            "evidence": f"{r['slo']} on {r['pool']}: burn rate {r['burn_rate']:.1f}x over "
+            f"{r['long_window']}, {r['budget_consumed']:.0%} of the budget",
+        }
+        for r in fired.filter(pl.col("severity") == "page").iter_rows(named=True)
+    ]
+    return _signals(rows), fired
+
+
+def _capacity_signals(metrics: Any, pool: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from toolkit import capacity
+
+    if metrics is None or pool is None:
+        return _signals([]), pl.DataFrame()
+    load = capacity.pool_load(metrics, every="15m", by=pool)
+    periods = capacity.saturation_periods(load, min_duration="1h", max_gap="30m")
+    rows = [
+        {
+            "detector": "capacity",
+            "role": "symptom",
+            "kind": "capacity_saturation",
+            "scope": str(r["pool"]),
+            "pool": r["pool"],
+            "severity": "ticket",
+            "start": r["start"],
+            "end": r["end"],
+            "detected_at": r["start"] + dt.timedelta(hours=1),
+            "strength": r["waiting_max"],
+            "cause": "peak_demand",
+            "subject": "vllm:num_requests_waiting",
+            "value": f"{r['waiting_max']:.0f}",
+            "previous": r["cause"],
+            "evidence": f"{r['pool']} saturated {_fmt_window(r['start'], r['end'])}: up to "
+            f"{r['waiting_max']:.0f} requests waiting, KV cache up to {r['kv_usage_max']:.0%}",
+        }
+        for r in periods.iter_rows(named=True)
+    ]
+    return _signals(rows), load
+
+
+def _rejection_signals(calls: Any, pool: str | None) -> pl.DataFrame:
+    """Bursts of rejected calls (HTTP 429/503, KV cache or queue full) per pool."""
+    if pool is None or "error_type" not in calls.columns:
+        return _signals([])
+    rejected = pl.col("error_type").cast(pl.String).is_in(["503", "429", "overloaded"])
+    per = (
+        calls.filter(pl.col(pool).is_not_null())
+        .sort("start_time")
+        .group_by_dynamic("start_time", every="15m", group_by=pool)
+        .agg(pl.len().alias("n"), rejected.sum().alias("rejected"))
+        .with_columns(share=pl.col("rejected") / pl.col("n"))
+    )
+    hot = per.filter((pl.col("rejected") >= 5) & (pl.col("share") >= 0.05))
+    rows = [
+        {
+            "detector": "errors",
+            "role": "symptom",
+            "kind": "overload",
+            "scope": str(r[pool]),
+            "pool": r[pool],
+            "severity": "page",
+            "start": r["start_time"],
+            "end": r["start_time"] + dt.timedelta(minutes=15),
+            "detected_at": r["start_time"] + dt.timedelta(minutes=15),
+            "strength": r["share"],
+            "cause": "tenant_surge",
+            "subject": "error_type",
+            "value": f"{r['rejected']}",
+            "previous": None,
+            "evidence": f"{r['rejected']} of {r['n']} calls rejected on {r[pool]} "
+            f"({r['share']:.0%}) at {r['start_time']:%a %d %H:%M} UTC",
+        }
+        for r in hot.iter_rows(named=True)
+    ]
+    return _signals(rows)
+
+
+def _drift_signals(calls: Any) -> pl.DataFrame:
+    from toolkit import drift
+
+    plan = drift.plan(calls)
+    if not plan.support or plan.reference is None:
+        return _signals([])
+    windows = drift.windowed(
+        calls, reference=plan.reference, every=plan.every, columns=list(plan.columns)
+    )
+    found = drift.detections(windows, after=plan.reference[1]).filter(
+        pl.col("detected_at").is_not_null()
+    )
+    if found.height == 0:
+        return _signals([])
+    before = calls.filter(pl.col("start_time").is_between(*plan.reference, closed="left"))
+    after = calls.filter(pl.col("start_time") >= plan.reference[1])
+    overall = drift.compare(before, after, list(plan.columns), correction="fdr_bh")
+    top = drift.most_drifted(overall)
+    end = calls["start_time"].max()
+    rows = []
+    for r in found.iter_rows(named=True):
+        share = None
+        if (
+            top is not None
+            and r["column"] == top
+            and calls.schema[top] in (pl.String(), pl.Categorical())
+        ):
+            shares = drift.share_shift(before, after, top)
+            share = shares.row(0, named=True)
+        rows.append(
+            {
+                "detector": "drift",
+                "role": "symptom",
+                "kind": "data_drift",
+                "scope": "llm_calls",
+                "pool": None,
+                "severity": "ticket",
+                "start": r["detected_at"],
+                "end": end,
+                "detected_at": r["detected_at"] + _gap(plan.every),
+                "strength": r["max_statistic"] * (2.0 if r["column"] == top else 1.0),
+                "cause": "share_shift",
+                "subject": r["column"].removeprefix("attributes."),
+                "value": share["value"] if share else None,
+                "previous": f"{share['reference']:.1%}->{share['current']:.1%}" if share else None,
+                "evidence": f"{r['column']} drifted ({r['test']} {r['max_statistic']:.3f}) "
+                f"from {r['detected_at']:%a %d %H:%M} UTC"
+                + (
+                    f"; {share['value']} {share['reference']:.1%} -> {share['current']:.1%}"
+                    if share
+                    else ""
+                ),
+            }
+        )
+    return _signals(rows)
+
+
+def _quality_signals(spans: Any, calls: Any) -> pl.DataFrame:
+    from toolkit import drift, quality
+    from toolkit.ingest.discover import dimensions
+
+    signals = quality.signals(spans)
+    if not quality.supports(signals)["windows"]:
+        return _signals([])
+    every = drift.plan(calls).series_every
+    found = quality.bad_answers(signals, every=every)
+    rows = []
+    rag = signals.filter(pl.col("retrieval") != "none")
+    dims = [d for d in dimensions(calls) if d in rag.columns]
+    for r in found.windows.iter_rows(named=True):
+        subject = value = None
+        route = next((d for d in dims if d.endswith("route")), None)
+        inside = rag.filter(pl.col("start_time").is_between(r["start"], r["end"], closed="left"))
+        if route is not None and inside.height:
+            # the retrieval route whose answers went bad (its index is the suspect)
+            subject = route.removeprefix("attributes.")
+            value = str(inside[route].drop_nulls().mode().sort().first())
+        rows.append(
+            {
+                "detector": "quality",
+                "role": "symptom",
+                "kind": "quality_regression",
+                "scope": "answers",
+                "pool": None,
+                "severity": "page",
+                "start": r["start"],
+                "end": r["end"],
+                "detected_at": r["start"] + _gap(every),
+                "strength": r["excess"],
+                "cause": "ungrounded_answers",
+                "subject": subject,
+                "value": value,
+                "previous": None,
+                "evidence": f"{found.measure}: {r['level']:.0%} of answers in "
+                f"{_fmt_window(r['start'], r['end'])} against {r['level_outside']:.0%} outside"
+                + (f"; worst slice {subject} = {value}" if subject else ""),
+            }
+        )
+    return _signals(rows)
+
+
+def _bias_signals(calls: Any) -> pl.DataFrame:
+    from toolkit import fairness
+
+    outcomes = fairness.call_outcomes(calls)
+    users, _ = fairness.group_dimensions(calls)
+    if not users or not outcomes.support("refused", min_rows=30):
+        return _signals([])
+    audit = fairness.audit_dimensions(
+        outcomes.answered, "refused", users, favorable=False, n_boot=200, seed=0
+    )
+    start, end = calls["start_time"].min(), calls["start_time"].max()
+    rows = []
+    for dimension, groups in audit.disadvantaged.items():
+        table = audit.audits[dimension].groups
+        for group in groups:
+            g = table.filter(pl.col("group") == group).row(0, named=True)
+            rows.append(
+                {
+                    "detector": "fairness",
+                    "role": "symptom",
+                    "kind": "bias",
+                    "scope": f"{dimension}={group}",
+                    "pool": None,
+                    "severity": "ticket",
+                    "start": start,
+                    "end": end,
+                    "detected_at": end,
+                    "strength": g["unfavorable_ratio"],
+                    "cause": "group_disparity",
+                    "subject": dimension.removeprefix("attributes."),
+                    "value": str(group),
+                    "previous": audit.references[dimension],
+                    "evidence": f"{group} refused {g['unfavorable_ratio']:.1f}x as often as "
+                    f"{audit.references[dimension]} (disparate impact "
+                    f"{g['disparate_impact']:.2f}, Holm p {g['p_value_holm']:.1e})",
+                }
+            )
+    return _signals(rows)
+
+
+def _compliance_signals(catalog: Any) -> pl.DataFrame:
+    from toolkit import compliance, drift
+
+    answers = compliance.answers(catalog)
+    ruleset = compliance.load_rules(compliance.HEALTHCARE_RULES)
+    if not compliance.support(answers, ruleset):
+        return _signals([])
+    checked = answers.filter(pl.col("answer").is_not_null())
+    every = drift.window_width(checked["time"].min(), checked["time"].max())
+    found = compliance.regression(checked, ruleset, every=every)
+    if found.start is None:
+        return _signals([])
+    start = found.release_time or found.start
+    return _signals(
+        [
+            {
+                "detector": "compliance",
+                "role": "symptom",
+                "kind": "guideline_compliance_regression",
+                "scope": "answers.compliance",
+                "pool": None,
+                "severity": "page",
+                "start": start,
+                "end": checked["time"].max(),
+                "detected_at": found.start + _gap(every),
+                "strength": (found.rate_after or 0.0) - (found.rate_before or 0.0),
+                "cause": "release" if found.release_value else "rules",
+                "subject": found.release_column,
+                "value": found.release_value,
+                "previous": ", ".join(found.rules),
+                "evidence": f"answers breaking {', '.join(found.rules)}: "
+                f"{found.rate_before or 0:.1%} -> {found.rate_after or 0:.1%} from "
+                f"{found.start:%a %d %H:%M} UTC"
+                + (
+                    f"; {found.release_value} first seen {start:%a %d %H:%M} UTC"
+                    if found.release_value
+                    else ""
+                ),
+            }
+        ]
+    )
+
+
+def _performance_signals(log: Any) -> pl.DataFrame:
+    from toolkit import performance
+
+    monitor = performance.plan(log)
+    if not monitor.metrics_support:
+        return _signals([])
+    estimated = performance.estimate(
+        monitor.frame,
+        "score",
+        label="label",
+        every=monitor.every,
+        threshold=monitor.threshold,
+        reference=monitor.reference,
+    )
+    falls = performance.degradations(estimated, metric="precision_est")
+    end = log["time"].max()
+    version = None
+    if "model_version" in log.columns:
+        version = log.sort("time")["model_version"].drop_nulls().last()
+    rows = [
+        {
+            "detector": "performance",
+            "role": "symptom",
+            "kind": "prediction_quality_regression",
+            "scope": "predictions",
+            "pool": None,
+            "severity": "ticket",
+            "start": r["start"],
+            "end": r["end"] or end,
+            "detected_at": r["start"] + _gap(monitor.every),
+            "strength": -r["shift"],
+            "cause": "model_degradation",
+            "subject": "model_version",
+            "value": version,
+            "previous": f"{r['before']:.0%}->{r['after']:.0%}",
+            "evidence": f"{r['metric']} fell {r['before']:.0%} -> {r['after']:.0%} from "
+            f"{r['start']:%a %d %H:%M} UTC (CBPE where labels are missing)",
+        }
+        for r in falls.iter_rows(named=True)
+    ]
+    return _signals(rows)
+
+
+# ---------------------------------------------------------------------------------- causes
+
+
+def _tenant_shift(
+    calls: pl.DataFrame, pool_col: str | None, incident: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The slice (tier, route, locale) whose share of the pool's calls grew most in the window."""
+    from toolkit.ingest.discover import dimensions
+
+    if pool_col is None:
+        return None
+    on_pool = calls.filter(pl.col(pool_col) == incident["pool"])
+    inside = pl.col("start_time").is_between(incident["start"], incident["end"])
+    best: dict[str, Any] | None = None
+    candidates = [
+        d for d in dimensions(calls) if d != pool_col and "replica" not in d and "server" not in d
+    ]
+    tenants = [d for d in candidates if re.search(r"tenant|tier|org|customer|api_key", d)]
+    for dimension in tenants or candidates:
+        share = (
+            on_pool.group_by(dimension)
+            .agg(inside.mean().alias("_"), inside.sum().alias("in"), (~inside).sum().alias("out"))
+            .with_columns(
+                share_after=pl.col("in") / pl.col("in").sum(),
+                share_before=pl.col("out") / pl.col("out").sum(),
+            )
+            .with_columns(lift=pl.col("share_after") - pl.col("share_before"))
+            .sort("lift", descending=True)
+        )
+        if share.height == 0:
+            continue
+        row = share.row(0, named=True)
+        if best is None or row["lift"] > best["lift"]:
+            best = {**row, "dimension": dimension, "value": row[dimension]}
+    return best
+
+
+def _rank_causes(
+    incident: Mapping[str, Any],
+    members: pl.DataFrame,
+    markers: pl.DataFrame,
+    calls: pl.DataFrame | None,
+    pool_col: str | None,
+) -> list[dict[str, Any]]:
+    causes: list[dict[str, Any]] = []
+    kind = incident["kind"]
+    near = markers.filter(
+        (
+            pl.col("pool").eq_missing(incident["pool"])
+            | pl.col("pool").is_null()
+            | pl.lit(incident["pool"] is None)
+        )
+        & (pl.col("start") <= incident["end"])
+        & (pl.col("end") >= incident["start"])
+    )
+    for m in near.iter_rows(named=True):
+        causes.append(
+            {
+                "cause": "version_change",
+                "score": 0.9 if kind == "model_release_regression" else 0.3,
+                "subject": m["subject"],
+                "value": m["value"],
+                "previous": m["previous"],
+                "evidence": m["evidence"],
+            }
+        )
+    own = members.filter(pl.col("cause").is_not_null()).sort("strength", descending=True)
+    for rank, m in enumerate(
+        own.unique("cause", keep="first", maintain_order=True).iter_rows(named=True)
+    ):
+        causes.append(
+            {
+                "cause": m["cause"],
+                "score": 0.8 - 0.1 * rank,
+                "subject": m["subject"],
+                "value": m["value"],
+                "previous": m["previous"],
+                "evidence": m["evidence"],
+            }
+        )
+    if kind == "overload" and calls is not None:
+        shift = _tenant_shift(calls, pool_col, incident)
+        if shift is not None:
+            causes.append(
+                {
+                    "cause": "tenant_surge",
+                    "score": 0.85,
+                    "subject": str(shift["dimension"]).removeprefix("attributes."),
+                    "value": str(shift["value"]),
+                    "previous": f"{shift['share_before']:.0%}->{shift['share_after']:.0%}",
+                    "evidence": f"{shift['dimension']} = {shift['value']}: "
+                    f"{shift['share_before']:.0%} of {incident['pool']}'s calls before, "
+                    f"{shift['share_after']:.0%} in the window",
+                }
+            )
+            causes = [
+                c
+                for c in causes
+                if not (c["cause"] == "tenant_surge" and c["subject"] == "error_type")
+            ]
+    ranked = sorted(causes, key=lambda c: -c["score"])
+    return [{**c, "rank": i} for i, c in enumerate(ranked, 1)]
+
+
+def _impact(
+    incident: Mapping[str, Any],
+    calls: pl.DataFrame | None,
+    pool_col: str | None,
+    fired: pl.DataFrame,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "calls_affected": None,
+        "calls_failed": None,
+        "tenants_affected": None,
+        "tokens_lost": None,
+        "budget_burned": None,
+        "budget_burned_max": None,
+    }
+    if calls is not None:
+        window = calls.filter(pl.col("start_time").is_between(incident["start"], incident["end"]))
+        if incident["pool"] is not None and pool_col is not None:
+            window = window.filter(pl.col(pool_col) == incident["pool"])
+        failed = (
+            window.filter(pl.col("is_error")) if "is_error" in window.columns else window.clear()
+        )
+        tier = next((c for c in window.columns if c.endswith("user.tier")), None)
+        out["calls_affected"] = window.height
+        out["calls_failed"] = failed.height
+        out["tenants_affected"] = window[tier].n_unique() if tier else None
+        tokens = [c for c in ("input_tokens", "output_tokens") if c in failed.columns]
+        out["tokens_lost"] = (
+            int(failed.select(pl.sum_horizontal(tokens).sum()).item() or 0) if tokens else None
+        )
+    if fired.height and incident["pool"] is not None:
+        hit = fired.filter(
+            (pl.col("pool") == incident["pool"])
+            & (pl.col("start") <= incident["end"])
+            & (pl.col("end") >= incident["start"])
+        )
+        if hit.height:
+            burned = hit.group_by("slo").agg(pl.col("budget_consumed").max()).sort("slo")
+            out["budget_burned"] = ", ".join(
+                f"{s} {b:.0%}" for s, b in burned.select("slo", "budget_consumed").rows()
+            )
+            out["budget_burned_max"] = burned["budget_consumed"].cast(pl.Float64).max()
+    return out
+
+
+# ---------------------------------------------------------------------------------- review
+
+
+@dataclass(frozen=True)
+class Review:
+    """What went wrong over a period: incidents, their signals, causes and runbooks.
+
+    Attributes
+    ----------
+    incidents : polars.DataFrame
+        One row per incident: ``incident``, ``kind``, ``severity``, ``start``, ``end``,
+        ``detected_at`` (UTC), ``pool``, ``cause`` (the top cause's evidence), ``cause_key``,
+        ``runbook`` (the filled steps, one per line), impact (``budget_burned``,
+        ``budget_burned_max``, ``calls_affected``, ``calls_failed``, ``tenants_affected``,
+        ``tokens_lost``), ``strength``, ``signals`` and ``detectors``.
+    signals : polars.DataFrame
+        Every detector's raw signal (:data:`SIGNALS`), with ``incident`` where it joined one.
+    causes : polars.DataFrame
+        Ranked probable causes per incident: ``incident``, ``rank``, ``cause``, ``subject``,
+        ``value``, ``previous``, ``score``, ``evidence``.
+    detectors : polars.DataFrame
+        Which detectors ran (``detector``, ``ran``, ``signals``, ``note``).
+    start, end : datetime
+        The period reviewed.
+    """
+
+    incidents: pl.DataFrame
+    signals: pl.DataFrame
+    causes: pl.DataFrame
+    detectors: pl.DataFrame
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+    def runbook(self, incident: str) -> list[str]:
+        """The filled runbook steps of one incident (by its ``incident`` id)."""
+        rows = self.incidents.filter(pl.col("incident") == incident)
+        if rows.height == 0:
+            raise ParameterError(
+                f"The 'incident' parameter of Review.runbook must be one of "
+                f"{', '.join(self.incidents['incident'])}. Got {incident!r} instead."
+            )
+        return str(rows["runbook"][0]).splitlines()
+
+
+def review(
+    data: Any,
+    *,
+    start: Any = None,
+    end: Any = None,
+    runbooks: Sequence[str | Path] = (),
+    gap: str = "1h",
+    on_error: Literal["skip", "raise"] = "skip",
+) -> Review:
+    """Review a period: run every detector the data supports and merge them into incidents.
+
+    Parameters
+    ----------
+    data : path or toolkit.Catalog
+        A folder of exports (what :func:`toolkit.discover` reads) or its catalog.
+    start, end : datetime or ISO-8601 text, optional
+        The period (aware; None: the data's own).
+    runbooks : sequence of path
+        User runbook YAML files (:func:`load_runbooks`).
+    gap : str
+        Signals of one kind closer than this merge (:func:`merge`).
+    on_error : {"skip", "raise"}
+        Passed to :func:`toolkit.discover` for a folder.
+
+    Returns
+    -------
+    Review
+
+    Examples
+    --------
+    >>> import toolkit
+    >>> found = review(toolkit.lab.default_data_dir())  # doctest: +SKIP
+    >>> found.incidents["kind"].head(2).to_list()  # doctest: +SKIP
+    ['bias', 'capacity_saturation']
+    """
+    from toolkit import slo
+    from toolkit.ingest.discover import discover
+
+    books = load_runbooks(runbooks)
+    catalog = data if hasattr(data, "tables") and hasattr(data, "has") else None
+    if catalog is None:
+        if not isinstance(data, str | Path) or not Path(data).is_dir():
+            raise ParameterError(
+                "The 'data' parameter of triage.review must be a folder or a toolkit.Catalog. "
+                f"Got {data!r} instead."
+            )
+        catalog = discover(data, start=start, end=end, on_error=on_error)
+    calls = catalog.table("llm_calls") if catalog.has("llm_calls") else None
+    metrics = catalog.table("metrics") if catalog.has("metrics") else None
+    spans = catalog.table("spans") if catalog.has("spans") else None
+    log = catalog.table("predictions") if catalog.has("predictions") else None
+    if calls is not None:
+        lo, hi = _utc(start), _utc(end)
+        if lo is not None:
+            calls = calls.filter(pl.col("start_time") >= lo)
+        if hi is not None:
+            calls = calls.filter(pl.col("start_time") < hi)
+    pool_col = slo.pool_column(calls) if calls is not None else None
+    metrics_pool = slo.pool_column(metrics, prefix="label.") if metrics is not None else None
+
+    parts: list[pl.DataFrame] = []
+    ran: list[dict[str, Any]] = []
+    fired = pl.DataFrame()
+    load = pl.DataFrame()
+
+    def run(name: str, needs: bool, note: str, job: Any) -> Any:
+        if not needs:
+            ran.append({"detector": name, "ran": False, "signals": 0, "note": note})
+            return None
+        out = job()
+        frame = out[0] if isinstance(out, tuple) else out
+        parts.append(frame)
+        ran.append({"detector": name, "ran": True, "signals": frame.height, "note": ""})
+        return out
+
+    got = run(
+        "slo",
+        calls is not None or metrics is not None,
+        "no calls or metrics",
+        lambda: _slo_signals(catalog, calls, metrics),
+    )
+    if got is not None:
+        fired = got[1]
+    run("versions", calls is not None, "no llm_calls", lambda: deploy_markers(calls, pool=pool_col))
+    got = run(
+        "capacity",
+        metrics is not None and metrics_pool is not None,
+        "no vLLM gauges",
+        lambda: _capacity_signals(metrics, metrics_pool),
+    )
+    if got is not None:
+        load = got[1]
+    run("errors", calls is not None, "no llm_calls", lambda: _rejection_signals(calls, pool_col))
+    run("drift", calls is not None, "no llm_calls", lambda: _drift_signals(calls))
+    run(
+        "quality",
+        spans is not None and calls is not None,
+        "no spans",
+        lambda: _quality_signals(spans, calls),
+    )
+    run("fairness", calls is not None, "no llm_calls", lambda: _bias_signals(calls))
+    run("compliance", calls is not None, "no answers", lambda: _compliance_signals(catalog))
+    run("performance", log is not None, "no predictions table", lambda: _performance_signals(log))
+    del load
+
+    signals = (
+        pl.concat([_signal_frame(p) for p in parts]) if parts else pl.DataFrame(schema=SIGNALS)
+    )
+    merged = merge(signals, gap=gap)
+    # SLO pages explained by a saturation or overload of their pool join that incident.
+    explained = merged.filter(pl.col("kind").is_in(["overload", "capacity_saturation"]))
+    keep = []
+    for row in merged.iter_rows(named=True):
+        if row["kind"] == "slo_burn":
+            covered = explained.filter(
+                (pl.col("pool") == row["pool"])
+                & (pl.col("start") <= row["end"])
+                & (pl.col("end") >= row["start"])
+            )
+            if covered.height:
+                continue
+        keep.append(row["incident"])
+    merged = merged.filter(pl.col("incident").is_in(keep))
+    # Overload: saturation windows that rejected calls (the rejection burst's incident).
+    overloads = merged.filter(pl.col("kind") == "overload")
+    if overloads.height:
+        drop = []
+        for row in merged.filter(pl.col("kind") == "capacity_saturation").iter_rows(named=True):
+            hit = overloads.filter(
+                (pl.col("pool") == row["pool"])
+                & (pl.col("start") <= row["end"])
+                & (pl.col("end") >= row["start"])
+            )
+            if hit.height:
+                drop.append(row["incident"])
+        merged = merged.filter(~pl.col("incident").is_in(drop))
+
+    markers = signals.filter(pl.col("kind") == "deploy")
+    symptoms = signals.filter(pl.col("role") == "symptom")
+    incident_rows, cause_rows = [], []
+    member_of: list[str | None] = [None] * signals.height
+    for row in merged.iter_rows(named=True):
+        members = symptoms.filter(
+            (pl.col("scope") == row["scope"])
+            & (pl.col("start") <= row["end"])
+            & (pl.col("end").fill_null(pl.col("start")) >= row["start"])
+        )
+        if row["kind"] == "model_release_regression":
+            members = symptoms.filter(
+                (pl.col("pool") == row["pool"])
+                & (pl.col("kind") == "slo_burn")
+                & (pl.col("start") <= row["end"])
+                & (pl.col("end") >= row["start"])
+            )
+        causes = _rank_causes(row, members, markers, calls, pool_col)
+        for c in causes:
+            cause_rows.append({"incident": row["incident"], **c})
+        top = causes[0] if causes else None
+        impact = _impact(row, calls, pool_col, fired)
+        values: dict[str, Any] = {
+            **row,
+            **impact,
+            "window": _fmt_window(row["start"], row["end"]),
+            "subject": top["subject"] if top else None,
+            "value": top["value"] if top else None,
+            "version": top["value"] if top else None,
+            "previous": top["previous"] if top else None,
+            "column": top["subject"] if top else None,
+            "rules": top["previous"] if top else None,
+        }
+        if top and top["previous"] and "->" in str(top["previous"]):
+            before, after = str(top["previous"]).split("->", 1)
+            values.update(share_before=before, share_after=after, before=before, after=after)
+        if row["kind"] == "guideline_compliance_regression":
+            evidence = str(members["evidence"][0]) if members.height else ""
+            rates = re.search(r"(\S+%) -> (\S+%)", evidence)
+            if rates:
+                values.update(before=rates.group(1), after=rates.group(2))
+        if row["kind"] == "prediction_quality_regression":
+            values["metric"] = "precision"
+        if row["kind"] == "capacity_saturation" and row["pool"] is not None:
+            values["replicas"] = _replicas_needed(
+                load_frame=None, pool=row["pool"], strength=row["strength"]
+            )
+        book = books.get((row["kind"], top["cause"] if top else "*")) or books.get(
+            (row["kind"], "*")
+        )
+        steps = fill(book, values) if book else []
+        incident_rows.append(
+            {
+                **{
+                    k: row[k]
+                    for k in ("incident", "kind", "severity", "start", "end", "detected_at", "pool")
+                },
+                "cause": top["evidence"] if top else "",
+                "cause_key": top["cause"] if top else None,
+                "cause_value": top["value"] if top else None,
+                "runbook": "\n".join(steps),
+                **impact,
+                "strength": row["strength"],
+                "signals": members.height,
+                "detectors": row["detectors"],
+            }
+        )
+    incidents = (
+        pl.DataFrame(incident_rows, infer_schema_length=None)
+        if incident_rows
+        else pl.DataFrame(
+            schema={
+                "incident": pl.String,
+                "kind": pl.String,
+                "severity": pl.String,
+                "start": _TIME,
+                "end": _TIME,
+                "detected_at": _TIME,
+                "pool": pl.String,
+                "cause": pl.String,
+                "runbook": pl.String,
+            }
+        )
+    )
+    causes_frame = (
+        pl.DataFrame(cause_rows, infer_schema_length=None)
+        if cause_rows
+        else pl.DataFrame(schema={"incident": pl.String, "rank": pl.Int64, "cause": pl.String})
+    )
+    del member_of
+    period = (
+        (calls["start_time"].min(), calls["start_time"].max())
+        if calls is not None
+        else (None, None)
+    )
+    return Review(
+        incidents=incidents,
+        signals=signals,
+        causes=causes_frame,
+        detectors=pl.DataFrame(ran),
+        start=_utc(start) or _utc(period[0]),
+        end=_utc(end) or _utc(period[1]),
+    )
+
+
+def _replicas_needed(*, load_frame: Any, pool: str, strength: float | None) -> str:
+    return "the planner's fleet size (notebook 06, toolkit.capacity.size_fleet)"
