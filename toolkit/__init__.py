@@ -23,6 +23,7 @@ from toolkit import (
     semconv,
     slo,
     traces,
+    triage,
 )
 from toolkit.errors import LoadReport
 from toolkit.ingest.backfill import write_openmetrics
@@ -103,6 +104,7 @@ __all__ = [
     "slo",
     "to_parquet",
     "traces",
+    "triage",
     "validate",
     "workload_from_llm_calls",
     "write_openmetrics",
