@@ -119,7 +119,7 @@ def test_signals_of_every_detector(found):
         "performance",
     }
     assert all(n > 0 for n in ran.values())
-    assert found.signals.columns == list(triage.SIGNALS)
+    assert found.signals.columns == [*triage.SIGNALS, "incident"]
     deploys = found.signals.filter(pl.col("kind") == "deploy")
     assert set(deploys["value"]) == {
         "llama-3.3-70b-instruct-2026-11",

@@ -1077,10 +1077,11 @@ def review(
                 drop.append(row["incident"])
         merged = merged.filter(~pl.col("incident").is_in(drop))
 
+    signals = signals.with_row_index("_row")
     markers = signals.filter(pl.col("kind") == "deploy")
     symptoms = signals.filter(pl.col("role") == "symptom")
     incident_rows, cause_rows = [], []
-    member_of: list[str | None] = [None] * signals.height
+    member_of: dict[int, str] = {}
     for row in merged.iter_rows(named=True):
         members = symptoms.filter(
             (pl.col("scope") == row["scope"])
@@ -1094,7 +1095,13 @@ def review(
                 & (pl.col("start") <= row["end"])
                 & (pl.col("end") >= row["start"])
             )
+        for index in members["_row"]:
+            member_of.setdefault(index, row["incident"])
         causes = _rank_causes(row, members, markers, calls, pool_col)
+        if causes and causes[0]["cause"] == "version_change":
+            used = markers.filter(pl.col("value") == causes[0]["value"])["_row"]
+            for index in used:
+                member_of.setdefault(index, row["incident"])
         for c in causes:
             cause_rows.append({"incident": row["incident"], **c})
         top = causes[0] if causes else None
@@ -1166,7 +1173,9 @@ def review(
         if cause_rows
         else pl.DataFrame(schema={"incident": pl.String, "rank": pl.Int64, "cause": pl.String})
     )
-    del member_of
+    signals = signals.with_columns(
+        incident=pl.col("_row").replace_strict(member_of, default=None, return_dtype=pl.String)
+    ).drop("_row")
     period = (
         (calls["start_time"].min(), calls["start_time"].max())
         if calls is not None
