@@ -772,6 +772,77 @@ def _skipped_html(skipped: Sequence[Skipped]) -> str:
     return f"<div class='skipped'>{len(skipped)} section(s) skipped:<ul>{''.join(items)}</ul></div>"
 
 
+_SEVERITY_FILL = {"page": "#C44E52", "ticket": "#DD8452"}
+
+
+def _incidents_html(result: ReportResult) -> str:
+    """The index's opening "Incidents this period": a timeline (inline SVG) and one line per
+    incident, linked to its evidence in the notebook that recorded ``incidents`` (08)."""
+    esc = html.escape
+    for nb in result.notebooks:
+        record = next(
+            (r for r in nb.records if r.name == "incidents" and isinstance(r.value, list)), None
+        )
+        if record is None:
+            continue
+        rows = [r for r in record.value if isinstance(r, Mapping) and r.get("start")]
+        if not rows:
+            return (
+                "<section><h2>Incidents this period</h2><p>No incident: no detector fired.</p>"
+                "</section>"
+            )
+        times = [
+            (
+                dt.datetime.fromisoformat(str(r["start"])),
+                dt.datetime.fromisoformat(str(r["end"] or r["start"])),
+            )
+            for r in rows
+        ]
+        lo, hi = min(t[0] for t in times), max(t[1] for t in times)
+        span = max((hi - lo).total_seconds(), 1.0)
+        width, left, bar = 900, 230, 14
+        bars = []
+        for y, (row, (start, end)) in enumerate(zip(rows, times, strict=True)):
+            x = left + (width - left - 10) * (start - lo).total_seconds() / span
+            w = max(2.0, (width - left - 10) * (end - start).total_seconds() / span)
+            fill = _SEVERITY_FILL.get(str(row.get("severity")), "#8172B3")
+            name = esc(redact(str(row.get("incident", ""))))
+            bars.append(
+                f'<text x="{left - 6}" y="{y * (bar + 4) + bar - 3}" font-size="11" '
+                f'text-anchor="end">{name}</text>'
+                f'<rect x="{x:.1f}" y="{y * (bar + 4)}" width="{w:.1f}" height="{bar}" '
+                f'fill="{fill}"><title>{name}</title></rect>'
+            )
+        height = len(rows) * (bar + 4) + 16
+        axis = (
+            f'<text x="{left}" y="{height - 2}" font-size="10">{lo:%a %d %b %H:%M} UTC</text>'
+            f'<text x="{width - 10}" y="{height - 2}" font-size="10" text-anchor="end">'
+            f"{hi:%a %d %b %H:%M} UTC</text>"
+        )
+        svg = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" '
+            f'role="img" aria-label="incident timeline">{"".join(bars)}{axis}</svg>'
+        )
+        items = []
+        for row in rows:
+            name = str(row.get("incident", ""))
+            link = (
+                f'<a href="{esc(nb.html.name)}#{esc(name)}">{esc(redact(name))}</a>'
+                if nb.html is not None
+                else esc(redact(name))
+            )
+            start = dt.datetime.fromisoformat(str(row["start"]))
+            step = row.get("next_step")
+            items.append(
+                f"<li><b>{esc(str(row.get('severity', '')))}</b> {link} from "
+                f"{start:%a %d %H:%M} UTC: {esc(redact(str(row.get('cause') or '')))}"
+                + (f"<br><i>Next:</i> {esc(redact(str(step)))}" if step else "")
+                + "</li>"
+            )
+        return f"<section><h2>Incidents this period</h2>{svg}<ul>{''.join(items)}</ul></section>"
+    return ""
+
+
 def _write_index(result: ReportResult) -> None:
     esc = html.escape
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -807,6 +878,7 @@ def _write_index(result: ReportResult) -> None:
         f"<p class='meta'>{esc(_summary_text(result))} · generated {esc(generated)}"
         + (f" · data: <code>{esc(str(result.data_dir))}</code>" if result.data_dir else "")
         + "</p>"
+        + _incidents_html(result)
         + "".join(sections)
         + "</body></html>\n"
     )
