@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 from toolkit.synth._cli import register_cli
+from toolkit.synth._model import Incidents, quiet_plan, random_plan
 from toolkit.synth._sample import (
     DEFAULT_RPS,
     DEFAULT_SEED,
@@ -44,8 +45,11 @@ __all__ = [
     "DEFAULT_TRACE_SAMPLE",
     "FITS",
     "SAMPLE_FILES",
+    "Incidents",
     "ServiceSimulation",
     "generate",
+    "quiet_plan",
+    "random_plan",
     "register_cli",
     "servegen_to_workload",
     "simulate_service",

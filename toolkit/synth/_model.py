@@ -267,11 +267,77 @@ class Incidents:
     bias_refusal_factor: float = 7.0
     stale_ungrounded_p: float = 0.65
     base_ungrounded_p: float = 0.04
+    #: whether truth.json lists the weekday-peak saturation of the h100-pool: it is not
+    #: placed but emerges from the load (``rps``), so a plan says whether to expect it
+    saturation: bool = True
+
+
+#: The window of an incident that does not happen.
+OFF: tuple[int, int] = (0, 0)
+#: A start no simulated period reaches (the drift that does not happen).
+NEVER = 2**62
 
 
 def incidents_for(days: int) -> Incidents:
     """The default incident placement; runs shorter than a week keep the ones that fit."""
     return Incidents()
+
+
+def quiet_plan() -> Incidents:
+    """A plan with none of the service's incidents (a quiet week: run it at a small rps).
+
+    Examples
+    --------
+    >>> quiet_plan().release, quiet_plan().bias_refusal_factor
+    ((0, 0), 1.0)
+    """
+    return Incidents(
+        stale_index=OFF,
+        release=OFF,
+        drift_start=NEVER,
+        kv_burst=OFF,
+        bias_refusal_factor=1.0,
+        saturation=False,
+    )
+
+
+def random_plan(seed: int, days: int = 7, *, quiet: float = 0.2, keep: float = 0.5) -> Incidents:
+    """A seeded random plan: which incidents happen, when, and how strong.
+
+    With probability ``quiet`` the plan is :func:`quiet_plan`; otherwise each incident
+    (stale index, release, prompt-mix drift, KV-cache burst, locale bias) happens with
+    probability ``keep``, on a random day and hour, at a random strength; windows may overlap.
+    The weekday saturation is left out (``saturation=False``): it follows the rate, not a plan.
+
+    Examples
+    --------
+    >>> random_plan(3) == random_plan(3), random_plan(3) == random_plan(4)
+    (True, False)
+    """
+    rng = np.random.default_rng(seed)
+    if rng.random() < quiet:
+        return quiet_plan()
+    last = max(days - 1, 1)
+
+    def at(lo_day: float, hi_day: float) -> int:
+        return round(rng.uniform(lo_day, hi_day) * 86400 * NS)
+
+    def window(hours: tuple[float, float], lo_day: float = 0.3) -> tuple[int, int]:
+        start = at(lo_day, last)
+        return (start, start + round(rng.uniform(*hours) * 3600 * NS))
+
+    on = rng.random(5) < keep
+    return Incidents(
+        stale_index=window((3.0, 8.0)) if on[0] else OFF,
+        release=window((6.0, 30.0), lo_day=1.0) if on[1] else OFF,
+        release_prefill_slowdown=float(rng.uniform(2.2, 3.2)),
+        drift_start=at(1.5, max(last - 1.5, 1.6)) if on[2] else NEVER,
+        drift_new_locale_share=float(rng.uniform(0.12, 0.2)),
+        kv_burst=window((1.0, 2.0), lo_day=0.5) if on[3] else OFF,
+        kv_burst_rps_per_base=float(rng.uniform(2.2, 3.2)),
+        bias_refusal_factor=float(rng.uniform(4.0, 8.0)) if on[4] else 1.0,
+        saturation=False,
+    )
 
 
 # --- workload ---------------------------------------------------------------------------------

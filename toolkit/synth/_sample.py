@@ -132,6 +132,7 @@ def simulate_service(
     rps: float = DEFAULT_RPS,
     seed: int = DEFAULT_SEED,
     trace_sample: float = DEFAULT_TRACE_SAMPLE,
+    plan: model.Incidents | None = None,
 ) -> ServiceSimulation:
     """Run the simulation and return its ground truth.
 
@@ -148,6 +149,11 @@ def simulate_service(
     trace_sample : float, default 0.04
         Share of requests whose traces are exported (head sampling by trace id). Logs of
         failed requests and all metrics cover every request.
+    plan : Incidents, optional
+        Where, when and how strong the service's incidents are (:func:`random_plan`,
+        :func:`quiet_plan`, or an :class:`Incidents` of your own); None: the sample week's.
+        truth.json lists the incidents of the plan. (The clinical assistant's release and the
+        fraud model's season are placed by their own simulators, in every plan.)
 
     Returns
     -------
@@ -168,7 +174,7 @@ def simulate_service(
     params = Params(days=days, rps=float(rps), seed=seed, trace_sample=float(trace_sample))
     _check(params)
     rng = np.random.default_rng(seed)
-    inc = model.incidents_for(days)
+    inc = plan if plan is not None else model.incidents_for(days)
     req = model.workload(rng, days, params.rps, inc)
     n = req.arrival_ns.size
     rag = req.route == 1
@@ -1105,7 +1111,7 @@ def _incidents(sim: ServiceSimulation) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
     def add(window: tuple[int, int], entry: dict[str, Any]) -> None:
-        if window[0] < end:
+        if window[0] < end and window[1] > window[0]:
             w = {"start": _iso(window[0]), "end": _iso(min(window[1], end))}
             found.append({"id": entry.pop("id"), "kind": entry.pop("kind"), "window": w, **entry})
 
@@ -1168,7 +1174,7 @@ def _incidents(sim: ServiceSimulation) -> list[dict[str, Any]]:
         },
     )
     add(
-        (0, end),
+        (0, end) if inc.bias_refusal_factor > 1.0 else model.OFF,
         {
             "id": "locale-refusal-bias",
             "kind": "bias",
@@ -1184,7 +1190,7 @@ def _incidents(sim: ServiceSimulation) -> list[dict[str, Any]]:
             ),
         },
     )
-    for day in range(min(sim.params.days, 7)):
+    for day in range(min(sim.params.days, 7) if inc.saturation else 0):
         if day % 7 < 5:
             add(
                 (
@@ -1457,9 +1463,10 @@ def generate(
     rps: float = DEFAULT_RPS,
     seed: int = DEFAULT_SEED,
     trace_sample: float = DEFAULT_TRACE_SAMPLE,
+    plan: model.Incidents | None = None,
 ) -> ServiceSimulation:
     """Simulate and write the exports into ``out`` (see :func:`simulate_service` and
-    :func:`write_sample`).
+    :func:`write_sample`; ``plan`` places the incidents).
 
     Examples
     --------
@@ -1470,6 +1477,6 @@ def generate(
     >>> spans["trace_id"].n_unique() == sim.requests.height
     True
     """
-    sim = simulate_service(days=days, rps=rps, seed=seed, trace_sample=trace_sample)
+    sim = simulate_service(days=days, rps=rps, seed=seed, trace_sample=trace_sample, plan=plan)
     write_sample(sim, out)
     return sim
