@@ -41,7 +41,8 @@ def spans() -> pl.DataFrame:
 
 def test_ingest_and_scan(values: dict[str, Any], spans: pl.DataFrame) -> None:
     ingest = values["ingest"]
-    assert ingest["rows"] == spans.height == 48_109
+    # the fleet's 48,109 spans and the clinical assistant's 222
+    assert ingest["rows"] == spans.height == 48_331
     assert ingest["files"] == 1
     assert (ingest["rerun_skipped"], ingest["rerun_rows"]) == (1, 0)
     # partitions: one per (UTC day, service) present in the file
@@ -64,7 +65,7 @@ def test_what_the_notebook_found_from_the_spans(
     found = values["plan"]
     assert found["ttft_column"] == TTFT
     assert found["server_services"] == SERVERS
-    assert found["call_services"] == ["llm-gateway"]
+    assert found["call_services"] == ["clinical-assistant", "llm-gateway"]
     assert "attributes.user.locale" in found["dimensions"]
     assert found["groups"] == ["attributes.user.locale", "attributes.user.tier"]
     assert found["outcome_column"] == "attributes.gen_ai.response.finish_reasons"
@@ -133,7 +134,7 @@ def test_locale_drift_starts_with_the_prompt_mix_incident(
 
 def test_refusal_counts_find_the_locale(values: dict[str, Any], spans: pl.DataFrame) -> None:
     calls = spans.filter(
-        (pl.col("service_name") == "llm-gateway")
+        pl.col("service_name").is_in(values["plan"]["call_services"])
         & pl.col("attributes.gen_ai.response.finish_reasons").is_not_null()
     ).with_columns(
         refused=pl.col("attributes.gen_ai.response.finish_reasons").list.contains("content_filter")

@@ -261,7 +261,8 @@ def _request_counts(metrics: pl.DataFrame) -> pl.DataFrame | None:
 def trace_sampling(calls: Any, metrics: Any = None, *, given: float | None = None) -> Choice:
     """The fraction of requests that were traced: traced calls over the requests the metrics count.
 
-    Calls in the period the metrics cover, divided by the requests vLLM's counters saw
+    Calls in the period the metrics cover (of the models the counters name in ``model_name``,
+    when the metrics carry it and some calls match), divided by the requests vLLM's counters saw
     there (``vllm:e2e_request_latency_seconds`` or ``vllm:time_to_first_token_seconds``
     counts, else ``vllm:request_success_total``), rounded to two significant digits as a
     sampler's ratio is set; 1.0 when the ratio reaches 0.95 or there is nothing to
@@ -315,7 +316,16 @@ def trace_sampling(calls: Any, metrics: Any = None, *, given: float | None = Non
     if isinstance(step, dt.timedelta):
         end = end + step
     t = _time_column(frame, "start_time", function)
-    traced = frame.filter((t >= start) & (t < end)).height
+    served = frame.filter((t >= start) & (t < end))
+    # only the calls of the models the counters count (another service's calls, e.g. to an
+    # external API, are traced but never reach these engines)
+    if table is not None and "label.model_name" in table.columns:
+        models = table["label.model_name"].drop_nulls().unique().to_list()
+        named = [c for c in ("request_model", "response_model") if c in served.columns]
+        if models and named:
+            ours = served.filter(pl.any_horizontal(pl.col(c).is_in(models) for c in named))
+            served = ours if ours.height else served
+    traced = served.height
     requests = float(counts["total"].sum())
     if requests <= 0:
         return Choice(1.0, "1.0 assumed: the metrics count no request")
