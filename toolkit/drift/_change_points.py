@@ -10,10 +10,18 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit._validation import Backend
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas, to_polars
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Column,
+    Frame,
+    Interval,
+    OneOf,
+    frame_out,
+    reject,
+    validate_params,
+)
+from toolkit.errors import SchemaError, preview
 
 
 def _segment_cost(
@@ -94,6 +102,16 @@ def _binseg(y: np.ndarray, w: np.ndarray, penalty: float, min_size: int) -> list
     return sorted(changes)
 
 
+@validate_params(
+    series=Frame(),
+    value_column=Column("series", table="series"),
+    time=Column("series", table="series"),
+    method=OneOf("pelt", "binseg"),
+    penalty=[Interval(float, 0, None), None],
+    min_size=Interval(int, 1, None, closed="left"),
+    weight_column=[Column("series", table="series"), None],
+    backend=BACKEND,
+)
 def change_points(
     series: Any,
     *,
@@ -151,44 +169,18 @@ def change_points(
     """
     time_column = time
     function = "drift.change_points"
-    _check_backend(backend, function)
-    if method not in ("pelt", "binseg"):
-        raise ParameterError(
-            f"The 'method' parameter of {function} must be 'pelt' or 'binseg'. "
-            f"Got {preview(method)} instead."
-        )
-    if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
-        raise ParameterError(
-            f"The 'min_size' parameter of {function} must be a positive integer. "
-            f"Got {preview(min_size)} instead."
-        )
-    if penalty is not None and (
-        isinstance(penalty, bool) or not isinstance(penalty, int | float) or penalty < 0
-    ):
-        raise ParameterError(
-            f"The 'penalty' parameter of {function} must be a non-negative number. "
-            f"Got {preview(penalty)} instead."
-        )
-    data = to_polars(series, parameter="series", function=function)
-    for name, column in (("value_column", value_column), ("time_column", time_column)):
-        if column not in data.columns:
-            raise ParameterError(
-                f"The {name!r} parameter of {function} must be a column of the series "
-                f"(available: {preview(', '.join(data.columns), 300)}). "
-                f"Got {preview(column)} instead."
-            )
+    data: pl.DataFrame = series
     if not data.schema[value_column].is_numeric():
         raise SchemaError(
             f"Column {value_column!r} given to {function} is {data.schema[value_column]}; "
             "expected a numeric column."
         )
-    if weight_column is not None and (
-        weight_column not in data.columns or not data.schema[weight_column].is_numeric()
-    ):
-        raise ParameterError(
-            f"The 'weight_column' parameter of {function} must name a numeric column of the "
-            f"series (available: {preview(', '.join(data.columns), 300)}). "
-            f"Got {preview(weight_column)} instead."
+    if weight_column is not None and not data.schema[weight_column].is_numeric():
+        raise reject(
+            "weight_column",
+            "name a numeric column of the series",
+            weight_column,
+            got=f"{preview(weight_column)} ({data.schema[weight_column]})",
         )
     values = pl.col(value_column).cast(pl.Float64)
     weights = pl.col(weight_column).cast(pl.Float64) if weight_column else pl.lit(1.0)
@@ -257,4 +249,4 @@ def change_points(
         "penalty": pl.Float64,
     }
     out = pl.DataFrame(rows, schema=schema)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)

@@ -11,10 +11,19 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit._validation import Backend
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    InstanceOf,
+    Interval,
+    OneOf,
+    Strings,
+    frame_out,
+    reject,
+    validate_params,
+)
 from toolkit.errors import ParameterError, preview
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas, to_polars
 
 TESTS: dict[str, bool] = {
     "ks": True,
@@ -63,9 +72,11 @@ def _kind(frame: pl.DataFrame, column: str, function: str) -> str:
         return "numeric"
     if dtype in (pl.String, pl.Boolean, pl.Categorical) or isinstance(dtype, pl.Enum):
         return "categorical"
-    raise ParameterError(
-        f"The 'columns' parameter of {function} must name numeric, string, categorical or "
-        f"boolean columns. Got {column!r} of type {dtype} instead."
+    raise reject(
+        "columns",
+        "name numeric, string, categorical or boolean columns",
+        got=f"{column!r} of type {dtype}",
+        function=function,
     )
 
 
@@ -84,18 +95,16 @@ def _columns(
                 or isinstance(first.schema[c], pl.Enum)
             )
         ]
-    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-        raise ParameterError(
-            f"The 'columns' parameter of {function} must be a list of column names. "
-            f"Got {preview(columns)} instead."
-        )
+    if not _COLUMNS.accepts(columns):
+        raise reject("columns", "be a list of column names", columns, function=function)
     for frame in frames:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise ParameterError(
-                f"The 'columns' parameter of {function} must name columns of the frames "
-                f"(available: {preview(', '.join(frame.columns), 300)}). "
-                f"Got {preview(missing)} instead."
+            raise reject(
+                "columns",
+                f"name columns of the frames (available: {preview(', '.join(frame.columns), 300)})",
+                missing,
+                function=function,
             )
     return list(columns)
 
@@ -112,14 +121,18 @@ def _choose(
     if tests is not None and column in tests:
         test = tests[column]
         if test not in TESTS:
-            raise ParameterError(
-                f"The 'tests' parameter of {function} must map columns to one of "
-                f"{sorted(TESTS)}. Got {preview(test)} for {column!r} instead."
+            raise reject(
+                "tests",
+                f"map columns to one of {sorted(TESTS)}",
+                got=f"{preview(test)} for {column!r}",
+                function=function,
             )
         if kind == "categorical" and test in _NUMERIC_ONLY:
-            raise ParameterError(
-                f"The 'tests' parameter of {function} must give a categorical column one of "
-                f"chisquare, jensenshannon, psi. Got {test!r} for {column!r} instead."
+            raise reject(
+                "tests",
+                "give a categorical column one of chisquare, jensenshannon, psi",
+                got=f"{test!r} for {column!r}",
+                function=function,
             )
         reason = f"{kind}; {test} set by the caller"
     else:
@@ -135,10 +148,12 @@ def _choose(
     threshold = DEFAULT_THRESHOLDS[test]
     if thresholds is not None and column in thresholds:
         value = thresholds[column]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ParameterError(
-                f"The 'thresholds' parameter of {function} must map columns to non-negative "
-                f"numbers. Got {preview(value)} for {column!r} instead."
+        if not _THRESHOLD.accepts(value):
+            raise reject(
+                "thresholds",
+                "map columns to non-negative numbers",
+                got=f"{preview(value)} for {column!r}",
+                function=function,
             )
         threshold = float(value)
         reason += f"; threshold {threshold:g} set by the caller"
@@ -147,28 +162,23 @@ def _choose(
     return test, threshold, reason
 
 
-def _check_mapping(value: object, name: str, function: str) -> None:
-    if value is not None and not isinstance(value, Mapping):
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be a mapping of column names. "
-            f"Got {preview(value)} instead."
-        )
-
-
-def _check_correction(correction: object, function: str) -> None:
-    if correction is not None and correction not in _CORRECTIONS:
-        raise ParameterError(
-            f"The 'correction' parameter of {function} must be None, 'bonferroni', 'holm' or "
-            f"'fdr_bh'. Got {preview(correction)} instead."
-        )
-
-
-def _check_bins(bins: object, function: str) -> None:
-    if bins is not None and (isinstance(bins, bool) or not isinstance(bins, int) or bins < 2):
-        raise ParameterError(
-            f"The 'bins' parameter of {function} must be an integer >= 2. "
-            f"Got {preview(bins)} instead."
-        )
+#: The constraints the drift functions share (:func:`compare`, :func:`windowed`, ...).
+_COLUMNS = Strings(description="a list of column names")
+_MAPPING = [InstanceOf(Mapping, description="a mapping of column names"), None]
+_CORRECTION = OneOf(
+    None, "bonferroni", "holm", "fdr_bh", description="None, 'bonferroni', 'holm' or 'fdr_bh'"
+)
+_BINS = [Interval(int, 2, None), None]
+_THRESHOLD = Interval(float, 0, None)
+#: ``tests``, ``thresholds``, ``correction``, ``bins`` and ``backend``, as every drift
+#: test takes them.
+SHARED: dict[str, object] = {
+    "tests": _MAPPING,
+    "thresholds": _MAPPING,
+    "correction": _CORRECTION,
+    "bins": _BINS,
+    "backend": BACKEND,
+}
 
 
 # --------------------------------------------------------------------------- statistics
@@ -480,10 +490,7 @@ def _drift_table(
             )
         )
     if not parts:
-        raise ParameterError(
-            f"The 'columns' parameter of {function} must name at least one column to test. "
-            "Got none instead."
-        )
+        raise reject("columns", "name at least one column to test", got="none", function=function)
     return _finish_table(parts, correction)
 
 
@@ -555,6 +562,7 @@ def _finish_table(parts: Sequence[pl.DataFrame], correction: str | None) -> pl.D
 # --------------------------------------------------------------------------- compare
 
 
+@validate_params(reference=Frame(), current=Frame(), columns=[_COLUMNS, None], **SHARED)
 def compare(
     reference: Any,
     current: Any,
@@ -611,13 +619,8 @@ def compare(
     ('wasserstein', 0.8944, True)
     """
     function = "drift.compare"
-    _check_backend(backend, function)
-    _check_mapping(tests, "tests", function)
-    _check_mapping(thresholds, "thresholds", function)
-    _check_correction(correction, function)
-    _check_bins(bins, function)
-    ref = to_polars(reference, parameter="reference", function=function)
-    cur = to_polars(current, parameter="current", function=function)
+    ref: pl.DataFrame = reference
+    cur: pl.DataFrame = current
     names = _columns([ref, cur], columns, function, set())
     window = np.zeros(cur.height, dtype=np.int64)
     table = _drift_table(ref, cur, window, 1, names, tests, thresholds, None, bins, function)
@@ -663,4 +666,4 @@ def compare(
         "n_current",
         *[c for c in _RESULT_SCHEMA if c not in (*first, "n_reference", "n_current")],
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)

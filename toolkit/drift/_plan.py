@@ -14,10 +14,20 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit._validation import duration_ns
-from toolkit.drift._windowed import _check_every, _moment, _reference_window, _time_column
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import to_polars
+from toolkit._validation import (
+    Frame,
+    InstanceOf,
+    Interval,
+    OneOf,
+    Strings,
+    UTCTime,
+    duration_ns,
+    polars_duration,
+    reject,
+    validate_params,
+)
+from toolkit.drift._windowed import EVERY, REFERENCE, _moment, _reference_window, _time_column
+from toolkit.errors import SchemaError, preview
 
 WIDTHS: tuple[str, ...] = ("1w", "1d", "1h", "15m", "5m", "1m", "1s")
 
@@ -27,6 +37,7 @@ def _seconds(every: str) -> int:
     return duration_ns(every) // 1_000_000_000
 
 
+@validate_params(start=UTCTime(), end=UTCTime(), min_windows=Interval(int, 1, None, closed="left"))
 def window_width(start: Any, end: Any, *, min_windows: int = 6) -> str:
     """The widest of :data:`WIDTHS` that cuts ``[start, end)`` into ``min_windows`` or more.
 
@@ -55,11 +66,6 @@ def window_width(start: Any, end: Any, *, min_windows: int = 6) -> str:
     '1h'
     """
     function = "drift.window_width"
-    if isinstance(min_windows, bool) or not isinstance(min_windows, int) or min_windows < 1:
-        raise ParameterError(
-            f"The 'min_windows' parameter of {function} must be a positive integer. "
-            f"Got {preview(min_windows)} instead."
-        )
     lo = _moment(start, "start", function)
     hi = _moment(end, "end", function)
     span = max((hi - lo).total_seconds(), 0.0)
@@ -70,6 +76,7 @@ def window_width(start: Any, end: Any, *, min_windows: int = 6) -> str:
     return WIDTHS[-1]
 
 
+@validate_params(frame=Frame())
 def default_columns(frame: Any) -> list[str]:
     """The columns the drift of an llm_calls table is tested on when none are named.
 
@@ -99,7 +106,7 @@ def default_columns(frame: Any) -> list[str]:
     """
     from toolkit.ingest.discover import dimensions
 
-    data = to_polars(frame, parameter="frame", function="drift.default_columns")
+    data: pl.DataFrame = frame
     tokens = [
         c
         for c, dtype in data.schema.items()
@@ -148,6 +155,16 @@ class DriftPlan:
     series_support: Any
 
 
+@validate_params(
+    frame=Frame(),
+    every=[EVERY, None],
+    series_every=[EVERY, None],
+    reference=InstanceOf(tuple, list, description="a (start, end) pair, either of them None"),
+    columns=[Strings(description="a list of column names"), None],
+    time=InstanceOf(str),
+    fraction=Interval(float, 0, 1, closed="neither", description="a number in (0, 1)"),
+    min_rows=Interval(int, 0, None),
+)
 def plan(
     frame: Any,
     *,
@@ -215,30 +232,17 @@ def plan(
     from toolkit.schema import require_columns
 
     function = "drift.plan"
-    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction < 1:
-        raise ParameterError(
-            f"The 'fraction' parameter of {function} must be a number in (0, 1). "
-            f"Got {preview(fraction)} instead."
-        )
-    if not isinstance(reference, tuple | list) or len(reference) != 2:
-        raise ParameterError(
-            f"The 'reference' parameter of {function} must be a (start, end) pair, either "
-            f"of them None. Got {preview(reference)} instead."
-        )
-    every = None if every is None else _check_every(every, function)
+    if len(reference) != 2:
+        raise reject("reference", "be a (start, end) pair, either of them None", reference)
+    every = None if every is None else polars_duration(every, parameter="every")
     series_every = (
-        None if series_every is None else _check_every(series_every, function, "series_every")
+        None if series_every is None else polars_duration(series_every, parameter="series_every")
     )
-    data = to_polars(frame, parameter="frame", function=function)
+    data: pl.DataFrame = frame
     require_columns(
         data, [time_column], table="llm_calls", where=f"(the time column of {function})"
     )
     if columns is not None:
-        if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-            raise ParameterError(
-                f"The 'columns' parameter of {function} must be a list of column names. "
-                f"Got {preview(columns)} instead."
-            )
         require_columns(
             data, list(columns), table="llm_calls", where=f"(the columns of {function})"
         )
@@ -267,9 +271,10 @@ def plan(
         windows = max(1, int((last - ref_start).total_seconds() * fraction // _seconds(every)))
         ref_end = ref_start + dt.timedelta(seconds=windows * _seconds(every))
     if ref_end <= ref_start:
-        raise ParameterError(
-            f"The 'reference' parameter of {function} must end after it starts. "
-            f"Got {ref_start.isoformat()} .. {ref_end.isoformat()} instead."
+        raise reject(
+            "reference",
+            "end after it starts",
+            got=f"{ref_start.isoformat()} .. {ref_end.isoformat()}",
         )
     if given_start and given_end:
         how_text = "given"
@@ -344,6 +349,7 @@ def plan(
     )
 
 
+@validate_params(table=Frame(), kind=OneOf("categorical", "numeric"))
 def most_drifted(
     table: Any, *, kind: Literal["categorical", "numeric"] = "categorical"
 ) -> str | None:
@@ -372,7 +378,7 @@ def most_drifted(
     'b'
     """
     function = "drift.most_drifted"
-    data = to_polars(table, parameter="table", function=function)
+    data: pl.DataFrame = table
     _needs(data, ["column", "kind", "statistic", "drifted"], function, "drift.compare")
     rows = data.filter(pl.col("kind") == kind).sort(
         pl.col("drifted").fill_null(False),
@@ -391,6 +397,7 @@ def _needs(data: pl.DataFrame, columns: Sequence[str], function: str, source: st
         )
 
 
+@validate_params(reference=Frame(), current=Frame(), column=InstanceOf(str))
 def share_shift(reference: Any, current: Any, column: str) -> pl.DataFrame:
     """How the share of each value of a categorical column moved from reference to current.
 
@@ -424,8 +431,8 @@ def share_shift(reference: Any, current: Any, column: str) -> pl.DataFrame:
     from toolkit.schema import require_columns
 
     function = "drift.share_shift"
-    ref = to_polars(reference, parameter="reference", function=function)
-    cur = to_polars(current, parameter="current", function=function)
+    ref: pl.DataFrame = reference
+    cur: pl.DataFrame = current
     for frame, name in ((ref, "reference"), (cur, "current")):
         require_columns(
             frame, [column], table=name, where=f"(the 'column' parameter of {function})"
@@ -455,6 +462,13 @@ def share_shift(reference: Any, current: Any, column: str) -> pl.DataFrame:
     )
 
 
+@validate_params(
+    frame=Frame(),
+    every=EVERY,
+    share=[InstanceOf(tuple, list, description="a (column, value) pair"), None],
+    log_mean=[InstanceOf(str), None],
+    time=InstanceOf(str),
+)
 def window_series(
     frame: Any,
     *,
@@ -499,14 +513,11 @@ def window_series(
     from toolkit.schema import require_columns
 
     function = "drift.window_series"
-    every = _check_every(every, function)
-    data = to_polars(frame, parameter="frame", function=function)
+    every = polars_duration(every, parameter="every")
+    data: pl.DataFrame = frame
     _time_column(data, time_column, function)
-    if share is not None and (not isinstance(share, tuple | list) or len(share) != 2):
-        raise ParameterError(
-            f"The 'share' parameter of {function} must be a (column, value) pair. "
-            f"Got {preview(share)} instead."
-        )
+    if share is not None and len(share) != 2:
+        raise reject("share", "be a (column, value) pair", share)
     named = [share[0] if share is not None else None, log_mean]
     require_columns(data, named, table="frame", where=f"(a parameter of {function})")
     aggs = [pl.len().cast(pl.Int64).alias("calls")]
@@ -528,6 +539,7 @@ def window_series(
     )
 
 
+@validate_params(reference=REFERENCE, windows=Frame(), start=InstanceOf(str), end=InstanceOf(str))
 def clean_reference(
     reference: tuple[Any, Any], windows: Any, *, start: str = "start", end: str = "end"
 ) -> tuple[dt.datetime, dt.datetime]:
@@ -565,7 +577,7 @@ def clean_reference(
 
     function = "drift.clean_reference"
     lo, hi = _reference_window(reference, function)
-    data = to_polars(windows, parameter="windows", function=function)
+    data: pl.DataFrame = windows
     require_columns(data, [start, end], table="windows", where=f"(the windows of {function})")
     cuts = sorted(
         (max(lo, s.astimezone(dt.UTC)), min(hi, e.astimezone(dt.UTC) if e is not None else hi))

@@ -12,10 +12,18 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit._validation import Backend
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas, to_polars
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Column,
+    Frame,
+    InstanceOf,
+    Interval,
+    frame_out,
+    reject,
+    validate_params,
+)
+from toolkit.errors import SchemaError
 
 SCRIPTS: tuple[str, ...] = (
     "Latin",
@@ -34,13 +42,7 @@ SCRIPTS: tuple[str, ...] = (
 )
 
 
-def _texts(frame: Any, column: str, function: str) -> tuple[pl.DataFrame, pl.Series]:
-    data = to_polars(frame, parameter="frame", function=function)
-    if column not in data.columns:
-        raise ParameterError(
-            f"The 'column' parameter of {function} must be a column of the frame "
-            f"(available: {preview(', '.join(data.columns), 300)}). Got {column!r} instead."
-        )
+def _texts(data: pl.DataFrame, column: str, function: str) -> tuple[pl.DataFrame, pl.Series]:
     if data.schema[column] != pl.String:
         raise SchemaError(
             f"Column {column!r} given to {function} is {data.schema[column]}; expected text "
@@ -105,6 +107,11 @@ class TopicModel:
         )
 
 
+@validate_params(
+    k=Interval(int, 1, None, closed="left"),
+    seed=Interval(int, 0, None),
+    max_features=Interval(int, 1, None, closed="left"),
+)
 def fit_topics(texts: Any, *, k: int = 8, seed: int = 0, max_features: int = 5000) -> TopicModel:
     """Fit topic clusters on reference texts (TF-IDF of words, k-means; scikit-learn).
 
@@ -135,17 +142,10 @@ def fit_topics(texts: Any, *, k: int = 8, seed: int = 0, max_features: int = 500
     >>> model.assign(["forgot password", None]).to_list()[1] is None
     True
     """
-    function = "drift.fit_topics"
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ParameterError(
-            f"The 'k' parameter of {function} must be a positive integer. Got {preview(k)} instead."
-        )
     series = texts if isinstance(texts, pl.Series) else pl.Series(list(texts))
     docs = series.cast(pl.String).drop_nulls().to_list()
     if not docs:
-        raise ParameterError(
-            f"The 'texts' parameter of {function} must hold at least one text. Got none instead."
-        )
+        raise reject("texts", "hold at least one text", got="none")
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -163,6 +163,12 @@ def fit_topics(texts: Any, *, k: int = 8, seed: int = 0, max_features: int = 500
     return TopicModel(clusters, terms, shares, vectorizer, kmeans)
 
 
+@validate_params(
+    frame=Frame(),
+    column=Column("frame"),
+    topics=[InstanceOf(TopicModel), None],
+    backend=BACKEND,
+)
 def text_features(
     frame: Any,
     column: str,
@@ -200,9 +206,7 @@ def text_features(
     >>> text_features(f, "q").select("q.words", "q.script").rows()
     [(4, 'Latin'), (3, 'Devanagari'), (None, None)]
     """
-    function = "drift.text_features"
-    _check_backend(backend, function)
-    data, texts = _texts(frame, column, function)
+    data, texts = _texts(frame, column, "drift.text_features")
     letters = texts.str.count_matches(r"\p{L}").cast(pl.Int64)
     counts = {s: texts.str.count_matches(rf"[\p{{{s}}}&&\p{{L}}]").cast(pl.Int64) for s in SCRIPTS}
     known = pl.sum_horizontal(*counts.values()) if counts else pl.lit(0)
@@ -235,9 +239,17 @@ def text_features(
     if topics is not None:
         added.append(topics.assign(texts).alias(f"{column}.topic"))
     out = data.with_columns(added)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
+@validate_params(
+    frame=Frame(),
+    column=Column("frame"),
+    n=Interval(int, 1, None, closed="left"),
+    buckets=Interval(int, 2, None),
+    keep=Column("frame", many=True),
+    backend=BACKEND,
+)
 def ngrams(
     frame: Any,
     column: str,
@@ -281,22 +293,8 @@ def ngrams(
     >>> ngrams(pl.DataFrame({"t": ["abcd", None]}), "t", keep=[]).height
     2
     """
-    function = "drift.ngrams"
-    _check_backend(backend, function)
-    for name, value, low in (("n", n, 1), ("buckets", buckets, 2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(
-                f"The {name!r} parameter of {function} must be an integer >= {low}. "
-                f"Got {preview(value)} instead."
-            )
-    data, _ = _texts(frame, column, function)
-    keep_list = list(keep)
-    missing = [c for c in keep_list if c not in data.columns]
-    if missing:
-        raise ParameterError(
-            f"The 'keep' parameter of {function} must name columns of the frame "
-            f"(available: {preview(', '.join(data.columns), 300)}). Got {missing} instead."
-        )
+    data, _ = _texts(frame, column, "drift.ngrams")
+    keep_list = [keep] if isinstance(keep, str) else list(keep)
     clean = pl.col(column).str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
     name = f"{column}.ngram"
     exploded = (
@@ -313,4 +311,4 @@ def ngrams(
         .cast(pl.String)
         .alias(name),
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)

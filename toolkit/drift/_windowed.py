@@ -11,18 +11,24 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit._validation import Backend, Duration, polars_duration, reject, time_column, utc_time
-from toolkit.drift._compare import (
-    _RESULT_SCHEMA,
-    _check_bins,
-    _check_correction,
-    _check_mapping,
-    _columns,
-    _drift_table,
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Duration,
+    Frame,
+    InstanceOf,
+    Interval,
+    Strings,
+    UTCTime,
+    frame_out,
+    polars_duration,
+    reject,
+    time_column,
+    utc_time,
+    validate_params,
 )
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas, to_polars
+from toolkit.drift._compare import _RESULT_SCHEMA, SHARED, _columns, _drift_table
+from toolkit.errors import SchemaError, preview
 
 
 def _moment(value: object, name: str, function: str) -> dt.datetime:
@@ -30,13 +36,18 @@ def _moment(value: object, name: str, function: str) -> dt.datetime:
     return utc_time(value, parameter=name, function=function)
 
 
-_EVERY_WORDS = "be a positive duration such as '1h', '15m' or '1d'"
+#: A window width, as the drift functions take it.
+EVERY = Duration(description="a positive duration such as '1h', '15m' or '1d'")
+#: A (start, end) pair of times with their zone (checked further by :func:`_reference_window`).
+REFERENCE = InstanceOf(tuple, list, description="a (start, end) pair")
+#: An optional time with its zone.
+MOMENT = [UTCTime(), None]
 
 
 def _check_every(every: object, function: str, name: str = "every") -> str:
     """``every`` in the one duration grammar, as polars duration text."""
-    if not Duration().accepts(every):
-        raise reject(name, _EVERY_WORDS, every, function=function)
+    if not EVERY.accepts(every):
+        raise reject(name, "be " + EVERY.words(), every, function=function)
     return polars_duration(every, parameter=name, function=function)
 
 
@@ -45,6 +56,16 @@ def _time_column(frame: pl.DataFrame, column: str, function: str) -> None:
     time_column(frame, column, parameter="time", function=function)
 
 
+@validate_params(
+    frame=Frame(),
+    reference=REFERENCE,
+    every=EVERY,
+    columns=[Strings(description="a list of column names"), None],
+    time=InstanceOf(str),
+    start=MOMENT,
+    end=MOMENT,
+    **SHARED,
+)
 def windowed(
     frame: Any,
     *,
@@ -124,14 +145,9 @@ def windowed(
     """
     time_column = time
     function = "drift.windowed"
-    _check_backend(backend, function)
-    _check_mapping(tests, "tests", function)
-    _check_mapping(thresholds, "thresholds", function)
-    _check_correction(correction, function)
-    _check_bins(bins, function)
-    every = _check_every(every, function)
+    every = polars_duration(every, parameter="every")
     ref_start, ref_end = _reference_window(reference, function)
-    data = to_polars(frame, parameter="frame", function=function)
+    data: pl.DataFrame = frame
     _time_column(data, time_column, function)
     dtype = data.schema[time_column]
     names = _columns([data], columns, function, {time_column})
@@ -147,7 +163,7 @@ def windowed(
         period = period.filter(times < pl.lit(hi, dtype=dtype))
     if lo is None or (period.height == 0 and hi is None):
         empty = pl.DataFrame(schema={"window_start": dtype, **_RESULT_SCHEMA})
-        return to_pandas(empty) if backend == "pandas" else empty
+        return frame_out(empty, backend)
     last = hi if hi is not None else period[time_column].max()
     grid = _window_grid(lo, last, every, dtype, last_included=hi is None)
     period = period.with_columns(times.dt.truncate(every).alias("window_start")).join(
@@ -158,22 +174,21 @@ def windowed(
         ref, period, window, grid.height, names, tests, thresholds, correction, bins, function
     )
     out = _with_window_start(table, grid)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 def _reference_window(reference: object, function: str) -> tuple[dt.datetime, dt.datetime]:
     """The (start, end) of a reference window, as aware UTC datetimes, end after start."""
     if not isinstance(reference, tuple | list) or len(reference) != 2:
-        raise ParameterError(
-            f"The 'reference' parameter of {function} must be a (start, end) pair. "
-            f"Got {preview(reference)} instead."
-        )
+        raise reject("reference", "be a (start, end) pair", reference, function=function)
     ref_start = _moment(reference[0], "reference", function)
     ref_end = _moment(reference[1], "reference", function)
     if ref_end <= ref_start:
-        raise ParameterError(
-            f"The 'reference' parameter of {function} must end after it starts. "
-            f"Got {ref_start.isoformat()} .. {ref_end.isoformat()} instead."
+        raise reject(
+            "reference",
+            "end after it starts",
+            got=f"{ref_start.isoformat()} .. {ref_end.isoformat()}",
+            function=function,
         )
     return ref_start, ref_end
 
@@ -201,6 +216,12 @@ def _with_window_start(table: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@validate_params(
+    windows=Frame(),
+    consecutive=Interval(int, 1, None, closed="left"),
+    after=MOMENT,
+    backend=BACKEND,
+)
 def detections(
     windows: Any,
     *,
@@ -241,13 +262,7 @@ def detections(
     ('x', datetime.datetime(2026, 11, 2, 3, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')))
     """
     function = "drift.detections"
-    _check_backend(backend, function)
-    if isinstance(consecutive, bool) or not isinstance(consecutive, int) or consecutive < 1:
-        raise ParameterError(
-            f"The 'consecutive' parameter of {function} must be a positive integer. "
-            f"Got {preview(consecutive)} instead."
-        )
-    data = to_polars(windows, parameter="windows", function=function)
+    data: pl.DataFrame = windows
     needed = ["window_start", "column", "test", "statistic", "drifted", "n_current"]
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -276,4 +291,4 @@ def detections(
         how="left",
         maintain_order="left",
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
