@@ -52,7 +52,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -60,9 +59,21 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas, to_polars
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Column,
+    Duration,
+    Frame,
+    Interval,
+    OneOf,
+    frame_out,
+    polars_duration,
+    reject,
+    utc_time,
+    validate_params,
+)
+from toolkit.errors import ColumnNotFoundError, ParameterError, SchemaError, preview
 
 __all__ = [
     "CBPE_SIGMAS",
@@ -82,66 +93,32 @@ __all__ = [
 #: NannyML's width of a CBPE band: the estimate plus or minus this many sampling errors.
 CBPE_SIGMAS = 3.0
 
-Backend = Literal["polars", "pandas"]
-
 _METRICS = ("precision", "recall", "false_positive_rate", "f1", "roc_auc", "pr_auc", "ece", "cost")
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def _error(function: str, name: str, expected: str, value: object) -> ParameterError:
-    return ParameterError(
-        f"The {name!r} parameter of {function} must be {expected}. Got {preview(value)} instead."
-    )
+#: The declared constraints the public functions share (their words as the messages had).
+_NUMBER = Interval(float, None, None)
+_SHARE = Interval(float, 0, 1)
+_CONFIDENCE = Interval(float, 0.5, 1, closed="left")
+_COST = Interval(float, 0, None, description="a number >= 0")
+_EVERY = Duration(description="a positive duration such as '1h' or '1d'")
 
 
-def _number(value: object, name: str, function: str, lo: float, hi: float, expected: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise _error(function, name, expected, value)
-    if not lo <= float(value) <= hi:
-        raise _error(function, name, expected, value)
-    return float(value)
+def _count(low: int) -> Interval:
+    return Interval(int, low, None, description=f"an integer >= {low}")
 
 
-def _count(value: object, name: str, function: str, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise _error(function, name, f"an integer >= {lo}", value)
-    return value
-
-
-_DURATION = re.compile(r"(?:[1-9][0-9]*(?:ns|us|ms|s|m|h|d|w))+")
-
-
-def _every(value: object, function: str) -> str:
-    if not isinstance(value, str) or not _DURATION.fullmatch(value):
-        raise _error(function, "every", "a positive duration such as '1h' or '1d'", value)
-    return value
-
-
-def _moment(value: object, name: str, function: str) -> dt.datetime:
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise _error(
-                function, name, "an aware datetime or ISO-8601 text with a zone", value
-            ) from None
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise _error(function, name, "an aware datetime or ISO-8601 text with a zone", value)
-    return value.astimezone(dt.UTC)
-
-
-def _column(data: pl.DataFrame, name: str, parameter: str, function: str) -> None:
-    if not isinstance(name, str) or name not in data.columns:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a column of the frame "
-            f"(available: {preview(', '.join(data.columns), 300)}). Got {preview(name)} instead."
-        )
+def _moment(value: object, name: str) -> dt.datetime:
+    return utc_time(value, parameter=name)
 
 
 def _time_column(data: pl.DataFrame, name: str, parameter: str, function: str) -> None:
-    _column(data, name, parameter, function)
+    if name not in data.columns:
+        where = f"(the {parameter!r} parameter of {function})"
+        raise ColumnNotFoundError(name, "frame", data.columns, where=where)
     dtype = data.schema[name]
     if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
         raise SchemaError(
@@ -150,19 +127,15 @@ def _time_column(data: pl.DataFrame, name: str, parameter: str, function: str) -
         )
 
 
-def _by(by: object, data: pl.DataFrame, function: str) -> list[str]:
+def _by(by: str | Sequence[str] | None) -> list[str]:
+    """The slice columns (checked by the ``by`` constraint)."""
     if by is None:
         return []
-    names = [by] if isinstance(by, str) else by
-    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
-        raise _error(function, "by", "a column name or a list of column names", by)
-    for name in names:
-        _column(data, name, "by", function)
-    return list(names)
+    return [by] if isinstance(by, str) else list(by)
 
 
 def _prepare(
-    frame: Any,
+    frame: pl.DataFrame,
     score: str,
     label: str | None,
     *,
@@ -173,9 +146,8 @@ def _prepare(
     extra: Sequence[str] = (),
 ) -> pl.DataFrame:
     """The rows as ``_t`` (time), ``_s`` (score), ``_y`` (label known at as_of, else null)."""
-    data = to_polars(frame, parameter="frame", function=function)
+    data = frame
     _time_column(data, time, "time", function)
-    _column(data, score, "score", function)
     if not data.schema[score].is_numeric():
         raise SchemaError(
             f"Column {score!r} given to {function} as the score is {data.schema[score]}; "
@@ -200,19 +172,17 @@ def _prepare(
     ).with_columns(scores.alias("_s"))
     if label is None:
         return out.with_columns(pl.lit(None, dtype=pl.Int8).alias("_y"))
-    _column(data, label, "label", function)
     out = out.with_columns(_labels(data, label, function).alias("_y"))
     if label_time is not None:
         _time_column(data, label_time, "label_time", function)
         if as_of is None:
-            raise _error(function, "as_of", "an aware datetime when 'label_time' is given", as_of)
+            raise reject("as_of", "be an aware datetime when 'label_time' is given", as_of)
     if as_of is not None:
-        moment = _moment(as_of, "as_of", function)
+        moment = _moment(as_of, "as_of")
         if label_time is None:
-            raise _error(
-                function,
+            raise reject(
                 "label_time",
-                "a column of the times the labels became known when 'as_of' is given",
+                "be a column of the times the labels became known when 'as_of' is given",
                 label_time,
             )
         times = data[label_time].dt.convert_time_zone("UTC")
@@ -242,10 +212,6 @@ def _labels(data: pl.DataFrame, label: str, function: str) -> pl.Series:
         f"Column {label!r} given to {function} as the label is {dtype}; expected booleans "
         "or the integers 0 and 1 (null: not known yet)."
     )
-
-
-def _finish(out: pl.DataFrame, backend: str) -> Any:
-    return to_pandas(out) if backend == "pandas" else out
 
 
 # --------------------------------------------------------------------------- metrics
@@ -386,6 +352,25 @@ def _windows(
     return sorted(groups.items(), key=lambda kv: tuple((v is None, v) for v in kv[0]))
 
 
+@validate_params(
+    frame=Frame(),
+    score=Column("frame"),
+    label=Column("frame"),
+    time=Column("frame"),
+    every=_EVERY,
+    threshold=_NUMBER,
+    by=[Column("frame", many=True), None],
+    label_time=[Column("frame"), None],
+    min_coverage=_SHARE,
+    min_labelled=_count(1),
+    bins=_count(1),
+    cost_false_positive=_COST,
+    cost_false_negative=_COST,
+    confidence=_CONFIDENCE,
+    n_boot=_count(0),
+    seed=_count(0),
+    backend=BACKEND,
+)
 def windowed(
     frame: Any,
     score: str,
@@ -488,27 +473,11 @@ def windowed(
     (0.6666666666666666, 1.0, 0.25, 0.875)
     """
     function = "performance.windowed"
-    _check_backend(backend, function)
-    every = _every(every, function)
-    threshold = _number(threshold, "threshold", function, -math.inf, math.inf, "a number")
-    min_coverage = _number(min_coverage, "min_coverage", function, 0.0, 1.0, "a number in [0, 1]")
-    confidence = _number(confidence, "confidence", function, 0.5, 0.999999, "a number in [0.5, 1)")
-    min_labelled = _count(min_labelled, "min_labelled", function, 1)
-    bins = _count(bins, "bins", function, 1)
-    n_boot = _count(n_boot, "n_boot", function, 0)
-    seed = _count(seed, "seed", function, 0)
-    costs = (
-        _number(
-            cost_false_positive, "cost_false_positive", function, 0.0, math.inf, "a number >= 0"
-        ),
-        _number(
-            cost_false_negative, "cost_false_negative", function, 0.0, math.inf, "a number >= 0"
-        ),
-    )
-    raw = to_polars(frame, parameter="frame", function=function)
-    slices = _by(by, raw, function)
+    every = polars_duration(every)
+    costs = (float(cost_false_positive), float(cost_false_negative))
+    slices = _by(by)
     data = _prepare(
-        raw,
+        frame,
         score,
         label,
         time=time,
@@ -579,7 +548,7 @@ def windowed(
     if data.height:
         schema["window_start"] = data.schema["_t"]
     for name in slices:
-        schema[name] = raw.schema[name]
+        schema[name] = frame.schema[name]
     schema.update(
         n=pl.Int64,
         labelled=pl.Int64,
@@ -598,12 +567,24 @@ def windowed(
         for suffix in ("", "_lower", "_upper"):
             schema[name + suffix] = pl.Float64
     schema["reason"] = pl.String
-    return _finish(pl.DataFrame(rows, schema=schema), backend)
+    return frame_out(pl.DataFrame(rows, schema=schema), backend)
 
 
 # --------------------------------------------------------------------------- reliability
 
 
+@validate_params(
+    frame=Frame(),
+    score=Column("frame"),
+    label=Column("frame"),
+    time=Column("frame"),
+    bins=_count(1),
+    strategy=OneOf("uniform", "quantile"),
+    by=[Column("frame", many=True), None],
+    label_time=[Column("frame"), None],
+    confidence=_CONFIDENCE,
+    backend=BACKEND,
+)
 def reliability(
     frame: Any,
     score: str,
@@ -650,15 +631,9 @@ def reliability(
     [(0, 2, 0.0), (1, 2, 0.5)]
     """
     function = "performance.reliability"
-    _check_backend(backend, function)
-    bins = _count(bins, "bins", function, 1)
-    if strategy not in ("uniform", "quantile"):
-        raise _error(function, "strategy", "'uniform' or 'quantile'", strategy)
-    confidence = _number(confidence, "confidence", function, 0.5, 0.999999, "a number in [0.5, 1)")
-    raw = to_polars(frame, parameter="frame", function=function)
-    slices = _by(by, raw, function)
+    slices = _by(by)
     data = _prepare(
-        raw,
+        frame,
         score,
         label,
         time=time,
@@ -706,7 +681,7 @@ def reliability(
                 positive_rate_upper=hi,
             )
             rows.append(row)
-    schema: dict[str, Any] = {name: raw.schema[name] for name in slices}
+    schema: dict[str, Any] = {name: frame.schema[name] for name in slices}
     schema.update(
         bin=pl.Int64,
         bin_lower=pl.Float64,
@@ -717,7 +692,7 @@ def reliability(
         positive_rate_lower=pl.Float64,
         positive_rate_upper=pl.Float64,
     )
-    return _finish(pl.DataFrame(rows, schema=schema), backend)
+    return frame_out(pl.DataFrame(rows, schema=schema), backend)
 
 
 # --------------------------------------------------------------------------- CBPE
@@ -845,11 +820,11 @@ def _reference_rows(
         start, end = first, first + (last - first) / 4
     else:
         if not isinstance(reference, tuple | list) or len(reference) != 2:
-            raise _error(function, "reference", "a (start, end) pair of aware datetimes", reference)
-        start = _moment(reference[0], "reference", function)
-        end = _moment(reference[1], "reference", function)
+            raise reject("reference", "be a (start, end) pair of aware datetimes", reference)
+        start = _moment(reference[0], "reference")
+        end = _moment(reference[1], "reference")
         if end <= start:
-            raise _error(function, "reference", "a (start, end) pair with start < end", reference)
+            raise reject("reference", "be a (start, end) pair with start < end", reference)
     dtype = data.schema["_t"]
     rows = data.filter(
         (pl.col("_t") >= pl.lit(start, dtype=dtype))
@@ -859,6 +834,19 @@ def _reference_rows(
     return rows, start, end
 
 
+@validate_params(
+    frame=Frame(),
+    score=Column("frame"),
+    label=Column("frame"),
+    time=Column("frame"),
+    every=_EVERY,
+    threshold=_NUMBER,
+    by=[Column("frame", many=True), None],
+    label_time=[Column("frame"), None],
+    calibration=OneOf("auto", "isotonic", "none", description="'auto', 'isotonic' or 'none'"),
+    min_reference=_count(2),
+    backend=BACKEND,
+)
 def estimate(
     frame: Any,
     score: str,
@@ -941,16 +929,10 @@ def estimate(
     [0.75, 0.75, 0.75]
     """
     function = "performance.estimate"
-    _check_backend(backend, function)
-    every = _every(every, function)
-    threshold = _number(threshold, "threshold", function, -math.inf, math.inf, "a number")
-    if calibration not in ("auto", "isotonic", "none"):
-        raise _error(function, "calibration", "'auto', 'isotonic' or 'none'", calibration)
-    min_reference = _count(min_reference, "min_reference", function, 2)
-    raw = to_polars(frame, parameter="frame", function=function)
-    slices = _by(by, raw, function)
+    every = polars_duration(every)
+    slices = _by(by)
     data = _prepare(
-        raw,
+        frame,
         score,
         label,
         time=time,
@@ -960,7 +942,7 @@ def estimate(
         extra=slices,
     )
     if data.height == 0:
-        raise _error(function, "frame", "a frame with at least one prediction", "an empty frame")
+        raise reject("frame", "be a frame with at least one prediction", got="an empty frame")
     ref, start, end = _reference_rows(data, reference, function)
     y_ref = ref["_y"].to_numpy().astype(np.int64)
     s_ref = ref["_s"].to_numpy().astype(np.float64)
@@ -1017,30 +999,42 @@ def estimate(
         rows.append(row)
     schema: dict[str, Any] = {"window_start": data.schema["_t"]}
     for name in slices:
-        schema[name] = raw.schema[name]
+        schema[name] = frame.schema[name]
     schema.update(n=pl.Int64, alerts=pl.Int64, reference=pl.Boolean)
     for name in names:
         for suffix in ("_est", "_est_lower", "_est_upper"):
             schema[name + suffix] = pl.Float64
     schema["calibrated"] = pl.Boolean
-    return _finish(pl.DataFrame(rows, schema=schema), backend)
+    return frame_out(pl.DataFrame(rows, schema=schema), backend)
 
 
 # --------------------------------------------------------------------------- thresholds
 
 
-def _grid(grid: object, function: str) -> np.ndarray:
+def _grid(grid: object) -> np.ndarray:
     if grid is None:
         return np.round(np.linspace(0.0, 1.0, 101), 10)
     try:
         values = np.asarray(grid, dtype=np.float64)
     except (TypeError, ValueError):
-        raise _error(function, "grid", "a sequence of numbers", grid) from None
+        raise reject("grid", "be a sequence of numbers", grid) from None
     if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
-        raise _error(function, "grid", "a non-empty sequence of finite numbers", grid)
+        raise reject("grid", "be a non-empty sequence of finite numbers", grid)
     return np.unique(values)
 
 
+@validate_params(
+    frame=Frame(),
+    score=Column("frame"),
+    label=Column("frame"),
+    time=Column("frame"),
+    every=_EVERY,
+    by=[Column("frame", many=True), None],
+    label_time=[Column("frame"), None],
+    cost_false_positive=_COST,
+    cost_false_negative=_COST,
+    backend=BACKEND,
+)
 def thresholds(
     frame: Any,
     score: str,
@@ -1088,17 +1082,12 @@ def thresholds(
     [(0.3, 0.6666666666666666, 1.0, 1.0), (0.5, 0.5, 0.5, 11.0)]
     """
     function = "performance.thresholds"
-    _check_backend(backend, function)
-    every = _every(every, function)
-    values = _grid(grid, function)
-    costs = (
-        _number(cost_false_positive, "cost_false_positive", function, 0, math.inf, "a number >= 0"),
-        _number(cost_false_negative, "cost_false_negative", function, 0, math.inf, "a number >= 0"),
-    )
-    raw = to_polars(frame, parameter="frame", function=function)
-    slices = _by(by, raw, function)
+    every = polars_duration(every)
+    values = _grid(grid)
+    costs = (float(cost_false_positive), float(cost_false_negative))
+    slices = _by(by)
     data = _prepare(
-        raw,
+        frame,
         score,
         label,
         time=time,
@@ -1140,7 +1129,7 @@ def thresholds(
         part = pl.DataFrame(columns, schema_overrides={"window_start": data.schema["_t"]})
         parts.append(part)
     schema: dict[str, Any] = {"window_start": data.schema["_t"]}
-    schema.update({name: raw.schema[name] for name in slices})
+    schema.update({name: frame.schema[name] for name in slices})
     schema.update(
         threshold=pl.Float64,
         n=pl.Int64,
@@ -1156,12 +1145,23 @@ def thresholds(
         cost=pl.Float64,
     )
     if not parts:
-        return _finish(pl.DataFrame(schema=schema), backend)
+        return frame_out(pl.DataFrame(schema=schema), backend)
     out = pl.concat([p.cast(schema) for p in parts])  # type: ignore[arg-type]
     out = out.with_columns(pl.col("precision", "recall", "false_positive_rate").fill_nan(None))
-    return _finish(out, backend)
+    return frame_out(out, backend)
 
 
+@validate_params(
+    frame=Frame(),
+    score=Column("frame"),
+    label=Column("frame"),
+    target_fpr=_SHARE,
+    time=Column("frame"),
+    every=[_EVERY, None],
+    by=[Column("frame", many=True), None],
+    label_time=[Column("frame"), None],
+    backend=BACKEND,
+)
 def threshold_for_fpr(
     frame: Any,
     score: str,
@@ -1211,14 +1211,12 @@ def threshold_for_fpr(
     [(0.7, 0.25, 1.0)]
     """
     function = "performance.threshold_for_fpr"
-    _check_backend(backend, function)
-    target = _number(target_fpr, "target_fpr", function, 0.0, 1.0, "a number in [0, 1]")
+    target = float(target_fpr)
     if every is not None:
-        every = _every(every, function)
-    raw = to_polars(frame, parameter="frame", function=function)
-    slices = _by(by, raw, function)
+        every = polars_duration(every)
+    slices = _by(by)
     data = _prepare(
-        raw,
+        frame,
         score,
         label,
         time=time,
@@ -1268,7 +1266,7 @@ def threshold_for_fpr(
         )
         rows.append(row)
     schema: dict[str, Any] = {"window_start": data.schema["_t"]}
-    schema.update({name: raw.schema[name] for name in slices})
+    schema.update({name: frame.schema[name] for name in slices})
     schema.update(
         target_fpr=pl.Float64,
         negatives=pl.Int64,
@@ -1279,12 +1277,13 @@ def threshold_for_fpr(
         precision=pl.Float64,
         alerts=pl.Int64,
     )
-    return _finish(pl.DataFrame(rows, schema=schema), backend)
+    return frame_out(pl.DataFrame(rows, schema=schema), backend)
 
 
 # --------------------------------------------------------------------------- drift, change points
 
 
+@validate_params(frame=Frame(), time=Column("frame"), every=_EVERY, backend=BACKEND)
 def drift(
     frame: Any,
     *,
@@ -1327,19 +1326,25 @@ def drift(
     from toolkit import drift as drift_module
 
     function = "performance.drift"
-    _check_backend(backend, function)
-    data = to_polars(frame, parameter="frame", function=function)
+    data = frame
     _time_column(data, time, "time", function)
     return drift_module.windowed(
         data,
         reference=reference,
-        every=_every(every, function),
+        every=polars_duration(every),
         columns=list(columns),
         time=time,
         backend=backend,
     )
 
 
+@validate_params(
+    windows=Frame(),
+    metric=Column("windows", table="windows"),
+    weight=[OneOf("auto"), Column("windows", table="windows"), None],
+    time=Column("windows", table="windows"),
+    backend=BACKEND,
+)
 def degradations(
     windows: Any,
     *,
@@ -1390,11 +1395,7 @@ def degradations(
     """
     from toolkit import drift as drift_module
 
-    function = "performance.degradations"
-    _check_backend(backend, function)
-    data = to_polars(windows, parameter="windows", function=function)
-    _column(data, metric, "metric", function)
-    _column(data, time, "time", function)
+    data = windows
     if weight == "auto":
         base = metric.removesuffix("_est")
         counts = {
@@ -1414,7 +1415,6 @@ def degradations(
             data = data.with_columns(expr.cast(pl.Float64).alias("_weight"))
         weight_column = "_weight" if expr is not None else None
     elif weight is not None:
-        _column(data, weight, "weight", function)
         weight_column = weight
     else:
         weight_column = None
@@ -1453,12 +1453,19 @@ def degradations(
         "windows_before": pl.Int64,
         "windows_after": pl.Int64,
     }
-    return _finish(pl.DataFrame(rows, schema=schema), backend)
+    return frame_out(pl.DataFrame(rows, schema=schema), backend)
 
 
 # --------------------------------------------------------------------------- baseline scores
 
 
+@validate_params(
+    frame=Frame(),
+    label=Column("frame"),
+    features=[Column("frame", many=True), None],
+    time=Column("frame"),
+    backend=BACKEND,
+)
 def fit_scores(
     frame: Any,
     label: str = "label",
@@ -1516,10 +1523,8 @@ def fit_scores(
     [False, True, False, True]
     """
     function = "performance.fit_scores"
-    _check_backend(backend, function)
-    data = to_polars(frame, parameter="frame", function=function)
+    data = frame
     _time_column(data, time, "time", function)
-    _column(data, label, "label", function)
     if features is None:
         numeric = [c for c, t in data.schema.items() if t.is_numeric()]
         names = [c for c in numeric if c.startswith("feature.")] or [
@@ -1527,10 +1532,8 @@ def fit_scores(
         ]
     else:
         names = list(features)
-        for name in names:
-            _column(data, name, "features", function)
     if not names:
-        raise _error(function, "features", "numeric columns of the frame", features)
+        raise reject("features", "be numeric columns of the frame", features)
     y_all = _labels(data, label, function)
     if train_end is None:
         first, last = data[time].min(), data[time].max()
@@ -1538,7 +1541,7 @@ def fit_scores(
         assert isinstance(last, dt.datetime)
         cut = first + (last - first) / 2
     else:
-        cut = _moment(train_end, "train_end", function)
+        cut = _moment(train_end, "train_end")
     times = data[time]
     before = data.select((pl.col(time) < pl.lit(cut, dtype=times.dtype)).alias("b"))["b"]
     x = data.select(pl.col(names).cast(pl.Float64)).to_numpy()
@@ -1565,7 +1568,7 @@ def fit_scores(
         pl.Series(score, model.predict_proba(x)[:, 1], dtype=pl.Float64),
         before.alias("in_training"),
     )
-    return _finish(out, backend)
+    return frame_out(out, backend)
 
 
 # --------------------------------------------------------------------------- plan
@@ -1615,6 +1618,7 @@ class MonitoringPlan:
     drift_support: Any
 
 
+@validate_params(log=Frame(), every=[_EVERY, None], threshold=[_NUMBER, None], min_coverage=_SHARE)
 def plan(
     log: Any,
     *,
@@ -1667,9 +1671,7 @@ def plan(
     from toolkit import drift as drift_module
     from toolkit.ingest.discover import Support
 
-    function = "performance.plan"
-    data = to_polars(log, parameter="log", function=function)
-    min_coverage = _number(min_coverage, "min_coverage", function, 0.0, 1.0, "a number in [0, 1]")
+    data = log
     how_get = (
         "export the model's prediction log with its score and label columns (labels empty "
         "until known), as CSV or Parquet"
@@ -1697,12 +1699,8 @@ def plan(
             if data.height
             else "1d"
         )
-    every = _every(every, function)
-    cut = (
-        0.5
-        if threshold is None
-        else _number(threshold, "threshold", function, -1e300, 1e300, "a number")
-    )
+    every = polars_duration(every)
+    cut = 0.5 if threshold is None else float(threshold)
     features = tuple(
         c
         for c, t in data.schema.items()
@@ -1718,8 +1716,8 @@ def plan(
         )
     if reference[0] is not None and reference[1] is not None:
         ref = (
-            _moment(reference[0], "reference", function),
-            _moment(reference[1], "reference", function),
+            _moment(reference[0], "reference"),
+            _moment(reference[1], "reference"),
         )
         reference_how = "given"
     elif windows is not None and windows.height:
