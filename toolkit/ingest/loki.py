@@ -46,10 +46,19 @@ from typing import Any, Literal
 
 import polars as pl
 
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Interval,
+    OneOf,
+    frame_out,
+    reject,
+    validate_params,
+)
 from toolkit.errors import ParameterError, RemoteError, preview
 from toolkit.ingest._frames import order_columns
 from toolkit.ingest._http import connection, time_ns
-from toolkit.schema import LOGS, TIME, to_pandas
+from toolkit.schema import LOGS, TIME
 
 __all__ = ["RESOURCE_LABELS", "read_loki"]
 
@@ -179,6 +188,11 @@ def _json_bodies(frame: pl.DataFrame, function: str) -> pl.DataFrame:
     return out.drop("_row", *[f"\x00{c}" for c in fixed])
 
 
+@validate_params(
+    limit=Interval(int, 1, None, closed="left", description="a positive int"),
+    body=OneOf("text", "json"),
+    backend=BACKEND,
+)
 def read_loki(
     url: str,
     *,
@@ -195,7 +209,7 @@ def read_loki(
     verify: bool = True,
     client_cert: str | tuple[str, str] | None = None,
     timeout_s: float = 60.0,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Read the log entries a LogQL query selects from Loki into the logs table.
 
@@ -279,39 +293,17 @@ def read_loki(
         timeout_s=timeout_s,
     )
     if not isinstance(query, str) or not query.strip():
-        raise ParameterError(
-            f"The 'query' parameter of {function} must be a non-empty LogQL log query. "
-            f"Got {preview(query)} instead."
-        )
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ParameterError(
-            f"The 'limit' parameter of {function} must be a positive int. "
-            f"Got {preview(limit)} instead."
-        )
-    if body not in ("text", "json"):
-        raise ParameterError(
-            f"The 'body' parameter of {function} must be 'text' or 'json'. "
-            f"Got {preview(body)} instead."
-        )
+        raise reject("query", "be a non-empty LogQL log query", query)
     if names is not None and (
         not isinstance(names, Mapping)
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in names.items())
     ):
-        raise ParameterError(
-            f"The 'names' parameter of {function} must map Loki label names to column "
-            f"names (str). Got {preview(names)} instead."
-        )
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
+        raise reject("names", "map Loki label names to column names (str)", names)
     start_ns = time_ns(start, "start", function)
     end_ns = time_ns(end, "end", function)
     if end_ns <= start_ns:
-        raise ParameterError(
-            f"The 'end' parameter of {function} must be after 'start'. "
-            f"Got start={preview(start)} and end={preview(end)} instead."
+        raise reject(
+            "end", "be after 'start'", got=f"start={preview(start)} and end={preview(end)}"
         )
     shown = conn.shown + "/loki/api/v1/query_range"
     entries: list[tuple[int, dict[str, str], dict[str, str], str]] = []
@@ -366,7 +358,7 @@ def read_loki(
         renamed = {f"attributes.{k}": v for k, v in names.items()}
         frame = frame.rename({k: v for k, v in renamed.items() if k in frame.columns})
     frame = frame.select(order_columns(frame.columns, LOGS))
-    return to_pandas(frame) if backend == "pandas" else frame
+    return frame_out(frame, backend)
 
 
 def _frame(entries: list[tuple[int, dict[str, str], dict[str, str], str]]) -> pl.DataFrame:

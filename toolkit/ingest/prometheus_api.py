@@ -57,9 +57,10 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit.errors import ParameterError, RemoteError, ToolkitWarning, preview
+from toolkit._validation import BACKEND, Backend, OneOf, frame_out, reject, validate_params
+from toolkit.errors import RemoteError, ToolkitWarning, preview
 from toolkit.ingest._http import Connection, connection, duration_ms, time_ns
-from toolkit.schema import METRICS, TIME, to_pandas
+from toolkit.schema import METRICS, TIME
 
 __all__ = ["MAX_POINTS", "read_prometheus_api"]
 
@@ -348,6 +349,7 @@ def _frame(
     return out.select(*METRICS.names, *(f"label.{n}" for n in label_names))
 
 
+@validate_params(raw=OneOf("query", "export"), metadata=OneOf(True, False), backend=BACKEND)
 def read_prometheus_api(
     url: str,
     *,
@@ -365,7 +367,7 @@ def read_prometheus_api(
     verify: bool = True,
     client_cert: str | tuple[str, str] | None = None,
     timeout_s: float = 60.0,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Read series from a Prometheus-compatible HTTP API into the metrics table.
 
@@ -469,31 +471,12 @@ def read_prometheus_api(
         timeout_s=timeout_s,
     )
     if not isinstance(query, str) or not query.strip():
-        raise ParameterError(
-            f"The 'query' parameter of {function} must be a non-empty PromQL selector or "
-            f"expression. Got {preview(query)} instead."
-        )
-    if raw not in ("query", "export"):
-        raise ParameterError(
-            f"The 'raw' parameter of {function} must be 'query' or 'export'. "
-            f"Got {preview(raw)} instead."
-        )
-    if not isinstance(metadata, bool):
-        raise ParameterError(
-            f"The 'metadata' parameter of {function} must be True or False. "
-            f"Got {preview(metadata)} instead."
-        )
-    if backend not in ("polars", "pandas"):
-        raise ParameterError(
-            f"The 'backend' parameter of {function} must be 'polars' or 'pandas'. "
-            f"Got {preview(backend)} instead."
-        )
+        raise reject("query", "be a non-empty PromQL selector or expression", query)
     start_ns = time_ns(start, "start", function)
     end_ns = time_ns(end, "end", function)
     if end_ns <= start_ns:
-        raise ParameterError(
-            f"The 'end' parameter of {function} must be after 'start'. "
-            f"Got start={preview(start)} and end={preview(end)} instead."
+        raise reject(
+            "end", "be after 'start'", got=f"start={preview(start)} and end={preview(end)}"
         )
     lo_ms = -(-start_ns // _NS_PER_MS)  # first millisecond at or after start
     hi_ms = -(-end_ns // _NS_PER_MS) - 1  # last millisecond before end
@@ -553,4 +536,4 @@ def read_prometheus_api(
             stacklevel=2,
         )
     frame = _frame(series, types, query)
-    return to_pandas(frame) if backend == "pandas" else frame
+    return frame_out(frame, backend)
