@@ -228,7 +228,7 @@ def test_audit_html_escapes_and_redacts_group_values() -> None:
 def test_parameter_errors() -> None:
     with pytest.raises(
         ParameterError,
-        match=r"The 'outcome' parameter of group_metrics must be a column of the frame "
+        match=r"The 'outcome' parameter of fairness\.group_metrics must be a column of the frame "
         r"\(available: 'g, pred, truth'\)\. Got 'nope' instead\.",
     ):
         fairness.group_metrics(SMALL, "nope", "g", favorable=1, privileged="a")
@@ -240,7 +240,7 @@ def test_parameter_errors() -> None:
         fairness.group_metrics(SMALL, "pred", "g", favorable=1, privileged="z")
     with pytest.raises(
         ParameterError,
-        match=r"The 'favorable' parameter of group_metrics must hold values of the dtype "
+        match=r"The 'favorable' parameter of fairness\.group_metrics must hold values of the dtype "
         r"of column 'pred' \(Int64\)\. Got 'yes' instead",
     ):
         fairness.group_metrics(SMALL, "pred", "g", favorable="yes", privileged="a")
@@ -251,7 +251,7 @@ def test_parameter_errors() -> None:
         fairness.group_metrics(SMALL, "pred", ["g", "truth"], favorable=1, privileged="a")
     with pytest.raises(
         ParameterError,
-        match=r"The 'n_boot' parameter of group_metrics must be an "
+        match=r"The 'n_boot' parameter of fairness\.group_metrics must be an "
         r"integer >= 0",
     ):
         fairness.group_metrics(SMALL, "pred", "g", favorable=1, privileged="a", n_boot=-1)
@@ -620,7 +620,7 @@ def test_mitigation_improves_the_targeted_metric_on_held_out_calls(
 def test_mitigate_parameter_errors() -> None:
     with pytest.raises(
         ParameterError,
-        match=r"The 'metric' parameter of mitigate must be one of "
+        match=r"The 'metric' parameter of fairness\.mitigate must be one of "
         r"statistical_parity_difference, average_odds_difference, "
         r"equal_opportunity_difference\. Got 'theil' instead",
     ):

@@ -13,11 +13,19 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import Frame, InstanceOf, Interval, Names, Strings, validate_params
 from toolkit.datasets import load_compas
-from toolkit.errors import ParameterError, preview
 from toolkit.fairness._metrics import BiasAudit, _html_table, audit, group_metrics
+from toolkit.fairness._params import at_least
 from toolkit.redact import redact
-from toolkit.schema import to_polars
+
+#: The options the audits of the calls share (as in :func:`toolkit.fairness.audit`).
+_AUDIT: dict[str, object] = {
+    "frame": Frame(),
+    "min_group_size": at_least(1),
+    "n_boot": at_least(0),
+    "seed": at_least(0),
+}
 
 USER_PREFIXES: tuple[str, ...] = (
     "attributes.user.",
@@ -86,6 +94,12 @@ class CallOutcomes:
         return Support(outcome, needs, found, tuple(missing), how if missing else "")
 
 
+@validate_params(
+    calls=Frame(),
+    ttft_slo_s=[Interval(float, 0, None, closed="right"), None],
+    quantile=Interval(float, 0, 1, closed="neither"),
+    refusals=Strings(),
+)
 def call_outcomes(
     calls: Any,
     *,
@@ -124,20 +138,7 @@ def call_outcomes(
     >>> out.answered.select("refused", "ttft_within_slo").rows()
     [(False, True), (True, True), (False, False)]
     """
-    function = "fairness.call_outcomes"
-    data = to_polars(calls, parameter="calls", function=function)
-    if isinstance(quantile, bool) or not isinstance(quantile, float | int) or not 0 < quantile < 1:
-        raise ParameterError(
-            f"The 'quantile' parameter of {function} must be a number strictly between 0 and 1. "
-            f"Got {preview(quantile)} instead."
-        )
-    if ttft_slo_s is not None and (
-        isinstance(ttft_slo_s, bool) or not isinstance(ttft_slo_s, float | int) or ttft_slo_s <= 0
-    ):
-        raise ParameterError(
-            f"The 'ttft_slo_s' parameter of {function} must be a positive number or None. "
-            f"Got {preview(ttft_slo_s)} instead."
-        )
+    data: pl.DataFrame = calls
     answered = (
         data.filter(~pl.col("is_error").fill_null(False)) if "is_error" in data.columns else data
     )
@@ -160,6 +161,7 @@ def call_outcomes(
     return CallOutcomes(answered.with_columns(added), data.height, threshold, source)
 
 
+@validate_params(calls=Frame())
 def group_dimensions(calls: Any, *, min_rows: int = 30) -> tuple[list[str], list[str]]:
     """The dimensions of the calls: those that describe the user first, then the others.
 
@@ -297,6 +299,9 @@ class DimensionAudit:
         )
 
 
+@validate_params(
+    **_AUDIT, columns=Names(), reference=[InstanceOf(Mapping, description="a mapping"), None]
+)
 def audit_dimensions(
     frame: Any,
     outcome: str,
@@ -341,7 +346,7 @@ def audit_dimensions(
     from toolkit.schema import require_columns
 
     function = "fairness.audit_dimensions"
-    data = to_polars(frame, parameter="frame", function=function)
+    data: pl.DataFrame = frame
     names = [columns] if isinstance(columns, str) else list(columns)
     require_columns(data, [outcome, *names], table="calls", where=f"({function})")
     given = dict(reference or {})
@@ -370,6 +375,7 @@ def audit_dimensions(
     return DimensionAudit(audits, references, outcome, favorable)
 
 
+@validate_params(**_AUDIT, others=Strings(description="a list of column names"))
 def audit_intersections(
     frame: Any,
     outcome: str,
@@ -419,7 +425,7 @@ def audit_intersections(
     from toolkit.schema import require_columns
 
     function = "fairness.audit_intersections"
-    data = to_polars(frame, parameter="frame", function=function)
+    data: pl.DataFrame = frame
     require_columns(data, [outcome, column, *others], table="calls", where=f"({function})")
     data = data.filter(pl.col(outcome).is_not_null())
     audits: dict[str, BiasAudit] = {}
@@ -442,6 +448,7 @@ def audit_intersections(
     return DimensionAudit(audits, {column: reference}, outcome, favorable)
 
 
+@validate_params(**_AUDIT, strata=Strings(description="a list of column names"))
 def within_strata(
     frame: Any,
     outcome: str,
@@ -496,7 +503,7 @@ def within_strata(
     from toolkit.schema import require_columns
 
     function = "fairness.within_strata"
-    data = to_polars(frame, parameter="frame", function=function)
+    data: pl.DataFrame = frame
     require_columns(data, [outcome, column, *strata], table="calls", where=f"({function})")
     data = data.filter(pl.col(outcome).is_not_null() & pl.col(column).is_not_null()).with_columns(
         pl.when(pl.col(column) == group)
@@ -543,6 +550,9 @@ def within_strata(
     return pl.concat(rows, how="vertical_relaxed")
 
 
+@validate_params(
+    frame=Frame(), features=Strings(description="a list of column names"), protected=str
+)
 def decision_data(frame: Any, features: Sequence[str], protected: str) -> pl.DataFrame:
     """The rows a decision model is trained on: the protected group known, no null feature.
 
@@ -568,7 +578,7 @@ def decision_data(frame: Any, features: Sequence[str], protected: str) -> pl.Dat
     """
     from toolkit.schema import require_columns
 
-    data = to_polars(frame, parameter="frame", function="fairness.decision_data")
+    data: pl.DataFrame = frame
     require_columns(data, [*features, protected], table="calls", where="(fairness.decision_data)")
     filled = [
         pl.col(f).cast(pl.String).fill_null("(none)")
@@ -580,6 +590,7 @@ def decision_data(frame: Any, features: Sequence[str], protected: str) -> pl.Dat
     return data.filter(pl.col(protected).is_not_null()).with_columns(filled)
 
 
+@validate_params(min_group_size=at_least(1), n_boot=at_least(0), seed=at_least(0))
 def audit_compas(
     path: str | os.PathLike[str],
     *,

@@ -13,26 +13,40 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit._validation import Backend
-from toolkit.errors import ParameterError
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    frame_out,
+    reject,
+    validate_params,
+)
 from toolkit.fairness._params import (
     _LABEL_WITH_CI,
     _WITH_CI,
     BAND,
-    _check_alpha,
-    _check_options,
+    UNIT,
+    _check_band,
     _column,
     _group_columns,
     _member,
     _no_nulls,
     _outcome_and_label,
-    _positive_int,
     _privileged,
     _values,
+    at_least,
 )
 from toolkit.redact import redact
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas, to_polars
+
+#: The options :func:`group_metrics` and :func:`audit` share.
+_OPTIONS: dict[str, object] = {
+    "frame": Frame(),
+    "min_group_size": at_least(1),
+    "confidence": UNIT,
+    "n_boot": at_least(0),
+    "seed": at_least(0),
+    "alpha": UNIT,
+}
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -135,13 +149,12 @@ def _prepare(
     label: Any,
     function: str,
 ) -> tuple[pl.DataFrame, list[str], pl.Series, pl.Series | None]:
-    data = to_polars(frame, function=function)
+    data: pl.DataFrame = frame
     outcome = _column(data, outcome, "outcome", function)
     columns = _group_columns(data, group, function)
     if outcome in columns:
-        raise ParameterError(
-            f"The 'outcome' parameter of {function} must not be one of the group columns. "
-            f"Got {outcome!r} instead."
+        raise reject(
+            "outcome", "not be one of the group columns", got=repr(outcome), function=function
         )
     _no_nulls(data, outcome, "outcome", function)
     fav_outcome = _values(data, outcome, favorable, function)
@@ -153,6 +166,7 @@ def _prepare(
     return data, columns, fav_outcome, fav_label
 
 
+@validate_params(**_OPTIONS, backend=BACKEND)
 def group_metrics(
     frame: Any,
     outcome: str,
@@ -262,16 +276,13 @@ def group_metrics(
     │ tr    ┆ 2   ┆ 0.5            ┆ 0.666667         ┆ 2.0               │
     └───────┴─────┴────────────────┴──────────────────┴───────────────────┘
     """
-    function = "group_metrics"
-    _check_backend(backend, function)
+    function = "fairness.group_metrics"
     data, columns, fav_outcome, fav_label = _prepare(
         frame, outcome, group, favorable, label, function
     )
-    min_group_size = _positive_int(min_group_size, "min_group_size", function, 1)
-    n_boot = _positive_int(n_boot, "n_boot", function, 0)
-    seed = _positive_int(seed, "seed", function, 0)
-    confidence, band = _check_options(confidence, band, function)
-    alpha = _check_alpha(alpha, function)
+    min_group_size, n_boot, seed = int(min_group_size), int(n_boot), int(seed)
+    confidence, alpha = float(confidence), float(alpha)
+    band = _check_band(band, function)
 
     fav = pl.col(outcome).is_in(fav_outcome.implode())
     if fav_label is None or label is None:
@@ -352,9 +363,10 @@ def group_metrics(
         )
         .alias("disparity")
     )
-    return to_pandas(result) if backend == "pandas" else result
+    return frame_out(result, backend)
 
 
+@validate_params(frame=Frame())
 def theil_index(frame: Any, outcome: str, *, label: str, favorable: Any) -> float:
     """Theil index of the benefits of a classifier's decisions over all rows (AIF360's).
 
@@ -384,14 +396,12 @@ def theil_index(frame: Any, outcome: str, *, label: str, favorable: Any) -> floa
     >>> round(theil_index(f, "pred", label="truth", favorable=1), 6)  # benefits 1, 2, 1, 0
     0.346574
     """
-    function = "theil_index"
+    function = "fairness.theil_index"
     data, outcome, label = _outcome_and_label(frame, outcome, label, function)
     fav_outcome = _values(data, outcome, favorable, function)
     fav_label = _values(data, label, favorable, function)
     if data.height == 0:
-        raise ParameterError(
-            f"The 'frame' parameter of {function} must have rows. Got an empty frame instead."
-        )
+        raise reject("frame", "have rows", got="an empty frame", function=function)
     b = (
         1
         + pl.col(outcome).is_in(fav_outcome.implode()).cast(pl.Float64)
@@ -546,6 +556,7 @@ class BiasAudit:
         return f"BiasAudit({self.summary()})"
 
 
+@validate_params(**_OPTIONS)
 def audit(
     frame: Any,
     outcome: str,
@@ -600,12 +611,12 @@ def audit(
         band=band,
         alpha=alpha,
     )
-    data = to_polars(frame, function="audit")
-    fav = _values(data, outcome, favorable, "audit")
+    data: pl.DataFrame = frame
+    fav = _values(data, outcome, favorable, "fairness.audit")
     n = data.height
     rate = data[outcome].is_in(fav.implode()).mean() if n else None
     columns = [group] if isinstance(group, str) else list(group)
-    specs = _privileged(data.select(columns).unique(), columns, privileged, "audit")
+    specs = _privileged(data.select(columns).unique(), columns, privileged, "fairness.audit")
     return BiasAudit(
         groups=groups,
         outcome=outcome,

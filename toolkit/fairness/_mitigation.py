@@ -13,18 +13,18 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Frame, Interval, OneOf, reject, validate_params
 from toolkit.errors import ParameterError, preview
 from toolkit.fairness._metrics import _html_table, group_metrics, theil_index
 from toolkit.fairness._params import (
     _column,
     _member,
     _no_nulls,
-    _positive_int,
     _privileged,
     _values,
+    at_least,
 )
 from toolkit.redact import redact
-from toolkit.schema import to_polars
 
 _ROC_METRICS = {
     "statistical_parity_difference": "Statistical parity difference",
@@ -128,6 +128,17 @@ def _evaluate(method: str, pred: np.ndarray, truth: np.ndarray, priv: np.ndarray
     }
 
 
+_SHARE = Interval(float, 0, 0.5, closed="neither", description="a share between 0 and 0.5")
+
+
+@validate_params(
+    frame=Frame(),
+    metric=OneOf(*_ROC_METRICS, description="one of " + ", ".join(_ROC_METRICS)),
+    test_size=_SHARE,
+    validation_size=_SHARE,
+    class_weight=OneOf("balanced", None),
+    seed=at_least(0),
+)
 def mitigate(
     frame: Any,
     label: str,
@@ -210,35 +221,23 @@ def mitigate(
 
     from toolkit.fairness import _aif360
 
-    function = "mitigate"
-    data = to_polars(frame, function=function)
+    function = "fairness.mitigate"
+    data: pl.DataFrame = frame
     label = _column(data, label, "label", function)
     protected = _column(data, protected, "protected", function)
     if isinstance(features, str) or not isinstance(features, Sequence) or not features:
-        raise ParameterError(
-            f"The 'features' parameter of {function} must be a non-empty list of column "
-            f"names. Got {preview(features)} instead."
+        raise reject(
+            "features",
+            "be a non-empty list of column names",
+            got=preview(features),
+            function=function,
         )
     feature_names = [_column(data, f, "features", function) for f in features]
     if label in feature_names:
-        raise ParameterError(
-            f"The 'features' parameter of {function} must not contain the label. "
-            f"Got {preview(features)} instead."
-        )
+        raise reject("features", "not contain the label", got=preview(features), function=function)
     for name in {label, protected, *feature_names}:
         _no_nulls(data, name, "label/protected/features", function)
-    if metric not in _ROC_METRICS:
-        raise ParameterError(
-            f"The 'metric' parameter of {function} must be one of "
-            f"{', '.join(_ROC_METRICS)}. Got {preview(metric)} instead."
-        )
-    for value, name in ((test_size, "test_size"), (validation_size, "validation_size")):
-        if isinstance(value, bool) or not isinstance(value, float | int) or not 0 < value < 0.5:
-            raise ParameterError(
-                f"The {name!r} parameter of {function} must be a share between 0 and 0.5. "
-                f"Got {preview(value)} instead."
-            )
-    seed = _positive_int(seed, "seed", function, 0)
+    seed = int(seed)
     fav = _values(data, label, favorable, function)
     cells = data.select(protected).unique()
     specs = _privileged(cells, [protected], privileged, function)
@@ -246,9 +245,8 @@ def mitigate(
     truth = data[label].is_in(fav.implode()).to_numpy().astype(int)
     priv = _member(data.select(protected), specs).astype(int)
     if priv.all() or not priv.any():
-        raise ParameterError(
-            f"The 'privileged' parameter of {function} must leave both groups non-empty. "
-            f"Got {preview(privileged)} instead."
+        raise reject(
+            "privileged", "leave both groups non-empty", got=preview(privileged), function=function
         )
     strata = truth * 2 + priv
     index = np.arange(data.height)

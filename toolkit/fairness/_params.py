@@ -4,15 +4,14 @@ functions share (outcome, label, group columns, privileged groups, options).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import to_polars
+from toolkit._validation import Interval, frame_in, reject
+from toolkit.errors import preview
 
 #: The fair band of the four-fifths rule (EEOC's adverse impact, and its inverse).
 BAND: tuple[float, float] = (0.8, 1.25)
@@ -62,9 +61,11 @@ _LABEL_WITH_CI = ("equal_opportunity_difference", "average_odds_difference")
 
 def _column(data: pl.DataFrame, name: Any, parameter: str, function: str) -> str:
     if not isinstance(name, str) or name not in data.columns:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a column of the frame "
-            f"(available: {preview(', '.join(data.columns), 300)}). Got {preview(name)} instead."
+        raise reject(
+            parameter,
+            f"be a column of the frame (available: {preview(', '.join(data.columns), 300)})",
+            got=preview(name),
+            function=function,
         )
     return name
 
@@ -72,21 +73,22 @@ def _column(data: pl.DataFrame, name: Any, parameter: str, function: str) -> str
 def _group_columns(data: pl.DataFrame, group: Any, function: str) -> list[str]:
     names = [group] if isinstance(group, str) else group
     if not isinstance(names, Sequence) or isinstance(names, str) or not names:
-        raise ParameterError(
-            f"The 'group' parameter of {function} must be a column name or a non-empty list "
-            f"of column names. Got {preview(group)} instead."
+        raise reject(
+            "group",
+            "be a column name or a non-empty list of column names",
+            got=preview(group),
+            function=function,
         )
     out = [_column(data, name, "group", function) for name in names]
     if len(set(out)) != len(out):
-        raise ParameterError(
-            f"The 'group' parameter of {function} must name each column once. "
-            f"Got {preview(group)} instead."
-        )
+        raise reject("group", "name each column once", got=preview(group), function=function)
     clash = [name for name in out if name in _RESERVED]
     if clash:
-        raise ParameterError(
-            f"The 'group' parameter of {function} must not name a column called like a result "
-            f"column ({', '.join(clash)}): rename it first. Got {preview(group)} instead."
+        raise reject(
+            "group",
+            f"not name a column called like a result column ({', '.join(clash)}): rename it first",
+            got=preview(group),
+            function=function,
         )
     return out
 
@@ -98,9 +100,11 @@ def _values(data: pl.DataFrame, column: str, favorable: Any, function: str) -> p
     )
     dtype = data.schema[column]
     if not items or any(v is None for v in items):
-        raise ParameterError(
-            f"The 'favorable' parameter of {function} must be a value of column {column!r} "
-            f"or a non-empty list of values. Got {preview(favorable)} instead."
+        raise reject(
+            "favorable",
+            f"be a value of column {column!r} or a non-empty list of values",
+            got=preview(favorable),
+            function=function,
         )
     try:
         values = pl.Series("favorable", items, strict=False)
@@ -108,9 +112,11 @@ def _values(data: pl.DataFrame, column: str, favorable: Any, function: str) -> p
     except (pl.exceptions.PolarsError, TypeError, ValueError):
         cast = None
     if cast is None or cast.null_count() or (dtype == pl.Boolean and values.dtype != pl.Boolean):
-        raise ParameterError(
-            f"The 'favorable' parameter of {function} must hold values of the dtype of "
-            f"column {column!r} ({dtype}). Got {preview(favorable)} instead."
+        raise reject(
+            "favorable",
+            f"hold values of the dtype of column {column!r} ({dtype})",
+            got=preview(favorable),
+            function=function,
         )
     return cast
 
@@ -118,10 +124,12 @@ def _values(data: pl.DataFrame, column: str, favorable: Any, function: str) -> p
 def _no_nulls(data: pl.DataFrame, column: str, parameter: str, function: str) -> None:
     nulls = data[column].null_count()
     if nulls:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must name a column without nulls "
-            f"(filter or fill them first: a null outcome is neither favorable nor not). "
-            f"Got {column!r} with {nulls:,} nulls in {data.height:,} rows instead."
+        raise reject(
+            parameter,
+            "name a column without nulls (filter or fill them first: a null outcome is "
+            "neither favorable nor not)",
+            got=f"{column!r} with {nulls:,} nulls in {data.height:,} rows",
+            function=function,
         )
 
 
@@ -129,7 +137,7 @@ def _outcome_and_label(
     frame: Any, outcome: Any, label: Any, function: str
 ) -> tuple[pl.DataFrame, str, str]:
     """The frame as polars and its outcome and label columns, both present and null-free."""
-    data = to_polars(frame, function=function)
+    data = frame_in(frame, function=function)
     outcome = _column(data, outcome, "outcome", function)
     label = _column(data, label, "label", function)
     _no_nulls(data, outcome, "outcome", function)
@@ -147,9 +155,11 @@ def _privileged(
         list(privileged) if isinstance(privileged, list | tuple | set | frozenset) else [privileged]
     )
     if not items:
-        raise ParameterError(
-            f"The 'privileged' parameter of {function} must be None, a group value, a dict "
-            f"{{column: value}} or a non-empty list of those. Got {preview(privileged)} instead."
+        raise reject(
+            "privileged",
+            "be None, a group value, a dict {column: value} or a non-empty list of those",
+            got=preview(privileged),
+            function=function,
         )
     specs: list[dict[str, Any]] = []
     for item in items:
@@ -158,25 +168,31 @@ def _privileged(
         elif len(group) == 1:
             spec = {group[0]: item}
         else:
-            raise ParameterError(
-                f"The 'privileged' parameter of {function} must be a dict {{column: value}} "
-                f"(or a list of them) when several group columns are given. "
-                f"Got {preview(item)} instead."
+            raise reject(
+                "privileged",
+                "be a dict {column: value} (or a list of them) when several group columns "
+                "are given",
+                got=preview(item),
+                function=function,
             )
         unknown = [k for k in spec if k not in group]
         if not spec or unknown:
-            raise ParameterError(
-                f"The 'privileged' parameter of {function} must use the group columns "
-                f"({', '.join(group)}) as keys. Got {preview(item)} instead."
+            raise reject(
+                "privileged",
+                f"use the group columns ({', '.join(group)}) as keys",
+                got=preview(item),
+                function=function,
             )
         for key, value in spec.items():
             present = cells[key].drop_nulls().unique().sort().to_list()
             found = cells[key].is_null().any() if value is None else value in present
             if not found:
-                raise ParameterError(
-                    f"The 'privileged' parameter of {function} must name values present in "
-                    f"column {key!r} (found: {preview(', '.join(map(str, present)), 200)}). "
-                    f"Got {preview(value)} instead."
+                raise reject(
+                    "privileged",
+                    f"name values present in column {key!r} "
+                    f"(found: {preview(', '.join(map(str, present)), 200)})",
+                    got=preview(value),
+                    function=function,
                 )
         specs.append(spec)
     return specs
@@ -196,41 +212,25 @@ def _member(cells: pl.DataFrame, specs: list[dict[str, Any]]) -> np.ndarray:
     return mask
 
 
-def _positive_int(value: Any, parameter: str, function: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be an integer >= {minimum}. "
-            f"Got {preview(value)} instead."
-        )
-    return int(value)
+def at_least(minimum: int) -> Interval:
+    """An integer >= ``minimum``, in the wording the fairness functions have always used."""
+    return Interval(int, minimum, None, description=f"an integer >= {minimum}")
 
 
-def _check_options(confidence: Any, band: Any, function: str) -> tuple[float, tuple[float, float]]:
-    if isinstance(confidence, bool) or not isinstance(confidence, float | int):
-        confidence = math.nan
-    if not 0 < float(confidence) < 1:
-        raise ParameterError(
-            f"The 'confidence' parameter of {function} must be a number between 0 and 1. "
-            f"Got {preview(confidence)} instead."
-        )
+#: ``confidence`` and ``alpha``: a number strictly between 0 and 1.
+UNIT = Interval(float, 0, 1, closed="neither", description="a number between 0 and 1")
+
+
+def _check_band(band: Any, function: str) -> tuple[float, float]:
+    """``band`` as a (low, high) pair of floats with 0 < low <= 1 <= high."""
     ok = (
         isinstance(band, tuple | list)
         and len(band) == 2
-        and all(isinstance(b, int | float) and not isinstance(b, bool) for b in band)
+        and all(isinstance(b, int | float | np.number) and not isinstance(b, bool) for b in band)
         and 0 < band[0] <= 1 <= band[1]
     )
     if not ok:
-        raise ParameterError(
-            f"The 'band' parameter of {function} must be a pair (low, high) with "
-            f"0 < low <= 1 <= high. Got {preview(band)} instead."
+        raise reject(
+            "band", "be a pair (low, high) with 0 < low <= 1 <= high", band, function=function
         )
-    return float(confidence), (float(band[0]), float(band[1]))
-
-
-def _check_alpha(alpha: Any, function: str) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
-        raise ParameterError(
-            f"The 'alpha' parameter of {function} must be a number between 0 and 1. "
-            f"Got {preview(alpha)} instead."
-        )
-    return float(alpha)
+    return float(band[0]), float(band[1])

@@ -10,14 +10,22 @@ from typing import Any
 
 import polars as pl
 
-from toolkit._validation import Backend
-from toolkit.errors import ParameterError, preview
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    Strings,
+    frame_in,
+    frame_out,
+    reject,
+    validate_params,
+)
+from toolkit.errors import preview
 from toolkit.fairness._metrics import _label_text, _prepare
 from toolkit.fairness._params import _column, _outcome_and_label, _privileged, _values
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas, to_polars
 
 
+@validate_params(frame=Frame(), backend=BACKEND)
 def aif360_group_metrics(
     frame: Any,
     outcome: str,
@@ -62,8 +70,7 @@ def aif360_group_metrics(
     """
     from toolkit.fairness import _aif360
 
-    function = "aif360_group_metrics"
-    _check_backend(backend, function)
+    function = "fairness.aif360_group_metrics"
     data, columns, fav_outcome, _ = _prepare(frame, outcome, group, favorable, label, function)
     cells = data.select(columns).unique().sort(columns, nulls_last=True)
     specs = _privileged(cells, columns, privileged, function)
@@ -72,9 +79,10 @@ def aif360_group_metrics(
         pl.Series("group", _label_text(result.select(columns), columns), dtype=pl.String),
         pl.all(),
     )
-    return to_pandas(result) if backend == "pandas" else result
+    return frame_out(result, backend)
 
 
+@validate_params(frame=Frame())
 def aif360_theil_index(frame: Any, outcome: str, *, label: str, favorable: Any) -> float:
     """:func:`theil_index` computed by AIF360's ``ClassificationMetric.theil_index``.
 
@@ -87,7 +95,7 @@ def aif360_theil_index(frame: Any, outcome: str, *, label: str, favorable: Any) 
     """
     from toolkit.fairness import _aif360
 
-    function = "aif360_theil_index"
+    function = "fairness.aif360_theil_index"
     data, outcome, label = _outcome_and_label(frame, outcome, label, function)
     fav = _values(data, outcome, favorable, function)
     if data.schema[label] != data.schema[outcome]:
@@ -99,6 +107,10 @@ def aif360_theil_index(frame: Any, outcome: str, *, label: str, favorable: Any) 
     return _aif360.compute_theil_index(data, outcome, label, fav)
 
 
+@validate_params(
+    categorical=Strings(description="a list of column names"),
+    features=[Strings(description="a list of column names"), None],
+)
 def aif360_dataset(
     frame: Any,
     label: str,
@@ -146,13 +158,15 @@ def aif360_dataset(
     """
     from toolkit.fairness import _aif360
 
-    function = "aif360_dataset"
-    data = to_polars(frame, function=function)
+    function = "fairness.aif360_dataset"
+    data = frame_in(frame, function=function)
     label = _column(data, label, "label", function)
     if not isinstance(protected, Mapping) or not protected:
-        raise ParameterError(
-            f"The 'protected' parameter of {function} must be a non-empty mapping "
-            f"{{column: privileged value(s)}}. Got {preview(protected)} instead."
+        raise reject(
+            "protected",
+            "be a non-empty mapping {column: privileged value(s)}",
+            got=preview(protected),
+            function=function,
         )
     for name in [*protected, *categorical, *(features or [])]:
         _column(data, name, "protected/categorical/features", function)
