@@ -9,7 +9,8 @@ parameters cell of two notebooks is edited in the editor to point at another fol
 stand-in exports of conftest), they are run again, and the new findings must show. Every
 request the page makes outside 127.0.0.1 is blocked and counted (none is expected).
 Without Chromium, Playwright or JupyterLab the tests skip, and fail under
-TOOLKIT_REQUIRE_REAL_DATA=1 or in CI.
+TOOLKIT_REQUIRE_REAL_DATA=1 or in CI. TOOLKIT_LAB_NOTEBOOKS=00_tour,02_trace_bottlenecks runs
+only those (all notebooks take 8-15 minutes on two shared cores).
 """
 
 from __future__ import annotations
@@ -316,6 +317,10 @@ def test_run_all_then_change_the_data_folder(
     held = write_standin(own)
     names = sorted(p.stem for p in jupyter.notebooks.glob("*.ipynb"))
     assert set(SECOND_PASS) <= set(names)
+    chosen = os.environ.get("TOOLKIT_LAB_NOTEBOOKS")  # e.g. "00_tour,02_trace_bottlenecks"
+    if chosen:
+        names = [n for n in names if n in chosen.split(",")]
+        assert names, f"TOOLKIT_LAB_NOTEBOOKS={chosen!r} names no notebook"
     timings: dict[str, float] = {}
     for name in names:
         notebook = _Notebook(jupyter, browser, name)
