@@ -43,9 +43,9 @@ def test_ingest_and_scan(values: dict[str, Any], spans: pl.DataFrame) -> None:
     ingest = values["ingest"]
     # the fleet's 48,109 spans and the clinical assistant's 222
     assert ingest["rows"] == spans.height == 48_331
-    assert ingest["files"] == 1
-    assert (ingest["rerun_skipped"], ingest["rerun_rows"]) == (1, 0)
-    # partitions: one per (UTC day, service) present in the file
+    assert ingest["files"] == 2  # the fleet's traces and the clinical assistant's
+    assert (ingest["rerun_skipped"], ingest["rerun_rows"]) == (2, 0)
+    # partitions: one per (UTC day, service) present in the files
     days = spans.select(
         pl.col("start_time").dt.strftime("%Y-%m-%d").alias("d"), "service_name"
     ).unique()
