@@ -81,6 +81,18 @@ from typing import Any, Literal
 
 import polars as pl
 
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    InstanceOf,
+    OneOf,
+    UTCTime,
+    frame_out,
+    reject,
+    utc_time,
+    validate_params,
+)
 from toolkit.errors import (
     FormatError,
     LoadReport,
@@ -92,8 +104,7 @@ from toolkit.errors import (
 )
 from toolkit.ingest._frames import LoadContext, finish
 from toolkit.ingest._io import PathLike, expand_paths, read_lines, sniff
-from toolkit.schema import GPU, TIME, check_tz, to_pandas, to_polars
-from toolkit.schema import check_choice as _check_choice
+from toolkit.schema import GPU, TIME, check_tz
 
 __all__ = [
     "DCGM_DEFAULT_UNITS",
@@ -104,7 +115,6 @@ __all__ = [
     "read_nvidia_smi_csv",
 ]
 
-Backend = Literal["polars", "pandas"]
 OnError = Literal["raise", "skip"]
 Source = Literal["auto", "dcgm", "nvidia_gpu_exporter"]
 Format = Literal["auto", "nvidia-smi", "dcgm", "nvidia_gpu_exporter"]
@@ -162,30 +172,27 @@ def _accepted(target: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def _check_time(time: object, function: str) -> dt.datetime | None:
-    if time is None:
-        return None
-    value: object = time
-    if isinstance(time, str):
-        try:
-            value = dt.datetime.fromisoformat(time)
-        except ValueError:
-            value = None
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise ParameterError(
-            f"The 'time' parameter of {function} must be a time-zone-aware datetime or an "
-            f"ISO 8601 string with an offset (e.g. '2026-07-14T08:12:53Z'). "
-            f"Got {preview(time)} instead."
-        )
-    return value.astimezone(dt.UTC)
+#: The parameters the readers share, declared once.
+_TIME = [
+    UTCTime(
+        description="a time-zone-aware datetime or an ISO 8601 string with an offset "
+        "(e.g. '2026-07-14T08:12:53Z')"
+    ),
+    None,
+]
+_HOST = [InstanceOf(str, description="a non-empty string"), None]
+_ON_ERROR = OneOf("raise", "skip")
 
 
-def _check_host(host: object, function: str) -> str | None:
-    if host is not None and (not isinstance(host, str) or not host):
-        raise ParameterError(
-            f"The 'host' parameter of {function} must be a non-empty string. "
-            f"Got {preview(host)} instead."
-        )
+def _check_time(time: object) -> dt.datetime | None:
+    """The ``time`` parameter (declared by ``_TIME``) as an aware UTC datetime."""
+    return None if time is None else utc_time(time, parameter="time")
+
+
+def _check_host(host: str | None) -> str | None:
+    """The ``host`` parameter (a str or None by ``_HOST``), refused when empty."""
+    if host == "":
+        raise reject("host", "be a non-empty string", host)
     return host
 
 
@@ -199,10 +206,6 @@ _SKIPPED_MESSAGE = (
     "{function} skipped {count} record{s} that could not be read (first: {first}); "
     "see .skipped for all of them"
 )
-
-
-def _output(frame: pl.DataFrame, backend: Backend) -> Any:
-    return to_pandas(frame) if backend == "pandas" else frame
 
 
 def _order_columns(frame: pl.DataFrame) -> pl.DataFrame:
@@ -718,6 +721,7 @@ def _read_nvidia_smi_file(
     return pl.concat(frames, how="diagonal")
 
 
+@validate_params(host=_HOST, time=_TIME, on_error=_ON_ERROR, backend=BACKEND)
 def read_nvidia_smi_csv(
     path_or_paths: PathLike | Sequence[PathLike],
     *,
@@ -789,11 +793,9 @@ def read_nvidia_smi_csv(
     [631.95, None]
     """
     function = "read_nvidia_smi_csv"
-    _check_choice(on_error, "on_error", function, ("raise", "skip"))
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
     tz = check_tz(tz, function)
-    host = _check_host(host, function)
-    when = _check_time(time, function)
+    host = _check_host(host)
+    when = _check_time(time)
     parsed_fields = _fields_parameter(fields, function)
     files = expand_paths(path_or_paths, function=function)
     problems = LoadContext(function, on_error)
@@ -814,7 +816,7 @@ def read_nvidia_smi_csv(
         problems.formats[os.fspath(path)] = "nvidia-smi"
     out = _order_columns(pl.concat(frames, how="diagonal"))
     finish(problems, report, out.height, skipped_message=_SKIPPED_MESSAGE)
-    return _output(out, backend)
+    return frame_out(out, backend)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1248,6 +1250,12 @@ def _gpu_from_metrics(
     return out.sort(["time", "host", "gpu_index", "gpu_uuid"], nulls_last=True, maintain_order=True)
 
 
+@validate_params(
+    metrics=Frame(),
+    source=OneOf("auto", "dcgm", "nvidia_gpu_exporter"),
+    host=_HOST,
+    backend=BACKEND,
+)
 def gpu_from_metrics(
     metrics: Any,
     *,
@@ -1303,14 +1311,11 @@ def gpu_from_metrics(
     (0, 1048576.0, 20988297216.0, 2310000000.0, 'cuda-1')
     """
     function = "gpu_from_metrics"
-    _check_choice(source, "source", function, ("auto", "dcgm", "nvidia_gpu_exporter"))
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
-    host = _check_host(host, function)
-    frame = to_polars(metrics, parameter="metrics", function=function)
+    host = _check_host(host)
     out = _gpu_from_metrics(
-        frame, source=source, counters=counters, host=host, path=None, function=function
+        metrics, source=source, counters=counters, host=host, path=None, function=function
     )
-    return _output(_order_columns(out), backend)
+    return frame_out(_order_columns(out), backend)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1366,6 +1371,13 @@ def _parse_scrape(path: Path, time: dt.datetime | None, problems: LoadContext) -
     return frame
 
 
+@validate_params(
+    format=OneOf("auto", "nvidia-smi", "dcgm", "nvidia_gpu_exporter"),
+    host=_HOST,
+    time=_TIME,
+    on_error=_ON_ERROR,
+    backend=BACKEND,
+)
 def load_gpu(
     path_or_paths: PathLike | Sequence[PathLike],
     *,
@@ -1432,12 +1444,9 @@ def load_gpu(
     ('node-1', 'GPU-1a2b', 59.0, 100.0)
     """
     function = "load_gpu"
-    _check_choice(format, "format", function, ("auto", "nvidia-smi", "dcgm", "nvidia_gpu_exporter"))
-    _check_choice(on_error, "on_error", function, ("raise", "skip"))
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
     tz = check_tz(tz, function)
-    host = _check_host(host, function)
-    when = _check_time(time, function)
+    host = _check_host(host)
+    when = _check_time(time)
     files = expand_paths(path_or_paths, function=function)
     problems = LoadContext(function, on_error)
     frames: list[pl.DataFrame] = []
@@ -1466,4 +1475,4 @@ def load_gpu(
         problems.formats[os.fspath(path)] = kind
     out = _order_columns(pl.concat(frames, how="diagonal"))
     finish(problems, report, out.height, skipped_message=_SKIPPED_MESSAGE)
-    return _output(out, backend)
+    return frame_out(out, backend)
