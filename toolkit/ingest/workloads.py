@@ -62,6 +62,20 @@ from typing import Annotated, Any, Literal
 import msgspec
 import polars as pl
 
+from toolkit._validation import (
+    BACKEND,
+    Frame,
+    InstanceOf,
+    OneOf,
+    UTCTime,
+    frame_out,
+    reject,
+    utc_time,
+    validate_params,
+)
+
+# re-exported for toolkit.synth's ServeGen sampler
+from toolkit._validation import Backend as Backend  # noqa: PLC0414
 from toolkit.errors import (
     FormatError,
     LoadReport,
@@ -80,8 +94,7 @@ from toolkit.ingest._io import (
     read_lines,
     sniff,
 )
-from toolkit.schema import TIME, check_tz, to_pandas, to_polars
-from toolkit.schema import check_choice as _check_choice
+from toolkit.schema import TIME, check_tz
 
 __all__ = [
     "SERVEGEN_PMF",
@@ -119,7 +132,6 @@ _SERVEGEN_WINDOW_S = 600  # ServeGen's documented trace window, used when a file
 _PMF_TOLERANCE = 1e-6
 
 OnError = Literal["raise", "skip"]
-Backend = Literal["polars", "pandas"]
 
 
 # --- parameters --------------------------------------------------------------------------
@@ -147,28 +159,33 @@ def _iso_ns(ns: int) -> str:
     return text + "Z"
 
 
-def _parse_start(start: object, function: str) -> _Start:
+#: The ``start`` parameter: a time with its zone (checked by the decorator).
+_START_TIME = UTCTime(
+    description="a time-zone-aware datetime or an ISO 8601 string with an offset (a naive "
+    "time would need a guessed zone)"
+)
+_START = [_START_TIME, None]
+_ON_ERROR = OneOf("raise", "skip")
+
+
+def _parse_start(start: object, function: str | None = None) -> _Start:
+    """``start`` (None: the epoch) as epoch nanoseconds; ``function`` names the caller when
+    it is not a validated function (``toolkit.synth``'s ServeGen sampler)."""
     if start is None:
         return _Start(0, _iso_ns(0), True)
-    value: object = start
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ParameterError(
-                f"The 'start' parameter of {function} must be a time-zone-aware datetime or an "
-                f"ISO 8601 string with an offset. Got {preview(start)} instead."
-            ) from None
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ParameterError(
-            f"The 'start' parameter of {function} must be a time-zone-aware datetime or an "
-            f"ISO 8601 string with an offset (a naive time would need a guessed zone). "
-            f"Got {preview(start)} instead."
-        )
+    if not _START_TIME.accepts(start):
+        raise reject("start", "be " + _START_TIME.words(), start, function=function)
+    value = utc_time(start, parameter="start")  # pandas.Timestamp stays one (nanoseconds)
     delta = value - _EPOCH
     ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
     ns += int(getattr(value, "nanosecond", 0))  # pandas.Timestamp keeps nanoseconds
     return _Start(ns, _iso_ns(ns), False)
+
+
+def _output(frame: pl.DataFrame, backend: Backend) -> Any:
+    """:func:`toolkit._validation.frame_out`, under the name ``toolkit.synth``'s ServeGen
+    sampler imports."""
+    return frame_out(frame, backend)
 
 
 # --- record problems -----------------------------------------------------------------------
@@ -763,13 +780,13 @@ _SKIPPED_MESSAGE = (
 )
 
 
-def _output(frame: pl.DataFrame, backend: Backend) -> Any:
-    """The frame, or its pandas version (nullable integers, Arrow-backed lists): a plain
-    ``to_pandas()`` turns an Int64 column holding a null into float64, which corrupts counts
-    above 2**53 (and any token count of an Alibaba trace, all null)."""
-    return frame if backend == "polars" else to_pandas(frame)
-
-
+@validate_params(
+    format=OneOf("auto", *WORKLOAD_FORMATS, "servegen"),
+    start=_START,
+    on_error=_ON_ERROR,
+    report=[InstanceOf(LoadReport), None],
+    backend=BACKEND,
+)
 def load_workload(
     path_or_paths: PathLike | Sequence[PathLike],
     *,
@@ -861,15 +878,7 @@ def load_workload(
     680590100
     """
     function = "load_workload"
-    _check_choice(format, "format", function, ("auto", *WORKLOAD_FORMATS, "servegen"))
-    _check_choice(on_error, "on_error", function, ("raise", "skip"))
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
-    if report is not None and not isinstance(report, LoadReport):
-        raise ParameterError(
-            f"The 'report' parameter of {function} must be a LoadReport or None. "
-            f"Got {type(report).__name__} instead."
-        )
-    ctx = _Ctx(function, on_error, start=_parse_start(start, function), tz=check_tz(tz, function))
+    ctx = _Ctx(function, on_error, start=_parse_start(start), tz=check_tz(tz, function))
     frames: list[pl.DataFrame] = []
     for path in expand_paths(path_or_paths, function=function):
         fmt = _detect(path) if format == "auto" else format
@@ -879,7 +888,7 @@ def load_workload(
         ctx.formats[str(path)] = fmt
     frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
     finish(ctx, report, frame.height, skipped_message=_SKIPPED_MESSAGE)
-    return _output(frame, backend)
+    return frame_out(frame, backend)
 
 
 # --- ServeGen ----------------------------------------------------------------------------
@@ -1158,6 +1167,11 @@ def _servegen_dataset(path: Path, ctx: _Ctx) -> pl.DataFrame:
     ).sort("dataset_window_start_s")
 
 
+@validate_params(
+    path=InstanceOf(str, os.PathLike, description="a path"),
+    on_error=_ON_ERROR,
+    backend=BACKEND,
+)
 def read_servegen(
     path: PathLike,
     *,
@@ -1220,13 +1234,7 @@ def read_servegen(
     [{'value': 10, 'probability': 0.5}, {'value': 20, 'probability': 0.5}]
     """
     function = "read_servegen"
-    _check_choice(on_error, "on_error", function, ("raise", "skip"))
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
-    if not isinstance(path, str | os.PathLike):
-        raise ParameterError(
-            f"The 'path' parameter of {function} must be a path. Got {type(path).__name__} instead."
-        )
-    ctx = _Ctx(function, on_error, start=_parse_start(None, function), tz=None)
+    ctx = _Ctx(function, on_error, start=_parse_start(None), tz=None)
     frames = []
     for client, trace_path, dataset_path in _servegen_pairs(Path(path)):
         for p in (trace_path, dataset_path):
@@ -1254,9 +1262,10 @@ def read_servegen(
         ctx.formats[str(trace_path)] = ctx.formats[str(dataset_path)] = "servegen"
     frame = pl.concat(frames)
     finish(ctx, report, frame.height, skipped_message=_SKIPPED_MESSAGE)
-    return _output(frame, backend)
+    return frame_out(frame, backend)
 
 
+@validate_params(frame=Frame(), backend=BACKEND)
 def workload_from_llm_calls(frame: Any, *, backend: Backend = "polars") -> Any:
     """The ``workload`` table of an ``llm_calls`` table (one row per model call).
 
@@ -1294,8 +1303,7 @@ def workload_from_llm_calls(frame: Any, *, backend: Backend = "polars") -> Any:
     (12, 'small', 'llm_calls')
     """
     function = "workload_from_llm_calls"
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
-    df = to_polars(frame, function=function)
+    df = frame
     required = ("start_time", "input_tokens", "output_tokens")
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -1338,7 +1346,7 @@ def workload_from_llm_calls(frame: Any, *, backend: Backend = "polars") -> Any:
         pl.lit("llm_calls", pl.String).alias("source"),
         *(pl.col(c).alias(f"attributes.{c}") for c in kept),
     )
-    return _output(out, backend)
+    return frame_out(out, backend)
 
 
 def __getattr__(name: str) -> Any:
