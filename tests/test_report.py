@@ -49,11 +49,15 @@ def test_record_outside_a_kernel_prints(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_record_errors() -> None:
-    with pytest.raises(ParameterError, match=r"'name' parameter of record must be an identifier"):
+    with pytest.raises(
+        ParameterError, match=r"'name' parameter of report\.record must be an identifier"
+    ):
         record("two words", 1)
-    with pytest.raises(ParameterError, match=r"'value' parameter of record .* Got object"):
+    with pytest.raises(ParameterError, match=r"'value' parameter of report\.record .* Got object"):
         record("x", object())
-    with pytest.raises(ParameterError, match=r"'headline' parameter of record must be a string"):
+    with pytest.raises(
+        ParameterError, match=r"'headline' parameter of report\.record must be a string"
+    ):
         record("x", 1, headline=3)  # type: ignore[arg-type]
 
 
@@ -82,7 +86,7 @@ def test_read_records(tmp_path: Path) -> None:
     expected = (Record("a", 1, "A"), Record("b", [1], None))
     assert read_records(nb) == expected
     assert read_records(path) == expected
-    with pytest.raises(ParameterError, match="'notebook' parameter of read_records"):
+    with pytest.raises(ParameterError, match=r"'notebook' parameter of report\.read_records"):
         read_records(42)
 
 
@@ -340,7 +344,9 @@ def test_no_input_hides_code(notebooks: Path, tmp_path: Path) -> None:
 
 
 def test_run_report_parameter_errors(notebooks: Path, tmp_path: Path) -> None:
-    with pytest.raises(ParameterError, match=r"'data_dir' parameter of run_report must be an ex"):
+    with pytest.raises(
+        ParameterError, match=r"'data_dir' parameter of report\.run_report must be an ex"
+    ):
         run_report(tmp_path / "nope", tmp_path, notebooks_dir=notebooks)
     with pytest.raises(ParameterError, match=r"'notebooks_dir' parameter .* Got '.*none found"):
         run_report(tmp_path, tmp_path, notebooks_dir=tmp_path)
@@ -349,7 +355,7 @@ def test_run_report_parameter_errors(notebooks: Path, tmp_path: Path) -> None:
     with pytest.raises(ParameterError) as info:
         run_report(tmp_path, tmp_path, notebooks_dir=notebooks, parameters={"thresold": 1})
     assert str(info.value) == (
-        "The 'parameters' parameter of run_report must name parameters that the selected "
+        "The 'parameters' parameter of report.run_report must name parameters that the selected "
         "notebooks declare in their parameters cell (10_ok: data_dir, threshold; 20_fail: "
         "data_dir; 30_noparams: none). Got 'thresold' instead; did you mean 'threshold' for "
         "'thresold'?"
@@ -407,7 +413,7 @@ def test_cli_report_exit_codes(
     assert lines[2] == f"2 notebook(s), 2 failed; index: {tmp_path / 'r' / 'index.html'}"
     args = _parser().parse_args(["report", "--data", str(tmp_path / "none"), "--quiet"])
     assert args.handler(args) == 2
-    assert "'data_dir' parameter of run_report" in capsys.readouterr().err
+    assert "'data_dir' parameter of report.run_report" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- sections, errors
@@ -583,7 +589,9 @@ def test_section_outside_a_kernel(capsys: pytest.CaptureFixture[str]) -> None:
         "Skipped: Drift. Needs 100 calls; found 18 calls; 18 calls; no attribute; missing at "
         "least 100 calls, a column. How to get it: export a longer period; set tier\n"
     )
-    with pytest.raises(ParameterError, match="'title' parameter of section must be a non-empty"):
+    with pytest.raises(
+        ParameterError, match=r"'title' parameter of report\.section must be a non-empty"
+    ):
         section("", ok)
 
 

@@ -198,7 +198,7 @@ def test_cli_unknown_parameter_lists_each_notebooks_parameters(
     common = ["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--notebooks", str(notebooks)]
     assert _run([*common, "-p", "ttft_slo=2"]) == 2
     assert capsys.readouterr().err == (
-        "genai-sre report: error: The 'parameters' parameter of run_report must name "
+        "genai-sre report: error: The 'parameters' parameter of report.run_report must name "
         "parameters that the selected notebooks declare in their parameters cell (01_slo: "
         "data_dir, tz, ttft_slo_s, pool, slices; 02_gpu: data_dir, tz). Got 'ttft_slo' "
         "instead; did you mean 'ttft_slo_s' for 'ttft_slo'?\n"

@@ -20,7 +20,8 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
+from toolkit._validation import InstanceOf, caller, reject, validate_params
+from toolkit.errors import preview
 from toolkit.redact import Redactor, redact
 
 RECORD_MIMETYPE = "application/vnd.genai-sre.record+json"
@@ -74,9 +75,11 @@ def _jsonable(value: Any, redactor: Redactor | None) -> Any:
         return _jsonable(item(), redactor)
     if isinstance(value, pl.Series):
         return [_jsonable(v, redactor) for v in value.to_list()]
-    raise ParameterError(
-        "The 'value' parameter of record must be a number, string, bool, None, datetime, "
-        f"or a list or dict of those. Got {type(value).__name__} {preview(value)} instead."
+    raise reject(
+        "value",
+        "be a number, string, bool, None, datetime, or a list or dict of those",
+        got=f"{type(value).__name__} {preview(value)}",
+        function=caller() or "report.record",
     )
 
 
@@ -90,6 +93,13 @@ def _in_kernel() -> bool:
         return False
 
 
+_IDENTIFIER = "an identifier (letters, digits, _ . -)"
+
+
+@validate_params(
+    name=InstanceOf(str, description=_IDENTIFIER),
+    headline=[InstanceOf(str, description="a string"), None],
+)
 def record(name: str, value: Any, *, headline: str | None = None) -> None:
     """Record a key number of a notebook, for the report's index page and the tests.
 
@@ -112,15 +122,8 @@ def record(name: str, value: Any, *, headline: str | None = None) -> None:
     >>> record("llm_calls", 2000, headline="2,000 LLM calls")
     llm_calls = 2000  (2,000 LLM calls)
     """
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ParameterError(
-            "The 'name' parameter of record must be an identifier (letters, digits, _ . -). "
-            f"Got {preview(name)} instead."
-        )
-    if headline is not None and not isinstance(headline, str):
-        raise ParameterError(
-            f"The 'headline' parameter of record must be a string. Got {preview(headline)} instead."
-        )
+    if not _NAME.match(name):
+        raise reject("name", "be " + _IDENTIFIER, name)
     plain_value = _jsonable(value, None)
     shown_headline = None if headline is None else redact(headline)
     payload = {"name": name, "value": plain_value, "headline": shown_headline}
@@ -194,6 +197,7 @@ def _joined(sentences: Sequence[str]) -> str:
     return text
 
 
+@validate_params(title=InstanceOf(str, description="a non-empty string"))
 def section(title: str, *checks: Any) -> bool:
     """Whether a notebook section can run; when it cannot, show why in a "skipped" box.
 
@@ -225,11 +229,8 @@ def section(title: str, *checks: Any) -> bool:
 How to get it: scrape vLLM's /metrics
     False
     """
-    if not isinstance(title, str) or not title:
-        raise ParameterError(
-            f"The 'title' parameter of section must be a non-empty string. Got {preview(title)} "
-            "instead."
-        )
+    if not title:
+        raise reject("title", "be a non-empty string", title)
     unmet = [c for c in checks if not getattr(c, "ok", False)]
     if not unmet:
         payload: dict[str, Any] = {"section": title, "ran": True}
@@ -335,6 +336,7 @@ def read_sections(notebook: Any) -> tuple[tuple[str, Skipped | None], ...]:
     return tuple(out)
 
 
+@validate_params()
 def read_records(notebook: Any) -> tuple[Record, ...]:
     """The records of an executed notebook, in the order they were made.
 
@@ -357,9 +359,10 @@ def read_records(notebook: Any) -> tuple[Record, ...]:
         with open(notebook, encoding="utf-8") as handle:
             notebook = json.load(handle)
     if not isinstance(notebook, Mapping) or "cells" not in notebook:
-        raise ParameterError(
-            "The 'notebook' parameter of read_records must be a notebook (dict or "
-            f"NotebookNode) or the path of an .ipynb file. Got {preview(notebook)} instead."
+        raise reject(
+            "notebook",
+            "be a notebook (dict or NotebookNode) or the path of an .ipynb file",
+            got=preview(notebook),
         )
     found: list[Record] = []
     for cell in notebook["cells"]:

@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from toolkit._html import _cut
 from toolkit._progress import Progress
-from toolkit.errors import ParameterError, ToolkitError, preview
+from toolkit._validation import InstanceOf, Strings, reject, validate_params
+from toolkit.errors import ToolkitError, preview
 from toolkit.redact import redact
 from toolkit.report._kernel import (
     SECTION_MIMETYPE,
@@ -264,11 +265,14 @@ def _check_parameter_names(given: Mapping[str, Any], declared: Mapping[str, list
         if close:
             hints.append(f"did you mean {close[0]!r} for {name!r}?")
     got = ", ".join(repr(name) for name in unknown)
-    raise ParameterError(
-        "The 'parameters' parameter of run_report must name parameters that the selected "
-        f"notebooks declare in their parameters cell ({listing}). Got {got} instead"
-        + (f"; {' '.join(hints)}" if hints else ".")
+    error = reject(
+        "parameters",
+        f"name parameters that the selected notebooks declare in their parameters cell ({listing})",
+        got=got,
     )
+    if hints:  # the hints go inside the sentence: "Got 'x' instead; did you mean 'y'?"
+        error = type(error)(f"{str(error).removesuffix('.')}; {' '.join(hints)}")
+    raise error
 
 
 def _literal(name: str, value: Any) -> str:
@@ -278,9 +282,10 @@ def _literal(name: str, value: Any) -> str:
     except (ValueError, SyntaxError):
         same = False
     if not same:
-        raise ParameterError(
-            f"The 'parameters' parameter of run_report must map names to literals (str, "
-            f"int, float, bool, None, list, dict). Got {preview(value)} for {name!r} instead."
+        raise reject(
+            "parameters",
+            "map names to literals (str, int, float, bool, None, list, dict)",
+            got=f"{preview(value)} for {name!r}",
         )
     return f"{name} = {text}"
 
@@ -292,16 +297,14 @@ def _select(notebooks: list[Path], only: str | Sequence[str] | None) -> list[Pat
     chosen: list[Path] = []
     for item in wanted:
         if not isinstance(item, str):
-            raise ParameterError(
-                "The 'only' parameter of run_report must be notebook names. "
-                f"Got {preview(item)} instead."
-            )
+            raise reject("only", "be notebook names", got=preview(item))
         key = item.removesuffix(".ipynb")
         matches = [p for p in notebooks if p.stem == key or p.stem.split("_", 1)[0] == key]
         if not matches:
-            raise ParameterError(
-                "The 'only' parameter of run_report must name notebooks of "
-                f"{', '.join(p.stem for p in notebooks)}. Got {item!r} instead."
+            raise reject(
+                "only",
+                f"name notebooks of {', '.join(p.stem for p in notebooks)}",
+                got=repr(item),
             )
         chosen.extend(p for p in matches if p not in chosen)
     return sorted(chosen)
@@ -584,6 +587,18 @@ def _run_one(
     )
 
 
+_PATH = InstanceOf(str, os.PathLike, description="a path")
+
+
+@validate_params(
+    data_dir=_PATH,
+    out_dir=_PATH,
+    only=[InstanceOf(str), Strings(description="a list of notebook names"), None],
+    no_input=InstanceOf(bool, description="a bool"),
+    notebooks_dir=[_PATH, None],
+    progress=[InstanceOf(bool), None],
+    parameters=[InstanceOf(Mapping, description="a mapping of parameter names to values"), None],
+)
 def run_report(
     data_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -642,44 +657,34 @@ def run_report(
     >>> run_report("no/such/dir", "out")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    toolkit.errors.ParameterError: The 'data_dir' parameter of run_report must be ...
+    toolkit.errors.ParameterError: The 'data_dir' parameter of report.run_report must be ...
     """
     data = Path(data_dir)
     if not data.is_dir():
-        raise ParameterError(
-            "The 'data_dir' parameter of run_report must be an existing directory. "
-            f"Got {str(data)!r} instead."
-        )
+        raise reject("data_dir", "be an existing directory", got=repr(str(data)))
     source_dir = Path(notebooks_dir) if notebooks_dir is not None else _default_notebooks_dir()
     if not source_dir.is_dir():
-        raise ParameterError(
-            "The 'notebooks_dir' parameter of run_report must be an existing directory "
-            f"(the project's notebooks/ by default). Got {str(source_dir)!r} instead."
+        raise reject(
+            "notebooks_dir",
+            "be an existing directory (the project's notebooks/ by default)",
+            got=repr(str(source_dir)),
         )
     available = sorted(p for p in source_dir.glob("*.ipynb") if not p.name.startswith("."))
     if not available:
-        raise ParameterError(
-            "The 'notebooks_dir' parameter of run_report must hold .ipynb notebooks. "
-            f"Got {str(source_dir)!r} (none found) instead."
+        raise reject(
+            "notebooks_dir", "hold .ipynb notebooks", got=f"{str(source_dir)!r} (none found)"
         )
     chosen = _select(available, only)
-    if not isinstance(no_input, bool):
-        raise ParameterError(
-            f"The 'no_input' parameter of run_report must be a bool. Got {preview(no_input)} "
-            "instead."
-        )
-    if parameters is not None and (
-        not isinstance(parameters, Mapping) or not all(isinstance(k, str) for k in parameters)
-    ):
-        raise ParameterError(
-            "The 'parameters' parameter of run_report must be a mapping of parameter names to "
-            f"values. Got {preview(parameters)} instead."
+    if parameters is not None and not all(isinstance(k, str) for k in parameters):
+        raise reject(
+            "parameters", "be a mapping of parameter names to values", got=preview(parameters)
         )
     extra = {name: _plain(value) for name, value in (parameters or {}).items()}
     if "data_dir" in extra:
-        raise ParameterError(
-            "The 'parameters' parameter of run_report must not set data_dir (use the "
-            "data_dir argument). Got {'data_dir': ...} instead."
+        raise reject(
+            "parameters",
+            "not set data_dir (use the data_dir argument)",
+            got="{'data_dir': ...}",
         )
     import nbformat
 
