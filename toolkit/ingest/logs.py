@@ -40,6 +40,15 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import msgspec
 import polars as pl
 
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    InstanceOf,
+    OneOf,
+    frame_out,
+    reject,
+    validate_params,
+)
 from toolkit.errors import LoadReport, ParameterError, preview
 from toolkit.ingest._attributes import (
     LONG_SCHEMA,
@@ -48,7 +57,7 @@ from toolkit.ingest._attributes import (
     mapping_to_keyvalues,
     pivot,
 )
-from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
+from toolkit.ingest._frames import LoadContext, combine, finish
 from toolkit.ingest._io import (
     PathLike,
     decode_json,
@@ -56,8 +65,7 @@ from toolkit.ingest._io import (
     iter_line_batches,
     read_lines,
 )
-from toolkit.schema import LOGS, TIME, check_tz, to_pandas
-from toolkit.schema import check_choice as _check_choice
+from toolkit.schema import LOGS, TIME, check_tz
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,7 +79,6 @@ __all__ = [
     "read_text_logs",
 ]
 
-Backend = Literal["polars", "pandas"]
 OnError = Literal["raise", "skip"]
 TimeUnit = Literal["s", "ms", "us", "ns"]
 
@@ -117,20 +124,23 @@ def _level_tables(
     if levels is None:
         return text, numeric
     if not isinstance(levels, Mapping):
-        raise ParameterError(
-            f"The 'levels' parameter of {function} must be a mapping of level names or "
-            f"numbers to OTel severity numbers (1-24). Got {type(levels).__name__} instead."
+        raise reject(
+            "levels",
+            "be a mapping of level names or numbers to OTel severity numbers (1-24)",
+            got=type(levels).__name__,
+            function=function,
         )
     for key, number in levels.items():
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 24:
-            raise ParameterError(
-                f"The 'levels' parameter of {function} must map each level to an OTel "
-                f"severity number from 1 to 24. Got {key!r}: {preview(number)} instead."
+            raise reject(
+                "levels",
+                "map each level to an OTel severity number from 1 to 24",
+                got=f"{key!r}: {preview(number)}",
+                function=function,
             )
         if isinstance(key, bool) or not isinstance(key, str | int):
-            raise ParameterError(
-                f"The 'levels' parameter of {function} must have level names (str) or "
-                f"numbers (int) as keys. Got {preview(key)} instead."
+            raise reject(
+                "levels", "have level names (str) or numbers (int) as keys", key, function=function
             )
         if isinstance(key, str):
             text[key.strip().lower()] = number
@@ -141,18 +151,13 @@ def _level_tables(
 
 # --- shared checks ----------------------------------------------------------------------
 
+_ON_ERROR = OneOf("raise", "skip")
+
 
 def _check_field(value: object, name: str, function: str) -> str | None:
     if value is None or (isinstance(value, str) and value):
         return value
-    raise ParameterError(
-        f"The {name!r} parameter of {function} must be a non-empty field name, or None to "
-        f"detect it. Got {preview(value)} instead."
-    )
-
-
-def _output(frame: pl.DataFrame, backend: str) -> Any:
-    return to_pandas(frame) if backend == "pandas" else frame
+    raise reject(name, "be a non-empty field name, or None to detect it", value, function=function)
 
 
 # --- timestamps -------------------------------------------------------------------------
@@ -668,6 +673,7 @@ def read_json_logs(
 ) -> pd.DataFrame: ...
 
 
+@validate_params(time_unit=[OneOf(*_UNIT_FACTORS), None], on_error=_ON_ERROR, backend=BACKEND)
 def read_json_logs(
     path_or_paths: PathLike | Sequence[PathLike],
     *,
@@ -768,10 +774,6 @@ scope_field : str, optional
     '4bf92f3577b34da6a3ce929d0e0e4736'
     """
     function = "read_json_logs"
-    check_on_error(on_error, function)
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
-    if time_unit is not None:
-        _check_choice(time_unit, "time_unit", function, tuple(_UNIT_FACTORS))
     given = {
         "time": _check_field(time_field, "time_field", function),
         "level": _check_field(level_field, "level_field", function),
@@ -795,7 +797,7 @@ scope_field : str, optional
     for path in files:
         ctx.formats[os.fspath(path)] = "json-lines logs"
     out = _load(files, lambda p: _json_file(p, opts, ctx), ctx, report)
-    return _output(out, backend)
+    return frame_out(out, backend)
 
 
 # === plain text =========================================================================
@@ -918,17 +920,21 @@ def _custom_pattern(regex: str, time_format: str | None, function: str) -> _Text
     try:
         groups = list(re.compile(regex).groupindex)
     except re.error as exc:
-        raise ParameterError(
-            f"The 'pattern' parameter of {function} must be a built-in pattern name "
-            f"({', '.join(map(repr, _PATTERNS))}) or a regular expression with named groups. "
-            f"Got {preview(regex)}, which does not compile ({exc})."
+        raise reject(
+            "pattern",
+            f"be a built-in pattern name ({', '.join(map(repr, _PATTERNS))}) or a regular "
+            "expression with named groups",
+            got=f"{preview(regex)}, which does not compile ({exc}),",
+            function=function,
         ) from None
     if "time" not in groups or "message" not in groups:
-        raise ParameterError(
-            f"The 'pattern' parameter of {function} must be a built-in pattern name "
-            f"({', '.join(map(repr, _PATTERNS))}) or a regular expression with named groups "
-            f"'time' and 'message' (optional: 'level', 'trace_id', 'span_id', any other "
-            f"group becomes an attribute). Got {preview(regex)} instead."
+        raise reject(
+            "pattern",
+            f"be a built-in pattern name ({', '.join(map(repr, _PATTERNS))}) or a regular "
+            "expression with named groups 'time' and 'message' (optional: 'level', "
+            "'trace_id', 'span_id', any other group becomes an attribute)",
+            regex,
+            function=function,
         )
     try:
         pl.Series([""], dtype=pl.String).str.extract_groups(regex)
@@ -1203,6 +1209,11 @@ def read_text_logs(
 ) -> pd.DataFrame: ...
 
 
+@validate_params(
+    service_name=[InstanceOf(str, description="a string"), None],
+    on_error=_ON_ERROR,
+    backend=BACKEND,
+)
 def read_text_logs(
     path_or_paths: PathLike | Sequence[PathLike],
     *,
@@ -1306,19 +1317,15 @@ def read_text_logs(
     (9, 339, 1)
     """
     function = "read_text_logs"
-    check_on_error(on_error, function)
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
     if not isinstance(pattern, str) or not pattern:
-        raise ParameterError(
-            f"The 'pattern' parameter of {function} must be a built-in pattern name "
-            f"({', '.join(map(repr, _PATTERNS))}) or a regular expression. "
-            f"Got {preview(pattern)} instead."
+        raise reject(
+            "pattern",
+            f"be a built-in pattern name ({', '.join(map(repr, _PATTERNS))}) or a regular "
+            "expression",
+            pattern,
         )
     if time_format is not None and (not isinstance(time_format, str) or not time_format):
-        raise ParameterError(
-            f"The 'time_format' parameter of {function} must be a strftime format such as "
-            f"'%Y-%m-%d %H:%M:%S'. Got {preview(time_format)} instead."
-        )
+        raise reject("time_format", "be a strftime format such as '%Y-%m-%d %H:%M:%S'", time_format)
     if pattern in _PATTERNS:
         if time_format is not None:
             raise ParameterError(
@@ -1332,10 +1339,11 @@ def read_text_logs(
     needs_year = fmt is not None and "%Y" not in fmt and "%y" not in fmt
     if needs_year:
         if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9998:
-            raise ParameterError(
-                f"The 'year' parameter of {function} must be the year (e.g. 2025) of the first "
-                f"record, because {spec.name!r} timestamps ({fmt}) carry none; the current "
-                f"year is never assumed. Got {preview(year)} instead."
+            raise reject(
+                "year",
+                f"be the year (e.g. 2025) of the first record, because {spec.name!r} "
+                f"timestamps ({fmt}) carry none; the current year is never assumed",
+                year,
             )
     elif year is not None:
         raise ParameterError(
@@ -1345,15 +1353,11 @@ def read_text_logs(
     tz_checked = check_tz(tz, function)
     naive = fmt is not None and "%z" not in fmt and "%Z" not in fmt
     if naive and tz_checked is None:
-        raise ParameterError(
-            f"The 'tz' parameter of {function} must name the time zone of the "
-            f"{spec.name!r} timestamps, which carry no UTC offset (vLLM logs in the server's "
-            "local time; 'UTC' in most containers). Got None instead."
-        )
-    if service_name is not None and not isinstance(service_name, str):
-        raise ParameterError(
-            f"The 'service_name' parameter of {function} must be a string or None. "
-            f"Got {preview(service_name)} instead."
+        raise reject(
+            "tz",
+            f"name the time zone of the {spec.name!r} timestamps, which carry no UTC offset "
+            "(vLLM logs in the server's local time; 'UTC' in most containers)",
+            None,
         )
     text_levels, _ = _level_tables(levels, function)
     files = expand_paths(path_or_paths, function=function)
@@ -1366,4 +1370,4 @@ def read_text_logs(
         ctx,
         report,
     )
-    return _output(out, backend)
+    return frame_out(out, backend)
