@@ -7,10 +7,8 @@ from typing import Any
 
 import polars as pl
 
-from toolkit._validation import Backend
+from toolkit._validation import BACKEND, Backend, InstanceOf, frame_out, validate_params
 from toolkit.errors import FormatError, location, preview
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_pandas
 
 _COMPAS_INTS = (
     "id",
@@ -48,6 +46,11 @@ _COMPAS_KEPT = (
 )
 
 
+@validate_params(
+    path=InstanceOf(str, os.PathLike, description="a path"),
+    filtered=InstanceOf(bool),
+    backend=BACKEND,
+)
 def load_compas(
     path: str | os.PathLike[str],
     *,
@@ -94,8 +97,6 @@ def load_compas(
     >>> load_compas(path)["id"].to_list()  # the second row has no screening delay
     [1]
     """
-    function = "load_compas"
-    _check_backend(backend, function)
     raw = pl.read_csv(os.fspath(path), infer_schema_length=0)
     for name in ("decile_score", "priors_count"):
         copy = f"{name}_duplicated_0"
@@ -137,4 +138,4 @@ def load_compas(
             & (pl.col("c_charge_degree") != "O")
             & (pl.col("score_text") != "N/A")
         ).drop_nulls(list(_COMPAS_KEPT))
-    return to_pandas(data) if backend == "pandas" else data
+    return frame_out(data, backend)

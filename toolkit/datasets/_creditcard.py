@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import InstanceOf, UTCTime, validate_params
 from toolkit.errors import FormatError, preview
 
 #: Where ``Time`` 0 is put: the data covers two days of September 2013 and states no date
@@ -19,6 +20,10 @@ CREDITCARD_EPOCH = dt.datetime(2013, 9, 1, tzinfo=dt.UTC)
 _COLUMNS = ("Time", *(f"V{i}" for i in range(1, 29)), "Amount", "Class")
 
 
+@validate_params(
+    path=InstanceOf(str, os.PathLike, description="a path"),
+    epoch=[UTCTime(text=False), None],
+)
 def load_creditcard(path: str | os.PathLike[str], *, epoch: Any = None) -> pl.DataFrame:
     """ULB's ``creditcard.csv`` (or a cut of it) as a ``predictions`` table without scores.
 
@@ -63,13 +68,6 @@ def load_creditcard(path: str | os.PathLike[str], *, epoch: Any = None) -> pl.Da
 
     file = Path(os.fspath(path))
     start = CREDITCARD_EPOCH if epoch is None else epoch
-    if not isinstance(start, dt.datetime) or start.tzinfo is None:
-        from toolkit.errors import ParameterError
-
-        raise ParameterError(
-            "The 'epoch' parameter of datasets.load_creditcard must be an aware datetime. "
-            f"Got {preview(epoch)} instead."
-        )
     with open_binary(file) as fh:
         data = fh.read()
     try:
