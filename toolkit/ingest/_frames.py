@@ -10,10 +10,10 @@ from typing import Literal
 
 import polars as pl
 
+from toolkit._validation import OneOf, reject
 from toolkit.errors import (
     FormatError,
     LoadReport,
-    ParameterError,
     SkippedRecord,
     SkippedRecordsWarning,
     ToolkitWarning,
@@ -23,18 +23,18 @@ from toolkit.errors import (
 from toolkit.ingest._attributes import string_expr
 from toolkit.schema import Table
 
-__all__ = ["LoadContext", "check_on_error", "combine", "finish", "unify_dtypes"]
+__all__ = ["ON_ERROR", "LoadContext", "check_on_error", "combine", "finish", "unify_dtypes"]
 
 OnError = Literal["raise", "skip"]
 
+#: The ``on_error`` constraint every reader declares (``@validate_params(on_error=ON_ERROR)``).
+ON_ERROR = OneOf("raise", "skip")
+
 
 def check_on_error(on_error: str, function: str) -> None:
-    """Validate the ``on_error`` parameter."""
-    if on_error not in ("raise", "skip"):
-        raise ParameterError(
-            f"The 'on_error' parameter of {function} must be 'raise' or 'skip'. "
-            f"Got {on_error!r} instead."
-        )
+    """Check an ``on_error`` value in a body that is not itself validated (:data:`ON_ERROR`)."""
+    if not ON_ERROR.accepts(on_error):
+        raise reject("on_error", "be " + ON_ERROR.words(), on_error, function=function)
 
 
 @dataclass

@@ -12,10 +12,11 @@ from typing import Any
 import msgspec
 import polars as pl
 
+from toolkit._validation import Backend, frame_out
 from toolkit.errors import LoadReport
-from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
+from toolkit.ingest._frames import LoadContext, combine, finish
 from toolkit.ingest._io import PathLike, decode_json, expand_paths
-from toolkit.schema import SPANS, check_backend, to_pandas
+from toolkit.schema import SPANS
 
 __all__ = ["BadSpan", "decode_documents", "gc_paused", "read_span_files"]
 
@@ -76,15 +77,16 @@ def read_span_files(
     function: str,
     on_error: str,
     report: LoadReport | None,
-    backend: str,
+    backend: Backend,
     frames_from_file: FramesFromFile,
 ) -> Any:
-    """The public ``read_<format>`` functions: expand paths, read, combine, report."""
-    check_on_error(on_error, function)
-    check_backend(backend, function)
+    """The public ``read_<format>`` functions: expand paths, read, combine, report.
+
+    ``on_error`` and ``backend`` are checked by the caller's ``@validate_params``.
+    """
     files = expand_paths(path, function=function)
     ctx = LoadContext(function, on_error=on_error)  # type: ignore[arg-type]
     frames = [f for p in files for f in frames_from_file(p, ctx)]
     result = combine(frames, SPANS, ctx)
     finish(ctx, report, result.height)
-    return to_pandas(result) if backend == "pandas" else result
+    return frame_out(result, backend)

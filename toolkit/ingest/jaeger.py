@@ -72,10 +72,11 @@ from typing import Any, Literal
 import polars as pl
 
 from toolkit._progress import Progress
+from toolkit._validation import BACKEND, Backend, validate_params
 from toolkit.errors import LoadReport, preview
 from toolkit.ingest import otlp
 from toolkit.ingest._attributes import ValueProblem, check_key, from_python_value
-from toolkit.ingest._frames import LoadContext
+from toolkit.ingest._frames import ON_ERROR, LoadContext
 from toolkit.ingest._io import PathLike, read_all
 from toolkit.ingest._spans_json import BadSpan as _Bad
 from toolkit.ingest._spans_json import decode_documents, gc_paused, read_span_files
@@ -521,12 +522,13 @@ def _frames(path: Path, ctx: LoadContext, progress: Progress | None) -> list[pl.
 # --- public -------------------------------------------------------------------------
 
 
+@validate_params(on_error=ON_ERROR, backend=BACKEND)
 def read_jaeger(
     path: PathLike | Sequence[PathLike],
     *,
     on_error: Literal["raise", "skip"] = "raise",
     report: LoadReport | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Read Jaeger JSON traces into the canonical spans table.
 

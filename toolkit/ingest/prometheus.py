@@ -73,18 +73,18 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit._validation import BACKEND, Backend, InstanceOf, frame_out, reject, validate_params
 from toolkit.errors import (
     FormatError,
     LoadReport,
     MissingTimeError,
-    ParameterError,
     SkippedRecord,
     location,
     preview,
 )
-from toolkit.ingest._frames import LoadContext, finish
+from toolkit.ingest._frames import ON_ERROR, LoadContext, finish
 from toolkit.ingest._io import PathLike, expand_paths, read_lines
-from toolkit.schema import METRICS, TIME, to_pandas
+from toolkit.schema import METRICS, TIME
 
 __all__ = ["parse_exposition", "read_prometheus"]
 
@@ -207,36 +207,31 @@ def _time_param(value: Any, function: str) -> int | None:
     """The ``time`` parameter as nanoseconds since the epoch (None when not given)."""
     if value is None:
         return None
+    # the nanoseconds of ISO text are kept (utc_time would stop at microseconds)
     expected = (
-        f"The 'time' parameter of {function} must be a timezone-aware datetime or an "
-        "ISO-8601 string with 'Z' or an offset (e.g. '2026-11-21T10:00:00Z')."
+        "be a timezone-aware datetime or an ISO-8601 string with 'Z' or an offset "
+        "(e.g. '2026-11-21T10:00:00Z')"
     )
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ParameterError(
-                f"{expected} Got the naive datetime {value.isoformat()!r} instead; "
-                "attach its time zone (e.g. tzinfo=datetime.timezone.utc)."
+            raise reject(
+                "time",
+                expected,
+                got=f"the naive datetime {value.isoformat()!r}",
+                hint="Attach its time zone (e.g. tzinfo=datetime.timezone.utc).",
+                function=function,
             )
         return _datetime_ns(value)
     if isinstance(value, str):
         try:
             ns = _iso_ns(value)
         except ValueError:
-            raise ParameterError(f"{expected} Got {preview(value)} instead.") from None
+            raise reject("time", expected, value, function=function) from None
         if ns is None:
-            raise ParameterError(
-                f"{expected} Got {preview(value)}, which has no time zone, instead."
-            )
+            got = f"{preview(value)}, which has no time zone,"
+            raise reject("time", expected, got=got, function=function)
         return ns
-    raise ParameterError(f"{expected} Got {type(value).__name__} instead.")
-
-
-def _check_choice(value: object, name: str, function: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        allowed = " or ".join(repr(c) for c in choices)
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be {allowed}. Got {preview(value)} instead."
-        )
+    raise reject("time", expected, got=type(value).__name__, function=function)
 
 
 def _name_time(path: Path) -> tuple[int | None, str]:
@@ -740,6 +735,7 @@ def _read_scrapes(
 # --------------------------------------------------------------------------------------
 
 
+@validate_params(text=InstanceOf(str))
 def parse_exposition(
     text: str,
     *,
@@ -792,11 +788,6 @@ def parse_exposition(
     >>> str(df["time"][0])
     '2026-11-21 10:00:00+00:00'
     """
-    if not isinstance(text, str):
-        raise ParameterError(
-            "The 'text' parameter of parse_exposition must be a str. "
-            f"Got {type(text).__name__} instead."
-        )
     default = _time_param(time, "parse_exposition")
     source = _Source(
         None if path is None else os.fspath(path), _text_lines(text), default, _TIME_HINT
@@ -804,13 +795,14 @@ def parse_exposition(
     return _parse([source], LoadContext("parse_exposition"))
 
 
+@validate_params(on_error=ON_ERROR, backend=BACKEND)
 def read_prometheus(
     path_or_paths: PathLike | Sequence[PathLike],
     *,
     time: TimeLike | None = None,
     on_error: Literal["raise", "skip"] = "raise",
     report: LoadReport | None = None,
-    backend: Literal["polars", "pandas"] = "polars",
+    backend: Backend = "polars",
 ) -> Any:
     """Read Prometheus text / OpenMetrics scrapes (files, directories, globs) into one table.
 
@@ -862,11 +854,9 @@ def read_prometheus(
     ['unknown', 'unknown']
     """
     function = "read_prometheus"
-    _check_choice(on_error, "on_error", function, ("raise", "skip"))
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
     default = _time_param(time, function)
     files = expand_paths(path_or_paths, function=function)
     ctx = LoadContext(function, on_error)
     frame, ctx.formats = _read_scrapes(files, default, ctx)
     finish(ctx, report, frame.height, skipped_message=_SKIPPED_LINES)
-    return to_pandas(frame) if backend == "pandas" else frame
+    return frame_out(frame, backend)
