@@ -281,9 +281,11 @@ def test_scan_prunes_partitions_and_filters_rows(tmp_path: Path) -> None:
 def test_scan_parameter_errors(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="time-zone-aware datetime"):
         scale.scan(tmp_path, filters={"start": dt.datetime(2026, 11, 3)})
-    with pytest.raises(ParameterError, match="The 'filters' parameter of scan must be"):
+    with pytest.raises(ParameterError, match=r"The 'filters' parameter of scale\.scan must be"):
         scale.scan(tmp_path, filters={"service": "x"})
-    with pytest.raises(ParameterError, match="The 'table' parameter of ingest must be one of"):
+    with pytest.raises(
+        ParameterError, match=r"The 'table' parameter of scale\.ingest must be one of"
+    ):
         scale.ingest(tmp_path, tmp_path / "s", table="gpu")  # type: ignore[arg-type]
 
 
@@ -360,7 +362,7 @@ def test_ddsketch_heavy_tailed_within_alpha_and_mergeable() -> None:
 
 
 def test_ddsketch_errors() -> None:
-    with pytest.raises(ParameterError, match="'alpha' parameter of DDSketch"):
+    with pytest.raises(ParameterError, match=r"'alpha' parameter of scale\.DDSketch"):
         scale.DDSketch(1.5)
     s = scale.DDSketch()
     with pytest.raises(ParameterError, match=r"finite and non-negative\. Got -1\.0"):
@@ -472,7 +474,7 @@ def test_histogram_nulls_nan_and_edges_errors(tmp_path: Path) -> None:
     scale.ingest([f, f2], tmp_path / "store")
     h = scale.histogram(tmp_path / "store", "attributes.x", [1.0, 2.0])
     assert h.rows() == [(-np.inf, 1.0, 1), (2.0, np.inf, 2), (None, None, 2)]
-    with pytest.raises(ParameterError, match="The 'edges' parameter of histogram must be"):
+    with pytest.raises(ParameterError, match=r"The 'edges' parameter of scale\.histogram must be"):
         scale.histogram(tmp_path / "store", "attributes.x", [2.0, 1.0])
 
 
@@ -544,7 +546,9 @@ def test_to_dask_equals_scan(tmp_path: Path, client: Any) -> None:
     assert len(got) == want.height == 8_151 + 6_522
     assert got["span_id"].tolist() == want["span_id"].to_list()
     assert got["duration_ms"].tolist() == want["duration_ms"].to_list()
-    with pytest.raises(ParameterError, match="The 'columns' parameter of to_dask must name"):
+    with pytest.raises(
+        ParameterError, match=r"The 'columns' parameter of scale\.to_dask must name"
+    ):
         scale.to_dask(tmp_path / "store", columns=["nope"])
 
 
@@ -733,7 +737,7 @@ def test_on_error_skip_counts_bad_records_and_lists_unreadable_files(
     assert r2.ingested == [str(src / "c.jsonl")]
     assert r2.skipped == [str(src / "a.jsonl")]
     assert scale.scan(tmp_path / "store").collect().height == 5
-    with pytest.raises(ParameterError, match="'on_error' parameter of ingest"):
+    with pytest.raises(ParameterError, match=r"'on_error' parameter of scale\.ingest"):
         scale.ingest(src, tmp_path / "store", on_error="ignore")  # type: ignore[arg-type]
 
 
@@ -837,7 +841,7 @@ def test_group_counts_and_histogram_per_window_equal_polars(tmp_path: Path, clie
         ((values >= 100) & (values < 1000)).sum(),
         (values >= 1000).sum(),
     ]
-    with pytest.raises(ParameterError, match="'every' parameter of group_counts"):
+    with pytest.raises(ParameterError, match=r"'every' parameter of scale\.group_counts"):
         scale.group_counts(tmp_path / "store", "service_name", every="soon")
 
 

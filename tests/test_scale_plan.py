@@ -130,7 +130,7 @@ def test_span_sources_finds_spans_by_content(built: tuple[Path, Path, dict[str, 
     assert scale.span_sources(data) == (str(data / "nested" / "dir" / "export-0001.data"),)
     assert scale.span_sources(data, "x/*.jsonl") == (str(data / "x/*.jsonl"),)
     assert scale.span_sources(data, ["/abs/a.pb", "s3://b/p/"]) == ("/abs/a.pb", "s3://b/p/")
-    with pytest.raises(ParameterError, match="'sources' parameter of span_sources"):
+    with pytest.raises(ParameterError, match=r"'sources' parameter of scale\.span_sources"):
         scale.span_sources(data, [1])  # type: ignore[list-item]
     assert not scale.sources_support(()).ok
 
@@ -174,9 +174,9 @@ def test_plan_takes_the_callers_values_and_checks_them(
     assert (fleet.every, fleet.ttft_threshold_s) == ("6h", 1.5)
     with pytest.raises(ColumnNotFoundError, match=r"attributes\.user\.locle"):
         scale.plan(store, dimensions=["attributes.user.locle"])
-    with pytest.raises(ParameterError, match="'every' parameter of plan"):
+    with pytest.raises(ParameterError, match=r"'every' parameter of scale\.plan"):
         scale.plan(store, every="2d")
-    with pytest.raises(ParameterError, match="'sample_rows' parameter of plan"):
+    with pytest.raises(ParameterError, match=r"'sample_rows' parameter of scale\.plan"):
         scale.plan(store, sample_rows=0)
 
 
@@ -213,7 +213,7 @@ def test_most_drifted_picks_the_locale(built: tuple[Path, Path, dict[str, Any]])
     assert moved.ranking.height == 3
     nothing = scale.most_drifted(store, [], reference=fleet.reference)
     assert (nothing.column, nothing.flagged) == (None, ())
-    with pytest.raises(ParameterError, match="'columns' parameter of most_drifted"):
+    with pytest.raises(ParameterError, match=r"'columns' parameter of scale\.most_drifted"):
         scale.most_drifted(store, LOCALE, reference=fleet.reference)
 
 
@@ -275,7 +275,7 @@ def test_plan_for_a_period_of_the_store(built: tuple[Path, Path, dict[str, Any]]
     assert fleet.reference == (start, start + dt.timedelta(hours=30))
     assert fleet.server_filters == {"service_name": ["srv"], **fleet.period}
     assert fleet.call_filters["service_name"] == ["gw"]
-    with pytest.raises(ParameterError, match="'start' parameter of plan"):
+    with pytest.raises(ParameterError, match=r"'start' parameter of scale\.plan"):
         scale.plan(store, start="2026-03-06T00:00:00")  # no zone: refused, never guessed
-    with pytest.raises(ParameterError, match="'reference_days' parameter of plan"):
+    with pytest.raises(ParameterError, match=r"'reference_days' parameter of scale\.plan"):
         scale.plan(store, reference_days=0)

@@ -5,7 +5,6 @@ client is given) and merged by adding counts.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
@@ -14,14 +13,24 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit.errors import (
-    ParameterError,
-    preview,
+from toolkit._validation import (
+    Duration,
+    InstanceOf,
+    Interval,
+    Names,
+    caller,
+    polars_duration,
+    reject,
+    validate_params,
 )
+from toolkit.errors import ParameterError
 from toolkit.ingest._io import PathLike
 from toolkit.scale._store import TIME, TableName, _lazy, _part_lazy, _select, _Selection
 
 # --- mergeable aggregations -----------------------------------------------------------
+
+#: ``alpha``: a sketch's relative accuracy.
+_ALPHA = Interval(float, 0, 1, closed="neither", description="a number in (0, 1)")
 
 
 class DDSketch:
@@ -48,12 +57,8 @@ class DDSketch:
     (2.97, 5)
     """
 
+    @validate_params(alpha=_ALPHA)
     def __init__(self, alpha: float = 0.01) -> None:
-        if not isinstance(alpha, float | int) or not 0 < alpha < 1:
-            raise ParameterError(
-                f"The 'alpha' parameter of DDSketch must be a number in (0, 1). "
-                f"Got {alpha!r} instead."
-            )
         self.alpha = float(alpha)
         self.gamma = (1 + self.alpha) / (1 - self.alpha)
         self._lg = math.log(self.gamma)
@@ -87,21 +92,20 @@ class DDSketch:
     def merge(self, other: DDSketch) -> DDSketch:
         """Add ``other``'s counts into this sketch (same ``alpha``); returns self."""
         if other.alpha != self.alpha:
-            raise ParameterError(
-                f"The 'other' parameter of DDSketch.merge must have alpha {self.alpha}. "
-                f"Got alpha {other.alpha} instead."
+            raise reject(
+                "other",
+                f"have alpha {self.alpha}",
+                got=f"alpha {other.alpha}",
+                function="scale.DDSketch.merge",
             )
         for k, c in other.bins.items():
             self.bins[k] = self.bins.get(k, 0) + c
         self.zeros += other.zeros
         return self
 
+    @validate_params(q=Interval(float, 0, 1))
     def quantile(self, q: float) -> float:
         """The ``q``-quantile (0 <= q <= 1), within ``alpha`` relative error; NaN if empty."""
-        if not isinstance(q, float | int) or not 0 <= q <= 1:
-            raise ParameterError(
-                f"The 'q' parameter of DDSketch.quantile must be in [0, 1]. Got {q!r} instead."
-            )
         n = self.count
         if n == 0:
             return math.nan
@@ -163,17 +167,25 @@ def _partials(sel: _Selection, client: Any, fn: Callable[..., Any], **kwargs: An
     return out
 
 
-def _check_by(by: object, function: str) -> list[str]:
-    if isinstance(by, str):
-        return [by]
-    if isinstance(by, Sequence) and all(isinstance(b, str) for b in by):
-        return list(by)
-    raise ParameterError(
-        f"The 'by' parameter of {function} must be a column name or a list of them. "
-        f"Got {by!r} instead."
-    )
+#: ``by``: grouping columns.
+_BY = Names(description="a column name or a list of them")
+#: ``good``: the expression marking a good event.
+_GOOD = InstanceOf(pl.Expr, description="a polars expression")
+#: ``every``: a time window's width, fixed or calendar (polars' ``dt.truncate``).
+_EVERY = [Duration(calendar=True), None]
 
 
+def _keys(by: str | Sequence[str]) -> list[str]:
+    """``by`` (checked with :data:`_BY`) as a list of column names."""
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _window(every: object) -> str | None:
+    """``every`` (checked with :data:`_EVERY`) as polars duration text, None for none."""
+    return None if every is None else polars_duration(every, calendar=True, parameter="every")
+
+
+@validate_params(good=_GOOD, by=_BY)
 def minute_counts(
     store: PathLike,
     good: pl.Expr,
@@ -216,14 +228,8 @@ def minute_counts(
     >>> minute_counts(pathlib.Path(tempfile.mkdtemp()), pl.lit(True)).columns
     ['minute', 'service_name', 'good', 'unknown', 'total']
     """
-    function = "minute_counts"
-    keys = _check_by(by, function)
-    if not isinstance(good, pl.Expr):
-        raise ParameterError(
-            f"The 'good' parameter of {function} must be a polars expression. "
-            f"Got {type(good).__name__} instead."
-        )
-    sel = _select(store, table, filters, function)
+    keys = _keys(by)
+    sel = _select(store, table, filters, caller() or "scale.minute_counts")
     parts: list[pl.DataFrame] = _partials(
         sel, client, _counts_partial, time_col=TIME[sel.table], good=good, by=keys
     )
@@ -240,23 +246,6 @@ def _window_keys(by: list[str], every: str | None, time_col: str) -> list[pl.Exp
     return [*window, *(pl.col(b) for b in by)]
 
 
-def _check_every(every: object, function: str) -> str | None:
-    if every is None:
-        return None
-    try:
-        ok = isinstance(every, str) and bool(every)
-        if ok:
-            pl.select(pl.lit(dt.datetime(2026, 1, 1)).dt.truncate(every))  # type: ignore[arg-type]
-    except (pl.exceptions.PolarsError, ValueError):
-        ok = False
-    if not ok:
-        raise ParameterError(
-            f"The 'every' parameter of {function} must be a duration such as '1h' or '1d'. "
-            f"Got {every!r} instead."
-        )
-    return str(every)
-
-
 def _group_partial(
     lf: pl.LazyFrame, by: list[str], every: str | None, time_col: str
 ) -> pl.DataFrame:
@@ -265,6 +254,7 @@ def _group_partial(
     )
 
 
+@validate_params(by=_BY, every=_EVERY)
 def group_counts(
     store: PathLike,
     by: str | Sequence[str],
@@ -301,9 +291,9 @@ def group_counts(
     >>> group_counts(pathlib.Path(tempfile.mkdtemp()), "status_code").columns
     ['status_code', 'count']
     """
-    keys = _check_by(by, "group_counts")
-    window = _check_every(every, "group_counts")
-    sel = _select(store, table, filters, "group_counts")
+    keys = _keys(by)
+    window = _window(every)
+    sel = _select(store, table, filters, caller() or "scale.group_counts")
     parts: list[pl.DataFrame] = _partials(
         sel, client, _group_partial, by=keys, every=window, time_col=TIME[sel.table]
     )
@@ -331,6 +321,7 @@ def _histogram_partial(
     return lf.group_by([*keys, binned]).agg(count=pl.len().cast(pl.Int64)).collect()
 
 
+@validate_params(column=InstanceOf(str), by=_BY, every=_EVERY)
 def histogram(
     store: PathLike,
     column: str,
@@ -375,10 +366,10 @@ def histogram(
     >>> histogram(pathlib.Path(tempfile.mkdtemp()), "duration_ms", [1.0, 10.0]).columns
     ['bin_lower', 'bin_upper', 'count']
     """
-    function = "histogram"
-    keys = _check_by(by, function)
+    function = caller() or "scale.histogram"
+    keys = _keys(by)
     e = _check_edges(edges, function)
-    window = _check_every(every, function)
+    window = _window(every)
     sel = _select(store, table, filters, function)
     parts: list[pl.DataFrame] = _partials(
         sel,
@@ -424,6 +415,11 @@ def _sketch_partial(
     return out
 
 
+@validate_params(
+    column=InstanceOf(str),
+    by=_BY,
+    alpha=_ALPHA,
+)
 def latency_sketches(
     store: PathLike,
     *,
@@ -460,10 +456,8 @@ def latency_sketches(
     >>> latency_sketches(pathlib.Path(tempfile.mkdtemp()))
     {}
     """
-    function = "latency_sketches"
-    keys = _check_by(by, function)
-    DDSketch(alpha)  # validates alpha
-    sel = _select(store, table, filters, function)
+    keys = _keys(by)
+    sel = _select(store, table, filters, caller() or "scale.latency_sketches")
     partials = _partials(sel, client, _sketch_partial, column=column, by=keys, alpha=alpha)
     merged: dict[tuple[Any, ...], DDSketch] = {}
     for partial in partials:
@@ -475,6 +469,7 @@ def latency_sketches(
     return merged
 
 
+@validate_params()
 def latency_percentiles(
     store: PathLike,
     quantiles: Sequence[float] = (0.5, 0.9, 0.99),
@@ -503,7 +498,10 @@ def latency_percentiles(
     >>> latency_percentiles(pathlib.Path(tempfile.mkdtemp())).columns
     ['service_name', 'count', 'p50', 'p90', 'p99']
     """
-    keys = _check_by(options.get("by", ("service_name",)), "latency_percentiles")
+    by = options.get("by", ("service_name",))
+    if not _BY.accepts(by):
+        raise reject("by", "be " + _BY.words(), by)
+    keys = _keys(by)
     sketches = latency_sketches(store, **options)
     names = [f"p{100 * q:g}" for q in quantiles]
     rows = [(*key, s.count, *[s.quantile(q) for q in quantiles]) for key, s in sketches.items()]
@@ -527,8 +525,10 @@ def _check_edges(edges: object, function: str) -> list[float]:
     except (TypeError, ValueError):
         e = []
     if not e or any(not math.isfinite(v) for v in e) or any(a >= b for a, b in pairwise(e)):
-        raise ParameterError(
-            f"The 'edges' parameter of {function} must be a non-empty sequence of finite, "
-            f"strictly increasing numbers. Got {preview(edges)} instead."
+        raise reject(
+            "edges",
+            "be a non-empty sequence of finite, strictly increasing numbers",
+            edges,
+            function=function,
         )
     return e

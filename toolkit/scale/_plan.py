@@ -14,6 +14,15 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import (
+    Interval,
+    OneOf,
+    UTCTime,
+    caller,
+    reject,
+    utc_time,
+    validate_params,
+)
 from toolkit.errors import (
     FormatError,
     ParameterError,
@@ -24,6 +33,7 @@ from toolkit.scale._store import IngestResult, _is_url, scan
 # --- what a store holds: the questions its spans can answer ------------------------------
 
 
+@validate_params()
 def span_sources(data_dir: PathLike, sources: str | Sequence[str] | None = None) -> tuple[str, ...]:
     """The exports to ingest: every spans file under ``data_dir``, found by content.
 
@@ -52,15 +62,12 @@ def span_sources(data_dir: PathLike, sources: str | Sequence[str] | None = None)
     """
     from toolkit.ingest.detect import detect
 
-    function = "span_sources"
+    function = caller() or "scale.span_sources"
     if sources is not None:
         items = [sources] if isinstance(sources, str) else list(sources)
         bad = [s for s in items if not isinstance(s, str) or not s]
         if bad or not items:
-            raise ParameterError(
-                f"The 'sources' parameter of {function} must be a path, URL or glob, or a "
-                f"list of them. Got {sources!r} instead."
-            )
+            raise reject("sources", "be a path, URL or glob, or a list of them", sources)
         base = os.fspath(data_dir)
         return tuple(s if _is_url(s) or os.path.isabs(s) else os.path.join(base, s) for s in items)
     if isinstance(data_dir, str) and _is_url(data_dir):
@@ -295,34 +302,26 @@ class FleetPlan:
         return {"store": store, "slo": slo, "drift": drift, "fairness": fairness}
 
 
-def _aware(value: object, name: str, function: str) -> dt.datetime:
-    """``value`` (a datetime or ISO-8601 text with a zone) as a UTC datetime."""
-    parsed = value
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-    if not isinstance(parsed, dt.datetime) or parsed.tzinfo is None:
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be a time-zone-aware datetime or "
-            f"ISO-8601 text with its zone ('2026-01-05T00:00:00Z'). Got {value!r} instead."
-        )
-    return parsed.astimezone(dt.UTC)
-
-
 def _names(value: object, parameter: str, function: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, Sequence) or not all(isinstance(v, str) and v for v in items):
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a string or a list of "
-            f"strings. Got {value!r} instead."
-        )
+        raise reject(parameter, "be a string or a list of strings", value, function=function)
     return tuple(items)
 
 
+#: ``reference_days``: the drift reference's length.
+_DAYS = Interval(float, 0, None, closed="right", description="a positive number of days")
+
+
+@validate_params(
+    every=[OneOf(*dict(_DRIFT_EVERY)), None],
+    reference_days=[None, _DAYS],
+    start=[UTCTime(), None],
+    end=[UTCTime(), None],
+    sample_rows=Interval(int, 1, None),
+)
 def plan(
     store: PathLike,
     *,
@@ -384,23 +383,9 @@ def plan(
     from toolkit.llm import llm_calls
     from toolkit.schema import require_columns
 
-    function = "plan"
-    if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1:
-        raise ParameterError(
-            f"The 'sample_rows' parameter of {function} must be a positive integer. "
-            f"Got {sample_rows!r} instead."
-        )
-    if reference_days is not None and (
-        isinstance(reference_days, bool)
-        or not isinstance(reference_days, int | float)
-        or not reference_days > 0
-    ):
-        raise ParameterError(
-            f"The 'reference_days' parameter of {function} must be a positive number of days. "
-            f"Got {reference_days!r} instead."
-        )
+    function = caller() or "scale.plan"
     period = {
-        name: _aware(value, name, function)
+        name: utc_time(value, parameter=name)
         for name, value in (("start", start), ("end", end))
         if value is not None
     }
@@ -472,11 +457,6 @@ def plan(
             every = next(
                 (name for name, width in _DRIFT_EVERY if (last - first) / width >= 4), "1m"
             )
-    elif every not in dict(_DRIFT_EVERY):
-        raise ParameterError(
-            f"The 'every' parameter of {function} must be one of "
-            f"{[name for name, _ in _DRIFT_EVERY]}. Got {every!r} instead."
-        )
     width = dict(_DRIFT_EVERY)[every]
     reference = None
     if first is not None and last is not None:

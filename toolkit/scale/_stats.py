@@ -22,11 +22,20 @@ import numpy as np
 import polars as pl
 
 from toolkit import slo as _slo
-from toolkit._validation import Backend
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    InstanceOf,
+    Interval,
+    OneOf,
+    Strings,
+    caller,
+    reject,
+    validate_params,
+)
 from toolkit.drift._compare import (
     _DEFAULT_BINS,
     _RESULT_SCHEMA,
-    _check_bins,
     _choose,
     _count_statistics,
     _finish_table,
@@ -43,8 +52,8 @@ from toolkit.drift._windowed import (
 from toolkit.errors import ParameterError, preview
 from toolkit.ingest._io import PathLike
 from toolkit.scale._partials import _check_edges, group_counts, histogram, minute_counts
-from toolkit.scale._store import TIME, TableName, check_filters, check_table, scan
-from toolkit.schema import check_backend, to_pandas
+from toolkit.scale._store import _TABLE, TIME, TableName, check_filters, check_table, scan
+from toolkit.schema import to_pandas
 from toolkit.slo._budget import _objective, _windows_in
 from toolkit.slo._params import _fixed_ns, _text
 
@@ -61,6 +70,12 @@ __all__ = [
 
 _MINUTE_NS = 60_000_000_000
 _COUNT_TESTS = ("psi", "jensenshannon", "chisquare")
+#: ``good``: the expression marking a good event.
+_GOOD = InstanceOf(
+    pl.Expr, description="a polars expression such as pl.col('status_code') != 'error'"
+)
+#: ``columns`` of the searches over candidate columns.
+_COLUMNS = Strings(description="a list of column names")
 
 
 # --------------------------------------------------------------------------- parameters
@@ -79,16 +94,17 @@ def _check_by(by: object, schema: pl.Schema, function: str) -> list[str]:
         return []
     listed = [by] if isinstance(by, str) else by
     if not isinstance(listed, Sequence) or not all(isinstance(b, str) for b in listed):
-        raise ParameterError(
-            f"The 'by' parameter of {function} must be None, a column name or a list of "
-            f"column names. Got {preview(by)} instead."
+        raise reject(
+            "by", "be None, a column name or a list of column names", by, function=function
         )
     for name in listed:
         if name not in schema:
-            raise ParameterError(
-                f"The 'by' parameter of {function} must name columns of the store's table "
-                f"(available: {preview(', '.join(schema.names()), 300)}). "
-                f"Got {preview(name)} instead."
+            raise reject(
+                "by",
+                "name columns of the store's table "
+                f"(available: {preview(', '.join(schema.names()), 300)})",
+                name,
+                function=function,
             )
     return list(listed)
 
@@ -100,23 +116,21 @@ def _check_slo_inputs(
     good: object, target: object, resolution: object, function: str, period: object = None
 ) -> int:
     """Check ``good``, ``target`` and ``resolution``; return the resolution in ns."""
-    if not isinstance(good, pl.Expr):
-        raise ParameterError(
-            f"The 'good' parameter of {function} must be a polars expression such as "
-            f"pl.col('status_code') != 'error'. Got {preview(good)} instead."
-        )
     objective = _objective(target, function, period)
     res_ns = _fixed_ns(resolution, "resolution", function)
     if res_ns % _MINUTE_NS:
-        raise ParameterError(
-            f"The 'resolution' parameter of {function} must be a whole number of minutes "
-            f"(the store is counted per minute). Got {preview(resolution)} instead."
+        raise reject(
+            "resolution",
+            "be a whole number of minutes (the store is counted per minute)",
+            resolution,
+            function=function,
         )
     if objective.slices is not None and objective.slices[0] % _MINUTE_NS:
-        raise ParameterError(
-            f"The 'target' parameter of {function} must be an SLO whose time slices are whole "
-            "minutes (the store is counted per minute). Got time_slice_window "
-            f"{_text(objective.slices[0])} instead."
+        raise reject(
+            "target",
+            "be an SLO whose time slices are whole minutes (the store is counted per minute)",
+            got=f"time_slice_window {_text(objective.slices[0])}",
+            function=function,
         )
     return res_ns
 
@@ -159,6 +173,7 @@ def _event_counts(
     return merged, keys
 
 
+@validate_params(good=_GOOD, table=_TABLE, backend=BACKEND)
 def burn_rates(
     store: PathLike,
     target: float | _slo.SLO,
@@ -235,16 +250,12 @@ def burn_rates(
     >>> rates["burn_rate"].to_list()
     [0.0, 5.000000000000001, 5.000000000000001, 0.0]
     """
-    function = "scale.burn_rates"
-    check_backend(backend, function)
+    function = caller() or "scale.burn_rates"
     tbl = _check_table(table, function)
     flt = check_filters(filters, function)
     res_ns = _check_slo_inputs(good, target, resolution, function)
     if isinstance(windows, str) or not isinstance(windows, Sequence) or not windows:
-        raise ParameterError(
-            f"The 'windows' parameter of {function} must be a non-empty list of durations. "
-            f"Got {preview(windows)} instead."
-        )
+        raise reject("windows", "be a non-empty list of durations", windows)
     _check_durations(windows, res_ns, "windows", function)
     counts, keys = _event_counts(store, good, tbl, by, flt, client, function)
     return _slo.burn_rates(
@@ -260,6 +271,9 @@ def burn_rates(
     )
 
 
+@validate_params(
+    good=_GOOD, table=_TABLE, policy=[InstanceOf(_slo.AlertPolicy), None], backend=BACKEND
+)
 def alerts(
     store: PathLike,
     target: float | _slo.SLO,
@@ -337,17 +351,11 @@ def alerts(
     [('ticket', '3d', '01:01', '02:00'), ('page', '6h', '01:04', '01:39'),
      ('page', '1h', '01:09', '01:15')]
     """
-    function = "scale.alerts"
-    check_backend(backend, function)
+    function = caller() or "scale.alerts"
     tbl = _check_table(table, function)
     flt = check_filters(filters, function)
     if policy is None:
         policy = _slo.WORKBOOK
-    if not isinstance(policy, _slo.AlertPolicy):
-        raise ParameterError(
-            f"The 'policy' parameter of {function} must be an AlertPolicy or None. "
-            f"Got {preview(policy)} instead."
-        )
     res_ns = _check_slo_inputs(good, target, resolution, function, period=policy.period)
     _check_durations(
         [w for r in policy.rules for w in (r.long_window, r.short_window)],
@@ -375,28 +383,31 @@ def alerts(
 # --------------------------------------------------------------------------- drift
 
 
+_TEST = OneOf(*_COUNT_TESTS, description="'psi', 'jensenshannon' or 'chisquare'")
+
+
 def _check_test(test: object, function: str) -> str:
-    allowed = "'psi', 'jensenshannon' or 'chisquare'"
     if isinstance(test, str) and test in ("ks", "wasserstein"):
+        # reject's wording, with the reason joined to it: the raw samples are not kept
         raise ParameterError(
-            f"The 'test' parameter of {function} must be {allowed}. Got {test!r} instead: "
-            f"{test} needs the raw samples, which the store's mergeable counts do not keep. "
-            "Use 'psi' or 'chisquare' (counts per bin), or drift.windowed on a sample "
-            "collected with scale.scan."
+            f"The 'test' parameter of {function} must be {_TEST.words()}. Got {test!r} "
+            f"instead: {test} needs the raw samples, which the store's mergeable counts do "
+            "not keep. Use 'psi' or 'chisquare' (counts per bin), or drift.windowed on a "
+            "sample collected with scale.scan."
         )
-    if not isinstance(test, str) or test not in _COUNT_TESTS:
-        raise ParameterError(
-            f"The 'test' parameter of {function} must be {allowed}. Got {preview(test)} instead."
-        )
-    return test
+    if not _TEST.accepts(test):
+        raise reject("test", "be " + _TEST.words(), test, function=function)
+    return cast(str, test)
 
 
 def _check_every_us(every: str, function: str) -> None:
     """Window bounds are datetime.datetime filters: ``every`` must be whole microseconds."""
     if every.endswith("ns") and int(every[:-2]) % 1000:
-        raise ParameterError(
-            f"The 'every' parameter of {function} must be a whole number of microseconds "
-            f"(windows are read with datetime filters). Got {every!r} instead."
+        raise reject(
+            "every",
+            "be a whole number of microseconds (windows are read with datetime filters)",
+            every,
+            function=function,
         )
 
 
@@ -476,6 +487,13 @@ def _dense(
     return dense, nulls
 
 
+@validate_params(
+    column=InstanceOf(str),
+    table=_TABLE,
+    bins=[Interval(int, 2, None), None],
+    threshold=[None, Interval(float, 0, None)],
+    backend=BACKEND,
+)
 def drift(
     store: PathLike,
     column: str,
@@ -581,28 +599,20 @@ def drift(
     >>> out.select(pl.col("window_start").dt.hour(), "n_current", "drifted").rows()
     [(0, 12, False), (2, 12, False), (4, 12, True)]
     """
-    function = "scale.drift"
-    check_backend(backend, function)
+    function = caller() or "scale.drift"
     tbl = _check_table(table, function)
     flt = check_filters(filters, function)
     test = _check_test(test, function)
-    _check_bins(bins, function)
     every = _check_every(every, function)
     _check_every_us(every, function)
     ref_start, ref_end = _reference_window(reference, function)
-    if threshold is not None and (
-        isinstance(threshold, bool) or not isinstance(threshold, int | float) or not threshold >= 0
-    ):
-        raise ParameterError(
-            f"The 'threshold' parameter of {function} must be None or a non-negative number. "
-            f"Got {preview(threshold)} instead."
-        )
     schema = _schema(store, tbl, flt)
-    if not isinstance(column, str) or column not in schema:
-        raise ParameterError(
-            f"The 'column' parameter of {function} must name a column of the store's table "
-            f"(available: {preview(', '.join(schema.names()), 300)}). "
-            f"Got {preview(column)} instead."
+    if column not in schema:
+        raise reject(
+            "column",
+            "name a column of the store's table "
+            f"(available: {preview(', '.join(schema.names()), 300)})",
+            column,
         )
     dtype = schema[column]
     if dtype.is_numeric():
@@ -610,9 +620,10 @@ def drift(
     elif dtype in (pl.String, pl.Boolean, pl.Categorical) or isinstance(dtype, pl.Enum):
         kind = "categorical"
     else:
-        raise ParameterError(
-            f"The 'column' parameter of {function} must name a numeric, string or boolean "
-            f"column. Got {column!r} of type {dtype} instead."
+        raise reject(
+            "column",
+            "name a numeric, string or boolean column",
+            got=f"{column!r} of type {dtype}",
         )
     if edges is not None:
         if kind != "numeric":
@@ -621,10 +632,7 @@ def drift(
                 f"Got edges for the {dtype} column {column!r} instead."
             )
         if bins is not None:
-            raise ParameterError(
-                f"The 'bins' parameter of {function} must be None when 'edges' is given. "
-                f"Got {preview(bins)} instead."
-            )
+            raise reject("bins", "be None when 'edges' is given", bins)
         fixed: list[float] | None = _check_edges(edges, function)
     else:
         fixed = None
@@ -744,6 +752,7 @@ class DimensionDrift:
         return tuple(rows["window_start"].to_list())
 
 
+@validate_params(columns=_COLUMNS)
 def most_drifted(
     store: PathLike,
     columns: Sequence[str],
@@ -775,11 +784,6 @@ def most_drifted(
     >>> most_drifted(pathlib.Path(tempfile.mkdtemp()), [], reference=(t0, t0)).column is None
     True
     """
-    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-        raise ParameterError(
-            "The 'columns' parameter of most_drifted must be a list of column names. "
-            f"Got {preview(columns)} instead."
-        )
     results: dict[str, pl.DataFrame] = {}
     for column in columns:
         try:
@@ -847,6 +851,7 @@ def _outcome_flag(dtype: pl.DataType, column: str, value: str) -> pl.Expr:
     return pl.col(column).cast(pl.String) == value
 
 
+@validate_params(columns=_COLUMNS)
 def group_gaps(
     store: PathLike,
     columns: Sequence[str],
@@ -889,11 +894,6 @@ def group_gaps(
     (None, ['column', 'group', 'rate', 'rest', 'ratio'])
     """
 
-    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-        raise ParameterError(
-            "The 'columns' parameter of group_gaps must be a list of column names. "
-            f"Got {preview(columns)} instead."
-        )
     groups_schema = {"group": pl.String, "outcome": pl.Int64, "calls": pl.Int64, "rate": pl.Float64}
     per_column: dict[str, pl.DataFrame] = {}
     rows = []

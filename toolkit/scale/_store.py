@@ -23,11 +23,19 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 import polars as pl
 
 from toolkit._progress import Progress
+from toolkit._validation import (
+    InstanceOf,
+    Interval,
+    OneOf,
+    caller,
+    reject,
+    validate_params,
+)
 from toolkit.errors import (
     FormatError,
     LoadReport,
@@ -45,6 +53,8 @@ from toolkit.schema import LOGS, METRICS, SPANS, Table
 
 TableName = Literal["spans", "logs", "metrics"]
 TABLES: dict[str, Table] = {"spans": SPANS, "logs": LOGS, "metrics": METRICS}
+#: ``table``: the canonical table a store holds.
+_TABLE = OneOf(*TABLES, description="one of 'spans', 'logs' or 'metrics'")
 #: The column a store partitions by day and filters ``start``/``end`` on, per table.
 TIME = {"spans": "start_time", "logs": "time", "metrics": "time"}
 
@@ -57,12 +67,9 @@ def check_table(table: object, function: str) -> Table:
     >>> check_table("logs", "scan").name
     'logs'
     """
-    if not isinstance(table, str) or table not in TABLES:
-        raise ParameterError(
-            f"The 'table' parameter of {function} must be one of 'spans', 'logs' or "
-            f"'metrics'. Got {preview(table)} instead."
-        )
-    return TABLES[table]
+    if not _TABLE.accepts(table):
+        raise reject("table", "be " + _TABLE.words(), table, function=function)
+    return TABLES[cast(str, table)]
 
 
 def check_filters(filters: object, function: str) -> dict[str, Any]:
@@ -78,9 +85,11 @@ def check_filters(filters: object, function: str) -> dict[str, Any]:
     if filters is None:
         return {}
     if not isinstance(filters, Mapping) or set(filters) - {"service_name", "start", "end"}:
-        raise ParameterError(
-            f"The 'filters' parameter of {function} must be a mapping with keys among "
-            f"'service_name', 'start' and 'end'. Got {preview(filters)} instead."
+        raise reject(
+            "filters",
+            "be a mapping with keys among 'service_name', 'start' and 'end'",
+            filters,
+            function=function,
         )
     out: dict[str, Any] = {}
     services = filters.get("service_name")
@@ -398,8 +407,11 @@ def _remote_sources(url: str, function: str) -> list[_Source]:
     if any(ch in path for ch in _GLOB_CHARS) and not fs.exists(path):
         infos = {p: i for p, i in fs.glob(path, detail=True).items() if i["type"] == "file"}
         if not infos:
-            raise ParameterError(
-                f"The 'source' parameter of {function}: the pattern {url!r} matched no file."
+            raise reject(
+                "source",
+                "match files",
+                got=f"the pattern {url!r}, which matched no file",
+                function=function,
             )
     elif fs.isdir(path):
         base = path.rstrip("/")
@@ -409,15 +421,20 @@ def _remote_sources(url: str, function: str) -> list[_Source]:
             if not any(part.startswith(".") for part in posixpath.relpath(p, base).split("/"))
         }
         if not infos:
-            raise ParameterError(
-                f"The 'source' parameter of {function}: the prefix {url!r} holds no file."
+            raise reject(
+                "source",
+                "hold files",
+                got=f"the prefix {url!r}, which holds no file",
+                function=function,
             )
     elif fs.isfile(path):
         infos = {path: fs.info(path)}
     else:
-        raise ParameterError(
-            f"The 'source' parameter of {function} must name existing files, directories, "
-            f"prefixes or glob patterns. Got {url!r}, which does not exist."
+        raise reject(
+            "source",
+            "name existing files, directories, prefixes or glob patterns",
+            got=f"{url!r}, which does not exist,",
+            function=function,
         )
     out = []
     for p in sorted(infos):
@@ -430,10 +447,7 @@ def _remote_sources(url: str, function: str) -> list[_Source]:
 def _sources(source: PathLike | Sequence[PathLike], function: str) -> list[_Source]:
     items = [source] if isinstance(source, str | os.PathLike) else list(source)
     if not items:
-        raise ParameterError(
-            f"The 'source' parameter of {function} must name at least one file. "
-            "Got an empty list instead."
-        )
+        raise reject("source", "name at least one file", got="an empty list", function=function)
     out: list[_Source] = []
     for item in items:
         text = os.fspath(item)
@@ -625,6 +639,7 @@ class IngestResult:
     seconds: float = 0.0
 
 
+@validate_params(table=_TABLE, on_error=OneOf("raise", "skip"))
 def ingest(
     source: PathLike | Sequence[PathLike],
     store: PathLike,
@@ -700,13 +715,7 @@ def ingest(
     >>> scan(d / "store").select("service_name", "duration_ms").collect().rows()
     [('api', 1000.0)]
     """
-    function = "ingest"
-    check_table(table, function)
-    if on_error not in ("raise", "skip"):
-        raise ParameterError(
-            f"The 'on_error' parameter of {function} must be 'raise' or 'skip'. "
-            f"Got {on_error!r} instead."
-        )
+    function = caller() or "scale.ingest"
     t0 = time.perf_counter()
     st = _open_store(store)
     inside = f"{st.url('')}"  # the store's own files are never sources
@@ -906,6 +915,7 @@ def _lazy(sel: _Selection) -> pl.LazyFrame:
     return lf if sel.predicate is None else lf.filter(sel.predicate)
 
 
+@validate_params(table=_TABLE)
 def scan(
     store: PathLike, table: TableName = "spans", filters: Mapping[str, Any] | None = None
 ) -> pl.LazyFrame:
@@ -936,7 +946,7 @@ def scan(
     >>> lf.collect().height, lf.collect_schema()["start_time"]
     (0, Datetime(time_unit='ns', time_zone='UTC'))
     """
-    return _lazy(_select(store, table, filters, "scan"))
+    return _lazy(_select(store, table, filters, caller() or "scale.scan"))
 
 
 def _part_pandas(
@@ -950,6 +960,7 @@ def _part_pandas(
     return to_pandas(lf.select(columns).collect())
 
 
+@validate_params(table=_TABLE)
 def to_dask(
     store: PathLike,
     table: TableName = "spans",
@@ -987,15 +998,11 @@ def to_dask(
 
     from toolkit.schema import to_pandas
 
-    function = "to_dask"
-    sel = _select(store, table, filters, function)
+    sel = _select(store, table, filters, caller() or "scale.to_dask")
     cols = list(sel.columns) if columns is None else list(columns)
     unknown = [c for c in cols if c not in sel.dtypes]
     if unknown:
-        raise ParameterError(
-            f"The 'columns' parameter of {function} must name columns of the store's "
-            f"{sel.table} table. Got {unknown!r}, which it lacks."
-        )
+        raise reject("columns", f"name columns of the store's {sel.table} table", unknown)
     meta = to_pandas(pl.DataFrame(schema={c: sel.dtypes[c] for c in cols}))
     if not sel.files:
         return dd.from_pandas(meta, npartitions=1)
@@ -1006,7 +1013,11 @@ def to_dask(
 
 # --- cluster and command line ---------------------------------------------------------
 
+#: ``scheduler``: a dask scheduler's address.
+_ADDRESS = InstanceOf(str, description="an address such as 'tcp://host:8786'")
 
+
+@validate_params(scheduler=[_ADDRESS, None], workers=Interval(int, 1, None))
 def connect(
     scheduler: str | None = None,
     *,
@@ -1044,19 +1055,10 @@ def connect(
     """
     from distributed import Client
 
-    function = "connect"
     if scheduler is not None:
-        if not isinstance(scheduler, str) or not scheduler:
-            raise ParameterError(
-                f"The 'scheduler' parameter of {function} must be an address such as "
-                f"'tcp://host:8786'. Got {scheduler!r} instead."
-            )
+        if not scheduler:
+            raise reject("scheduler", "be " + _ADDRESS.words(), scheduler)
         return Client(scheduler)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ParameterError(
-            f"The 'workers' parameter of {function} must be a positive integer. "
-            f"Got {workers!r} instead."
-        )
     return Client(
         n_workers=workers,
         threads_per_worker=1,
