@@ -21,13 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit._validation import Duration, duration_ns, reject
 from toolkit.errors import ParameterError, RemoteError, preview
 
 __all__ = ["Connection", "connection", "duration_ms", "time_ns"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-_DURATION = re.compile(r"(?:\d+(?:ms|s|m|h|d|w))+")
+_DURATION = Duration()
 
 
 @dataclass(frozen=True)
@@ -116,24 +116,25 @@ def connection(
 ) -> Connection:
     """Check the connection parameters once and build the :class:`Connection`."""
     if not isinstance(url, str) or not re.match(r"(?i)^https?://[^/]", url):
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be an http:// or https:// URL. "
-            f"Got {preview(url)} instead."
-        )
+        raise reject(parameter, "be an http:// or https:// URL", url, function=function)
     parts = urllib.parse.urlsplit(url)
     if parts.query or parts.fragment:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be the server's base URL, without a "
-            f"query or fragment. Got {preview(_strip_credentials(parts))} instead."
+        raise reject(
+            parameter,
+            "be the server's base URL, without a query or fragment",
+            _strip_credentials(parts),
+            function=function,
         )
     out: dict[str, str] = {"Accept": "application/json", "User-Agent": "genai-sre-toolkit"}
     if headers is not None:
         if not isinstance(headers, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
         ):
-            raise ParameterError(
-                f"The 'headers' parameter of {function} must be a mapping of header names "
-                f"to values (str). Got {type(headers).__name__} instead."
+            raise reject(
+                "headers",
+                "be a mapping of header names to values (str)",
+                got=type(headers).__name__,
+                function=function,
             )
         out.update(headers)
     user = urllib.parse.unquote(parts.username) if parts.username else None
@@ -146,9 +147,11 @@ def connection(
         )
     if bearer_token is not None:
         if not isinstance(bearer_token, str) or not bearer_token:
-            raise ParameterError(
-                f"The 'bearer_token' parameter of {function} must be a non-empty str. "
-                f"Got {type(bearer_token).__name__} instead."
+            raise reject(
+                "bearer_token",
+                "be a non-empty str",
+                got=type(bearer_token).__name__,
+                function=function,
             )
         out["Authorization"] = f"Bearer {bearer_token}"
     if basic_auth is not None:
@@ -157,17 +160,16 @@ def connection(
             or len(basic_auth) != 2
             or not all(isinstance(x, str) for x in basic_auth)
         ):
-            raise ParameterError(
-                f"The 'basic_auth' parameter of {function} must be a (user, password) tuple "
-                f"of str. Got {type(basic_auth).__name__} instead."
+            raise reject(
+                "basic_auth",
+                "be a (user, password) tuple of str",
+                got=type(basic_auth).__name__,
+                function=function,
             )
         token = base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode()
         out["Authorization"] = f"Basic {token}"
     if not isinstance(timeout_s, int | float) or isinstance(timeout_s, bool) or timeout_s <= 0:
-        raise ParameterError(
-            f"The 'timeout_s' parameter of {function} must be a positive number of seconds. "
-            f"Got {preview(timeout_s)} instead."
-        )
+        raise reject("timeout_s", "be a positive number of seconds", timeout_s, function=function)
     context = None
     if parts.scheme.lower() == "https":
         context = _tls(function, ca_file=ca_file, verify=verify, client_cert=client_cert)
@@ -193,16 +195,16 @@ def _tls(
     client_cert: str | tuple[str, str] | None,
 ) -> ssl.SSLContext:
     if not isinstance(verify, bool):
-        raise ParameterError(
-            f"The 'verify' parameter of {function} must be True or False. "
-            f"Got {preview(verify)} instead."
-        )
+        raise reject("verify", "be True or False", verify, function=function)
     try:
         context = ssl.create_default_context(cafile=ca_file)
     except (OSError, ssl.SSLError) as exc:
-        raise ParameterError(
-            f"The 'ca_file' parameter of {function} must name a readable PEM file of CA "
-            f"certificates. Got {preview(ca_file)} instead ({exc})."
+        raise reject(
+            "ca_file",
+            "name a readable PEM file of CA certificates",
+            ca_file,
+            hint=f"({exc})",
+            function=function,
         ) from None
     if not verify:
         context.check_hostname = False
@@ -212,26 +214,30 @@ def _tls(
         try:
             context.load_cert_chain(cert, key)
         except (OSError, ssl.SSLError, TypeError) as exc:
-            raise ParameterError(
-                f"The 'client_cert' parameter of {function} must be a PEM file holding the "
-                "certificate and key, or a (certificate, key) pair of files. "
-                f"Got {preview(client_cert)} instead ({exc})."
+            raise reject(
+                "client_cert",
+                "be a PEM file holding the certificate and key, or a (certificate, key) pair "
+                "of files",
+                client_cert,
+                hint=f"({exc})",
+                function=function,
             ) from None
     return context
 
 
 def time_ns(value: Any, name: str, function: str) -> int:
     """A zone-aware datetime or ISO-8601 string (``Z`` or an offset) in ns since the epoch."""
+    # the nanoseconds of ISO text are kept (utc_time would stop at microseconds)
     expected = (
-        f"The {name!r} parameter of {function} must be a timezone-aware datetime or an "
-        "ISO-8601 string with 'Z' or an offset (e.g. '2026-11-21T10:00:00Z')."
+        "be a timezone-aware datetime or an ISO-8601 string with 'Z' or an offset "
+        "(e.g. '2026-11-21T10:00:00Z')"
     )
     if isinstance(value, str):
         text = value.strip().replace("z", "Z")
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise ParameterError(f"{expected} Got {preview(value)} instead.") from None
+            raise reject(name, expected, value, function=function) from None
         frac = re.search(r"[.,](\d+)", text.split("T")[-1].split(" ")[-1])
         extra = 0
         if frac and len(frac.group(1)) > 6:  # fromisoformat keeps microseconds only
@@ -240,32 +246,29 @@ def time_ns(value: Any, name: str, function: str) -> int:
     elif isinstance(value, dt.datetime):
         nanos = int(getattr(value, "nanosecond", 0))
     else:
-        raise ParameterError(f"{expected} Got {type(value).__name__} instead.")
+        raise reject(name, expected, got=type(value).__name__, function=function)
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ParameterError(f"{expected} Got {preview(str(value))}, without a zone, instead.")
+        got = f"{preview(str(value))}, without a zone,"
+        raise reject(name, expected, got=got, function=function)
     delta: dt.timedelta = value - _EPOCH
     micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     return int(micros * 1000 + nanos)
 
 
 def duration_ms(value: Any, name: str, function: str) -> int:
-    """A positive duration ('15s', '1h30m', a timedelta, or seconds) in milliseconds."""
+    """A positive duration (the toolkit's grammar: '15s', '1h30m', 'PT1H', a timedelta; or a
+    number of seconds) in milliseconds."""
     expected = (
-        f"The {name!r} parameter of {function} must be a positive duration such as '15s' or "
-        "'1h30m' (units ms, s, m, h, d, w), a datetime.timedelta, or a number of seconds, "
-        "of at least one millisecond."
+        "be a positive duration such as '15s' or '1h30m' (units ns, us, ms, s, m, h, d, w, y), "
+        "a datetime.timedelta, or a number of seconds, of at least one millisecond"
     )
     ms: float
-    if isinstance(value, dt.timedelta):
-        ms = value / dt.timedelta(milliseconds=1)
-    elif isinstance(value, str) and _DURATION.fullmatch(value.strip()):
-        ms = sum(
-            int(n) * _UNITS_MS[u] for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w)", value.strip())
-        )
-    elif isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         ms = float(value) * 1000
+    elif _DURATION.accepts(value):
+        ms = duration_ns(value, parameter=name, function=function) / 1_000_000
     else:
-        raise ParameterError(f"{expected} Got {preview(value)} instead.")
+        raise reject(name, expected, value, function=function)
     if not ms >= 1 or ms != int(ms):
-        raise ParameterError(f"{expected} Got {preview(value)} instead.")
+        raise reject(name, expected, value, function=function)
     return int(ms)
