@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit.errors import FormatError, ParameterError
+from toolkit.errors import FormatError, ParameterError, ToolkitError
 
 __all__ = [
     "SIGNALS",
@@ -60,7 +60,12 @@ SIGNALS: dict[str, pl.DataType] = {
     "evidence": pl.String(),
 }
 
-_PAGE_KINDS = ("model_release_regression", "overload", "guideline_compliance_regression")
+#: An SLO page that burned less than this share of the error budget, and that no release,
+#: saturation or overload explains, is kept as a signal but makes no incident: at low
+#: traffic a handful of slow calls trips the 1 h / 5 min burn-rate window.
+MIN_PAGE_BUDGET = 0.02
+#: Bad answers a quality window needs to page (fewer make a ticket).
+MIN_BAD_ANSWERS = 20
 
 
 def _signals(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -374,7 +379,7 @@ def deploy_markers(calls: Any, *, pool: str | None = None) -> pl.DataFrame:
         keys.append(service)
     rows: list[dict[str, Any]] = []
     for column in ("response_model", "resource.service.version"):
-        if column not in frame.columns or not keys:
+        if column not in frame.columns or not keys or column in keys:
             continue
         seen = (
             frame.filter(pl.col(column).is_not_null())
@@ -605,7 +610,11 @@ def _quality_signals(spans: Any, calls: Any) -> pl.DataFrame:
                 "kind": "quality_regression",
                 "scope": "answers",
                 "pool": None,
-                "severity": "page",
+                # a page when many answers went bad at several times the usual level; a few
+                # (a quiet, low-traffic window) make a ticket
+                "severity": "page"
+                if r["bad"] >= MIN_BAD_ANSWERS and r["level"] >= 3 * r["level_outside"]
+                else "ticket",
                 "start": r["start"],
                 "end": r["end"],
                 "detected_at": r["start"] + _gap(every),
@@ -917,7 +926,8 @@ class Review:
         Ranked probable causes per incident: ``incident``, ``rank``, ``cause``, ``subject``,
         ``value``, ``previous``, ``score``, ``evidence``.
     detectors : polars.DataFrame
-        Which detectors ran (``detector``, ``ran``, ``signals``, ``note``).
+        Which detectors ran (``detector``, ``ran``, ``signals``, ``note``: what a detector
+        that did not run lacked, or the error the data gave it).
     start, end : datetime
         The period reviewed.
     """
@@ -1009,7 +1019,13 @@ def review(
         if not needs:
             ran.append({"detector": name, "ran": False, "signals": 0, "note": note})
             return None
-        out = job()
+        try:
+            out = job()
+        except ToolkitError as error:
+            # a detector the data cannot feed (too few rows, no reference window ...) says
+            # why in .detectors; the others still run
+            ran.append({"detector": name, "ran": False, "signals": 0, "note": str(error)})
+            return None
         frame = out[0] if isinstance(out, tuple) else out
         parts.append(frame)
         ran.append({"detector": name, "ran": True, "signals": frame.height, "note": ""})
@@ -1095,6 +1111,9 @@ def review(
                 & (pl.col("start") <= row["end"])
                 & (pl.col("end") >= row["start"])
             )
+        impact = _impact(row, calls, pool_col, fired)
+        if row["kind"] == "slo_burn" and (impact["budget_burned_max"] or 0.0) < MIN_PAGE_BUDGET:
+            continue
         for index in members["_row"]:
             member_of.setdefault(index, row["incident"])
         causes = _rank_causes(row, members, markers, calls, pool_col)
@@ -1105,7 +1124,6 @@ def review(
         for c in causes:
             cause_rows.append({"incident": row["incident"], **c})
         top = causes[0] if causes else None
-        impact = _impact(row, calls, pool_col, fired)
         values: dict[str, Any] = {
             **row,
             **impact,
