@@ -7,15 +7,17 @@ the server's ``--storage.tsdb.path``; :func:`write_openmetrics` writes that FILE
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
+from toolkit._validation import Frame, InstanceOf, reject, validate_params
+from toolkit.errors import preview
 from toolkit.ingest._io import PathLike
-from toolkit.schema import METRICS, to_polars, validate
+from toolkit.schema import METRICS, validate
 
 __all__ = ["write_openmetrics"]
 
@@ -67,6 +69,7 @@ def _family(name: str, typ: str) -> tuple[str, str]:
     return name, "unknown"
 
 
+@validate_params(frame=Frame(), path=InstanceOf(str, os.PathLike, description="a path"))
 def write_openmetrics(frame: Any, path: PathLike) -> None:
     """Write a metrics table as an OpenMetrics 1.0 text exposition, for backfilling.
 
@@ -116,8 +119,7 @@ def write_openmetrics(frame: Any, path: PathLike) -> None:
     >>> toolkit.read_prometheus(p).select(cols).equals(df.select(cols))
     True
     """
-    function = "write_openmetrics"
-    df = validate(to_polars(frame, parameter="frame", function=function), METRICS)
+    df = validate(frame, METRICS)
     labels: dict[str, str] = {}
     for column in df.columns:
         if column.startswith("label."):
@@ -129,23 +131,22 @@ def write_openmetrics(frame: Any, path: PathLike) -> None:
         else:
             continue
         if not _LABEL_RE.match(key) or key in ("le", "__name__"):
-            raise ParameterError(
-                f"The 'frame' parameter of {function} must have label columns whose names "
-                f"OpenMetrics allows. Got {column!r} instead."
-            )
+            raise reject("frame", "have label columns whose names OpenMetrics allows", column)
         if key in labels.values():
-            raise ParameterError(
-                f"The 'frame' parameter of {function} must not have two columns giving the "
-                f"label {key!r}. Got {column!r} and "
-                f"{next(c for c, k in labels.items() if k == key)!r} instead."
+            other = next(c for c, k in labels.items() if k == key)
+            raise reject(
+                "frame",
+                f"not have two columns giving the label {key!r}",
+                got=f"{column!r} and {other!r}",
             )
         labels[column] = key
     bad = df.filter(~pl.col("name").str.contains(_NAME_RE))["name"].unique()
     if bad.len():
-        raise ParameterError(
-            f"The 'frame' parameter of {function} must have metric names OpenMetrics 1.0 "
-            f"allows ([a-zA-Z_:][a-zA-Z0-9_:]*). Got {preview(bad.sort().to_list())} "
-            "instead; rename them (e.g. dots to underscores) first."
+        raise reject(
+            "frame",
+            "have metric names OpenMetrics 1.0 allows ([a-zA-Z_:][a-zA-Z0-9_:]*)",
+            got=preview(bad.sort().to_list()),
+            hint="Rename them (e.g. dots to underscores) first.",
         )
     names = df.select("name", "type").unique()
     fams = [_family(n, t) for n, t in names.iter_rows()]

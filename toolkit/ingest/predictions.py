@@ -36,6 +36,7 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import InstanceOf, reject, validate_params
 from toolkit.errors import FormatError, ParameterError, preview
 from toolkit.ingest._io import open_binary
 
@@ -141,15 +142,17 @@ def _read(path: Path) -> pl.DataFrame:
         ) from None
 
 
+def _no_tz(path: Path, column: str) -> ParameterError:
+    what = f"name the time zone of {path.name}'s column {column!r}, whose times carry none"
+    return reject("tz", what, None, function="load_predictions")
+
+
 def _times(frame: pl.DataFrame, column: str, tz: str | None, path: Path) -> pl.Series:
     series = frame[column]
     if isinstance(series.dtype, pl.Datetime):
         if series.dtype.time_zone is None:
             if tz is None:
-                raise ParameterError(
-                    f"The 'tz' parameter of load_predictions must name the time zone of "
-                    f"{path.name}'s column {column!r}, whose times carry none. Got None instead."
-                )
+                raise _no_tz(path, column)
             series = series.dt.replace_time_zone(tz)
         return series.dt.convert_time_zone("UTC").dt.cast_time_unit("ns")
     if series.dtype != pl.String:
@@ -166,10 +169,7 @@ def _times(frame: pl.DataFrame, column: str, tz: str | None, path: Path) -> pl.S
         )
     elif bool((~has_zone | text.is_null()).all()):
         if tz is None:
-            raise ParameterError(
-                f"The 'tz' parameter of load_predictions must name the time zone of "
-                f"{path.name}'s column {column!r}, whose times carry none. Got None instead."
-            )
+            raise _no_tz(path, column)
         parsed = (
             text.str.to_datetime(time_unit="ns", strict=False)
             .dt.replace_time_zone(tz)
@@ -212,6 +212,11 @@ def _labels(frame: pl.DataFrame, column: str, path: Path) -> pl.Series:
     return values == 1.0
 
 
+@validate_params(
+    path=InstanceOf(str, os.PathLike, description="a path"),
+    tz=[InstanceOf(str), None],
+    format=[InstanceOf(str), None],
+)
 def load_predictions(
     path: str | os.PathLike[str], *, tz: str | None = None, format: str | None = None
 ) -> pl.DataFrame:
