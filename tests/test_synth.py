@@ -411,9 +411,7 @@ def test_kv_cache_burst_on_l4(metrics: pl.DataFrame, truth: dict[str, Any]) -> N
 
 
 def test_parameter_errors() -> None:
-    with pytest.raises(
-        ParameterError, match=r"The 'days' parameter of toolkit.synth.simulate_service"
-    ):
+    with pytest.raises(ParameterError, match=r"The 'days' parameter of synth\.simulate_service"):
         synth.simulate_service(days=0)
     with pytest.raises(ParameterError, match=r"'trace_sample' parameter .* Got 1.5 instead"):
         synth.simulate_service(days=1, trace_sample=1.5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit.errors import ParameterError
+from toolkit._validation import InstanceOf, Interval, validate_params
 from toolkit.schema import TIME
 from toolkit.synth import _model as model
 from toolkit.synth import _text as text
@@ -96,37 +97,22 @@ class ServiceSimulation:
     _texts: dict[int, tuple[str, str, str]]
 
 
-def _check(params: Params) -> None:
-    fn = "toolkit.synth.simulate_service"
-    if not isinstance(params.days, int) or isinstance(params.days, bool) or params.days < 1:
-        raise ParameterError(
-            f"The 'days' parameter of {fn} must be a positive integer. Got {params.days!r} instead."
-        )
-    if not params.days <= 28:
-        raise ParameterError(
-            f"The 'days' parameter of {fn} must be at most 28. Got {params.days!r} instead."
-        )
-    if not (isinstance(params.rps, int | float) and 0 < params.rps <= 1000):
-        raise ParameterError(
-            f"The 'rps' parameter of {fn} must be a number in (0, 1000]. Got {params.rps!r} "
-            "instead."
-        )
-    if not (isinstance(params.trace_sample, int | float) and 0 < params.trace_sample <= 1):
-        raise ParameterError(
-            f"The 'trace_sample' parameter of {fn} must be a number in (0, 1]. Got "
-            f"{params.trace_sample!r} instead."
-        )
-    if not isinstance(params.seed, int) or isinstance(params.seed, bool) or params.seed < 0:
-        raise ParameterError(
-            f"The 'seed' parameter of {fn} must be a non-negative integer. Got "
-            f"{params.seed!r} instead."
-        )
+_PATH = InstanceOf(str, os.PathLike, description="a path")
+#: The parameters of a simulation, as :func:`simulate_service` and :func:`generate` take them.
+_SIMULATION: dict[str, object] = {
+    "days": Interval(int, 1, 28),
+    "rps": Interval(float, 0, 1000, closed="right"),
+    "seed": Interval(int, 0, None),
+    "trace_sample": Interval(float, 0, 1, closed="right"),
+    "plan": [InstanceOf(model.Incidents), None],
+}
 
 
 def _scaled_pools(rps: float) -> None:
     """Keep the committed fleet for the default rate; scale replicas with larger rates."""
 
 
+@validate_params(**_SIMULATION)
 def simulate_service(
     days: int = 7,
     rps: float = DEFAULT_RPS,
@@ -172,7 +158,6 @@ def simulate_service(
     ['ok']
     """
     params = Params(days=days, rps=float(rps), seed=seed, trace_sample=float(trace_sample))
-    _check(params)
     rng = np.random.default_rng(seed)
     inc = plan if plan is not None else model.incidents_for(days)
     req = model.workload(rng, days, params.rps, inc)
@@ -1237,6 +1222,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@validate_params(sim=InstanceOf(ServiceSimulation), out=_PATH)
 def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
     """Write the exports of a simulation into a directory.
 
@@ -1260,11 +1246,6 @@ def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
     ...     sorted(write_sample(sim, d)) == sorted(SAMPLE_FILES)
     True
     """
-    if not isinstance(sim, ServiceSimulation):
-        raise ParameterError(
-            "The 'sim' parameter of toolkit.synth.write_sample must be a ServiceSimulation. Got "
-            f"{type(sim).__name__} instead."
-        )
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / name for name in SAMPLE_FILES}
@@ -1456,6 +1437,7 @@ def _scenario(sim: ServiceSimulation, truth: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@validate_params(out=_PATH, **_SIMULATION)
 def generate(
     out: str | Path,
     *,

@@ -14,14 +14,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit.errors import (
-    ParameterError,
-    SchemaError,
-    preview,
-)
-from toolkit.ingest.workloads import _SERVEGEN_DISTS, Backend, _output, _parse_start
-from toolkit.schema import TIME, to_polars
-from toolkit.schema import check_choice as _check_choice
+from toolkit._validation import BACKEND, Backend, Frame, InstanceOf, Interval, validate_params
+from toolkit.errors import ParameterError, SchemaError, preview
+from toolkit.ingest.workloads import _SERVEGEN_DISTS, _output, _parse_start
+from toolkit.schema import TIME
 
 _SERVEGEN_COLUMNS = (
     "window_start_s",
@@ -42,6 +38,12 @@ def _sample_pmf(pmf: list[dict[str, Any]], n: int, rng: np.random.Generator) -> 
     return values[np.minimum(picks, len(values) - 1)]
 
 
+@validate_params(
+    windows=Frame(),
+    seed=Interval(int, 0, None),
+    model=[InstanceOf(str, description="a string"), None],
+    backend=BACKEND,
+)
 def servegen_to_workload(
     windows: Any,
     *,
@@ -108,19 +110,8 @@ def servegen_to_workload(
     (6, [100], 'servegen synthetic sample (see')
     """
     function = "servegen_to_workload"
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ParameterError(
-            f"The 'seed' parameter of {function} must be a non-negative "
-            f"integer. Got {preview(seed)} instead."
-        )
-    if model is not None and not isinstance(model, str):
-        raise ParameterError(
-            f"The 'model' parameter of {function} must be a string or None. "
-            f"Got {preview(model)} instead."
-        )
-    _check_choice(backend, "backend", function, ("polars", "pandas"))
-    anchor = _parse_start(start, function)
-    frame = to_polars(windows, parameter="windows", function=function)
+    anchor = _parse_start(start)
+    frame: pl.DataFrame = windows
     missing = [c for c in _SERVEGEN_COLUMNS if c not in frame.columns]
     if missing:
         raise SchemaError(

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from toolkit.errors import ParameterError
+from toolkit._validation import InstanceOf, Interval, validate_params
 from toolkit.synth._writers import attributes, encode_line, gzip_writer
 
 __all__ = [
@@ -206,6 +207,11 @@ def _messages(role: str, text: str, finish: str | None = None) -> str:
     return json.dumps([message], separators=(",", ":"))
 
 
+@validate_params(
+    path=InstanceOf(str, os.PathLike, description="a path"),
+    days=Interval(int, 1, None, closed="left"),
+    seed=Interval(int, 0, None),
+)
 def write_clinical(path: str | Path, *, days: int, seed: int) -> dict[str, Any]:
     """Write the clinical assistant's traces (OTLP JSON lines, gzip) and return its truth.
 
@@ -230,11 +236,6 @@ def write_clinical(path: str | Path, *, days: int, seed: int) -> dict[str, Any]:
     ParameterError
         If ``days`` is not a positive integer.
     """
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ParameterError(
-            "The 'days' parameter of synth.clinical.write_clinical must be a positive integer. "
-            f"Got {days!r} instead."
-        )
     rng = np.random.default_rng([seed, 20])
     end = days * 86_400 * _NS
     release = release_ns(days)
