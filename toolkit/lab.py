@@ -53,11 +53,19 @@ _SHIPPED = ("share", "genai-sre-toolkit", "notebooks")
 _CHECKOUT = Path(__file__).resolve().parents[1]
 
 
-def default_data_dir() -> str:
-    """The folder of exports the notebooks read when their ``data_dir`` is not given.
+def default_data_dir(given: str | os.PathLike[str] | None = None) -> str:
+    """The folder of exports a notebook reads: ``given``, else the session's default.
 
+    The parameters cell of every curated notebook says ``data_dir = None``; its first code
+    cell calls ``data_dir = default_data_dir(data_dir)``. A value given there, by
+    ``genai-sre report -p data_dir=...`` or by papermill wins; otherwise
     ``GENAI_SRE_DATA_DIR`` when it is set (``genai-sre lab --data DIR`` sets it to DIR,
     absolute), else the sample exports of a source checkout (``data/sample``).
+
+    Parameters
+    ----------
+    given : str, path-like or None
+        The notebook's ``data_dir`` parameter.
 
     Returns
     -------
@@ -66,6 +74,8 @@ def default_data_dir() -> str:
     Examples
     --------
     >>> import os
+    >>> default_data_dir("/data/week-48")
+    '/data/week-48'
     >>> os.environ["GENAI_SRE_DATA_DIR"] = "/srv/exports"
     >>> default_data_dir()
     '/srv/exports'
@@ -73,9 +83,11 @@ def default_data_dir() -> str:
     >>> default_data_dir().endswith(os.path.join("data", "sample"))
     True
     """
-    given = os.environ.get(DATA_DIR_ENV, "").strip()
-    if given:
-        return given
+    if given is not None:
+        return os.fspath(given)
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    if env:
+        return env
     return str(_CHECKOUT / "data" / "sample")
 
 
