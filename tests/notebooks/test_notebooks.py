@@ -84,6 +84,7 @@ def test_tour_numbers_on_the_sample(sample_report: ReportResult) -> None:
         "logs": logs.height,
         "metrics": metrics.height,
         "gpu": gpu.height,
+        "predictions": toolkit.load_predictions(SAMPLE / "predictions.csv.gz").height,
     }
     assert values["columns"]["spans"] == spans.width
     assert values["files"]["needs a parameter"] == 1  # nvidia_smi.csv.gz: set tz
