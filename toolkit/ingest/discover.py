@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from toolkit._validation import OneOf, UTCTime, reject, utc_time, validate_params
 from toolkit.errors import (
     FormatError,
     MissingTableError,
@@ -31,7 +32,7 @@ from toolkit.errors import (
     ParameterError,
     UnsupportedFormatError,
 )
-from toolkit.ingest._frames import LoadContext, check_on_error, combine, finish
+from toolkit.ingest._frames import ON_ERROR, LoadContext, combine, finish
 from toolkit.ingest._io import PathLike, expand_paths
 from toolkit.ingest.detect import detect
 from toolkit.schema import TABLES, check_tz
@@ -207,6 +208,7 @@ class Catalog:
             self._derived["llm_calls"] = self._cache.fetch(key, lambda: llm_calls(spans, logs=logs))
         return self._derived["llm_calls"]
 
+    @validate_params(name=OneOf(*sorted(TABLES)))
     def table(self, name: str) -> pl.DataFrame:
         """The loaded, de-duplicated table ``name`` (``llm_calls`` is derived from spans).
 
@@ -216,11 +218,6 @@ class Catalog:
             When the folder holds no such table: the message lists what it holds and how
             to get the one asked for.
         """
-        if name not in TABLES:
-            raise ParameterError(
-                f"The 'name' parameter of Catalog.table must be one of {sorted(TABLES)}. "
-                f"Got {name!r} instead."
-            )
         if not self._has_rows(name):
             held = ", ".join(self.tables) or "no telemetry table"
             raise MissingTableError(
@@ -683,9 +680,8 @@ def _cache_root(cache: bool | PathLike | None) -> Path | None:
         return None
     if isinstance(cache, str | os.PathLike):
         return Path(os.fspath(cache))
-    raise ParameterError(
-        "The 'cache' parameter of discover must be True, False or a directory. "
-        f"Got {type(cache).__name__} instead."
+    raise reject(
+        "cache", "be True, False or a directory", got=type(cache).__name__, function="discover"
     )
 
 
@@ -799,10 +795,11 @@ def _live_tables(
         reader = read_prometheus_api if kind == "prometheus" else read_loki
         allowed = set(inspect.signature(reader).parameters) - {"url", "query", "start", "end"}
         if set(opts) - allowed:
-            raise ParameterError(
-                f"The '{kind}_options' parameter of discover must name options of "
-                f"{reader.__name__} among {sorted(allowed)}. "
-                f"Got {sorted(set(opts) - allowed)!r} instead."
+            raise reject(
+                f"{kind}_options",
+                f"name options of {reader.__name__} among {sorted(allowed)}",
+                sorted(set(opts) - allowed),
+                function="discover",
             )
         shown = connection(url, function="discover", parameter=kind).shown
         table = "metrics" if kind == "prometheus" else "logs"
@@ -825,6 +822,7 @@ def _live_tables(
     return out, notes
 
 
+@validate_params(start=[UTCTime(), None], end=[UTCTime(), None], on_error=ON_ERROR)
 def discover(
     path: PathLike | Sequence[PathLike] | None,
     *,
@@ -930,12 +928,9 @@ def discover(
     >>> catalog.supports["traces"].ok, catalog.supports["traces"].missing
     (False, ('child spans',))
     """
-    from toolkit._time import utc
-
-    check_on_error(on_error, "discover")
     tz = check_tz(tz, "discover")
-    t0 = None if start is None else utc(start, name="start")
-    t1 = None if end is None else utc(end, name="end")
+    t0 = None if start is None else utc_time(start, parameter="start")
+    t1 = None if end is None else utc_time(end, parameter="end")
     live = [
         (kind, url, query, opts)
         for kind, url, query, opts in (
@@ -945,9 +940,8 @@ def discover(
         if url is not None
     ]
     if path is None and not live:
-        raise ParameterError(
-            "The 'path' parameter of discover must name exported files when neither "
-            "'prometheus' nor 'loki' is given. Got None instead."
+        raise reject(
+            "path", "name exported files when neither 'prometheus' nor 'loki' is given", None
         )
     try:
         files = [] if path is None else expand_paths(path, function="discover")
