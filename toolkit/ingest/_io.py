@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from toolkit._progress import Progress
+from toolkit._validation import reject
 from toolkit.errors import FormatError, InputTooLargeError, ParameterError
 
 __all__ = [
@@ -72,10 +73,7 @@ def expand_paths(path_or_paths: PathLike | Sequence[PathLike], *, function: str)
     else:
         items = list(path_or_paths)
         if not items:
-            raise ParameterError(
-                f"The 'path' parameter of {function} must name at least one file. "
-                "Got an empty list instead."
-            )
+            raise reject("path", "name at least one file", got="an empty list", function=function)
     files: list[Path] = []
     for item in items:
         text = os.fspath(item)
@@ -103,9 +101,11 @@ def expand_paths(path_or_paths: PathLike | Sequence[PathLike], *, function: str)
         elif p.is_file():
             files.append(p)
         else:
-            raise ParameterError(
-                f"The 'path' parameter of {function} must name existing files, directories or "
-                f"glob patterns. Got {text!r}, which does not exist."
+            raise reject(
+                "path",
+                "name existing files, directories or glob patterns",
+                got=f"{text!r}, which does not exist,",
+                function=function,
             )
     return files
 
