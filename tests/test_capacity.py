@@ -201,7 +201,7 @@ def test_simulate_errors_name_the_problem() -> None:
     naive = demand.with_columns(pl.col("arrival_time").dt.replace_time_zone(None))
     with pytest.raises(SchemaError, match="time-zone-aware"):
         capacity.simulate(naive, model(), 1)
-    with pytest.raises(ParameterError, match="'step_base_s' parameter of ServiceModel"):
+    with pytest.raises(ParameterError, match=r"'step_base_s' parameter of capacity\.ServiceModel"):
         model(step_base_s=0.0)
 
 

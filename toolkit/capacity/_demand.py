@@ -12,9 +12,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit._validation import duration_ns, reject, time_column
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import TIME, to_polars
+from toolkit._validation import (
+    Frame,
+    Interval,
+    caller,
+    duration_ns,
+    reject,
+    time_column,
+    validate_params,
+)
+from toolkit.errors import SchemaError, preview
+from toolkit.schema import TIME
 
 __all__ = [
     "DemandSummary",
@@ -26,6 +34,12 @@ __all__ = [
     "scale_demand",
     "scale_prompts",
 ]
+
+
+#: ``factor``: how many times the traffic or the prompts.
+_FACTOR = Interval(float, 0, None, closed="right", description="a number > 0")
+#: ``levels``: the forecast intervals' coverage.
+_LEVEL = Interval(float, 0, 1, closed="neither")
 
 
 def _seconds(value: object, name: str, function: str) -> int:
@@ -48,6 +62,7 @@ def _time_column(df: pl.DataFrame, function: str) -> str:
     )
 
 
+@validate_params(frame=Frame(), sampling_ratio=Interval(float, 0, 1, closed="right"))
 def arrival_rate(
     frame: Any, *, every: str | dt.timedelta = "1m", sampling_ratio: float = 1.0
 ) -> pl.DataFrame:
@@ -79,14 +94,9 @@ def arrival_rate(
     >>> arrival_rate(w, every="1m")["requests"].to_list()
     [1, 0, 1]
     """
-    function = "capacity.arrival_rate"
+    function = caller() or "capacity.arrival_rate"
     width = _seconds(every, "every", function)
-    if not 0.0 < sampling_ratio <= 1.0:
-        raise ParameterError(
-            f"The 'sampling_ratio' parameter of {function} must be in (0, 1]. "
-            f"Got {preview(sampling_ratio)} instead."
-        )
-    df = to_polars(frame, parameter="frame", function=function)
+    df: pl.DataFrame = frame
     column = _time_column(df, function)
     every_str = f"{width}s"
     counts = (
@@ -187,6 +197,7 @@ class DemandSummary:
         return f"<table><tr><th>statistic</th><th>value</th></tr>{rows}</table>"
 
 
+@validate_params(demand=Frame())
 def demand_summary(demand: Any, *, every: str | dt.timedelta = "1m") -> DemandSummary:
     """Peak-to-mean, burstiness (index of dispersion) and token mix of a workload.
 
@@ -211,12 +222,12 @@ def demand_summary(demand: Any, *, every: str | dt.timedelta = "1m") -> DemandSu
     >>> s.peak_to_mean, s.index_of_dispersion, s.input_token_share  # counts 2, 1
     (1.3333333333333333, 0.3333333333333333, 0.5)
     """
-    function = "capacity.demand_summary"
-    df = to_polars(demand, parameter="demand", function=function)
+    function = caller() or "capacity.demand_summary"
+    df: pl.DataFrame = demand
     series = arrival_rate(df, every=every)
     width = _seconds(every, "every", function)
     if series.height == 0:
-        raise ParameterError(f"The 'demand' parameter of {function} must not be empty.")
+        raise reject("demand", "hold arrivals", got="an empty table")
     counts = series["requests"].to_numpy().astype(np.float64)
     mean = float(counts.mean())
     inp = df["input_tokens"].drop_nulls().to_numpy().astype(np.float64)
@@ -283,6 +294,7 @@ def _profile(values: np.ndarray, slots: np.ndarray, n_slots: int) -> tuple[np.nd
     return profile, counts
 
 
+@validate_params(series=Frame())
 def forecast_demand(
     series: Any,
     *,
@@ -332,8 +344,8 @@ def forecast_demand(
     >>> f.frame["forecast"].to_list(), f.backtest_wape
     ([1.0, 1.0, 1.0], 0.0)
     """
-    function = "capacity.forecast_demand"
-    df = to_polars(series, parameter="series", function=function)
+    function = caller() or "capacity.forecast_demand"
+    df: pl.DataFrame = series
     if "time" not in df.columns or column not in df.columns:
         raise SchemaError(
             f"The series given to {function} needs 'time' and {column!r} (use "
@@ -342,33 +354,29 @@ def forecast_demand(
     horizon_s = _seconds(horizon, "horizon", function)
     season_s = _seconds(season, "season", function)
     for level in levels:
-        if not 0.0 < level < 1.0:
-            raise ParameterError(
-                f"The 'levels' parameter of {function} must hold numbers in (0, 1). "
-                f"Got {preview(levels)} instead."
-            )
+        if not _LEVEL.accepts(level):
+            raise reject("levels", "hold numbers in (0, 1)", levels)
     df = df.sort("time")
     ns = df["time"].dt.epoch("ns").to_numpy()
     if ns.size < 2:
-        raise ParameterError(f"The 'series' parameter of {function} needs at least two buckets.")
+        raise reject("series", "hold at least two buckets", got=str(ns.size))
     step_ns = int(np.min(np.diff(ns)))
     if step_ns <= 0 or np.any(np.diff(ns) % step_ns):
-        raise ParameterError(
-            f"The 'series' parameter of {function} must have regular buckets (from "
-            "capacity.arrival_rate)."
+        raise reject(
+            "series", "have regular buckets (from capacity.arrival_rate)", got="irregular ones"
         )
     bucket_s = step_ns // 1_000_000_000
     season_ns = season_s * 1_000_000_000
     if season_ns % step_ns:
-        raise ParameterError(
-            f"The 'season' parameter of {function} must be a multiple of the bucket width "
-            f"({bucket_s} s). Got {season_s} s instead."
+        raise reject(
+            "season", f"be a multiple of the bucket width ({bucket_s} s)", got=f"{season_s} s"
         )
     n_slots = season_ns // step_ns
     if ns[-1] - ns[0] + step_ns < 2 * season_ns:
-        raise ParameterError(
-            f"The 'series' parameter of {function} must cover at least two seasons "
-            f"({2 * season_s} s). Got {(ns[-1] - ns[0] + step_ns) / 1e9:.0f} s instead."
+        raise reject(
+            "series",
+            f"cover at least two seasons ({2 * season_s} s)",
+            got=f"{(ns[-1] - ns[0] + step_ns) / 1e9:.0f} s",
         )
     y = df[column].fill_null(0.0).to_numpy().astype(np.float64)
     split = day_types and season_s == 86400
@@ -446,6 +454,7 @@ def forecast_demand(
     )
 
 
+@validate_params(metrics=Frame(), calls=Frame())
 def reconstruct_demand(
     metrics: Any,
     calls: Any,
@@ -485,9 +494,9 @@ def reconstruct_demand(
         A workload table (``arrival_time``, ``input_tokens``, ``output_tokens``, ``model``,
         ``source``).
     """
-    function = "capacity.reconstruct_demand"
-    mt = to_polars(metrics, parameter="metrics", function=function)
-    cl = to_polars(calls, parameter="calls", function=function)
+    function = caller() or "capacity.reconstruct_demand"
+    mt: pl.DataFrame = metrics
+    cl: pl.DataFrame = calls
     if pool_label not in mt.columns:
         raise SchemaError(f"The metrics frame given to {function} has no {pool_label!r} column.")
     rows = (
@@ -560,6 +569,7 @@ def reconstruct_demand(
     )
 
 
+@validate_params(demand=Frame(), factor=_FACTOR)
 def scale_demand(
     demand: Any, factor: float, *, seed: int = 0, jitter: str | dt.timedelta = "60s"
 ) -> pl.DataFrame:
@@ -579,14 +589,9 @@ def scale_demand(
     >>> scale_demand(w, 2.0).height
     200
     """
-    function = "capacity.scale_demand"
-    if not isinstance(factor, int | float) or not math.isfinite(factor) or factor <= 0:
-        raise ParameterError(
-            f"The 'factor' parameter of {function} must be a number > 0. "
-            f"Got {preview(factor)} instead."
-        )
+    function = caller() or "capacity.scale_demand"
     jitter_ns = _seconds(jitter, "jitter", function) * 1_000_000_000
-    df = to_polars(demand, parameter="demand", function=function)
+    df: pl.DataFrame = demand
     column = _time_column(df, function)
     rng = np.random.default_rng(seed)
     if factor <= 1.0:
@@ -614,6 +619,7 @@ def scale_demand(
     return pl.concat(parts).sort(column)
 
 
+@validate_params(demand=Frame(), factor=_FACTOR)
 def scale_prompts(demand: Any, factor: float) -> pl.DataFrame:
     """A workload whose prompts are ``factor`` times longer (rounded, at least 1 token).
 
@@ -625,13 +631,7 @@ def scale_prompts(demand: Any, factor: float) -> pl.DataFrame:
     >>> scale_prompts(w, 1.5)["input_tokens"].to_list()
     [150]
     """
-    function = "capacity.scale_prompts"
-    if not isinstance(factor, int | float) or not math.isfinite(factor) or factor <= 0:
-        raise ParameterError(
-            f"The 'factor' parameter of {function} must be a number > 0. "
-            f"Got {preview(factor)} instead."
-        )
-    df = to_polars(demand, parameter="demand", function=function)
+    df: pl.DataFrame = demand
     return df.with_columns(
         (pl.col("input_tokens").cast(pl.Float64) * factor)
         .round()

@@ -11,18 +11,26 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit._validation import Backend
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    OneOf,
+    caller,
+    frame_out,
+    reject,
+    validate_params,
+)
 from toolkit.capacity._demand import _seconds
 from toolkit.errors import (
     FormatError,
     LoadReport,
-    ParameterError,
     SchemaError,
     SkippedRecord,
     SkippedRecordsWarning,
     preview,
 )
-from toolkit.schema import GPU, TIME, check_backend, to_pandas, to_polars, validate
+from toolkit.schema import GPU, TIME, validate
 
 __all__ = [
     "gpu_utilisation",
@@ -36,11 +44,12 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 
-def _out(frame: pl.DataFrame, backend: str, function: str) -> Any:
-    check_backend(backend, function)
-    return to_pandas(frame) if backend == "pandas" else frame
+def _out(frame: pl.DataFrame, backend: Backend, function: str) -> Any:
+    """The result in the library asked for (``backend`` is checked on the way in)."""
+    return frame_out(frame, backend)
 
 
+@validate_params(gpu=Frame(), backend=BACKEND)
 def gpu_utilisation(
     gpu: Any,
     *,
@@ -87,8 +96,8 @@ def gpu_utilisation(
     >>> gpu_utilisation(g).select("idle_share", "status").row(0)
     (0.75, 'stranded')
     """
-    function = "capacity.gpu_utilisation"
-    df = validate(to_polars(gpu, parameter="gpu", function=function), GPU)
+    function = caller() or "capacity.gpu_utilisation"
+    df = validate(gpu, GPU)
     keys = ["host", "gpu_index", "gpu_uuid", "gpu_model"]
     if "label.pod" in df.columns:
         keys.append("label.pod")
@@ -129,6 +138,7 @@ def gpu_utilisation(
     return _out(stats, backend, function)  # type: ignore[no-any-return]
 
 
+@validate_params(gpu=Frame(), backend=BACKEND)
 def utilisation_by_time(
     gpu: Any, *, every: str | dt.timedelta = "1h", backend: Backend = "polars"
 ) -> pl.DataFrame:
@@ -152,9 +162,9 @@ def utilisation_by_time(
     >>> utilisation_by_time(g)["util_pct"].to_list()
     [20.0, 50.0]
     """
-    function = "capacity.utilisation_by_time"
+    function = caller() or "capacity.utilisation_by_time"
     width = _seconds(every, "every", function)
-    df = validate(to_polars(gpu, parameter="gpu", function=function), GPU)
+    df = validate(gpu, GPU)
     label = pl.concat_str(
         pl.col("host").fill_null("?"),
         pl.lit("/"),
@@ -192,6 +202,7 @@ _COUNTERS = {
 }
 
 
+@validate_params(metrics=Frame(), backend=BACKEND)
 def pool_load(
     metrics: Any,
     *,
@@ -215,9 +226,9 @@ def pool_load(
         ``kv_usage_max``, ``requests_per_s``, ``prompt_tokens_per_s``,
         ``generation_tokens_per_s``.
     """
-    function = "capacity.pool_load"
+    function = caller() or "capacity.pool_load"
     width = _seconds(every, "every", function)
-    df = to_polars(metrics, parameter="metrics", function=function)
+    df: pl.DataFrame = metrics
     if by not in df.columns:
         raise SchemaError(
             f"The metrics frame given to {function} has no {by!r} column. Label columns: "
@@ -299,6 +310,7 @@ def pool_load(
     return _out(result, backend, function)  # type: ignore[no-any-return]
 
 
+@validate_params(load=Frame(), backend=BACKEND)
 def saturation_periods(
     load: Any,
     *,
@@ -333,8 +345,8 @@ def saturation_periods(
     >>> saturation_periods(load).select("start", "minutes").row(0)
     (datetime.datetime(2026, 1, 1, 4, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), 180.0)
     """
-    function = "capacity.saturation_periods"
-    df = to_polars(load, parameter="load", function=function)
+    function = caller() or "capacity.saturation_periods"
+    df: pl.DataFrame = load
     need = ("pool", "time", "waiting_share", "kv_usage_max")
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -448,6 +460,7 @@ def _inventory_format(path: Path) -> tuple[str, list[str], bool]:
     )
 
 
+@validate_params(on_error=OneOf("raise", "skip"), backend=BACKEND)
 def read_gpu_inventory(
     path: PathLike,
     *,
@@ -494,18 +507,10 @@ def read_gpu_inventory(
     >>> read_gpu_inventory(p).select("gpu_model", "gpus", "cpu_cores", "memory_mib").row(0)
     ('P100', 2, 64.0, 262144)
     """
-    function = "capacity.read_gpu_inventory"
-    if on_error not in ("raise", "skip"):
-        raise ParameterError(
-            f"The 'on_error' parameter of {function} must be 'raise' or 'skip'. "
-            f"Got {preview(on_error)} instead."
-        )
+    function = caller() or "capacity.read_gpu_inventory"
     path = Path(path)
     if not path.is_file():
-        raise ParameterError(
-            f"The 'path' parameter of {function} must be an existing file. "
-            f"Got {preview(str(path))} instead."
-        )
+        raise reject("path", "be an existing file", str(path))
     fmt, names, has_header = _inventory_format(path)
     _, node_col, model_col, gpu_col = _INVENTORY[fmt]
     rows: list[dict[str, Any]] = []
@@ -579,6 +584,7 @@ def read_gpu_inventory(
     return _out(frame, backend, function)  # type: ignore[no-any-return]
 
 
+@validate_params(inventory=Frame(), backend=BACKEND)
 def inventory_summary(inventory: Any, *, backend: Backend = "polars") -> pl.DataFrame:
     """GPUs per model in an inventory: nodes, GPUs, GPUs per node, share of the fleet.
 
@@ -592,8 +598,8 @@ def inventory_summary(inventory: Any, *, backend: Backend = "polars") -> pl.Data
     >>> inventory_summary(inv).select("gpu_model", "gpus", "gpu_share").rows()
     [('V100', 8, 0.5714285714285714), ('T4', 6, 0.42857142857142855)]
     """
-    function = "capacity.inventory_summary"
-    df = to_polars(inventory, parameter="inventory", function=function)
+    function = caller() or "capacity.inventory_summary"
+    df: pl.DataFrame = inventory
     with_gpus = df.filter(pl.col("gpus") > 0)
     out = (
         with_gpus.group_by("source", "gpu_model")

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Frame, Interval, caller, frame_in, reject, validate_params
 from toolkit.errors import FormatError, ParameterError, SchemaError, preview
-from toolkit.schema import to_polars
 
 __all__ = [
     "FitQuality",
@@ -62,6 +62,14 @@ class FitQuality:
     mape: float
     max_ape: float
     r2: float
+
+
+#: A coefficient of the latency model, in seconds.
+_SECONDS = Interval(float, 0, None, description="a finite number >= 0")
+#: A size in bytes.
+_POSITIVE = Interval(float, 0, None, closed="right", description="a positive number")
+#: A count of the engine (GPUs, sequences, tokens).
+_COUNT = Interval(int, 1, None, description="an integer >= 1")
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class ServiceModel:
     fit: tuple[FitQuality, ...] = ()
 
     def __post_init__(self) -> None:
+        function = "capacity.ServiceModel"
         for name in (
             "prefill_base_s",
             "prefill_s_per_token",
@@ -124,11 +133,8 @@ class ServiceModel:
             "step_s_per_kv_token",
         ):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise ParameterError(
-                    f"The {name!r} parameter of ServiceModel must be a finite number >= 0. "
-                    f"Got {preview(value)} instead."
-                )
+            if not _SECONDS.accepts(value):
+                raise reject(name, "be " + _SECONDS.words(), value, function=function)
         for name in (
             "gpus_per_replica",
             "max_num_seqs",
@@ -136,15 +142,11 @@ class ServiceModel:
             "max_batched_tokens",
         ):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ParameterError(
-                    f"The {name!r} parameter of ServiceModel must be an integer >= 1. "
-                    f"Got {preview(value)} instead."
-                )
+            if not _COUNT.accepts(value):
+                raise reject(name, "be " + _COUNT.words(), value, function=function)
         if self.step_base_s <= 0:
-            raise ParameterError(
-                "The 'step_base_s' parameter of ServiceModel must be > 0 (a step takes time). "
-                f"Got {self.step_base_s!r} instead."
+            raise reject(
+                "step_base_s", "be > 0 (a step takes time)", self.step_base_s, function=function
             )
         if self.long_prefill_tokens <= 0:
             object.__setattr__(self, "long_prefill_tokens", self.max_batched_tokens)
@@ -358,6 +360,13 @@ def read_perf_table(path: PathLike) -> pl.DataFrame:
     )
 
 
+@validate_params(
+    gpu_memory_bytes=_POSITIVE,
+    gpus=Interval(int, 1, None),
+    weights_bytes=Interval(float, 0, None),
+    kv_bytes_per_token=_POSITIVE,
+    memory_utilisation=Interval(float, 0, 1, closed="right"),
+)
 def kv_capacity_tokens(
     gpu_memory_bytes: float,
     gpus: int,
@@ -391,11 +400,6 @@ def kv_capacity_tokens(
     >>> kv_capacity_tokens(81559 * 2**20, 4, 138e9, 327_680)
     518417
     """
-    if gpus < 1 or kv_bytes_per_token <= 0:
-        raise ParameterError(
-            "The 'gpus' and 'kv_bytes_per_token' parameters of capacity.kv_capacity_tokens "
-            f"must be positive. Got {gpus!r} and {kv_bytes_per_token!r} instead."
-        )
     free = gpu_memory_bytes * gpus * memory_utilisation - weights_bytes
     if free <= 0:
         raise ParameterError(
@@ -406,6 +410,7 @@ def kv_capacity_tokens(
     return int(free // kv_bytes_per_token)
 
 
+@validate_params()
 def fit_splitwise(
     table: Any,
     *,
@@ -460,11 +465,11 @@ def fit_splitwise(
     >>> round(m.prefill_s_per_token, 6), round(m.step_s_per_seq, 6)
     (0.0001, 0.001)
     """
-    function = "capacity.fit_splitwise"
+    function = caller() or "capacity.fit_splitwise"
     df = (
         read_perf_table(table)
         if isinstance(table, str | os.PathLike)
-        else to_polars(table, parameter="table", function=function)
+        else frame_in(table, parameter="table", function=function)
     )
     rows = df.filter(
         (pl.col("model") == model)
@@ -554,6 +559,7 @@ def _pool_gauges(metrics: pl.DataFrame, pool: str, pool_label: str) -> pl.DataFr
     return wide
 
 
+@validate_params(calls=Frame(), metrics=Frame())
 def fit_service_model(
     calls: Any,
     metrics: Any,
@@ -615,9 +621,9 @@ def fit_service_model(
     ParameterError
         Too few calls to fit.
     """
-    function = "capacity.fit_service_model"
-    df = to_polars(calls, parameter="calls", function=function)
-    mt = to_polars(metrics, parameter="metrics", function=function)
+    function = caller() or "capacity.fit_service_model"
+    df: pl.DataFrame = calls
+    mt: pl.DataFrame = metrics
     need = ("start_time", "input_tokens", "ttft_s", "tpot_s", "is_error", pool_column)
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -638,9 +644,11 @@ def fit_service_model(
         & pl.col("kv_usage").is_not_null()
     )
     if dec.height < 10:
-        raise ParameterError(
-            f"The 'calls' parameter of {function} must hold at least 10 successful calls of "
-            f"pool {pool!r} with tpot_s and matching vLLM gauges. Got {dec.height} instead."
+        raise reject(
+            "calls",
+            f"hold at least 10 successful calls of pool {pool!r} with tpot_s and matching "
+            "vLLM gauges",
+            dec.height,
         )
     seqs = (dec["running"] / replicas).to_numpy()
     held = (dec["kv_usage"] * kv_capacity_tokens).to_numpy()
@@ -648,16 +656,17 @@ def fit_service_model(
     x_dec = np.column_stack([np.ones_like(seqs), seqs, held])
     c_dec = _nonneg_lstsq(x_dec, y_dec)
     if queue_times is not None:
-        qt = to_polars(queue_times, parameter="queue_times", function=function)
+        qt = frame_in(queue_times, parameter="queue_times", function=function)
         pre = own.join(qt.select("trace_id", "time_in_queue_s"), on="trace_id", how="inner")
         pre = pre.with_columns((pl.col("ttft_s") - pl.col("time_in_queue_s")).alias("_prefill"))
     else:
         pre = own.filter(pl.col("waiting") == 0).with_columns(pl.col("ttft_s").alias("_prefill"))
     pre = pre.filter(pl.col("_prefill") > 0)
     if pre.height < 10:
-        raise ParameterError(
-            f"The 'calls' parameter of {function} must hold at least 10 calls of pool "
-            f"{pool!r} whose prefill time can be told from queueing. Got {pre.height} instead."
+        raise reject(
+            "calls",
+            f"hold at least 10 calls of pool {pool!r} whose prefill time can be told from queueing",
+            pre.height,
         )
     lo = math.log(max(float(pre["input_tokens"].min()), 1.0))  # type: ignore[arg-type]
     hi = math.log(float(pre["input_tokens"].max()) + 1.0)  # type: ignore[arg-type]

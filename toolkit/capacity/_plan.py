@@ -15,12 +15,20 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import (
+    Interval,
+    OneOf,
+    caller,
+    frame_in,
+    reject,
+    validate_params,
+)
 from toolkit.capacity._demand import _seconds, arrival_rate, reconstruct_demand, scale_demand
 from toolkit.capacity._model import ServiceModel
 from toolkit.capacity._simulation import simulate
 from toolkit.capacity._sizing import latency_by_load, load_sweep
 from toolkit.errors import ParameterError, SchemaError
-from toolkit.schema import require_columns, to_polars
+from toolkit.schema import require_columns
 
 __all__ = [
     "VLLM_DEFAULTS",
@@ -188,6 +196,7 @@ class PoolPlan:
             }
         )
 
+    @validate_params(kind=OneOf("calls", "metrics"))
     def check(self, kind: str) -> Any:
         """A :class:`toolkit.Support` for a section that needs the pool's ``"calls"`` or
         its vLLM ``"metrics"`` (request gauges and counters, with a label naming the pool).
@@ -202,11 +211,6 @@ class PoolPlan:
         """
         from toolkit.ingest.discover import Support
 
-        if kind not in ("calls", "metrics"):
-            raise ParameterError(
-                f"The 'kind' parameter of PoolPlan.check must be 'calls' or 'metrics'. "
-                f"Got {kind!r} instead."
-            )
         where = f" of pool {self.pool!r}" if self.pool is not None else ""
         # Without any calls (or vLLM series) the table's own check says how to get them:
         # this one only adds what is missing for the pool.
@@ -250,7 +254,7 @@ class PoolPlan:
 
     def pool_calls(self, calls: Any) -> pl.DataFrame:
         """The calls of the planned pool (all calls when no column names pools)."""
-        df = to_polars(calls, parameter="calls", function="PoolPlan.pool_calls")
+        df = frame_in(calls, parameter="calls", function="capacity.PoolPlan.pool_calls")
         if self.pool_column is None or self.pool is None:
             return df
         require_columns(df, [self.pool_column], table="llm_calls", where="(the pool column)")
@@ -597,22 +601,26 @@ kv_capacity_tokens, max_batched_tokens, max_waiting, timeout_s : optional
     ('a', 'request_model', 3, 256)
     """
     function = "capacity.plan_pool"
-    cl = None if calls is None else to_polars(calls, parameter="calls", function=function)
-    mt = None if metrics is None else to_polars(metrics, parameter="metrics", function=function)
-    gp = None if gpu is None else to_polars(gpu, parameter="gpu", function=function)
+    cl = None if calls is None else frame_in(calls, parameter="calls", function=function)
+    mt = None if metrics is None else frame_in(metrics, parameter="metrics", function=function)
+    gp = None if gpu is None else frame_in(gpu, parameter="gpu", function=function)
     vllm = _vllm(mt)
     if pool_label is not None:
         if mt is None:
-            raise ParameterError(
-                f"The 'pool_label' parameter of {function} names a metrics label, but no "
-                f"metrics were given. Got {pool_label!r}."
+            raise reject(
+                "pool_label",
+                "be None when no metrics are given (it names a metrics label)",
+                pool_label,
+                function=function,
             )
         require_columns(mt, [pool_label], table="metrics", where="(the 'pool_label' parameter)")
     if pool_column is not None:
         if cl is None:
-            raise ParameterError(
-                f"The 'pool_column' parameter of {function} names a calls column, but no "
-                f"calls were given. Got {pool_column!r}."
+            raise reject(
+                "pool_column",
+                "be None when no calls are given (it names a calls column)",
+                pool_column,
+                function=function,
             )
         require_columns(cl, [pool_column], table="llm_calls", where="(the 'pool_column' parameter)")
     sources: dict[str, str] = {}
@@ -661,10 +669,7 @@ kv_capacity_tokens, max_batched_tokens, max_waiting, timeout_s : optional
             _values(cl, column) if cl is not None and column else set()
         )
         if known and pool not in known:
-            raise ParameterError(
-                f"The 'pool' parameter of {function} must be one of {sorted(known)[:20]}. "
-                f"Got {pool!r} instead."
-            )
+            raise reject("pool", f"be one of {sorted(known)[:20]}", pool, function=function)
         sources["pool"] = "parameter"
     plan: dict[str, Any] = {"pool": pool, "pool_label": label, "pool_column": column}
     own = None
@@ -761,7 +766,7 @@ def queue_times(spans: Any) -> pl.DataFrame | None:
     >>> queue_times(spans).rows()
     [('a', 0.5)]
     """
-    df = to_polars(spans, parameter="spans", function="capacity.queue_times")
+    df = frame_in(spans, parameter="spans", function="capacity.queue_times")
     if _QUEUE_ATTRIBUTE not in df.columns or "trace_id" not in df.columns:
         return None
     out = df.filter(pl.col(_QUEUE_ATTRIBUTE).is_not_null()).select(
@@ -809,7 +814,7 @@ def pool_demand(
     function = "capacity.pool_demand"
     needs = "the pool's requests: traced calls with token counts, or a workload table"
     if metrics is not None and calls is not None and plan.has_metrics and plan.has_calls:
-        mt = to_polars(metrics, parameter="metrics", function=function)
+        mt = frame_in(metrics, parameter="metrics", function=function)
         for counter in _COUNTERS:
             rows = mt.filter(pl.col("name") == counter)
             if plan.pool_label is not None and plan.pool is not None:
@@ -828,7 +833,7 @@ def pool_demand(
                 return demand, Support("demand", needs, found)
     if metrics is not None and plan.has_metrics and not plan.has_calls:
         counted = _counter_demand(
-            to_polars(metrics, parameter="metrics", function=function), plan, seed=seed
+            frame_in(metrics, parameter="metrics", function=function), plan, seed=seed
         )
         if counted is not None:
             found = (
@@ -857,7 +862,7 @@ def pool_demand(
                 found += f", scaled by 1 / {plan.trace_sampling_ratio:.4g}"
             return traced, Support("demand", needs, found)
     if workload is not None:
-        wl = to_polars(workload, parameter="workload", function=function)
+        wl = frame_in(workload, parameter="workload", function=function)
         if wl.height:
             return wl.sort("arrival_time"), Support(
                 "demand", needs, f"a workload table of {wl.height:,} requests"
@@ -938,11 +943,12 @@ class Window:
 
     def select(self, frame: Any, column: str = "arrival_time") -> pl.DataFrame:
         """The rows of ``frame`` whose ``column`` falls in ``[start, end)``."""
-        df = to_polars(frame, parameter="frame", function="Window.select")
+        df = frame_in(frame, parameter="frame", function="capacity.Window.select")
         require_columns(df, [column], table="frame", where="(Window.select)")
         return df.filter(pl.col(column).is_between(self.start, self.end, closed="left"))
 
 
+@validate_params(hours=Interval(int, 1, None))
 def busiest_window(demand: Any, *, hours: int = 5, every: str | dt.timedelta = "1h") -> Window:
     """The ``hours`` consecutive buckets of ``every`` with the highest mean arrival rate.
 
@@ -972,12 +978,7 @@ def busiest_window(demand: Any, *, hours: int = 5, every: str | dt.timedelta = "
     >>> w.start.hour, w.end.hour, round(w.rate_rps * 3600, 1)
     (3, 5, 9.0)
     """
-    function = "capacity.busiest_window"
-    if not isinstance(hours, int) or isinstance(hours, bool) or hours < 1:
-        raise ParameterError(
-            f"The 'hours' parameter of {function} must be a positive integer. Got {hours!r} "
-            "instead."
-        )
+    function = caller() or "capacity.busiest_window"
     width = dt.timedelta(seconds=_seconds(every, "every", function))
     rate = arrival_rate(demand, every=every)
     if rate.height == 0:
@@ -1021,7 +1022,7 @@ def weekday_peak_hours(load: Any, *, pool: str | None, top: int = 5) -> pl.DataF
     >>> weekday_peak_hours(load, pool="p")["hour_utc"].to_list()
     [13, 14, 15]
     """
-    df = to_polars(load, parameter="load", function="capacity.weekday_peak_hours")
+    df = frame_in(load, parameter="load", function="capacity.weekday_peak_hours")
     require_columns(df, ["pool", "time", "waiting_share", "requests_per_s"], table="pool_load")
     if pool is not None:
         df = df.filter(pl.col("pool") == pool)
@@ -1053,7 +1054,7 @@ def gauges_over_time(load: Any, *, pool: str | None, every: str = "15m") -> pl.D
     >>> gauges_over_time(load, pool="p").filter(pl.col("gauge") == "kv_usage")["value"].to_list()
     [50.0, 50.0]
     """
-    df = to_polars(load, parameter="load", function="capacity.gauges_over_time")
+    df = frame_in(load, parameter="load", function="capacity.gauges_over_time")
     require_columns(df, ["pool", "time", "running", "waiting", "kv_usage"], table="pool_load")
     if pool is not None:
         df = df.filter(pl.col("pool") == pool)
@@ -1089,8 +1090,8 @@ def calibrate(
         :func:`latency_by_load`'s table with ``ttft_p50_ratio`` and ``ttft_p90_ratio``.
     """
     function = "capacity.calibrate"
-    dm = to_polars(demand, parameter="demand", function=function)
-    cl = to_polars(calls, parameter="calls", function=function)
+    dm = frame_in(demand, parameter="demand", function=function)
+    cl = frame_in(calls, parameter="calls", function=function)
     require_columns(dm, ["arrival_time"], table="workload")
     require_columns(cl, ["start_time"], table="llm_calls")
     t0 = dm["arrival_time"].min()
@@ -1153,8 +1154,8 @@ def replay_periods(
     [0.0, 0.0]
     """
     function = "capacity.replay_periods"
-    dm = to_polars(demand, parameter="demand", function=function)
-    ps = to_polars(periods, parameter="periods", function=function)
+    dm = frame_in(demand, parameter="demand", function=function)
+    ps = frame_in(periods, parameter="periods", function=function)
     require_columns(ps, ["start", "end"], table="periods")
     rows: list[dict[str, Any]] = []
     for start, end in ps.select("start", "end").rows():
@@ -1237,9 +1238,11 @@ def latency_curves(
             curve.with_columns(pl.concat_str(pl.col("method"), pl.lit(f", {n} replicas")))
         )
     if not frames:
-        raise ParameterError(
-            "The 'replicas' parameter of capacity.latency_curves must hold at least one fleet "
-            "size. Got none."
+        raise reject(
+            "replicas",
+            "hold at least one fleet size",
+            got="none",
+            function="capacity.latency_curves",
         )
     out: pl.DataFrame = pl.concat(frames)
     return out
@@ -1366,7 +1369,7 @@ def compare_gpu_sources(sources: Mapping[str, Any]) -> pl.DataFrame:
     [1.0]
     """
     function = "capacity.compare_gpu_sources"
-    frames = {k: to_polars(v, parameter="sources", function=function) for k, v in sources.items()}
+    frames = {k: frame_in(v, parameter="sources", function=function) for k, v in sources.items()}
     if len(frames) < 2:
         return pl.DataFrame(schema={"gpu_uuid": pl.String, "gpu_model": pl.String})
     per: list[pl.DataFrame] = []
@@ -1415,7 +1418,7 @@ def utilisation_by_model(per_gpu: Any) -> pl.DataFrame:
     >>> utilisation_by_model(per_gpu).rows()
     [('H100', 1, 80.0, 0.0, 0), ('L4', 2, 20.0, 0.3, 1)]
     """
-    df = to_polars(per_gpu, parameter="per_gpu", function="capacity.utilisation_by_model")
+    df = frame_in(per_gpu, parameter="per_gpu", function="capacity.utilisation_by_model")
     require_columns(df, ["gpu_model", "util_mean_pct", "idle_share", "status"], table="per_gpu")
     return (
         df.group_by("gpu_model")
@@ -1513,7 +1516,7 @@ def covers(
 
     function = "capacity.covers"
     need = dt.timedelta(seconds=_seconds(period, "period", function))
-    df = to_polars(frame, parameter="frame", function=function)
+    df = frame_in(frame, parameter="frame", function=function)
     require_columns(df, [column], table="frame")
     width = (
         dt.timedelta(0)

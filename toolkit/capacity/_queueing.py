@@ -19,30 +19,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from toolkit.errors import ParameterError, preview
+from toolkit._validation import Interval, validate_params
 
 __all__ = ["MMc", "erlang_b", "erlang_c", "mgc_wait", "mmc"]
 
 
-def _positive(value: object, name: str, function: str, *, zero: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or (value < 0 if zero else value <= 0):  # type: ignore[operator]
-        what = "a finite number >= 0" if zero else "a finite number > 0"
-        raise ParameterError(
-            f"The {name!r} parameter of {function} must be {what}. Got {preview(value)} instead."
-        )
-    return float(value)  # type: ignore[arg-type]
+#: A rate, a load or a variability: finite and not negative.
+_NON_NEGATIVE = Interval(float, 0, None, description="a finite number >= 0")
+#: A service rate or time: finite and positive.
+_POSITIVE = Interval(float, 0, None, closed="right", description="a finite number > 0")
+#: A number of servers.
+_SERVERS = Interval(int, 1, None, description="an integer >= 1")
 
 
-def _servers(value: object, function: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ParameterError(
-            f"The 'servers' parameter of {function} must be an integer >= 1. "
-            f"Got {preview(value)} instead."
-        )
-    return value
-
-
+@validate_params(offered_load=_NON_NEGATIVE, servers=_SERVERS)
 def erlang_b(offered_load: float, servers: int) -> float:
     """Blocking probability of an M/M/c/c loss system (Erlang B).
 
@@ -62,14 +52,14 @@ def erlang_b(offered_load: float, servers: int) -> float:
     >>> round(erlang_b(2.0, 2), 4)  # a^c/c! / sum(a^k/k!) = 2 / 5
     0.4
     """
-    a = _positive(offered_load, "offered_load", "capacity.erlang_b", zero=True)
-    c = _servers(servers, "capacity.erlang_b")
+    a, c = float(offered_load), int(servers)
     b = 1.0
     for k in range(1, c + 1):
         b = a * b / (k + a * b)
     return b
 
 
+@validate_params(arrival_rate=_NON_NEGATIVE, service_rate=_POSITIVE, servers=_SERVERS)
 def erlang_c(arrival_rate: float, service_rate: float, servers: int) -> float:
     """Probability that a request waits in an M/M/c queue (Erlang C).
 
@@ -95,10 +85,9 @@ def erlang_c(arrival_rate: float, service_rate: float, servers: int) -> float:
     >>> round(erlang_c(10.0, 1.0, 11), 4)  # 10 erlangs on 11 servers
     0.6821
     """
-    function = "capacity.erlang_c"
-    lam = _positive(arrival_rate, "arrival_rate", function, zero=True)
-    mu = _positive(service_rate, "service_rate", function)
-    c = _servers(servers, function)
+    lam = float(arrival_rate)
+    mu = float(service_rate)
+    c = int(servers)
     a = lam / mu
     if a >= c:
         return 1.0
@@ -141,6 +130,7 @@ class MMc:
         """Whether the queue has a steady state (utilisation < 1)."""
         return self.utilisation < 1.0
 
+    @validate_params(q=Interval(float, 0, 1, closed="left"))
     def wait_quantile(self, q: float) -> float:
         """The ``q`` quantile of the waiting time, from ``P(W > t) = C e^{-(c mu - lambda) t}``.
 
@@ -149,11 +139,7 @@ class MMc:
         >>> round(mmc(1.0, 2.0, 1).wait_quantile(0.75), 4)  # ln(0.5 / 0.25) / 1
         0.6931
         """
-        q = _positive(q, "q", "MMc.wait_quantile", zero=True)
-        if q >= 1.0:
-            raise ParameterError(
-                f"The 'q' parameter of MMc.wait_quantile must be in [0, 1). Got {q!r} instead."
-            )
+        q = float(q)
         if not self.stable:
             return math.inf
         if self.p_wait <= 1.0 - q:
@@ -162,6 +148,7 @@ class MMc:
         return math.log(self.p_wait / (1.0 - q)) / rate
 
 
+@validate_params(arrival_rate=_NON_NEGATIVE, service_rate=_POSITIVE, servers=_SERVERS)
 def mmc(arrival_rate: float, service_rate: float, servers: int) -> MMc:
     """The M/M/c queue's utilisation, waiting probability, mean wait and queue length.
 
@@ -183,16 +170,18 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> MMc:
     >>> round(q.p_wait, 4), round(q.mean_wait_s, 4)
     (0.3333, 0.3333)
     """
-    function = "capacity.mmc"
-    lam = _positive(arrival_rate, "arrival_rate", function, zero=True)
-    mu = _positive(service_rate, "service_rate", function)
-    c = _servers(servers, function)
+    lam = float(arrival_rate)
+    mu = float(service_rate)
+    c = int(servers)
     rho = lam / (c * mu)
     p = erlang_c(lam, mu, c)
     wait = p / (c * mu - lam) if rho < 1.0 else math.inf
     return MMc(lam, mu, c, rho, p, wait, wait + 1.0 / mu, lam * wait)
 
 
+@validate_params(
+    arrival_rate=_NON_NEGATIVE, mean_service_s=_POSITIVE, scv=_NON_NEGATIVE, servers=_SERVERS
+)
 def mgc_wait(arrival_rate: float, mean_service_s: float, scv: float, servers: int) -> float:
     """Mean waiting time of an M/G/c queue (Allen-Cunneen / Lee-Longton approximation).
 
@@ -220,8 +209,7 @@ def mgc_wait(arrival_rate: float, mean_service_s: float, scv: float, servers: in
     >>> round(mgc_wait(0.5, 1.0, 0.0, 1), 4)  # M/D/1: rho / (2 mu (1 - rho))
     0.5
     """
-    function = "capacity.mgc_wait"
-    mean = _positive(mean_service_s, "mean_service_s", function)
-    cs2 = _positive(scv, "scv", function, zero=True)
+    mean = float(mean_service_s)
+    cs2 = float(scv)
     base = mmc(arrival_rate, 1.0 / mean, servers)
     return base.mean_wait_s * (1.0 + cs2) / 2.0

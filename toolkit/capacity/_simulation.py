@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import InstanceOf, Interval, caller, validate_params
 from toolkit.capacity._model import ServiceModel
-from toolkit.errors import ParameterError, SchemaError, preview
+from toolkit.errors import SchemaError, preview
 from toolkit.schema import TIME, to_polars
 
 __all__ = ["OUTCOMES", "Simulation", "simulate"]
@@ -320,6 +321,11 @@ def _demand_arrays(demand: Any, function: str) -> pl.DataFrame:
     return df.sort("arrival_time", maintain_order=True)
 
 
+@validate_params(
+    model=InstanceOf(ServiceModel),
+    replicas=Interval(int, 1, None, description="an integer >= 1"),
+    prefix_cache_hit_rate=Interval(float, 0, 1, closed="left"),
+)
 def simulate(
     demand: Any,
     model: ServiceModel,
@@ -363,22 +369,7 @@ def simulate(
     >>> sim.requests.select("ttft_s", "tpot_s", "latency_s").row(0)  # 0.02 + 0.1; 10 x 0.02
     (0.12, 0.02, 0.32)
     """
-    function = "capacity.simulate"
-    if not isinstance(model, ServiceModel):
-        raise ParameterError(
-            f"The 'model' parameter of {function} must be a ServiceModel. "
-            f"Got {type(model).__name__} instead."
-        )
-    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
-        raise ParameterError(
-            f"The 'replicas' parameter of {function} must be an integer >= 1. "
-            f"Got {preview(replicas)} instead."
-        )
-    if not 0.0 <= prefix_cache_hit_rate < 1.0:
-        raise ParameterError(
-            f"The 'prefix_cache_hit_rate' parameter of {function} must be in [0, 1). "
-            f"Got {preview(prefix_cache_hit_rate)} instead."
-        )
+    function = caller() or "capacity.simulate"
     df = _demand_arrays(demand, function)
     t_ns = df["arrival_time"].dt.epoch("ns").to_numpy()
     t0 = int(t_ns[0]) if t_ns.size else 0

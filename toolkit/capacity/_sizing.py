@@ -12,13 +12,23 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from toolkit._validation import Backend
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    Frame,
+    Interval,
+    OneOf,
+    caller,
+    frame_out,
+    reject,
+    validate_params,
+)
 from toolkit.capacity._demand import _seconds, scale_demand, scale_prompts
 from toolkit.capacity._model import ServiceModel
 from toolkit.capacity._queueing import erlang_c, mgc_wait
 from toolkit.capacity._simulation import _demand_arrays, simulate
-from toolkit.errors import ParameterError, SchemaError, preview
-from toolkit.schema import TIME, check_backend, to_pandas, to_polars
+from toolkit.errors import SchemaError
+from toolkit.schema import TIME
 
 __all__ = [
     "DEFAULT_GPU_HOURLY_USD",
@@ -46,15 +56,15 @@ DEFAULT_GPU_HOURLY_USD: dict[str, float] = {
 }
 
 
-def _check_slo(ttft_slo_s: object, tpot_slo_s: object, function: str) -> None:
-    for name, value in (("ttft_slo_s", ttft_slo_s), ("tpot_slo_s", tpot_slo_s)):
-        if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-            raise ParameterError(
-                f"The {name!r} parameter of {function} must be a number of seconds > 0. "
-                f"Got {preview(value)} instead."
-            )
+#: ``ttft_slo_s``, ``tpot_slo_s``: a latency objective.
+_SLO_S = Interval(float, 0, None, closed="right", description="a number of seconds > 0")
+#: ``attainment_target``: the share of requests within the SLOs.
+_ATTAINMENT = Interval(float, 0, 1, closed="right")
 
 
+@validate_params(
+    ttft_slo_s=_SLO_S, tpot_slo_s=_SLO_S, prefix_cache_hit_rate=Interval(float, 0, 1, closed="left")
+)
 def analytic_latency(
     demand: Any,
     model: ServiceModel,
@@ -109,8 +119,7 @@ def analytic_latency(
     >>> round(a["tpot_s"], 4), a["slo_attainment"] > 0.99
     (0.0223, True)
     """
-    function = "capacity.analytic_latency"
-    _check_slo(ttft_slo_s, tpot_slo_s, function)
+    function = caller() or "capacity.analytic_latency"
     df = _demand_arrays(demand, function)
     ns = df["arrival_time"].dt.epoch("ns").to_numpy()
     duration = max((ns[-1] - ns[0]) / 1e9, 1.0) if ns.size else 1.0
@@ -189,9 +198,8 @@ def analytic_latency(
 def _models(models: Any, function: str) -> list[ServiceModel]:
     items = [models] if isinstance(models, ServiceModel) else list(models)
     if not items or not all(isinstance(m, ServiceModel) for m in items):
-        raise ParameterError(
-            f"The 'models' parameter of {function} must be a ServiceModel or a non-empty "
-            f"sequence of them. Got {preview(models)} instead."
+        raise reject(
+            "models", "be a ServiceModel or a non-empty sequence of them", models, function=function
         )
     return items
 
@@ -201,18 +209,22 @@ def _replica_list(replicas: Any, function: str) -> list[int]:
     if not items or not all(
         isinstance(r, int) and not isinstance(r, bool) and r >= 1 for r in items
     ):
-        raise ParameterError(
-            f"The 'replicas' parameter of {function} must be an integer >= 1 or a sequence of "
-            f"them. Got {preview(replicas)} instead."
+        raise reject(
+            "replicas",
+            "be an integer >= 1 or a sequence of them",
+            replicas,
+            function=function,
         )
     return sorted(set(items))
 
 
 def _price(model: ServiceModel, prices: Mapping[str, float], function: str) -> float:
     if model.gpu_type not in prices:
-        raise ParameterError(
-            f"The 'gpu_hourly_usd' parameter of {function} must price GPU type "
-            f"{model.gpu_type!r} (priced: {sorted(prices)}). Got no price for it."
+        raise reject(
+            "gpu_hourly_usd",
+            f"price GPU type {model.gpu_type!r} (priced: {sorted(prices)})",
+            got="no price for it",
+            function=function,
         )
     return float(prices[model.gpu_type])
 
@@ -246,6 +258,15 @@ _SIZE_SCHEMA = {
 }
 
 
+@validate_params(
+    ttft_slo_s=_SLO_S,
+    tpot_slo_s=_SLO_S,
+    attainment_target=_ATTAINMENT,
+    method=OneOf(
+        "both", "simulation", "analytic", description="'both', 'simulation' or 'analytic'"
+    ),
+    backend=BACKEND,
+)
 def size_fleet(
     demand: Any,
     models: ServiceModel | Sequence[ServiceModel],
@@ -317,19 +338,7 @@ def size_fleet(
     >>> t.select("replicas", "meets_slo", "recommended").rows()
     [(1, True, True), (2, True, False), (4, True, False)]
     """
-    function = "capacity.size_fleet"
-    _check_slo(ttft_slo_s, tpot_slo_s, function)
-    if method not in ("both", "simulation", "analytic"):
-        raise ParameterError(
-            f"The 'method' parameter of {function} must be 'both', 'simulation' or "
-            f"'analytic'. Got {preview(method)} instead."
-        )
-    check_backend(backend, function)
-    if not 0.0 < attainment_target <= 1.0:
-        raise ParameterError(
-            f"The 'attainment_target' parameter of {function} must be in (0, 1]. "
-            f"Got {preview(attainment_target)} instead."
-        )
+    function = caller() or "capacity.size_fleet"
     items = _models(models, function)
     counts = _replica_list(replicas, function)
     prices = DEFAULT_GPU_HOURLY_USD if gpu_hourly_usd is None else dict(gpu_hourly_usd)
@@ -392,9 +401,10 @@ def size_fleet(
     table = table.with_columns(
         pl.Series("recommended", [i in best for i in range(table.height)], dtype=pl.Boolean)
     )
-    return to_pandas(table) if backend == "pandas" else table
+    return frame_out(table, backend)
 
 
+@validate_params(table=Frame())
 def recommend(table: Any) -> pl.DataFrame:
     """The recommended row of :func:`size_fleet`'s table (empty when no fleet meets the SLOs).
 
@@ -404,12 +414,13 @@ def recommend(table: Any) -> pl.DataFrame:
     >>> recommend(pl.DataFrame({"replicas": [1, 2], "recommended": [False, True]})).height
     1
     """
-    df = to_polars(table, parameter="table", function="capacity.recommend")
+    df: pl.DataFrame = table
     if "recommended" not in df.columns:
         raise SchemaError("The table given to capacity.recommend needs size_fleet's 'recommended'.")
     return df.filter(pl.col("recommended"))
 
 
+@validate_params(ttft_slo_s=_SLO_S, tpot_slo_s=_SLO_S, backend=BACKEND)
 def load_sweep(
     demand: Any,
     model: ServiceModel,
@@ -440,8 +451,7 @@ def load_sweep(
     >>> load_sweep(w, m, 1, factors=(1.0, 2.0), ttft_slo_s=1.0, tpot_slo_s=0.1).height
     4
     """
-    function = "capacity.load_sweep"
-    _check_slo(ttft_slo_s, tpot_slo_s, function)
+    function = caller() or "capacity.load_sweep"
     df = _demand_arrays(demand, function)
     rows: list[dict[str, Any]] = []
     for factor in factors:
@@ -471,9 +481,10 @@ def load_sweep(
             }
         )
     out = pl.DataFrame(rows)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
+@validate_params(measured=Frame(), simulated=Frame(), backend=BACKEND)
 def latency_by_load(
     measured: Any,
     simulated: Any,
@@ -506,10 +517,10 @@ def latency_by_load(
         ``measured_ttft_p90_s``, ``simulated_ttft_p90_s``, ``measured_tpot_p50_s``,
         ``simulated_tpot_p50_s``.
     """
-    function = "capacity.latency_by_load"
+    function = caller() or "capacity.latency_by_load"
     width = _seconds(every, "every", function)
-    m = to_polars(measured, parameter="measured", function=function)
-    s = to_polars(simulated, parameter="simulated", function=function)
+    m: pl.DataFrame = measured
+    s: pl.DataFrame = simulated
     for frame, column, name in ((m, "start_time", "measured"), (s, "arrival_time", "simulated")):
         missing = [c for c in (column, "ttft_s", "tpot_s") if c not in frame.columns]
         if missing:
@@ -563,7 +574,7 @@ def latency_by_load(
             "simulated_tpot_p50_s",
         )
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 @dataclass(frozen=True)
@@ -588,6 +599,9 @@ class Scenario:
     prefix_cache_hit_rate: float = 0.0
 
 
+@validate_params(
+    ttft_slo_s=_SLO_S, tpot_slo_s=_SLO_S, attainment_target=_ATTAINMENT, backend=BACKEND
+)
 def what_if(
     demand: Any,
     model: ServiceModel,
@@ -628,14 +642,13 @@ def what_if(
     >>> t["scenario"].to_list()
     ['x2']
     """
-    function = "capacity.what_if"
+    function = caller() or "capacity.what_if"
     base = _demand_arrays(demand, function)
     rows: list[dict[str, Any]] = []
     for name, sc in scenarios.items():
         if not isinstance(sc, Scenario):
-            raise ParameterError(
-                f"The 'scenarios' parameter of {function} must map names to Scenario. "
-                f"Got {type(sc).__name__} for {name!r} instead."
+            raise reject(
+                "scenarios", "map names to Scenario", got=f"{type(sc).__name__} for {name!r}"
             )
         d = base
         if sc.traffic != 1.0:
@@ -690,4 +703,4 @@ def what_if(
         "cost_per_million_tokens_usd": pl.Float64,
     }
     out = pl.DataFrame(rows, schema=schema)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
