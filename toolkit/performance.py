@@ -73,7 +73,7 @@ from toolkit._validation import (
     utc_time,
     validate_params,
 )
-from toolkit.errors import ColumnNotFoundError, ParameterError, SchemaError, preview
+from toolkit.errors import ColumnNotFoundError, SchemaError, preview
 
 __all__ = [
     "CBPE_SIGMAS",
@@ -947,10 +947,11 @@ def estimate(
     y_ref = ref["_y"].to_numpy().astype(np.int64)
     s_ref = ref["_s"].to_numpy().astype(np.float64)
     if y_ref.size < min_reference or np.unique(y_ref).size < 2:
-        raise ParameterError(
-            f"The 'reference' parameter of {function} must select at least {min_reference} "
-            f"labelled rows of both classes. Got {y_ref.size:,} labelled row(s) "
-            f"({int(y_ref.sum()):,} positive) in [{start.isoformat()}, {end.isoformat()}) instead."
+        raise reject(
+            "reference",
+            f"select at least {min_reference} labelled rows of both classes",
+            got=f"{y_ref.size:,} labelled row(s) ({int(y_ref.sum()):,} positive) in "
+            f"[{start.isoformat()}, {end.isoformat()})",
         )
     model = None
     calibrated = calibration == "isotonic" or (
@@ -1553,10 +1554,10 @@ def fit_scores(
     train = (before & y_all.is_not_null()).to_numpy()
     y_train = y_all.to_numpy()[train]
     if y_train.size == 0 or np.unique(y_train).size < 2:
-        raise ParameterError(
-            f"The 'train_end' parameter of {function} must leave labelled rows of both "
-            f"classes before it. Got {cut.isoformat()} ({y_train.size:,} labelled rows "
-            "before it) instead."
+        raise reject(
+            "train_end",
+            "leave labelled rows of both classes before it",
+            got=f"{cut.isoformat()} ({y_train.size:,} labelled rows before it)",
         )
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline

@@ -96,7 +96,6 @@ from toolkit._validation import (
 from toolkit.errors import (
     FormatError,
     LoadReport,
-    ParameterError,
     SkippedRecord,
     UnsupportedFormatError,
     location,
@@ -280,11 +279,12 @@ def _fields_parameter(fields: object, function: str) -> list[_Field] | None:
         items = list(fields)
     parsed = _parse_fields(items) if items else None
     if parsed is None:
-        raise ParameterError(
-            f"The 'fields' parameter of {function} must list the queried fields, as in "
-            "--query-gpu ('timestamp,index,memory.used') or as header cells "
-            "(['timestamp', 'memory.used [MiB]']). "
-            f"Got {preview(fields)} instead."
+        raise reject(
+            "fields",
+            "list the queried fields, as in --query-gpu ('timestamp,index,memory.used') or "
+            "as header cells (['timestamp', 'memory.used [MiB]'])",
+            fields,
+            function=function,
         )
     return parsed
 
@@ -433,10 +433,13 @@ def _read_block(
             )
         seen.add(f.name)
     if any(f.name == "timestamp" for f in fields) and tz is None:
-        raise ParameterError(
-            f"The 'tz' parameter of {function} must name the time zone of the host that "
-            f"wrote {os.fspath(path)} (e.g. 'UTC' or 'Europe/Berlin'): nvidia-smi writes "
-            "its 'timestamp' field in local time without a zone. Got None instead."
+        raise reject(
+            "tz",
+            f"name the time zone of the host that wrote {os.fspath(path)} (e.g. 'UTC' or "
+            "'Europe/Berlin'): nvidia-smi writes its 'timestamp' field in local time without "
+            "a zone",
+            None,
+            function=function,
         )
 
     data_start = first if header_index is None else header_index + 1
@@ -909,9 +912,11 @@ def read_dcgm_counters(path: PathLike) -> dict[str, DcgmCounter]:
     """
     files = expand_paths(path, function="read_dcgm_counters")
     if len(files) != 1:
-        raise ParameterError(
-            "The 'path' parameter of read_dcgm_counters must name one counters file. "
-            f"Got {len(files)} files instead."
+        raise reject(
+            "path",
+            "name one counters file",
+            got=f"{len(files)} files",
+            function="read_dcgm_counters",
         )
     source = files[0]
     counters: dict[str, DcgmCounter] = {}
@@ -948,10 +953,11 @@ def _dcgm_units(counters: object, function: str) -> dict[str, str]:
     ):
         given = dict(counters)
     else:
-        raise ParameterError(
-            f"The 'counters' parameter of {function} must be the path of a dcgm-exporter "
-            "counters file or a mapping of DCGM field to unit. "
-            f"Got {preview(counters)} instead."
+        raise reject(
+            "counters",
+            "be the path of a dcgm-exporter counters file or a mapping of DCGM field to unit",
+            counters,
+            function=function,
         )
     # the file's unit wins where it states one; DCGM fields keep their units otherwise
     units.update({k: v for k, v in given.items() if v})
@@ -1195,9 +1201,11 @@ def _detect_source(metrics: pl.DataFrame, function: str) -> str:
     dcgm = bool(names.is_in(list(_DCGM_TARGETS)).any())
     exporter = bool(names.is_in([*_EXPORTER_TARGETS, _EXPORTER_INDEX]).any())
     if dcgm and exporter:
-        raise ParameterError(
-            f"The 'source' parameter of {function} must be 'dcgm' or 'nvidia_gpu_exporter' "
-            "when the frame holds both exporters' metrics. Got 'auto' instead."
+        raise reject(
+            "source",
+            "be 'dcgm' or 'nvidia_gpu_exporter' when the frame holds both exporters' metrics",
+            "auto",
+            function=function,
         )
     if dcgm:
         return "dcgm"
@@ -1217,10 +1225,11 @@ def _gpu_from_metrics(
 ) -> pl.DataFrame:
     missing = [c for c in ("time", "name", "value") if c not in metrics.columns]
     if missing:
-        raise ParameterError(
-            f"The 'metrics' parameter of {function} must be a metrics table (columns time, "
-            f"name, value, label.<name> ...). Got a frame without {', '.join(missing)} "
-            "instead."
+        raise reject(
+            "metrics",
+            "be a metrics table (columns time, name, value, label.<name> ...)",
+            got=f"a frame without {', '.join(missing)}",
+            function=function,
         )
     if source == "auto":
         source = _detect_source(metrics, function)

@@ -450,9 +450,12 @@ def _check_start_range(frame: pl.DataFrame, column: str, ctx: _Ctx) -> None:
 
 def _need_tz(ctx: _Ctx, path: Path, fmt: str, why: str) -> str:
     if ctx.tz is None:
-        raise ParameterError(
-            f"The 'tz' parameter of {ctx.function} must name the time zone of {path.name}'s "
-            f"wall-clock timestamps ({fmt}: {why}), e.g. tz='UTC'. Got None instead."
+        raise reject(
+            "tz",
+            f"name the time zone of {path.name}'s wall-clock timestamps ({fmt}: {why}), "
+            "e.g. tz='UTC'",
+            None,
+            function=ctx.function,
         )
     return ctx.tz
 
@@ -910,9 +913,11 @@ def _servegen_pairs(path: Path) -> list[tuple[int, Path, Path]]:
         return [(n, p, p.with_name(f"chunk-{n}-dataset.json")) for n, p in traces]
     match = pattern.match(path.name)
     if not path.is_file() or match is None:
-        raise ParameterError(
-            "The 'path' parameter of read_servegen must be a ServeGen chunk-N-trace.csv or "
-            f"chunk-N-dataset.json file, or a directory of them. Got {str(path)!r} instead."
+        raise reject(
+            "path",
+            "be a ServeGen chunk-N-trace.csv or chunk-N-dataset.json file, or a directory of them",
+            str(path),
+            function="read_servegen",
         )
     n = int(match.group(1))
     return [(n, path.with_name(f"chunk-{n}-trace.csv"), path.with_name(f"chunk-{n}-dataset.json"))]
