@@ -78,7 +78,7 @@ def test_refusal_audit_finds_the_unequal_locale(
     assert within[CATEGORY] > 1.25
     assert min(within.values()) > 1.25
     disadvantaged = values["refusals.intersections.disadvantaged"]
-    tiers = answered[TIER].unique().to_list()
+    tiers = answered[TIER].drop_nulls().unique().to_list()  # calls without a tier: none
     assert {f"{biased} & {tier}" for tier in tiers} <= set(disadvantaged)
     assert values["refusals.flagged"][TIER] == []
     headlines = [r.headline for r in nb.records if r.headline]
