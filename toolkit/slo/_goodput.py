@@ -8,13 +8,21 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import TIME, to_polars
-from toolkit.schema import check_backend as _check_backend
+from toolkit._validation import (
+    BACKEND,
+    Frame,
+    Interval,
+    caller,
+    reject,
+    shown,
+    validate_params,
+)
+from toolkit.schema import TIME
 from toolkit.slo._params import Backend, _columns, _out, _time_column
 from toolkit.slo._sli import _windowed
 
 
+@validate_params(calls=Frame(), sampling=Interval(float, 0, 1, closed="right"), backend=BACKEND)
 def goodput(
     calls: Any,
     thresholds: Mapping[str, float],
@@ -66,18 +74,13 @@ def goodput(
     ...     "good_calls", pl.col("goodput_rps").round(6)).rows()
     [(1, 0.016667), (1, 0.016667)]
     """
-    function = "slo.goodput"
-    _check_backend(backend, function)
-    frame = to_polars(calls, parameter="calls", function=function)
+    function = caller() or "slo.goodput"
+    frame: pl.DataFrame = calls
     if not isinstance(thresholds, Mapping) or not thresholds:
-        raise ParameterError(
-            f"The 'thresholds' parameter of {function} must map columns to their maximum "
-            f"(e.g. {{'ttft_s': 2.0, 'tpot_s': 0.05}}). Got {preview(thresholds)} instead."
-        )
-    if isinstance(sampling, bool) or not isinstance(sampling, int | float) or not 0 < sampling <= 1:
-        raise ParameterError(
-            f"The 'sampling' parameter of {function} must be a number in (0, 1]. "
-            f"Got {preview(sampling)} instead."
+        raise reject(
+            "thresholds",
+            "map columns to their maximum (e.g. {'ttft_s': 2.0, 'tpot_s': 0.05})",
+            thresholds,
         )
     ok = pl.lit(True)
     for column, limit in thresholds.items():
@@ -87,9 +90,10 @@ def goodput(
             or isinstance(limit, bool)
             or not isinstance(limit, int | float)
         ):
-            raise ParameterError(
-                f"The 'thresholds' parameter of {function} must map numeric columns to numbers. "
-                f"Got {column!r} ({frame.schema[checked]}) -> {preview(limit)} instead."
+            raise reject(
+                "thresholds",
+                "map numeric columns to numbers",
+                got=f"{column!r} ({frame.schema[checked]}) -> {shown(limit)}",
             )
         ok = ok & (pl.col(checked) <= limit).fill_null(False)
     if "is_error" in frame.columns and frame.schema["is_error"] == pl.Boolean:

@@ -10,8 +10,9 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import TIME, to_polars
+from toolkit._validation import Frame, InstanceOf, caller, reject, validate_params
+from toolkit.errors import preview
+from toolkit.schema import TIME
 from toolkit.slo._budget import (
     _ALERT_SCHEMA,
     AlertPolicy,
@@ -96,6 +97,10 @@ def _worst_period(
     )
 
 
+_NAME = InstanceOf(str, description="a non-empty string")
+
+
+@validate_params(name=[_NAME, None])
 def incident_windows(
     events: Any,
     objective: float | SLO,
@@ -174,12 +179,9 @@ def incident_windows(
     >>> w.select("incident", pl.col("start", "end").dt.strftime("%H:%M"), "source").row(0)
     ('errors', '01:00', '01:30', 'worst period')
     """
-    function = "slo.incident_windows"
-    if name is not None and (not isinstance(name, str) or not name):
-        raise ParameterError(
-            f"The 'name' parameter of {function} must be a non-empty string or None. "
-            f"Got {preview(name)} instead."
-        )
+    function = caller() or "slo.incident_windows"
+    if name is not None and not name:
+        raise reject("name", "be a non-empty string or None", name)
     label = name if name is not None else objective.name if isinstance(objective, SLO) else "slo"
     fired = alerts(
         events,
@@ -251,19 +253,24 @@ def _instant(value: object, parameter: str, function: str) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ParameterError(
-                f"The {parameter!r} parameter of {function} must hold ISO-8601 times with "
-                f"their zone ('2026-11-04T09:30:00Z'). Got {preview(value)} instead."
+            raise reject(
+                parameter,
+                "hold ISO-8601 times with their zone ('2026-11-04T09:30:00Z')",
+                value,
+                function=function,
             ) from None
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must hold time-zone aware datetimes "
-            f"or ISO-8601 times with their zone; a time without its zone is never guessed. "
-            f"Got {preview(value)} instead."
+        raise reject(
+            parameter,
+            "hold time-zone aware datetimes or ISO-8601 times with their zone; a time "
+            "without its zone is never guessed",
+            value,
+            function=function,
         )
     return value.astimezone(dt.UTC)
 
 
+@validate_params()
 def windows_frame(windows: Any) -> pl.DataFrame:
     """Incident windows given as ``{name: (start, end)}`` as a frame like :func:`incident_windows`.
 
@@ -285,20 +292,21 @@ def windows_frame(windows: Any) -> pl.DataFrame:
     >>> windows_frame({"release": ("2026-11-04T09:30:00Z", "2026-11-05T15:00:00+00:00")}).row(0)[0]
     'release'
     """
-    function = "slo.windows_frame"
+    function = caller() or "slo.windows_frame"
     if isinstance(windows, pl.DataFrame):
         if not {"incident", "start", "end"} <= set(windows.columns):
-            raise ParameterError(
-                f"The 'windows' parameter of {function} must have columns incident, start "
-                f"and end (slo.incident_windows gives them). Got columns "
-                f"{preview(', '.join(windows.columns), 300)} instead."
+            raise reject(
+                "windows",
+                "have columns incident, start and end (slo.incident_windows gives them)",
+                got=f"columns {preview(', '.join(windows.columns), 300)}",
             )
         for column in ("start", "end"):
             dtype = windows.schema[column]
             if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
-                raise ParameterError(
-                    f"The 'windows' parameter of {function} must have time-zone aware "
-                    f"Datetime start and end columns. Got {column} of type {dtype} instead."
+                raise reject(
+                    "windows",
+                    "have time-zone aware Datetime start and end columns",
+                    got=f"{column} of type {dtype}",
                 )
         rest = [c for c in windows.columns if c not in ("incident", "start", "end")]
         return windows.select(
@@ -308,9 +316,10 @@ def windows_frame(windows: Any) -> pl.DataFrame:
             *rest,
         )
     if not isinstance(windows, Mapping):
-        raise ParameterError(
-            f"The 'windows' parameter of {function} must be a mapping name -> (start, end) "
-            f"or a frame from slo.incident_windows. Got {preview(windows)} instead."
+        raise reject(
+            "windows",
+            "be a mapping name -> (start, end) or a frame from slo.incident_windows",
+            windows,
         )
     rows: list[tuple[str, dt.datetime, dt.datetime]] = []
     for key, bounds in windows.items():
@@ -320,16 +329,18 @@ def windows_frame(windows: Any) -> pl.DataFrame:
             or not isinstance(bounds, Sequence)
             or len(bounds) != 2
         ):
-            raise ParameterError(
-                f"The 'windows' parameter of {function} must map each name (a string) to a "
-                f"(start, end) pair. Got {preview(key)}: {preview(bounds)} instead."
+            raise reject(
+                "windows",
+                "map each name (a string) to a (start, end) pair",
+                got=f"{preview(key)}: {preview(bounds)}",
             )
         start = _instant(bounds[0], "windows", function)
         end = _instant(bounds[1], "windows", function)
         if end <= start:
-            raise ParameterError(
-                f"The 'windows' parameter of {function} must have each window's end after "
-                f"its start. Got {key!r}: {start.isoformat()} to {end.isoformat()}."
+            raise reject(
+                "windows",
+                "have each window's end after its start",
+                got=f"{key!r}: {start.isoformat()} to {end.isoformat()}",
             )
         rows.append((key, start, end))
     return pl.DataFrame(
@@ -337,6 +348,7 @@ def windows_frame(windows: Any) -> pl.DataFrame:
     ).with_columns(pl.lit("given").alias("source"))
 
 
+@validate_params(frame=Frame(), column=InstanceOf(str, description="a column name"))
 def label_windows(
     frame: Any,
     windows: Any,
@@ -381,21 +393,20 @@ def label_windows(
     >>> label_windows(rows, windows)["period"].to_list()
     ['baseline', 'release', 'baseline']
     """
-    function = "slo.label_windows"
-    data = to_polars(frame, parameter="frame", function=function)
+    function = caller() or "slo.label_windows"
+    data: pl.DataFrame = frame
     spans = windows_frame(windows)
     keys = _columns(data, on, "on", function)
     missing = [k for k in keys if k not in spans.columns]
     if missing:
-        raise ParameterError(
-            f"The 'on' parameter of {function} must name columns of the windows too "
-            f"(windows have {preview(', '.join(spans.columns), 300)}). Got {missing[0]!r}."
+        raise reject(
+            "on",
+            "name columns of the windows too "
+            f"(windows have {preview(', '.join(spans.columns), 300)})",
+            missing[0],
         )
-    if not isinstance(column, str) or not column:
-        raise ParameterError(
-            f"The 'column' parameter of {function} must be a column name. "
-            f"Got {preview(column)} instead."
-        )
+    if not column:
+        raise reject("column", "be a column name", column)
     t = _time_column(data, time, function)
     labels: list[pl.Expr] = []
     for row in spans.iter_rows(named=True):

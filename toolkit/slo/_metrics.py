@@ -10,9 +10,17 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import METRICS, to_polars, validate
-from toolkit.schema import check_backend as _check_backend
+from toolkit._validation import (
+    BACKEND,
+    Frame,
+    InstanceOf,
+    OneOf,
+    caller,
+    reject,
+    validate_params,
+)
+from toolkit.errors import preview
+from toolkit.schema import METRICS, validate
 from toolkit.slo._params import Backend, _out
 
 
@@ -21,10 +29,11 @@ def _label_column(frame: pl.DataFrame, name: str, parameter: str, function: str)
     for candidate in (name, f"label.{name}"):
         if candidate in frame.columns:
             return candidate
-    raise ParameterError(
-        f"The {parameter!r} parameter of {function} must name label columns of the metrics "
-        f"(available: {preview(', '.join(labels), 300)}). "
-        f"Got {preview(name)} instead."
+    raise reject(
+        parameter,
+        f"name label columns of the metrics (available: {preview(', '.join(labels), 300)})",
+        name,
+        function=function,
     )
 
 
@@ -60,6 +69,10 @@ def _increases(rows: pl.DataFrame, first: str) -> pl.DataFrame:
     )
 
 
+_NAME = InstanceOf(str, description="a metric name")
+
+
+@validate_params(metrics=Frame(), name=_NAME, first=OneOf("skip", "count"), backend=BACKEND)
 def metric_counts(
     metrics: Any,
     name: str,
@@ -121,20 +134,11 @@ def metric_counts(
     >>> metric_counts(parse_exposition(text), "ttft", threshold=1.0).select("good", "total").row(0)
     (30.0, 38.0)
     """
-    function = "slo.metric_counts"
-    _check_backend(backend, function)
-    frame = to_polars(metrics, parameter="metrics", function=function)
+    function = caller() or "slo.metric_counts"
+    frame: pl.DataFrame = metrics
     validate(frame, METRICS)
-    if first not in ("skip", "count"):
-        raise ParameterError(
-            f"The 'first' parameter of {function} must be 'skip' or 'count'. "
-            f"Got {preview(first)} instead."
-        )
-    if not isinstance(name, str) or not name:
-        raise ParameterError(
-            f"The 'name' parameter of {function} must be a metric name. "
-            f"Got {preview(name)} instead."
-        )
+    if not name:
+        raise reject("name", "be " + _NAME.words(), name)
     keys = [] if by is None else [by] if isinstance(by, str) else list(by)
     keys = [_label_column(frame, k, "by", function) for k in keys]
     buckets = frame.filter(pl.col("name") == f"{name}_bucket")
@@ -144,17 +148,20 @@ def metric_counts(
             or isinstance(threshold, bool)
             or not isinstance(threshold, int | float)
         ):
-            raise ParameterError(
-                f"The 'threshold' parameter of {function} must be one of the bucket bounds of "
-                f"histogram {name!r}: {sorted(set(buckets['le'].drop_nulls().to_list()))}. "
-                f"Got {preview(threshold)} instead."
+            raise reject(
+                "threshold",
+                f"be one of the bucket bounds of histogram {name!r}: "
+                f"{sorted(set(buckets['le'].drop_nulls().to_list()))}",
+                threshold,
             )
         bounds = set(buckets["le"].drop_nulls().to_list())
         if float(threshold) not in bounds or math.isinf(threshold):
-            raise ParameterError(
-                f"The 'threshold' parameter of {function} must be one of the bucket bounds of "
-                f"histogram {name!r}: {sorted(b for b in bounds if not math.isinf(b))} "
-                f"(a value between bounds would need a guess). Got {threshold!r} instead."
+            raise reject(
+                "threshold",
+                f"be one of the bucket bounds of histogram {name!r}: "
+                f"{sorted(b for b in bounds if not math.isinf(b))} (a value between bounds "
+                "would need a guess)",
+                threshold,
             )
         rows = _increases(buckets.filter(pl.col("le").is_in([float(threshold), math.inf])), first)
         good_expr = pl.when(pl.col("le") == float(threshold)).then(pl.col("_inc")).otherwise(0.0)
@@ -163,16 +170,18 @@ def metric_counts(
         rows = frame.filter(pl.col("name") == name)
         if rows.height == 0:
             known = sorted({n.removesuffix("_bucket") for n in frame["name"].unique().to_list()})
-            raise ParameterError(
-                f"The 'name' parameter of {function} must name a histogram family or a counter "
-                f"of the metrics (available: {preview(', '.join(known), 400)}). "
-                f"Got {preview(name)} instead."
+            raise reject(
+                "name",
+                "name a histogram family or a counter of the metrics "
+                f"(available: {preview(', '.join(known), 400)})",
+                name,
             )
         if bad is None or not isinstance(bad, Mapping) or not bad:
-            raise ParameterError(
-                f"The 'bad' parameter of {function} must map a label to the values that mark "
-                f"bad events for counter {name!r} (e.g. {{'finished_reason': ['abort']}}). "
-                f"Got {preview(bad)} instead."
+            raise reject(
+                "bad",
+                f"map a label to the values that mark bad events for counter {name!r} "
+                "(e.g. {'finished_reason': ['abort']})",
+                bad,
             )
         condition = pl.lit(False)
         for label, values in bad.items():

@@ -10,9 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import check_backend as _check_backend
-from toolkit.schema import to_polars
+from toolkit._validation import BACKEND, Frame, caller, reject, validate_params
+from toolkit.errors import preview
 from toolkit.slo._openslo import SLO
 from toolkit.slo._params import (
     _AVAILABILITY,
@@ -25,6 +24,7 @@ from toolkit.slo._params import (
 )
 
 
+@validate_params(calls=Frame(), backend=BACKEND)
 def good_events(
     calls: Any, slo: SLO, *, column: str = "is_good", backend: Backend = "polars"
 ) -> Any:
@@ -57,27 +57,24 @@ def good_events(
     >>> good_events(calls, SLO("ttft", 0.99, sli="ttft_s", threshold=2.0))["is_good"].to_list()
     [True, False, None]
     """
-    _check_backend(backend, "slo.good_events")
-    frame = to_polars(calls, parameter="calls", function="slo.good_events")
+    frame: pl.DataFrame = calls
     if not isinstance(slo, SLO) or slo.sli is None:
-        raise ParameterError(
-            "The 'slo' parameter of slo.good_events must be an SLO with its 'sli' set. "
-            f"Got {preview(slo)} instead."
-        )
+        raise reject("slo", "be an SLO with its 'sli' set", slo)
     if slo.sli == _AVAILABILITY:
         if "is_error" not in frame.columns or frame.schema["is_error"] != pl.Boolean:
-            raise ParameterError(
-                "The 'calls' parameter of slo.good_events must have a Boolean 'is_error' "
-                "column for the availability SLI (the llm_calls table has one). "
-                f"Available: {preview(', '.join(frame.columns), 300)}."
+            raise reject(
+                "calls",
+                "have a Boolean 'is_error' column for the availability SLI (the llm_calls "
+                "table has one)",
+                got=f"the columns {preview(', '.join(frame.columns), 300)}",
             )
         good = ~pl.col("is_error")
     else:
         if slo.sli not in frame.columns or not frame.schema[slo.sli].is_numeric():
-            raise ParameterError(
-                f"The 'calls' parameter of slo.good_events must have a numeric column "
-                f"{slo.sli!r} for SLO {slo.name!r} (available: "
-                f"{preview(', '.join(frame.columns), 300)})."
+            raise reject(
+                "calls",
+                f"have a numeric column {slo.sli!r} for SLO {slo.name!r}",
+                got=f"the columns {preview(', '.join(frame.columns), 300)}",
             )
         value = pl.col(slo.sli)
         threshold = slo.threshold
@@ -108,9 +105,11 @@ def _windowed(
     """``aggs`` overall (every None), per calendar bucket, or per trailing window."""
     if every is None:
         if window is not None:
-            raise ParameterError(
-                f"The 'window' parameter of {function} needs 'every' (the step at which the "
-                f"trailing window is evaluated). Got window={preview(window)}, every=None."
+            raise reject(
+                "window",
+                "come with 'every' (the step at which the trailing window is evaluated)",
+                got=f"window={preview(window)}, every=None",
+                function=function,
             )
         grouped = frame.group_by(by, maintain_order=True) if by else None
         out = grouped.agg(aggs) if grouped is not None else frame.select(aggs)
@@ -122,9 +121,8 @@ def _windowed(
     else:
         window_ns = _fixed_ns(window, "window", function)
         if step_ns is None:
-            raise ParameterError(
-                f"The 'every' parameter of {function} must be a fixed duration when 'window' "
-                f"is given. Got {preview(every)} instead."
+            raise reject(
+                "every", "be a fixed duration when 'window' is given", every, function=function
             )
         period, offset = f"{window_ns}ns", f"{step_ns - window_ns}ns"
     out = data.group_by_dynamic(
@@ -150,6 +148,7 @@ def _quantile_name(q: float) -> str:
     return f"p{q * 100:.6g}"
 
 
+@validate_params(events=Frame(), backend=BACKEND)
 def percentiles(
     events: Any,
     column: str,
@@ -199,23 +198,18 @@ def percentiles(
     >>> percentiles(calls, "ttft_s", q=[0.5], by="pool").select("pool", "value", "count").rows()
     [('a', 0.15000000000000002, 2), ('b', 0.35, 2)]
     """
-    function = "slo.percentiles"
-    _check_backend(backend, function)
-    frame = to_polars(events, parameter="events", function=function)
+    function = caller() or "slo.percentiles"
+    frame: pl.DataFrame = events
     [name] = _columns(frame, column, "column", function)
     if not frame.schema[name].is_numeric():
-        raise ParameterError(
-            f"The 'column' parameter of {function} must name a numeric column. "
-            f"Got {name!r} of type {frame.schema[name]} instead."
+        raise reject(
+            "column", "name a numeric column", got=f"{name!r} of type {frame.schema[name]}"
         )
     qs = list(q) if isinstance(q, Sequence) else []
     if not qs or not all(
         isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1 for v in qs
     ):
-        raise ParameterError(
-            f"The 'q' parameter of {function} must be a non-empty list of numbers in [0, 1]. "
-            f"Got {preview(q)} instead."
-        )
+        raise reject("q", "be a non-empty list of numbers in [0, 1]", q)
     keys = _columns(frame, by, "by", function)
     time_expr = _time_column(frame, time, function) if every is not None else pl.lit(None)
     value = pl.col(name).cast(pl.Float64)
