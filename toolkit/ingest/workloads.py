@@ -64,6 +64,7 @@ import polars as pl
 
 from toolkit._validation import (
     BACKEND,
+    Backend,
     Frame,
     InstanceOf,
     OneOf,
@@ -73,9 +74,6 @@ from toolkit._validation import (
     utc_time,
     validate_params,
 )
-
-# re-exported for toolkit.synth's ServeGen sampler
-from toolkit._validation import Backend as Backend  # noqa: PLC0414
 from toolkit.errors import (
     FormatError,
     LoadReport,
