@@ -13,8 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import TIME, require_columns, to_polars
+from toolkit._validation import Interval, frame_in, validate_params
+from toolkit.schema import TIME, require_columns
 from toolkit.slo._budget import (
     _ALERT_SCHEMA,
     AlertPolicy,
@@ -139,8 +139,8 @@ def choose_threshold(
     """
     function = "slo.choose_threshold"
     q = _check_target(quantile, "quantile", function)
-    frame = None if calls is None else to_polars(calls, parameter="calls", function=function)
-    table = None if metrics is None else to_polars(metrics, parameter="metrics", function=function)
+    frame = None if calls is None else frame_in(calls, parameter="calls", function=function)
+    table = None if metrics is None else frame_in(metrics, parameter="metrics", function=function)
     observed: float | None = None
     source = ""
     if column is not None and frame is not None and _filled_numeric(frame, column):
@@ -226,7 +226,7 @@ def pool_column(
     >>> pool_column(calls.with_columns(pl.lit("h100").alias("attributes.deployment.pool")))
     """
     function = "slo.pool_column"
-    data = to_polars(frame, parameter="frame", function=function)
+    data = frame_in(frame, parameter="frame", function=function)
     names = (
         [c for c in data.columns if data.schema[c] == pl.String]
         if columns is None
@@ -258,6 +258,17 @@ def _request_counts(metrics: pl.DataFrame) -> pl.DataFrame | None:
     return None
 
 
+#: ``given``: the share of requests traced.
+_SAMPLING = Interval(
+    float,
+    0,
+    1,
+    closed="right",
+    description="a fraction in (0, 1] (0.02 for 2 % of requests traced)",
+)
+
+
+@validate_params(given=[_SAMPLING, None])
 def trace_sampling(calls: Any, metrics: Any = None, *, given: float | None = None) -> Choice:
     """The fraction of requests that were traced: traced calls over the requests the metrics count.
 
@@ -291,16 +302,11 @@ def trace_sampling(calls: Any, metrics: Any = None, *, given: float | None = Non
     """
     function = "slo.trace_sampling"
     if given is not None:
-        if isinstance(given, bool) or not isinstance(given, int | float) or not 0 < given <= 1:
-            raise ParameterError(
-                f"The 'given' parameter of {function} must be a fraction in (0, 1] (0.02 for "
-                f"2 % of requests traced). Got {preview(given)} instead."
-            )
         return Choice(float(given), f"{float(given):g}, as given")
     if calls is None:
         return Choice(1.0, "1.0: no traced calls")
-    frame = to_polars(calls, parameter="calls", function=function)
-    table = None if metrics is None else to_polars(metrics, parameter="metrics", function=function)
+    frame = frame_in(calls, parameter="calls", function=function)
+    table = None if metrics is None else frame_in(metrics, parameter="metrics", function=function)
     counts = _request_counts(table) if table is not None else None
     if counts is None or counts.height == 0 or frame.height == 0:
         return Choice(
@@ -412,8 +418,8 @@ def service_objectives(
      '99% of events with ttft_s <= 2 over a rolling 30d']
     """
     function = "slo.service_objectives"
-    frame = None if calls is None else to_polars(calls, parameter="calls", function=function)
-    table = None if metrics is None else to_polars(metrics, parameter="metrics", function=function)
+    frame = None if calls is None else frame_in(calls, parameter="calls", function=function)
+    table = None if metrics is None else frame_in(metrics, parameter="metrics", function=function)
     names = _metric_names(table)
     notes: list[str] = []
     if slo_file is not None:
@@ -514,7 +520,7 @@ def metric_events(
     function = "slo.metric_events"
     if metrics is None:
         return {}
-    table = to_polars(metrics, parameter="metrics", function=function)
+    table = frame_in(metrics, parameter="metrics", function=function)
     slos = objectives.slos if isinstance(objectives, ServiceObjectives) else dict(objectives)
     names = _metric_names(table)
     out: dict[str, pl.DataFrame] = {}
@@ -559,7 +565,7 @@ def trace_events(
     """
     if calls is None:
         return {}
-    frame = to_polars(calls, parameter="calls", function="slo.trace_events")
+    frame = frame_in(calls, parameter="calls", function="slo.trace_events")
     slos = objectives.slos if isinstance(objectives, ServiceObjectives) else dict(objectives)
     out: dict[str, pl.DataFrame] = {}
     for sli, s in slos.items():
@@ -830,7 +836,7 @@ def slice_table(
     for sli, events in from_traces.items():
         if sli not in slos:
             continue
-        frame = to_polars(events, parameter="from_traces", function="slo.slice_table")
+        frame = frame_in(events, parameter="from_traces", function="slo.slice_table")
         for dimension in dimensions:
             if dimension not in frame.columns or dimension == pool:
                 continue
@@ -891,7 +897,7 @@ def latency_table(
     >>> latency_table(calls, q=[0.5]).rows()
     [('ttft_s', 2.0)]
     """
-    frame = to_polars(calls, parameter="calls", function="slo.latency_table")
+    frame = frame_in(calls, parameter="calls", function="slo.latency_table")
     parts = [
         percentiles(frame, column, q, by=by).with_columns(pl.lit(column).alias("sli"))
         for column in columns

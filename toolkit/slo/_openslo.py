@@ -13,8 +13,8 @@ from typing import Any
 
 import polars as pl
 
+from toolkit._validation import BACKEND, Interval, OneOf, reject, validate_params
 from toolkit.errors import FormatError, ParameterError, preview
-from toolkit.schema import check_backend as _check_backend
 from toolkit.slo._params import (
     _AVAILABILITY,
     _OPS,
@@ -97,48 +97,42 @@ class SLO:
     description: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        f = "SLO"  # the name the SLO messages (and OpenSLO parse errors) have always used
         if not isinstance(self.name, str) or not self.name:
-            raise ParameterError(
-                f"The 'name' parameter of SLO must be a non-empty string. "
-                f"Got {preview(self.name)} instead."
-            )
+            raise reject("name", "be a non-empty string", self.name, function=f)
         object.__setattr__(self, "target", _check_target(self.target, "target", "SLO"))
         if self.sli is not None and (not isinstance(self.sli, str) or not self.sli):
-            raise ParameterError(
-                "The 'sli' parameter of SLO must be 'availability' or a column name such as "
-                f"'ttft_s'. Got {preview(self.sli)} instead."
+            raise reject(
+                "sli",
+                "be 'availability' or a column name such as 'ttft_s'",
+                self.sli,
+                function=f,
             )
         if self.sli not in (None, _AVAILABILITY) and self.threshold is None:
-            raise ParameterError(
-                f"The 'threshold' parameter of SLO must be a number when sli is a column "
-                f"({self.sli!r}). Got None instead."
+            raise reject(
+                "threshold", f"be a number when sli is a column ({self.sli!r})", None, function=f
             )
         if self.threshold is not None:
             if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float):
-                raise ParameterError(
-                    "The 'threshold' parameter of SLO must be a number. "
-                    f"Got {preview(self.threshold)} instead."
-                )
+                raise reject("threshold", "be a number", self.threshold, function=f)
             object.__setattr__(self, "threshold", float(self.threshold))
-        if self.op not in _OPS:
-            raise ParameterError(
-                "The 'op' parameter of SLO must be one of 'lte', 'lt', 'gte', 'gt'. "
-                f"Got {preview(self.op)} instead."
-            )
+        if not _OP.accepts(self.op):
+            raise reject("op", "be " + _OP.words(), self.op, function=f)
         if self.rolling:
             _fixed_ns(self.time_window, "time_window", "SLO")
         else:
             _every(self.time_window, "time_window", "SLO")
-        if self.budgeting_method not in ("Occurrences", "Timeslices"):
-            raise ParameterError(
-                "The 'budgeting_method' parameter of SLO must be 'Occurrences' or "
-                f"'Timeslices'. Got {preview(self.budgeting_method)} instead."
+        if not _BUDGETING.accepts(self.budgeting_method):
+            raise reject(
+                "budgeting_method", "be " + _BUDGETING.words(), self.budgeting_method, function=f
             )
         if self.budgeting_method == "Timeslices":
             if self.time_slice_target is None:
-                raise ParameterError(
-                    "The 'time_slice_target' parameter of SLO must be a number between 0 and "
-                    "1 with budgeting_method 'Timeslices'. Got None instead."
+                raise reject(
+                    "time_slice_target",
+                    "be a number between 0 and 1 with budgeting_method 'Timeslices'",
+                    None,
+                    function=f,
                 )
             if self.time_slice_window is None:
                 object.__setattr__(self, "time_slice_window", "1m")
@@ -171,19 +165,18 @@ class SLO:
         return f"{self.target * 100:.6g}% of {what} {good} over {window}"
 
 
+_OP = OneOf("lte", "lt", "gte", "gt")
+_BUDGETING = OneOf("Occurrences", "Timeslices")
+_FRACTION = Interval(float, 0, 1, description="a number between 0 and 1")
+
+
 def _check_target_inclusive(value: object, parameter: str, function: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not 0.0 <= float(value) <= 1.0
-    ):
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a number between 0 and 1. "
-            f"Got {preview(value)} instead."
-        )
-    return float(value)
+    if not _FRACTION.accepts(value):
+        raise reject(parameter, "be " + _FRACTION.words(), value, function=function)
+    return float(value)  # type: ignore[arg-type]
 
 
+@validate_params(backend=BACKEND)
 def objectives(slos: Sequence[SLO], *, backend: Backend = "polars") -> Any:
     """One row per SLO: its fields and a sentence saying what it promises.
 
@@ -203,12 +196,8 @@ def objectives(slos: Sequence[SLO], *, backend: Backend = "polars") -> Any:
     >>> objectives([SLO("ttft", 0.99, sli="ttft_s", threshold=2.0)])["objective"].to_list()
     ['99% of events with ttft_s <= 2 over a rolling 30d']
     """
-    _check_backend(backend, "slo.objectives")
     if isinstance(slos, SLO) or not all(isinstance(s, SLO) for s in slos):
-        raise ParameterError(
-            "The 'slos' parameter of slo.objectives must be a list of SLO objects. "
-            f"Got {preview(slos)} instead."
-        )
+        raise reject("slos", "be a list of SLO objects", slos)
     names = [f.name for f in fields(SLO)]
     schema: dict[str, pl.DataType] = {
         "name": pl.String(),
@@ -513,6 +502,7 @@ def parse_slos(text: str, *, path: str | os.PathLike[str] | None = None) -> tupl
     return tuple(slos)
 
 
+@validate_params()
 def load_slos(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> tuple[SLO, ...]:
     """Read SLOs from OpenSLO v1 YAML files (see :func:`parse_slos`).
 
@@ -538,15 +528,9 @@ def load_slos(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -
     out: list[SLO] = []
     for one in paths:
         if not isinstance(one, str | os.PathLike):
-            raise ParameterError(
-                "The 'path' parameter of slo.load_slos must be a path or a list of paths. "
-                f"Got {preview(one)} instead."
-            )
+            raise reject("path", "be a path or a list of paths", one)
         file = Path(one)
         if not file.is_file():
-            raise ParameterError(
-                f"The 'path' parameter of slo.load_slos must name a YAML file. "
-                f"Got {preview(os.fspath(one))}, which is not a file."
-            )
+            raise reject("path", "name a YAML file", got=f"{preview(os.fspath(one))}, not a file,")
         out.extend(parse_slos(file.read_text(encoding="utf-8"), path=file))
     return tuple(out)
