@@ -7,16 +7,23 @@ bucket series, the alert policies (:class:`BurnRateRule`, :class:`AlertPolicy`,
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
-from toolkit.schema import TIME, to_polars
-from toolkit.schema import check_backend as _check_backend
+from toolkit._validation import (
+    BACKEND,
+    InstanceOf,
+    Interval,
+    caller,
+    frame_in,
+    reject,
+    validate_params,
+)
+from toolkit.errors import preview
+from toolkit.schema import TIME
 from toolkit.slo._openslo import SLO
 from toolkit.slo._params import (
     _K,
@@ -36,21 +43,20 @@ def _counts(
     events: Any, good: object, total: object, time: object, by: object, function: str
 ) -> tuple[pl.DataFrame, list[str]]:
     """Rows ``_t`` (ns since epoch, Int64), by..., ``good``, ``total`` (Float64)."""
-    frame = to_polars(events, parameter="events", function=function)
+    frame = frame_in(events, parameter="events", function=function)
     keys = _columns(frame, by, "by", function)
     if not isinstance(good, str):
-        raise ParameterError(
-            f"The 'good' parameter of {function} must be a column name. "
-            f"Got {preview(good)} instead."
-        )
+        raise reject("good", "be a column name", good, function=function)
     if good not in frame.columns and good == "is_good" and {"good", "total"} <= set(frame.columns):
         good = "good"
     if good not in frame.columns:
-        raise ParameterError(
-            f"The 'good' parameter of {function} must name a Boolean column (one row per "
-            "event, e.g. from slo.good_events) or a numeric count column with a 'total' "
-            f"column beside it (available: {preview(', '.join(frame.columns), 300)}). "
-            f"Got {preview(good)} instead."
+        raise reject(
+            "good",
+            "name a Boolean column (one row per event, e.g. from slo.good_events) or a "
+            "numeric count column with a 'total' column beside it "
+            f"(available: {preview(', '.join(frame.columns), 300)})",
+            good,
+            function=function,
         )
     t = _time_column(frame, time, function).dt.epoch("ns").alias("_t")
     dtype = frame.schema[good]
@@ -60,15 +66,19 @@ def _counts(
         )
     elif dtype.is_numeric():
         if not isinstance(total, str) or total not in frame.columns:
-            raise ParameterError(
-                f"The 'total' parameter of {function} must name the count column beside the "
-                f"numeric good column {good!r} (available: "
-                f"{preview(', '.join(frame.columns), 300)}). Got {preview(total)} instead."
+            raise reject(
+                "total",
+                f"name the count column beside the numeric good column {good!r} "
+                f"(available: {preview(', '.join(frame.columns), 300)})",
+                total,
+                function=function,
             )
         if not frame.schema[total].is_numeric():
-            raise ParameterError(
-                f"The 'total' parameter of {function} must name a numeric column. "
-                f"Got {total!r} of type {frame.schema[total]} instead."
+            raise reject(
+                "total",
+                "name a numeric column",
+                got=f"{total!r} of type {frame.schema[total]}",
+                function=function,
             )
         rows = frame.select(
             t,
@@ -86,15 +96,19 @@ def _counts(
         )
         if bad.height:
             row = bad.row(0, named=True)
-            raise ParameterError(
-                f"The 'events' parameter of {function} must hold counts with "
-                f"0 <= {good} <= {total}; {bad.height} rows do not, e.g. "
-                f"{good}={row['good']!r}, {total}={row['total']!r}."
+            raise reject(
+                "events",
+                f"hold counts with 0 <= {good} <= {total}",
+                got=f"{bad.height} rows that do not, e.g. {good}={row['good']!r}, "
+                f"{total}={row['total']!r},",
+                function=function,
             )
     else:
-        raise ParameterError(
-            f"The 'good' parameter of {function} must name a Boolean or numeric column. "
-            f"Got {good!r} of type {dtype} instead."
+        raise reject(
+            "good",
+            "name a Boolean or numeric column",
+            got=f"{good!r} of type {dtype}",
+            function=function,
         )
     return rows, keys
 
@@ -168,6 +182,9 @@ def _to_time(ns: pl.Expr) -> pl.Expr:
     return ns.cast(pl.Datetime("ns")).dt.replace_time_zone("UTC")
 
 
+_BURN_RATE = Interval(float, 0, None, closed="right", description="a positive number")
+
+
 @dataclass(frozen=True)
 class BurnRateRule:
     """Fire when the burn rate exceeds ``burn_rate`` over both windows.
@@ -191,24 +208,19 @@ class BurnRateRule:
         long_ns = _fixed_ns(self.long_window, "long_window", "BurnRateRule")
         short_ns = _fixed_ns(self.short_window, "short_window", "BurnRateRule")
         if short_ns > long_ns:
-            raise ParameterError(
-                "The 'short_window' parameter of BurnRateRule must not be longer than "
-                f"long_window ({self.long_window}). Got {preview(self.short_window)} instead."
+            raise reject(
+                "short_window",
+                f"not be longer than long_window ({self.long_window})",
+                self.short_window,
+                function="BurnRateRule",
             )
-        if (
-            isinstance(self.burn_rate, bool)
-            or not isinstance(self.burn_rate, int | float)
-            or not math.isfinite(self.burn_rate)
-            or self.burn_rate <= 0
-        ):
-            raise ParameterError(
-                "The 'burn_rate' parameter of BurnRateRule must be a positive number. "
-                f"Got {preview(self.burn_rate)} instead."
+        if not _BURN_RATE.accepts(self.burn_rate):
+            raise reject(
+                "burn_rate", "be " + _BURN_RATE.words(), self.burn_rate, function="BurnRateRule"
             )
         if not isinstance(self.severity, str) or not self.severity:
-            raise ParameterError(
-                "The 'severity' parameter of BurnRateRule must be a non-empty string. "
-                f"Got {preview(self.severity)} instead."
+            raise reject(
+                "severity", "be a non-empty string", self.severity, function="BurnRateRule"
             )
 
 
@@ -239,9 +251,11 @@ class AlertPolicy:
             or not self.rules
             or not all(isinstance(r, BurnRateRule) for r in self.rules)
         ):
-            raise ParameterError(
-                "The 'rules' parameter of AlertPolicy must be a non-empty tuple of "
-                f"BurnRateRule. Got {preview(self.rules)} instead."
+            raise reject(
+                "rules",
+                "be a non-empty tuple of BurnRateRule",
+                self.rules,
+                function="AlertPolicy",
             )
         _fixed_ns(self.period, "period", "AlertPolicy")
 
@@ -275,6 +289,8 @@ class AlertPolicy:
 
 #: The SRE Workbook defaults for a 30-day SLO: page 14.4 (1h/5m), page 6 (6h/30m), ticket 1 (3d/6h).
 WORKBOOK = AlertPolicy.workbook("30d")
+#: ``policy``: the burn-rate alerting rules.
+_POLICY = InstanceOf(AlertPolicy)
 
 
 @dataclass(frozen=True)
@@ -323,22 +339,27 @@ def _series(
         rows = _timeslices(rows, keys, slice_ns, slice_target)
         res_ns = max(res_ns, slice_ns)
         if res_ns % slice_ns:
-            raise ParameterError(
-                f"The 'resolution' parameter of {function} must be a multiple of the SLO's "
-                f"time slice ({_text(slice_ns)}). Got {_text(res_ns)} instead."
+            raise reject(
+                "resolution",
+                f"be a multiple of the SLO's time slice ({_text(slice_ns)})",
+                got=_text(res_ns),
+                function=function,
             )
     return _grid(rows, keys, res_ns), keys, res_ns
 
 
 def _windows_in(ns: int, res_ns: int, parameter: str, function: str) -> int:
     if ns % res_ns:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a multiple of the resolution "
-            f"({_text(res_ns)}). Got {_text(ns)} instead."
+        raise reject(
+            parameter,
+            f"be a multiple of the resolution ({_text(res_ns)})",
+            got=_text(ns),
+            function=function,
         )
     return ns // res_ns
 
 
+@validate_params(backend=BACKEND)
 def burn_rates(
     events: Any,
     target: float | SLO,
@@ -387,15 +408,11 @@ def burn_rates(
     >>> burn_rates(ev, 0.9, windows=["2m"])["burn_rate"].to_list()
     [0.0, 5.000000000000001, 5.000000000000001, 0.0]
     """
-    function = "slo.burn_rates"
-    _check_backend(backend, function)
+    function = caller() or "slo.burn_rates"
     objective = _objective(target, function)
     res_ns = _fixed_ns(resolution, "resolution", function)
     if isinstance(windows, str) or not isinstance(windows, Sequence) or not windows:
-        raise ParameterError(
-            f"The 'windows' parameter of {function} must be a non-empty list of durations. "
-            f"Got {preview(windows)} instead."
-        )
+        raise reject("windows", "be a non-empty list of durations", windows)
     grid, keys, res_ns = _series(events, objective, good, total, time, by, res_ns, function)
     budget = 1.0 - objective.target
     parts = []
@@ -437,6 +454,7 @@ _ALERT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+@validate_params(policy=[_POLICY, None], backend=BACKEND)
 def alerts(
     events: Any,
     target: float | SLO,
@@ -512,15 +530,9 @@ def alerts(
     [('page', '6h', '01:01', '02:00', 166.7), ('ticket', '3d', '01:01', '03:00', 166.7),
      ('page', '1h', '01:02', '01:35', 250.0)]
     """
-    function = "slo.alerts"
-    _check_backend(backend, function)
+    function = caller() or "slo.alerts"
     if policy is None:
         policy = WORKBOOK
-    if not isinstance(policy, AlertPolicy):
-        raise ParameterError(
-            f"The 'policy' parameter of {function} must be an AlertPolicy or None. "
-            f"Got {preview(policy)} instead."
-        )
     objective = _objective(target, function, period=policy.period)
     res_ns = _fixed_ns(resolution, "resolution", function)
     grid, keys, res_ns = _series(events, objective, good, total, time, by, res_ns, function)
@@ -611,6 +623,7 @@ def alerts(
     return _out(out.sort(["start", "severity", *keys, "long_window"]), backend)
 
 
+@validate_params(backend=BACKEND)
 def error_budget(
     events: Any,
     target: float | SLO,
@@ -672,23 +685,16 @@ def error_budget(
     >>> b.select("burn_rate", "coverage", pl.col("budget_consumed").round(4)).rows()
     [(1.0, 0.03333333333333333, 0.0333), (1.0, 0.06666666666666667, 0.0667)]
     """
-    function = "slo.error_budget"
-    _check_backend(backend, function)
+    function = caller() or "slo.error_budget"
     objective = _objective(target, function, period=period)
     is_calendar = (not objective.rolling) if calendar is None else bool(calendar)
     zone = time_zone or objective.time_zone
     _, step_ns = _every(every, "every", function)
     if step_ns is None:
-        raise ParameterError(
-            f"The 'every' parameter of {function} must be a fixed duration ('1h', '1d'). "
-            f"Got {preview(every)} instead."
-        )
+        raise reject("every", "be a fixed duration ('1h', '1d')", every)
     grid, keys, res_ns = _series(events, objective, good, total, time, by, step_ns, function)
     if res_ns != step_ns:
-        raise ParameterError(
-            f"The 'every' parameter of {function} must be a multiple of the SLO's time slice. "
-            f"Got {preview(every)} instead."
-        )
+        raise reject("every", "be a multiple of the SLO's time slice", every)
     budget = 1.0 - objective.target
     schema_out = {
         "time": TIME,
@@ -754,6 +760,7 @@ def error_budget(
     return _out(out.sort([*keys, "time"]), backend)
 
 
+@validate_params(backend=BACKEND)
 def budget_by_slice(
     events: Any,
     target: float | SLO,
@@ -795,13 +802,10 @@ def budget_by_slice(
     >>> budget_by_slice(ev, 0.5, "route").select("route", "bad", "burn_contribution").rows()
     [('a', 2.0, 1.0), ('b', 1.0, 0.5)]
     """
-    function = "slo.budget_by_slice"
-    _check_backend(backend, function)
+    function = caller() or "slo.budget_by_slice"
     objective = _objective(target, function)
     if by is None:
-        raise ParameterError(
-            f"The 'by' parameter of {function} must name columns. Got None instead."
-        )
+        raise reject("by", "name columns", None)
     rows, keys = _counts(events, good, total, time, by, function)
     budget = 1.0 - objective.target
     all_total = float(rows["total"].sum())
@@ -825,6 +829,7 @@ def budget_by_slice(
     return _out(out, backend)
 
 
+@validate_params(backend=BACKEND)
 def good_fraction(
     events: Any,
     good: str = "is_good",
@@ -865,9 +870,8 @@ def good_fraction(
     >>> good_fraction(ev, by="pool").rows()
     [('a', 2.0, 2.0, 1.0), ('b', 0.0, 1.0, 0.0)]
     """
-    function = "slo.good_fraction"
-    _check_backend(backend, function)
-    frame = to_polars(events, parameter="events", function=function)
+    function = caller() or "slo.good_fraction"
+    frame = frame_in(events, parameter="events", function=function)
     if every is None:  # the time does not matter: stand in a constant one
         time = "_no_time"
         frame = frame.with_columns(pl.lit(0).cast(TIME).alias(time))
