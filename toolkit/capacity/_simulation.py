@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit._validation import InstanceOf, Interval, caller, validate_params
+from toolkit._validation import InstanceOf, Interval, caller, frame_in, validate_params
 from toolkit.capacity._model import ServiceModel
 from toolkit.errors import SchemaError, preview
-from toolkit.schema import TIME, to_polars
+from toolkit.schema import TIME
 
 __all__ = ["OUTCOMES", "Simulation", "simulate"]
 
@@ -288,7 +288,7 @@ class Simulation:
 
 
 def _demand_arrays(demand: Any, function: str) -> pl.DataFrame:
-    df = to_polars(demand, parameter="demand", function=function)
+    df = frame_in(demand, parameter="demand", function=function)
     missing = [c for c in ("arrival_time", "input_tokens", "output_tokens") if c not in df.columns]
     if missing:
         raise SchemaError(
