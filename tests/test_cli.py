@@ -19,16 +19,20 @@ def test_summary_of_the_sample_names_every_table() -> None:
     import toolkit
 
     sample = REPO / "data" / "sample"
-    spans = toolkit.load_spans(sample / "traces.jsonl.gz")
+    # the fleet's traces and the clinical assistant's (its own export)
+    spans = toolkit.load_spans([sample / "traces.jsonl.gz", sample / "clinical_traces.jsonl.gz"])
     calls = toolkit.llm_calls(spans)
     logs = toolkit.load_logs(sample / "logs.jsonl.gz")
+    predictions = toolkit.load_predictions(sample / "predictions.csv.gz")
     out = io.StringIO()
     assert _summary([str(sample)], out) == 0
     text = out.getvalue()
-    assert f"spans: {spans.height:,} rows from 1 file(s)" in text
+    assert f"spans: {spans.height:,} rows from 2 file(s)" in text
     assert f"LLM calls: {calls.height:,}" in text
     assert f"logs: {logs.height:,} records" in text
+    assert f"predictions: {predictions.height:,} scored rows from 1 file(s)" in text
     assert "llm-gateway" in text
+    assert "clinical-assistant" in text
 
 
 def test_summary_of_logs_and_metrics(tmp_path: Path) -> None:

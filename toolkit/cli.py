@@ -183,6 +183,21 @@ def _workload_summary(catalog: Catalog, workload: pl.DataFrame, origin: str, say
     )
 
 
+def _predictions_summary(catalog: Catalog, log: pl.DataFrame, origin: str, say: Say) -> None:
+    first, last = log["time"].min(), log["time"].max()
+    say(f"\npredictions: {log.height:,} scored rows {origin}, {first!s} .. {last!s}")
+    keys = ["model_version"] if "model_version" in log.columns else []
+    grouped = log.group_by(keys) if keys else log.group_by(pl.lit("all").alias("all"))
+    say(
+        grouped.agg(
+            pl.len().alias("predictions"),
+            pl.col("label").is_not_null().mean().alias("label_coverage"),
+            pl.col("label").mean().alias("positive_rate"),
+            pl.col("score").mean().alias("mean_score"),
+        ).sort("predictions", descending=True)
+    )
+
+
 Say = Callable[[object], None]
 _SUMMARIES: dict[str, Callable[[Catalog, pl.DataFrame, str, Say], None]] = {
     "spans": _spans_summary,
@@ -190,6 +205,7 @@ _SUMMARIES: dict[str, Callable[[Catalog, pl.DataFrame, str, Say], None]] = {
     "metrics": _metrics_summary,
     "gpu": _gpu_summary,
     "workload": _workload_summary,
+    "predictions": _predictions_summary,
 }
 
 
