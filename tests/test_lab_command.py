@@ -71,7 +71,7 @@ def test_lab_command_keeps_auth_and_binds_to_localhost(tmp_path: Path) -> None:
     on_port = lab.lab_command(tmp_path, port=8899)
     assert on_port[-2:] == ["--ServerApp.port=8899", "--ServerApp.port_retries=0"]
     for port in (0, 70000, True, "8888"):
-        with pytest.raises(ParameterError, match="'port' parameter of lab_command"):
+        with pytest.raises(ParameterError, match=r"'port' parameter of lab\.lab_command"):
             lab.lab_command(tmp_path, port=port)  # type: ignore[arg-type]
 
 
@@ -190,7 +190,7 @@ def test_cli_notebooks_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     )
     (tmp_path / "f").write_text("x", "utf-8")
     assert main(["notebooks", "copy", str(tmp_path / "f")]) == 2
-    assert "The 'dest' parameter of copy_notebooks must be a folder" in capsys.readouterr().err
+    assert "The 'dest' parameter of lab.copy_notebooks must be a folder" in capsys.readouterr().err
 
 
 def test_cli_lab_runs_jupyterlab_on_a_working_copy(

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import ParameterError, ToolkitError, preview
+from toolkit._validation import InstanceOf, Interval, caller, reject, validate_params
+from toolkit.errors import ToolkitError
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -141,6 +142,11 @@ class NotebookCopy:
     kept: tuple[Path, ...]
 
 
+@validate_params(
+    dest=InstanceOf(str, os.PathLike, description="a folder"),
+    overwrite=InstanceOf(bool),
+    source=[InstanceOf(str, os.PathLike, description="a folder of .ipynb notebooks"), None],
+)
 def copy_notebooks(
     dest: str | os.PathLike[str],
     *,
@@ -179,28 +185,20 @@ def copy_notebooks(
     >>> len(again.copied), len(again.unchanged) == len(first.copied), again.kept
     (0, True, ())
     """
-    if not isinstance(overwrite, bool):
-        raise ParameterError(
-            "The 'overwrite' parameter of copy_notebooks must be a bool. Got "
-            f"{preview(overwrite)} instead."
-        )
     origin = Path(source) if source is not None else shipped_notebooks_dir()
     notebooks = sorted(p for p in origin.glob("*.ipynb") if not p.name.startswith("."))
     if not notebooks:
-        raise ParameterError(
-            "The 'source' parameter of copy_notebooks must be a folder of .ipynb notebooks. "
-            f"Got {str(origin)!r} (none found) instead."
+        raise reject(
+            "source", "be a folder of .ipynb notebooks", got=f"{str(origin)!r} (none found)"
         )
     target = Path(dest).expanduser()
     if target.exists() and not target.is_dir():
-        raise ParameterError(
-            "The 'dest' parameter of copy_notebooks must be a folder. Got "
-            f"{str(target)!r}, a file, instead."
-        )
+        raise reject("dest", "be a folder", got=f"{str(target)!r}, a file")
     if target.resolve() == origin.resolve():
-        raise ParameterError(
-            "The 'dest' parameter of copy_notebooks must not be the curated notebooks' own "
-            f"folder (they would be edited in place). Got {str(target)!r} instead."
+        raise reject(
+            "dest",
+            "not be the curated notebooks' own folder (they would be edited in place)",
+            str(target),
         )
     copied: list[Path] = []
     unchanged: list[Path] = []
@@ -220,9 +218,10 @@ def copy_notebooks(
             out.write_bytes(content)  # not shutil.copy: a read-only install stays read-only
             copied.append(out)
     except OSError as exc:
-        raise ParameterError(
-            "The 'dest' parameter of copy_notebooks must be a folder that can be written. "
-            f"Got {str(target)!r} ({type(exc).__name__}: {exc.strerror or exc}) instead."
+        raise reject(
+            "dest",
+            "be a folder that can be written",
+            got=f"{str(target)!r} ({type(exc).__name__}: {exc.strerror or exc})",
         ) from None
     return NotebookCopy(target, tuple(copied), tuple(unchanged), tuple(kept))
 
@@ -339,6 +338,10 @@ def _given(options: list[tuple[str, str | None]], name: str) -> bool:
     return any(o.lstrip("-").lower().rsplit(".", 1)[-1] == name for o, _ in options)
 
 
+@validate_params(
+    notebooks_dir=[InstanceOf(str, os.PathLike, description="a folder"), None],
+    port=[Interval(int, 1, 65535, description="an int from 1 to 65535"), None],
+)
 def lab_command(
     notebooks_dir: str | os.PathLike[str] | None = None,
     extra: Sequence[str] = (),
@@ -395,18 +398,12 @@ def lab_command(
         )
         if disables:
             shown = option if value is None else f"{option} {value!r}"
-            raise ParameterError(
-                "The 'extra' parameter of lab_command must leave token authentication on "
-                f"(a JupyterLab without it runs code for anyone who reaches its port). Got "
-                f"{preview(shown)} instead."
+            raise reject(
+                "extra",
+                "leave token authentication on (a JupyterLab without it runs code for anyone "
+                "who reaches its port)",
+                shown,
             )
-    if port is not None and (
-        isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
-    ):
-        raise ParameterError(
-            f"The 'port' parameter of lab_command must be an int from 1 to 65535. Got "
-            f"{preview(port)} instead."
-        )
     head = [f"--ServerApp.root_dir={folder}"]
     if not _given(options, "ip"):
         head.append("--ServerApp.ip=127.0.0.1")  # never beyond this machine unless asked
@@ -420,6 +417,12 @@ def lab_command(
     return [sys.executable, "-m", "jupyterlab", *head, *args]
 
 
+@validate_params(
+    data_dir=[
+        InstanceOf(str, os.PathLike, description="an existing folder or file of exports"),
+        None,
+    ]
+)
 def lab_environment(
     data_dir: str | os.PathLike[str] | None = None, base: dict[str, str] | None = None
 ) -> dict[str, str]:
@@ -455,9 +458,11 @@ def lab_environment(
     if data_dir is not None:
         folder = Path(data_dir).expanduser()
         if not folder.exists():
-            raise ParameterError(
-                "The 'data_dir' parameter of lab_environment (genai-sre lab --data) must be "
-                f"an existing folder or file of exports. Got {str(data_dir)!r} instead."
+            raise reject(
+                "data_dir",
+                "be an existing folder or file of exports",
+                str(data_dir),
+                function=f"{caller()} (genai-sre lab --data)",
             )
         env[DATA_DIR_ENV] = str(folder.resolve())
     return env
