@@ -11,26 +11,35 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
+from toolkit._validation import Frame, reject, validate_params
+from toolkit.errors import preview
 from toolkit.plots import _axes, _label, _time_axis
-from toolkit.schema import to_polars
 
 __all__ = ["rates_by_slice", "rates_over_time"]
 
 _RATE_COLUMNS = ("window_start", "rule", "answers", "rate", "rate_lower", "rate_upper")
 
 
-def _rates_frame(rates: Any, function: str) -> pl.DataFrame:
-    data = to_polars(rates, parameter="rates", function=function)
+def _rates_frame(data: pl.DataFrame) -> pl.DataFrame:
     missing = [c for c in _RATE_COLUMNS if c not in data.columns]
     if missing:
-        raise ParameterError(
-            f"The 'rates' parameter of {function} must be the output of compliance.rates. "
-            f"Got the columns {preview(', '.join(data.columns), 200)} instead."
+        raise reject(
+            "rates",
+            "be the output of compliance.rates",
+            got=f"the columns {preview(', '.join(data.columns), 200)}",
         )
     return data
 
 
+def _slice_error(data: pl.DataFrame, by: object) -> Exception:
+    return reject(
+        "by",
+        f"be a slice column of the rates (available: {preview(', '.join(data.columns), 200)})",
+        by,
+    )
+
+
+@validate_params(rates=Frame(), by=[str, None], changes=[Frame(), None])
 def rates_over_time(
     rates: Any,
     *,
@@ -74,13 +83,9 @@ def rates_over_time(
     >>> [line.get_label() for line in fig.axes[0].get_lines()]
     ['cite']
     """
-    function = "plots.compliance.rates_over_time"
-    data = _rates_frame(rates, function)
+    data = _rates_frame(rates)
     if by is not None and by not in data.columns:
-        raise ParameterError(
-            f"The 'by' parameter of {function} must be a slice column of the rates "
-            f"(available: {preview(', '.join(data.columns), 200)}). Got {preview(by)} instead."
-        )
+        raise _slice_error(data, by)
     if rules is not None:
         data = data.filter(pl.col("rule").is_in(list(rules)))
     fig, axes = _axes(ax, figsize)
@@ -107,7 +112,7 @@ def rates_over_time(
             linewidth=0,
         )
     if changes is not None:
-        found = to_polars(changes, parameter="changes", function=function)
+        found: pl.DataFrame = changes
         if rules is not None and "rule" in found.columns:
             found = found.filter(pl.col("rule").is_in(list(rules)))
         seen: set[Any] = set()
@@ -138,6 +143,7 @@ def rates_over_time(
     return fig
 
 
+@validate_params(rates=Frame(), by=str)
 def rates_by_slice(
     rates: Any,
     by: str,
@@ -182,13 +188,9 @@ def rates_by_slice(
     """
     import math
 
-    function = "plots.compliance.rates_by_slice"
-    data = _rates_frame(rates, function)
+    data = _rates_frame(rates)
     if by not in data.columns or "violating" not in data.columns:
-        raise ParameterError(
-            f"The 'by' parameter of {function} must be a slice column of the rates "
-            f"(available: {preview(', '.join(data.columns), 200)}). Got {preview(by)} instead."
-        )
+        raise _slice_error(data, by)
     pooled = (
         data.filter(pl.col("rule") == rule)
         .group_by(by)

@@ -18,19 +18,20 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit.errors import ParameterError, preview
+from toolkit._validation import Frame, reject, validate_params
+from toolkit.errors import preview
 from toolkit.plots import _axes, _time_axis
-from toolkit.schema import to_polars
 
 __all__ = ["metric_over_time", "reliability", "threshold_tradeoff"]
 
 
-def _need(data: pl.DataFrame, columns: list[str], parameter: str, function: str) -> None:
+def _need(data: pl.DataFrame, columns: list[str], parameter: str) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
-        raise ParameterError(
-            f"The {parameter!r} parameter of plots.performance.{function} must hold the "
-            f"columns {missing}. Got the columns {preview(', '.join(data.columns), 300)} instead."
+        raise reject(
+            parameter,
+            f"hold the columns {missing}",
+            got=f"the columns {preview(', '.join(data.columns), 300)}",
         )
 
 
@@ -38,6 +39,7 @@ def _values(data: pl.DataFrame, column: str) -> np.ndarray:
     return data[column].cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
+@validate_params(windows=Frame(), estimate=[Frame(), None], degradations=[Frame(), None])
 def metric_over_time(
     windows: Any,
     *,
@@ -78,9 +80,8 @@ def metric_over_time(
     >>> fig.axes[0].get_ylabel()
     'precision'
     """
-    function = "metric_over_time"
-    data = to_polars(windows, parameter="windows", function=f"plots.performance.{function}")
-    _need(data, ["window_start", metric, "label_coverage"], "windows", function)
+    data: pl.DataFrame = windows
+    _need(data, ["window_start", metric, "label_coverage"], "windows")
     fig, axes = _axes(ax, (8.0, 3.2))
     x = data["window_start"].to_list()
     y = _values(data, metric)
@@ -113,8 +114,8 @@ def metric_over_time(
             linewidth=0,
         )
     if estimate is not None:
-        est = to_polars(estimate, parameter="estimate", function=f"plots.performance.{function}")
-        _need(est, ["window_start", f"{metric}_est"], "estimate", function)
+        est: pl.DataFrame = estimate
+        _need(est, ["window_start", f"{metric}_est"], "estimate")
         ex = est["window_start"].to_list()
         axes.plot(
             ex,
@@ -134,10 +135,8 @@ def metric_over_time(
                 linewidth=0,
             )
     if degradations is not None:
-        falls = to_polars(
-            degradations, parameter="degradations", function=f"plots.performance.{function}"
-        )
-        _need(falls, ["start", "end"], "degradations", function)
+        falls: pl.DataFrame = degradations
+        _need(falls, ["start", "end"], "degradations")
         last = x[-1] if x else None
         for row in falls.iter_rows(named=True):
             axes.axvspan(row["start"], row["end"] or last, color="#ff7f0e", alpha=0.12)
@@ -150,6 +149,7 @@ def metric_over_time(
     return fig
 
 
+@validate_params(curve=Frame())
 def reliability(curve: Any, *, title: str | None = None, ax: Any = None) -> Any:
     """The reliability curve of :func:`toolkit.performance.reliability` against the diagonal.
 
@@ -173,9 +173,8 @@ def reliability(curve: Any, *, title: str | None = None, ax: Any = None) -> Any:
     >>> reliability(c).axes[0].get_xlabel()
     'mean score'
     """
-    function = "reliability"
-    data = to_polars(curve, parameter="curve", function=f"plots.performance.{function}")
-    _need(data, ["mean_score", "positive_rate"], "curve", function)
+    data: pl.DataFrame = curve
+    _need(data, ["mean_score", "positive_rate"], "curve")
     fig, axes = _axes(ax, (4.2, 3.6))
     x, y = _values(data, "mean_score"), _values(data, "positive_rate")
     if "positive_rate_lower" in data.columns:
@@ -195,6 +194,7 @@ def reliability(curve: Any, *, title: str | None = None, ax: Any = None) -> Any:
     return fig
 
 
+@validate_params(table=Frame())
 def threshold_tradeoff(
     table: Any, *, chosen: float | None = None, title: str | None = None, ax: Any = None
 ) -> Any:
@@ -222,9 +222,8 @@ def threshold_tradeoff(
     >>> threshold_tradeoff(t, chosen=0.5).axes[0].get_xlabel()
     'threshold'
     """
-    function = "threshold_tradeoff"
-    data = to_polars(table, parameter="table", function=f"plots.performance.{function}")
-    _need(data, ["threshold", "tp", "fp", "fn", "tn"], "table", function)
+    data: pl.DataFrame = table
+    _need(data, ["threshold", "tp", "fp", "fn", "tn"], "table")
     pooled = (
         data.group_by("threshold")
         .agg(pl.col("tp", "fp", "fn", "tn").sum())

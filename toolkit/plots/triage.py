@@ -7,13 +7,13 @@ registry (see :mod:`toolkit.plots`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
-from toolkit._validation import Frame, validate_params
-from toolkit.errors import ParameterError, preview
+from toolkit._validation import Frame, reject, validate_params
+from toolkit.errors import preview
 from toolkit.plots import _axes, _label, _time_axis
 
 __all__ = ["evidence", "timeline"]
@@ -22,13 +22,14 @@ _SEVERITY = {"page": "#C44E52", "ticket": "#DD8452"}
 _OTHER = "#8172B3"
 
 
-def _need(frame: pl.DataFrame, columns: Sequence[str], parameter: str, function: str) -> None:
+def _need(frame: pl.DataFrame, columns: Sequence[str], parameter: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ParameterError(
-            f"The {parameter!r} parameter of plots.triage.{function} must have the columns "
-            f"{', '.join(map(repr, columns))} (missing {', '.join(map(repr, missing))}; "
-            f"available: {preview(', '.join(frame.columns), 300)})."
+        raise reject(
+            parameter,
+            f"have the columns {', '.join(map(repr, columns))}",
+            got=f"a frame missing {', '.join(map(repr, missing))} "
+            f"(available: {preview(', '.join(frame.columns), 300)})",
         )
 
 
@@ -67,9 +68,7 @@ def timeline(
     >>> timeline(frame).axes[0].get_yticklabels()[0].get_text()
     'overload-1'
     """
-    _need(
-        incidents, ("incident", "severity", "start", "end", "detected_at"), "incidents", "timeline"
-    )
+    _need(incidents, ("incident", "severity", "start", "end", "detected_at"), "incidents")
     rows = incidents.sort("start", descending=True)
     fig, axes = _axes(ax, (9.0, max(1.6, 0.32 * rows.height + 0.9)))
     for y, row in enumerate(rows.iter_rows(named=True)):
@@ -125,11 +124,14 @@ def evidence(
     >>> evidence(found, row).axes[0].get_yticklabels()[0].get_text()
     'errors'
     """
-    _need(signals, ("incident", "detector", "start", "end", "evidence"), "signals", "evidence")
-    if not all(k in incident for k in ("incident", "start", "end")):
-        raise ParameterError(
-            "The 'incident' parameter of plots.triage.evidence must be a row of "
-            f"Review.incidents (with 'incident', 'start' and 'end'). Got {incident!r} instead."
+    _need(signals, ("incident", "detector", "start", "end", "evidence"), "signals")
+    if not isinstance(incident, Mapping) or not all(
+        k in incident for k in ("incident", "start", "end")
+    ):
+        raise reject(
+            "incident",
+            "be a row of Review.incidents (with 'incident', 'start' and 'end')",
+            incident,
         )
     own = signals.filter(pl.col("incident") == incident["incident"]).sort("start")
     fig, axes = _axes(ax, (9.0, max(1.6, 0.4 * own.height + 1.0)))
