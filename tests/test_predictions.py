@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 import toolkit
+from toolkit import performance
 from toolkit.datasets import CREDITCARD_EPOCH, load_creditcard
 from toolkit.errors import FormatError, ParameterError
 from toolkit.ingest.detect import detect
@@ -87,3 +90,83 @@ def test_the_real_ulb_files(
     assert [c for c in log.columns if c.startswith("feature.")][-1] == "feature.Amount"
     raw = pl.read_csv(path, infer_schema_length=None)
     assert log["feature.V14"].to_list() == raw["V14"].cast(pl.Float64).to_list()
+
+
+def _otlp_span(span_id: str, start_s: int, attributes: dict[str, Any]) -> dict[str, Any]:
+    def value(v: Any) -> dict[str, Any]:
+        if isinstance(v, bool):
+            return {"boolValue": v}
+        if isinstance(v, float):
+            return {"doubleValue": v}
+        return {"stringValue": v}
+
+    start = 1_793_577_600 + start_s  # 2026-11-02T00:00:00Z + start_s
+    return {
+        "traceId": "0" * 24 + span_id.rjust(8, "0"),
+        "spanId": span_id.rjust(16, "0"),
+        "name": "score" if "fraud.score" in attributes else "settle",
+        "kind": 2,
+        "startTimeUnixNano": str(start * 10**9),
+        "endTimeUnixNano": str((start + 1) * 10**9),
+        "attributes": [{"key": k, "value": value(v)} for k, v in attributes.items()],
+    }
+
+
+def test_predictions_recorded_on_spans(tmp_path: Path) -> None:
+    """A scoring service's spans: the score on the scoring span, the label on a later span
+    with the same transaction id (a chargeback a day later), read through the OTLP reader."""
+    spans_json = [
+        _otlp_span("1", 0, {"fraud.score": 0.91, "transaction.id": "t1", "merchant": "m1"}),
+        _otlp_span("2", 60, {"fraud.score": 0.12, "transaction.id": "t2", "merchant": "m2"}),
+        _otlp_span("3", 120, {"fraud.score": 0.55, "transaction.id": "t3", "merchant": "m1"}),
+        _otlp_span("4", 86_400, {"transaction.id": "t1", "fraud.label": True}),
+        _otlp_span("5", 90_000, {"transaction.id": "t2", "fraud.label": False}),
+    ]
+    document = {
+        "resourceSpans": [
+            {
+                "resource": {
+                    "attributes": [
+                        {"key": "service.name", "value": {"stringValue": "fraud-scorer"}},
+                        {"key": "service.version", "value": {"stringValue": "3.2.0"}},
+                    ]
+                },
+                "scopeSpans": [{"spans": spans_json}],
+            }
+        ]
+    }
+    path = tmp_path / "spans.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    spans = toolkit.load_spans(path, progress=False)
+    log = toolkit.predictions_from_spans(spans)
+    t0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    assert log.select("time", "score", "label", "label_time", "prediction_id").rows() == [
+        (t0, 0.91, True, t0 + dt.timedelta(seconds=86_401), "t1"),
+        (t0 + dt.timedelta(seconds=60), 0.12, False, t0 + dt.timedelta(seconds=90_001), "t2"),
+        (t0 + dt.timedelta(seconds=120), 0.55, None, None, "t3"),  # not settled yet
+    ]
+    assert log["model_version"].to_list() == ["3.2.0"] * 3
+    assert log["feature.merchant"].to_list() == ["m1", "m2", "m1"]
+    assert log.schema["time"] == pl.Datetime("ns", "UTC")
+    # the analyses take it as they take a prediction log file
+    windows = performance.windowed(log, "score", "label", every="1d", min_coverage=0.5)
+    assert windows.select("n", "labelled", "precision", "recall").rows() == [(3, 2, 1.0, 1.0)]
+
+
+def test_spans_without_a_prediction_give_an_empty_table() -> None:
+    t = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    retrieval = pl.DataFrame(  # a RAG retriever's document score is no model prediction
+        {
+            "span_id": ["a"],
+            "start_time": [t],
+            "end_time": [t],
+            "attributes.retrieval.documents.0.document.score": [0.8],
+        }
+    )
+    empty = toolkit.predictions_from_spans(retrieval)
+    assert empty.height == 0
+    assert empty.columns[:3] == ["time", "score", "label"]
+    with pytest.raises(ParameterError, match=r"'label' parameter of .*predictions_from_spans"):
+        toolkit.predictions_from_spans(retrieval, label="fraud.label")
+    named = toolkit.predictions_from_spans(retrieval, score="retrieval.documents.0.document.score")
+    assert named.select("score", "label").rows() == [(0.8, None)]

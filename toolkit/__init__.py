@@ -32,7 +32,7 @@ from toolkit.ingest.gpu import gpu_from_metrics, load_gpu, read_dcgm_counters, r
 from toolkit.ingest.jaeger import read_jaeger
 from toolkit.ingest.logs import read_json_logs, read_text_logs
 from toolkit.ingest.loki import read_loki
-from toolkit.ingest.predictions import load_predictions
+from toolkit.ingest.predictions import load_predictions, predictions_from_spans
 from toolkit.ingest.prometheus import parse_exposition, read_prometheus
 from toolkit.ingest.prometheus_api import read_prometheus_api
 from toolkit.ingest.sdk_dump import read_sdk_dump
@@ -85,6 +85,7 @@ __all__ = [
     "overview",
     "parse_exposition",
     "performance",
+    "predictions_from_spans",
     "promql",
     "quality",
     "read_dcgm_counters",

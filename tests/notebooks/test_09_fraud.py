@@ -5,8 +5,10 @@ only the real ULB credit-card fraud data it fits a baseline model and runs every
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SAMPLE, incident_window
@@ -91,3 +93,80 @@ def test_the_real_ulb_data_runs_every_section(ulb: NotebookReport, real_data: Pa
     assert values["realised.precision_first"] == pytest.approx(judged["precision"][0])
     assert float(values["estimate.realised_inside_band"]) >= 0.8  # type: ignore[arg-type]
     assert 0 < float(values["threshold.target_fpr"]) < 0.1  # type: ignore[arg-type]
+
+
+def _spans_document(log: Any) -> dict[str, Any]:
+    """The sample's prediction log as a scoring service's OTLP spans would carry it: one
+    span per scored transaction (score, id, features), one later span per settled label."""
+
+    def attr(key: str, value: Any) -> dict[str, Any]:
+        if isinstance(value, bool):
+            return {"key": key, "value": {"boolValue": value}}
+        if isinstance(value, float):
+            return {"key": key, "value": {"doubleValue": value}}
+        if isinstance(value, int):
+            return {"key": key, "value": {"intValue": str(value)}}
+        return {"key": key, "value": {"stringValue": str(value)}}
+
+    def ns(t: dt.datetime) -> str:
+        return str(int(t.timestamp()) * 10**9 + t.microsecond * 1000)
+
+    features = [c for c in log.columns if c.startswith("feature.")]
+    spans = []
+    for i, row in enumerate(log.iter_rows(named=True)):
+        scored = [
+            attr("fraud.score", float(row["score"])),
+            attr("transaction.id", row["prediction_id"]),
+        ]
+        scored += [attr(c.removeprefix("feature."), row[c]) for c in features if row[c] is not None]
+        spans.append(
+            {
+                "traceId": f"{i + 1:032x}",
+                "spanId": f"{2 * i + 1:016x}",
+                "name": "score",
+                "startTimeUnixNano": ns(row["time"]),
+                "endTimeUnixNano": ns(row["time"]),
+                "attributes": scored,
+            }
+        )
+        if row["label"] is not None:
+            settled = [
+                attr("transaction.id", row["prediction_id"]),
+                attr("fraud.label", row["label"]),
+            ]
+            spans.append(
+                {
+                    "traceId": f"{i + 1:032x}",
+                    "spanId": f"{2 * i + 2:016x}",
+                    "name": "settle",
+                    "startTimeUnixNano": ns(row["label_time"]),
+                    "endTimeUnixNano": ns(row["label_time"]),
+                    "attributes": settled,
+                }
+            )
+    resource = {"attributes": [attr("service.name", "fraud-scorer")]}
+    return {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}
+
+
+def test_predictions_on_spans_give_the_log_files_findings(
+    values: dict[str, object], tmp_path: Path
+) -> None:
+    log = load_predictions(SAMPLE / "predictions.csv.gz")
+    folder = tmp_path / "otel"
+    folder.mkdir()
+    document = json.dumps(_spans_document(log))
+    (folder / "scorer-spans.json").write_text(document, encoding="utf-8")
+    [notebook] = run_report(folder, tmp_path / "report", only=NAME, progress=False).notebooks
+    assert notebook.error is None, notebook.error
+    found = dict(notebook.values)
+    assert found["predictions"] == log.height
+    for key in (
+        "every",
+        "threshold",
+        "windows_judged",
+        "degradation.start",
+        "drift.first",
+        "drift.columns",
+    ):
+        assert found[key] == values[key], key
+    assert found["realised.precision_first"] == pytest.approx(values["realised.precision_first"])

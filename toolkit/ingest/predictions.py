@@ -36,11 +36,18 @@ from typing import Any
 
 import polars as pl
 
-from toolkit._validation import InstanceOf, reject, validate_params
+from toolkit._validation import Frame, InstanceOf, reject, validate_params
 from toolkit.errors import FormatError, ParameterError, preview
 from toolkit.ingest._io import open_binary
 
-__all__ = ["ALIASES", "FORMAT", "ULB_FORMAT", "load_predictions", "looks_like"]
+__all__ = [
+    "ALIASES",
+    "FORMAT",
+    "ULB_FORMAT",
+    "load_predictions",
+    "looks_like",
+    "predictions_from_spans",
+]
 
 FORMAT = "prediction-log"
 ULB_FORMAT = "ulb-creditcard"
@@ -303,3 +310,189 @@ def load_predictions(
         {k: v.alias(k) if isinstance(v, pl.Series) else v for k, v in columns.items()}
     )
     return out.sort("time", maintain_order=True)
+
+
+def _attribute(spans: pl.DataFrame, given: str | None, role: str, exclude: set[str]) -> str | None:
+    """The span attribute column holding ``role``: the one given, else one found by name.
+
+    Found: an ``attributes.*`` column with values whose key (dots read as underscores) or
+    last name is one of :data:`ALIASES` for the role; scores and labels must be numbers
+    (labels also booleans), so a text attribute that happens to be called ``target`` is
+    not taken for a label.
+    """
+    if given is not None:
+        name = given if given.startswith("attributes.") else f"attributes.{given}"
+        if name not in spans.columns:
+            raise reject(role, "name a span attribute the spans carry", given)
+        return name
+    names = ALIASES[role]
+    for column in spans.columns:
+        if not column.startswith("attributes.") or column in exclude:
+            continue
+        key = column.removeprefix("attributes.").lower()
+        last = key.rsplit(".", 1)[-1]
+        named = key.replace(".", "_") in names or (last in names and last not in {"id", "model"})
+        dtype = spans.schema[column]
+        typed = role not in {"score", "label"} or dtype.is_numeric() or dtype == pl.Boolean
+        if named and typed and spans[column].is_not_null().any():
+            return column
+    return None
+
+
+@validate_params(
+    spans=Frame(),
+    score=[InstanceOf(str), None],
+    label=[InstanceOf(str), None],
+    prediction_id=[InstanceOf(str), None],
+    model_version=[InstanceOf(str), None],
+)
+def predictions_from_spans(
+    spans: Any,
+    *,
+    score: str | None = None,
+    label: str | None = None,
+    prediction_id: str | None = None,
+    model_version: str | None = None,
+) -> pl.DataFrame:
+    """The ``predictions`` table of a scoring service that records its predictions on spans.
+
+    A model server instrumented with OpenTelemetry can put the score it returned on its
+    span (``fraud.score``, ``model.score``, ``risk_score`` ...) and, once the outcome is
+    settled, record the label on a later span (or the same one) that carries the same
+    prediction id. No semantic convention names these attributes, so they are found by
+    their last name as in :data:`ALIASES` (``attributes.fraud.score`` -> ``score``), or
+    named here.
+
+    Each span with a score is one prediction (``time`` = its start). Labels come from the
+    spans that carry the label attribute: matched by prediction id when there is one (the
+    label known at the end time of the span that carried it, ``label_time``), else from
+    the scoring span itself. The scoring spans' other attributes become ``feature.<key>``.
+
+    Parameters
+    ----------
+    spans : polars.DataFrame or pandas.DataFrame
+        The canonical spans table.
+    score, label, prediction_id, model_version : str, optional
+        The span attributes (with or without the ``attributes.`` prefix); default: found
+        by name. ``model_version`` defaults to ``resource.service.version``.
+
+    Returns
+    -------
+    polars.DataFrame
+        The ``predictions`` table (empty, with its columns, when no span carries a score).
+
+    Raises
+    ------
+    ParameterError
+        For a named attribute the spans lack.
+    FormatError
+        For a score that is not a number or a label that is not 0/1 or true/false.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    >>> spans = pl.DataFrame({
+    ...     "span_id": ["a", "b", "c"],
+    ...     "start_time": [t, t + dt.timedelta(minutes=1), t + dt.timedelta(days=2)],
+    ...     "end_time": [t, t + dt.timedelta(minutes=1), t + dt.timedelta(days=2)],
+    ...     "attributes.fraud.score": [0.9, 0.1, None],
+    ...     "attributes.transaction.id": ["t1", "t2", "t1"],
+    ...     "attributes.fraud.label": [None, None, True],
+    ... })
+    >>> predictions_from_spans(spans, prediction_id="transaction.id").select(
+    ...     "prediction_id", "score", "label").rows()
+    [('t1', 0.9, True), ('t2', 0.1, None)]
+    """
+    from toolkit.schema import PREDICTIONS
+
+    frame: pl.DataFrame = spans
+    score_column = _attribute(frame, score, "score", set())
+    label_column = (
+        _attribute(frame, label, "label", {score_column}) if score_column is not None else None
+    )
+    if score_column is None or (label_column is None and score is None):
+        # found by name, a score needs a label too (as a prediction log's header does):
+        # a retrieval span's document score is no model prediction
+        return PREDICTIONS.empty()
+    id_column = _attribute(
+        frame,
+        prediction_id,
+        "prediction_id",
+        {score_column} | ({label_column} if label_column else set()),
+    )
+    version_column = (
+        _attribute(frame, model_version, "model_version", set())
+        if model_version is not None
+        else ("resource.service.version" if "resource.service.version" in frame.columns else None)
+    )
+    where = Path(f"spans (attribute {score_column})")
+    scored = frame.filter(pl.col(score_column).is_not_null())
+    values = scored[score_column].cast(pl.Float64, strict=False)
+    bad = values.is_null()
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise FormatError(
+            f"expected a numeric score, found {preview(scored[score_column][row])} on span "
+            f"{scored['span_id'][row] if 'span_id' in scored.columns else row}",
+            path=where,
+            column=score_column,
+        )
+    ids = (
+        scored[id_column].cast(pl.String)
+        if id_column is not None
+        else scored["span_id"].cast(pl.String)
+        if "span_id" in scored.columns
+        else pl.Series([None] * scored.height, dtype=pl.String)
+    )
+    out = pl.DataFrame(
+        {
+            "time": scored["start_time"].dt.convert_time_zone("UTC").cast(pl.Datetime("ns", "UTC")),
+            "score": values,
+            "prediction_id": ids,
+            "model_version": (
+                scored[version_column].cast(pl.String)
+                if version_column is not None
+                else pl.Series([None] * scored.height, dtype=pl.String)
+            ),
+        }
+    )
+    label_time = pl.Series([None] * scored.height, dtype=pl.Datetime("ns", "UTC"))
+    labels = pl.Series([None] * scored.height, dtype=pl.Boolean)
+    if label_column is not None:
+        carried = frame.filter(pl.col(label_column).is_not_null())
+        known = _labels(carried, label_column, Path(f"spans (attribute {label_column})"))
+        if id_column is not None:
+            settled = (
+                pl.DataFrame(
+                    {
+                        "prediction_id": carried[id_column].cast(pl.String),
+                        "label": known,
+                        "label_time": carried["end_time"]
+                        .dt.convert_time_zone("UTC")
+                        .cast(pl.Datetime("ns", "UTC")),
+                    }
+                )
+                .sort("label_time")
+                .unique("prediction_id", keep="last", maintain_order=True)
+            )
+            joined = out.select("prediction_id").join(
+                settled, on="prediction_id", how="left", maintain_order="left"
+            )
+            labels, label_time = joined["label"], joined["label_time"]
+        else:
+            labels = _labels(scored, label_column, Path(f"spans (attribute {label_column})"))
+            ended = scored["end_time"].dt.convert_time_zone("UTC").cast(pl.Datetime("ns", "UTC"))
+            label_time = ended.zip_with(labels.is_not_null(), label_time)
+    used = {c for c in (score_column, label_column, id_column, version_column) if c}
+    features = {
+        f"feature.{c.removeprefix('attributes.')}": scored[c]
+        for c in scored.columns
+        if c.startswith("attributes.") and c not in used and scored[c].is_not_null().any()
+    }
+    out = out.with_columns(
+        labels.alias("label"), pl.Series("label_time", label_time, dtype=pl.Datetime("ns", "UTC"))
+    )
+    out = out.select("time", "score", "label", "label_time", "prediction_id", "model_version")
+    return out.with_columns(**features).sort("time", maintain_order=True)
