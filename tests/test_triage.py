@@ -140,7 +140,7 @@ def test_runbook_steps_carry_the_incidents_values(found):
     assert f"{rows['overload']['calls_affected']} calls" in overload[2]
     assert "tr-TR" in rows["bias"]["runbook"]
     assert "<" not in "".join(found.incidents["runbook"])  # every placeholder filled
-    with pytest.raises(ParameterError, match=r"'incident' parameter of Review.runbook"):
+    with pytest.raises(ParameterError, match=r"'incident' parameter of triage\.Review\.runbook"):
         found.runbook("nope")
 
 

@@ -26,7 +26,17 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit.errors import FormatError, ParameterError, ToolkitError
+from toolkit._validation import (
+    Duration,
+    Frame,
+    OneOf,
+    UTCTime,
+    duration_ns,
+    reject,
+    utc_time,
+    validate_params,
+)
+from toolkit.errors import FormatError, ToolkitError
 
 __all__ = [
     "SIGNALS",
@@ -75,10 +85,7 @@ def _signals(rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 
 def _utc(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """A time of the data (the canonical tables' are UTC) as an aware UTC datetime."""
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         return None
     return value.astimezone(dt.UTC)
@@ -106,6 +113,7 @@ class Runbook:
     steps: tuple[str, ...]
 
 
+@validate_params()
 def load_runbooks(paths: Sequence[str | Path] = ()) -> dict[tuple[str, str], Runbook]:
     """The shipped runbooks, extended (and overridden) by the user's YAML files.
 
@@ -135,10 +143,7 @@ def load_runbooks(paths: Sequence[str | Path] = ()) -> dict[tuple[str, str], Run
     for path in paths:
         file = Path(path)
         if not file.is_file():
-            raise ParameterError(
-                "The 'runbooks' parameter of triage.load_runbooks must name YAML files. "
-                f"Got {str(path)!r} instead (no such file)."
-            )
+            raise reject("runbooks", "name YAML files", got=f"{str(path)!r} (no such file)")
         texts.append((str(file), file.read_text(encoding="utf-8")))
     books: dict[tuple[str, str], Runbook] = {}
     for name, text in texts:
@@ -198,6 +203,7 @@ def fill(runbook: Runbook, values: Mapping[str, Any]) -> list[str]:
 # ---------------------------------------------------------------------------------- merge
 
 
+@validate_params(signals=Frame(), gap=Duration())
 def merge(signals: Any, *, gap: str | dt.timedelta = "1h") -> pl.DataFrame:
     """Merge overlapping symptom signals into incidents, one row per incident.
 
@@ -212,7 +218,8 @@ def merge(signals: Any, *, gap: str | dt.timedelta = "1h") -> pl.DataFrame:
     signals : polars.DataFrame or pandas.DataFrame
         Columns of :data:`SIGNALS`.
     gap : str or timedelta
-        Signals closer than this join one incident.
+        Signals closer than this join one incident (a duration such as ``"30m"`` or
+        ``"1h30m"``).
 
     Returns
     -------
@@ -233,7 +240,7 @@ def merge(signals: Any, *, gap: str | dt.timedelta = "1h") -> pl.DataFrame:
     [4, 10]
     """
     frame = _signal_frame(signals)
-    width = _gap(gap)
+    width = _delta(gap)
     symptoms = frame.filter(pl.col("role") == "symptom").sort("start")
     markers = frame.filter((pl.col("role") == "cause") & (pl.col("kind") == "deploy"))
     # An SLO burn that starts inside a release of its pool is that release's regression.
@@ -309,34 +316,19 @@ _INCIDENT_SCHEMA: dict[str, Any] = {
 }
 
 
-def _gap(gap: str | dt.timedelta) -> dt.timedelta:
-    if isinstance(gap, dt.timedelta):
-        return gap
-    match = re.fullmatch(r"(\d+)([smhd])", str(gap))
-    if not match:
-        raise ParameterError(
-            f"The 'gap' parameter of triage.merge must be a duration like '30m' or '1h'. "
-            f"Got {gap!r} instead."
-        )
-    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-    return dt.timedelta(**{unit: int(match.group(1))})
+def _delta(value: object) -> dt.timedelta:
+    """A duration of the toolkit's one grammar as a timedelta (whole microseconds)."""
+    return dt.timedelta(microseconds=duration_ns(value, parameter="gap") // 1000)
 
 
-def _signal_frame(signals: Any) -> pl.DataFrame:
-    if not isinstance(signals, pl.DataFrame):
-        if type(signals).__module__.startswith("pandas"):
-            signals = pl.from_pandas(signals)
-        else:
-            raise ParameterError(
-                "The 'signals' parameter of triage.merge must be a polars or pandas frame. "
-                f"Got {type(signals).__name__} instead."
-            )
+def _signal_frame(signals: pl.DataFrame) -> pl.DataFrame:
     need = ("role", "kind", "scope", "start")
     missing = [c for c in need if c not in signals.columns]
     if missing:
-        raise ParameterError(
-            "The 'signals' parameter of triage.merge must have the columns "
-            f"{', '.join(need)}. Got a frame without {', '.join(missing)} instead."
+        raise reject(
+            "signals",
+            f"have the columns {', '.join(need)}",
+            got=f"a frame without {', '.join(missing)}",
         )
     full = signals.with_columns(
         [pl.lit(None, dtype=t).alias(c) for c, t in SIGNALS.items() if c not in signals.columns]
@@ -348,6 +340,7 @@ def _signal_frame(signals: Any) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------- detectors
 
 
+@validate_params(calls=Frame(), pool=[str, None])
 def deploy_markers(calls: Any, *, pool: str | None = None) -> pl.DataFrame:
     """Version changes over time: when a new model or service version took traffic.
 
@@ -369,7 +362,7 @@ def deploy_markers(calls: Any, *, pool: str | None = None) -> pl.DataFrame:
     >>> deploy_markers(calls).select("value", "previous").row(0)
     ('m2', 'm1')
     """
-    frame = calls if isinstance(calls, pl.DataFrame) else pl.from_pandas(calls)
+    frame: pl.DataFrame = calls
     scope = pool if pool in frame.columns else None
     keys = [scope] if scope else []
     service = next(
@@ -565,7 +558,7 @@ def _drift_signals(calls: Any) -> pl.DataFrame:
                 "severity": "ticket",
                 "start": r["detected_at"],
                 "end": end,
-                "detected_at": r["detected_at"] + _gap(plan.every),
+                "detected_at": r["detected_at"] + _delta(plan.every),
                 "strength": r["max_statistic"] * (2.0 if r["column"] == top else 1.0),
                 "cause": "share_shift",
                 "subject": r["column"].removeprefix("attributes."),
@@ -617,7 +610,7 @@ def _quality_signals(spans: Any, calls: Any) -> pl.DataFrame:
                 else "ticket",
                 "start": r["start"],
                 "end": r["end"],
-                "detected_at": r["start"] + _gap(every),
+                "detected_at": r["start"] + _delta(every),
                 "strength": r["excess"],
                 "cause": "ungrounded_answers",
                 "subject": subject,
@@ -695,7 +688,7 @@ def _compliance_signals(catalog: Any) -> pl.DataFrame:
                 "severity": "page",
                 "start": start,
                 "end": checked["time"].max(),
-                "detected_at": found.start + _gap(every),
+                "detected_at": found.start + _delta(every),
                 "strength": (found.rate_after or 0.0) - (found.rate_before or 0.0),
                 "cause": "release" if found.release_value else "rules",
                 "subject": found.release_column,
@@ -743,7 +736,7 @@ def _performance_signals(log: Any) -> pl.DataFrame:
             "severity": "ticket",
             "start": r["start"],
             "end": r["end"] or end,
-            "detected_at": r["start"] + _gap(monitor.every),
+            "detected_at": r["start"] + _delta(monitor.every),
             "strength": -r["shift"],
             "cause": "model_degradation",
             "subject": "model_version",
@@ -939,24 +932,25 @@ class Review:
     start: dt.datetime | None
     end: dt.datetime | None
 
+    @validate_params(incident=str)
     def runbook(self, incident: str) -> list[str]:
         """The filled runbook steps of one incident (by its ``incident`` id)."""
         rows = self.incidents.filter(pl.col("incident") == incident)
         if rows.height == 0:
-            raise ParameterError(
-                f"The 'incident' parameter of Review.runbook must be one of "
-                f"{', '.join(self.incidents['incident'])}. Got {incident!r} instead."
-            )
+            raise reject("incident", f"be one of {', '.join(self.incidents['incident'])}", incident)
         return str(rows["runbook"][0]).splitlines()
 
 
+@validate_params(
+    start=[UTCTime(), None], end=[UTCTime(), None], gap=Duration(), on_error=OneOf("skip", "raise")
+)
 def review(
     data: Any,
     *,
     start: Any = None,
     end: Any = None,
     runbooks: Sequence[str | Path] = (),
-    gap: str = "1h",
+    gap: str | dt.timedelta = "1h",
     on_error: Literal["skip", "raise"] = "skip",
 ) -> Review:
     """Review a period: run every detector the data supports and merge them into incidents.
@@ -969,7 +963,7 @@ def review(
         The period (aware; None: the data's own).
     runbooks : sequence of path
         User runbook YAML files (:func:`load_runbooks`).
-    gap : str
+    gap : str or timedelta
         Signals of one kind closer than this merge (:func:`merge`).
     on_error : {"skip", "raise"}
         Passed to :func:`toolkit.discover` for a folder.
@@ -992,9 +986,11 @@ def review(
     catalog = data if hasattr(data, "tables") and hasattr(data, "has") else None
     if catalog is None:
         if not isinstance(data, str | Path) or not Path(data).is_dir():
-            raise ParameterError(
-                "The 'data' parameter of triage.review must be a folder or a toolkit.Catalog. "
-                f"Got {data!r} instead."
+            raise reject(
+                "data",
+                "be a folder or a toolkit.Catalog",
+                data,
+                got=repr(data) if isinstance(data, str | Path) else None,
             )
         catalog = discover(data, start=start, end=end, on_error=on_error)
     calls = catalog.table("llm_calls") if catalog.has("llm_calls") else None
@@ -1002,7 +998,8 @@ def review(
     spans = catalog.table("spans") if catalog.has("spans") else None
     log = catalog.table("predictions") if catalog.has("predictions") else None
     if calls is not None:
-        lo, hi = _utc(start), _utc(end)
+        lo = utc_time(start, parameter="start") if start is not None else None
+        hi = utc_time(end, parameter="end") if end is not None else None
         if lo is not None:
             calls = calls.filter(pl.col("start_time") >= lo)
         if hi is not None:
@@ -1204,8 +1201,8 @@ def review(
         signals=signals,
         causes=causes_frame,
         detectors=pl.DataFrame(ran),
-        start=_utc(start) or _utc(period[0]),
-        end=_utc(end) or _utc(period[1]),
+        start=utc_time(start, parameter="start") if start is not None else _utc(period[0]),
+        end=utc_time(end, parameter="end") if end is not None else _utc(period[1]),
     )
 
 
