@@ -43,8 +43,15 @@ from typing import Any, Literal
 
 import polars as pl
 
+from toolkit._validation import (
+    InstanceOf,
+    OneOf,
+    frame_in,
+    reject,
+    utc_time,
+    validate_params,
+)
 from toolkit.errors import FormatError, ParameterError, ToolkitWarning, preview
-from toolkit.schema import to_polars
 from toolkit.slo._budget import WORKBOOK, AlertPolicy, BurnRateRule, alerts
 from toolkit.slo._metrics import metric_counts
 from toolkit.slo._openslo import SLO, load_slos
@@ -67,6 +74,11 @@ __all__ = [
 
 Source = Literal["vllm", "otel-server", "otel-client"]
 Misaligned = Literal["interpolate", "nearest", "raise"]
+_SOURCE = OneOf("vllm", "otel-server", "otel-client")
+_MISALIGNED = OneOf(
+    "interpolate", "nearest", "raise", description="'interpolate', 'nearest' or 'raise'"
+)
+_NAME = InstanceOf(str, description="a metric name")
 
 #: vLLM's fixed histogram buckets (vllm/v1/metrics/loggers.py), by family.
 VLLM_BUCKETS: Mapping[str, tuple[float, ...]] = {
@@ -177,6 +189,10 @@ class BucketAlignmentWarning(ToolkitWarning):
 # --------------------------------------------------------------------------------------
 
 
+@validate_params(
+    name=_NAME,
+    kind=OneOf("histogram", "counter", "gauge", description="'histogram', 'counter' or 'gauge'"),
+)
 def prometheus_metric_name(
     name: str,
     *,
@@ -217,16 +233,8 @@ def prometheus_metric_name(
     >>> prometheus_metric_name("vllm:e2e_request_latency_seconds")
     'vllm:e2e_request_latency_seconds'
     """
-    if not isinstance(name, str) or not name:
-        raise ParameterError(
-            "The 'name' parameter of slo.prometheus_metric_name must be a metric name. "
-            f"Got {preview(name)} instead."
-        )
-    if kind not in ("histogram", "counter", "gauge"):
-        raise ParameterError(
-            "The 'kind' parameter of slo.prometheus_metric_name must be 'histogram', "
-            f"'counter' or 'gauge'. Got {preview(kind)} instead."
-        )
+    if not name:
+        raise reject("name", "be " + _NAME.words(), name)
     if re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", name) and unit is None:
         return name
     if unit is None:
@@ -287,9 +295,11 @@ def _le_matcher(bound: float) -> str:
 
 def _duration_ms(value: str, parameter: str, function: str) -> int:
     if not isinstance(value, str) or not _DURATION.match(value):
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a Prometheus duration such "
-            f"as '1m' or '2h30m'. Got {preview(value)} instead."
+        raise reject(
+            parameter,
+            "be a Prometheus duration such as '1m' or '2h30m'",
+            value,
+            function=function,
         )
     return sum(int(n) * _MS[u] for n, u in _DURATION_PART.findall(value))
 
@@ -324,20 +334,27 @@ def _metric_type(metrics: pl.DataFrame | None, family: str) -> str | None:
 def _family(s: Any, source: str, metrics: pl.DataFrame | None, function: str) -> tuple[str, str]:
     """(toolkit family name, kind) of the metric measuring an SLO."""
     if s.sli is None:
-        raise ParameterError(
-            f"The 'slos' parameter of {function} must hold SLOs with an SLI; {s.name!r} has "
-            "none (an OpenSLO file whose sources are not of type toolkit)."
+        raise reject(
+            "slos",
+            "hold SLOs with an SLI",
+            got=f"{s.name!r} (it has none: an OpenSLO file whose sources are not of type toolkit)",
+            function=function,
         )
     if s.budgeting_method != "Occurrences":
-        raise ParameterError(
-            f"The 'slos' parameter of {function} must hold Occurrences SLOs; {s.name!r} "
-            "budgets Timeslices, which burn-rate rules on event counts do not measure."
+        raise reject(
+            "slos",
+            "hold Occurrences SLOs (burn-rate rules on event counts do not measure Timeslices)",
+            got=f"{s.name!r} (it budgets Timeslices)",
+            function=function,
         )
     family = s.metric or _FAMILIES[source].get(s.sli)
     if family is None:
-        raise ParameterError(
-            f"The 'slos' parameter of {function} must hold SLOs whose metric is known; "
-            f"{s.name!r} measures {s.sli!r} and names no metric family (set SLO.metric)."
+        raise reject(
+            "slos",
+            "hold SLOs whose metric is known",
+            got=f"{s.name!r} (it measures {s.sli!r} and names no metric family)",
+            hint="Set SLO.metric.",
+            function=function,
         )
     kind = _metric_type(metrics, family)
     if kind is None:
@@ -347,9 +364,11 @@ def _family(s: Any, source: str, metrics: pl.DataFrame | None, function: str) ->
         else:
             kind = "histogram"
     if s.sli != "availability" and kind != "histogram":
-        raise ParameterError(
-            f"The 'slos' parameter of {function} must hold latency SLOs measured by a "
-            f"histogram; {s.name!r} names {family!r}, a {kind}."
+        raise reject(
+            "slos",
+            "hold latency SLOs measured by a histogram",
+            got=f"{s.name!r} (it names {family!r}, a {kind})",
+            function=function,
         )
     return family, kind
 
@@ -439,9 +458,12 @@ def _sli(
     if bounds and threshold not in bounds:
         alignment = _align_row(s, family, threshold, bounds, origin, metrics)
         if misaligned == "raise":
-            raise ParameterError(
-                f"The 'slos' parameter of {function} must hold thresholds that are bucket "
-                f"bounds of their histogram: {alignment['message']}"
+            raise reject(
+                "slos",
+                "hold thresholds that are bucket bounds of their histogram",
+                got=f"threshold {threshold:g} in SLO {s.name!r}",
+                hint=alignment["message"],
+                function=function,
             )
         lower, upper = alignment["lower"], alignment["upper"]
         if misaligned == "nearest":
@@ -557,41 +579,40 @@ def _check_slos(slos: object, function: str) -> list[Any]:
         or not slos
         or not all(isinstance(s, SLO) for s in slos)
     ):
-        raise ParameterError(
-            f"The 'slos' parameter of {function} must be a non-empty list of SLO objects (as "
-            f"slo.load_slos returns them). Got {preview(slos)} instead."
+        raise reject(
+            "slos",
+            "be a non-empty list of SLO objects (as slo.load_slos returns them)",
+            slos,
+            function=function,
         )
     names = [s.name for s in slos]
     if len(set(names)) != len(names):
-        raise ParameterError(
-            f"The 'slos' parameter of {function} must hold SLOs with distinct names. "
-            f"Got {preview(names)} instead."
-        )
+        raise reject("slos", "hold SLOs with distinct names", names, function=function)
     return list(slos)
 
 
 def _check_source(source: object, function: str) -> str:
-    if source not in _FAMILIES:
-        raise ParameterError(
-            f"The 'source' parameter of {function} must be one of 'vllm', 'otel-server', "
-            f"'otel-client'. Got {preview(source)} instead."
-        )
+    if not _SOURCE.accepts(source):
+        raise reject("source", "be " + _SOURCE.words(), source, function=function)
     return str(source)
 
 
 def _metrics(metrics: Any, function: str) -> pl.DataFrame | None:
     if metrics is None:
         return None
-    frame = to_polars(metrics, parameter="metrics", function=function)
+    frame = frame_in(metrics, parameter="metrics", function=function)
     missing = {"name", "le", "value", "time"} - set(frame.columns)
     if missing:
-        raise ParameterError(
-            f"The 'metrics' parameter of {function} must be the metrics table (columns name, "
-            f"le, value, time ...). Got a frame without {', '.join(sorted(missing))} instead."
+        raise reject(
+            "metrics",
+            "be the metrics table (columns name, le, value, time ...)",
+            got=f"a frame without {', '.join(sorted(missing))}",
+            function=function,
         )
     return frame
 
 
+@validate_params(source=_SOURCE)
 def bucket_alignment(slos: Any, metrics: Any = None, *, source: Source = "vllm") -> pl.DataFrame:
     """Whether each latency SLO's threshold is a bucket bound of the histogram measuring it.
 
@@ -683,10 +704,7 @@ def _by_labels(by: object, function: str) -> list[str]:
         return []
     listed = [by] if isinstance(by, str) else list(by) if isinstance(by, Sequence) else None
     if listed is None or not all(isinstance(b, str) and b for b in listed):
-        raise ParameterError(
-            f"The 'by' parameter of {function} must be a label name or a list of them "
-            f"(e.g. 'pool'). Got {preview(by)} instead."
-        )
+        raise reject("by", "be a label name or a list of them (e.g. 'pool')", by, function=function)
     return [_label_name(b) for b in listed]
 
 
@@ -697,9 +715,11 @@ def _matchers(selector: object, function: str) -> list[str]:
         isinstance(k, str) and isinstance(v, str) for k, v in selector.items()
     ):
         return [f'{_label_name(k)}="{v}"' for k, v in selector.items()]
-    raise ParameterError(
-        f"The 'selector' parameter of {function} must map label names to values "
-        f"(e.g. {{'job': 'vllm'}}). Got {preview(selector)} instead."
+    raise reject(
+        "selector",
+        "map label names to values (e.g. {'job': 'vllm'})",
+        selector,
+        function=function,
     )
 
 
@@ -707,9 +727,11 @@ def _policy(policy: object, function: str) -> Any:
     if policy is None:
         return WORKBOOK
     if not isinstance(policy, AlertPolicy):
-        raise ParameterError(
-            f"The 'policy' parameter of {function} must be an AlertPolicy, a mapping of SLO "
-            f"name to AlertPolicy, or None. Got {preview(policy)} instead."
+        raise reject(
+            "policy",
+            "be an AlertPolicy, a mapping of SLO name to AlertPolicy, or None",
+            policy,
+            function=function,
         )
     return policy
 
@@ -719,9 +741,11 @@ def _policies(policy: object, slos: Sequence[Any], function: str) -> dict[str, A
     if isinstance(policy, Mapping):
         unknown = set(policy) - {n for s in slos for n in (s.name, s.name.split("/", 1)[0])}
         if unknown:
-            raise ParameterError(
-                f"The 'policy' parameter of {function} must map names of the SLOs to "
-                f"policies. Got {preview(sorted(unknown))}, which name none."
+            raise reject(
+                "policy",
+                "map names of the SLOs to policies",
+                got=f"{preview(sorted(unknown))} (they name none)",
+                function=function,
             )
         return {
             s.name: _policy(policy.get(s.name, policy.get(s.name.split("/", 1)[0])), function)
@@ -737,9 +761,11 @@ def _text_option(value: object, name: str, parameter: str, function: str) -> str
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a string or a mapping of SLO "
-            f"name to string. Got {preview(value)} instead."
+        raise reject(
+            parameter,
+            "be a string or a mapping of SLO name to string",
+            value,
+            function=function,
         )
     return value
 
@@ -791,17 +817,16 @@ def _rules_model(
     table = _metrics(metrics, function)
     keys = _by_labels(by, function)
     matchers = _matchers(selector, function)
-    if misaligned not in ("interpolate", "nearest", "raise"):
-        raise ParameterError(
-            f"The 'misaligned' parameter of {function} must be 'interpolate', 'nearest' or "
-            f"'raise'. Got {preview(misaligned)} instead."
-        )
+    if not _MISALIGNED.accepts(misaligned):
+        raise reject("misaligned", "be " + _MISALIGNED.words(), misaligned, function=function)
     bad_map = _BAD if bad is None else bad
     if not isinstance(bad_map, Mapping) or not bad_map:
-        raise ParameterError(
-            f"The 'bad' parameter of {function} must map a label to the values that mark "
-            f"failed requests (e.g. {{'finished_reason': ['abort', 'error']}}). "
-            f"Got {preview(bad)} instead."
+        raise reject(
+            "bad",
+            "map a label to the values that mark failed requests "
+            "(e.g. {'finished_reason': ['abort', 'error']})",
+            bad,
+            function=function,
         )
     bad_map = {k: [v] if isinstance(v, str) else list(v) for k, v in bad_map.items()}
     _duration_ms(interval, "interval", function)
@@ -809,10 +834,7 @@ def _rules_model(
         _duration_ms(for_, "for_", function)
     extra = dict(labels or {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
-        raise ParameterError(
-            f"The 'labels' parameter of {function} must map label names to strings. "
-            f"Got {preview(labels)} instead."
-        )
+        raise reject("labels", "map label names to strings", labels, function=function)
     groups = []
     alignments = []
     specs = []
@@ -890,6 +912,7 @@ def _warn(alignments: list[dict[str, Any]]) -> None:
         warnings.warn(BucketAlignmentWarning(a["message"], a), stacklevel=3)
 
 
+@validate_params(source=_SOURCE, misaligned=_MISALIGNED)
 def prometheus_rules(
     slos: Any,
     *,
@@ -1032,6 +1055,11 @@ class RuleFiles:
     command: str
 
 
+@validate_params(
+    source=_SOURCE,
+    folder=[InstanceOf(str, os.PathLike, description="a path"), None],
+    name=InstanceOf(str, description="a file stem such as 'slo-rules'"),
+)
 def write_rules(
     slos: Any,
     folder: str | os.PathLike[str] | None = None,
@@ -1076,18 +1104,10 @@ def write_rules(
     slo-rules.yml slo-rules.sloth.yml ['promtool', 'check', 'rules']
     """
     function = "slo.write_rules"
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
-        raise ParameterError(
-            f"The 'name' parameter of {function} must be a file stem such as 'slo-rules'. "
-            f"Got {preview(name)} instead."
-        )
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise reject("name", "be a file stem such as 'slo-rules'", name, function=function)
     if folder is None:
         folder = os.environ.get("GENAI_SRE_REPORT_DIR") or os.getcwd()
-    if not isinstance(folder, str | os.PathLike):
-        raise ParameterError(
-            f"The 'folder' parameter of {function} must be a path or None. "
-            f"Got {preview(folder)} instead."
-        )
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {
@@ -1343,6 +1363,7 @@ def parse_alert_policies(
     return found
 
 
+@validate_params(path=InstanceOf(str, os.PathLike, description="a path to a YAML file"))
 def load_alert_policies(path: str | os.PathLike[str]) -> dict[str, AlertPolicy]:
     """:func:`parse_alert_policies` of an OpenSLO v1 YAML file.
 
@@ -1354,10 +1375,7 @@ def load_alert_policies(path: str | os.PathLike[str]) -> dict[str, AlertPolicy]:
     """
     file = Path(path)
     if not file.is_file():
-        raise ParameterError(
-            "The 'path' parameter of slo.load_alert_policies must name a YAML file. "
-            f"Got {preview(os.fspath(path))}, which is not a file."
-        )
+        raise reject("path", "name a YAML file", got=f"{preview(os.fspath(path))} (not a file)")
     return parse_alert_policies(file.read_text(encoding="utf-8"), path=file)
 
 
@@ -1366,6 +1384,11 @@ def load_alert_policies(path: str | os.PathLike[str]) -> dict[str, AlertPolicy]:
 # --------------------------------------------------------------------------------------
 
 
+@validate_params(
+    source=_SOURCE,
+    misaligned=_MISALIGNED,
+    service=[InstanceOf(str, description="a non-empty string"), None],
+)
 def sloth_spec(
     slos: Any,
     *,
@@ -1431,17 +1454,11 @@ def sloth_spec(
     table = _metrics(metrics, function)
     keys = _by_labels(by, function)
     matchers = _matchers(selector, function)
-    if misaligned not in ("interpolate", "nearest", "raise"):
-        raise ParameterError(
-            f"The 'misaligned' parameter of {function} must be 'interpolate', 'nearest' or "
-            f"'raise'. Got {preview(misaligned)} instead."
-        )
+    if not _MISALIGNED.accepts(misaligned):
+        raise reject("misaligned", "be " + _MISALIGNED.words(), misaligned, function=function)
     bad_map = {k: [v] if isinstance(v, str) else list(v) for k, v in (bad or _BAD).items()}
-    if service is not None and (not isinstance(service, str) or not service):
-        raise ParameterError(
-            f"The 'service' parameter of {function} must be a non-empty string. "
-            f"Got {preview(service)} instead."
-        )
+    if service == "":
+        raise reject("service", "be a non-empty string or None", service, function=function)
     services: dict[str, list[dict[str, Any]]] = {}
     alignments = []
     for s in listed:
@@ -1514,17 +1531,7 @@ def sloth_spec(
 def _instant(value: object, parameter: str, function: str) -> dt.datetime | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            value = None
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise ParameterError(
-            f"The {parameter!r} parameter of {function} must be a time-zone aware datetime or "
-            f"an ISO-8601 string with its zone. Got {preview(value)} instead."
-        )
-    return value.astimezone(dt.UTC)
+    return utc_time(value, parameter=parameter, function=function)
 
 
 def _render(text: str, labels: Mapping[str, str], function: str) -> str:
@@ -1600,9 +1607,11 @@ def _stretch_group(
         s = spec["slo"]
         family, kind = _family(s, source, table, function)
         if s.sli == "availability" and kind != "counter":
-            raise ParameterError(
-                f"The 'slos' parameter of {function} must hold availability SLOs measured by a "
-                f"counter for a rule test; {s.name!r} is measured by histogram {family!r}."
+            raise reject(
+                "slos",
+                "hold availability SLOs measured by a counter for a rule test",
+                got=f"{s.name!r} (measured by histogram {family!r})",
+                function=function,
             )
         if s.sli == "availability":
             rows = table.filter(pl.col("name") == family)
@@ -1614,9 +1623,11 @@ def _stretch_group(
             )
             name = f"{spec['sli'].metric}_bucket"
         if rows.height == 0:
-            raise ParameterError(
-                f"The 'metrics' parameter of {function} must hold the series of SLO "
-                f"{s.name!r} ({family}) in the stretch. Got none."
+            raise reject(
+                "metrics",
+                f"hold the series of SLO {s.name!r} ({family}) in the stretch",
+                got="none",
+                function=function,
             )
         if s.sli == "availability":
             counts = metric_counts(rows, family, bad=bad_map, by=by_columns or None)
@@ -1638,10 +1649,12 @@ def _stretch_group(
     offsets = {int(x) - origin_ns for x in epoch.unique().to_list()}
     grid_ns = math.gcd(*offsets) or step_ns
     if step_ns % grid_ns or origin_ns % grid_ns:
-        raise ParameterError(
-            f"The 'metrics' parameter of {function} must hold scrapes on a grid that divides "
-            f"the interval ({_prom_duration(step_ns // 1_000_000)}); their times step by "
-            f"{grid_ns / 1e9:g} s."
+        raise reject(
+            "metrics",
+            "hold scrapes on a grid that divides the interval "
+            f"({_prom_duration(step_ns // 1_000_000)})",
+            got=f"times that step by {grid_ns / 1e9:g} s",
+            function=function,
         )
     n_points = (last_ns - origin_ns) // grid_ns + 1
     input_series = []
@@ -1663,10 +1676,14 @@ def _stretch_group(
         missing = [i for i in range(first, n_points) if values[i] is None]
         if missing:
             when = dt.datetime.fromtimestamp((origin_ns + missing[0] * grid_ns) / 1e9, dt.UTC)
-            raise ParameterError(
-                f"The 'metrics' parameter of {function} must hold every scrape of the series "
-                f"it tests; {key[0]} misses {len(missing)} (the first at {when.isoformat()}): "
-                "Prometheus extrapolates increase() over a gap. Choose a stretch without one."
+            raise reject(
+                "metrics",
+                "hold every scrape of the series it tests (Prometheus extrapolates increase() "
+                "over a gap)",
+                got=f"{key[0]} (it misses {len(missing)} scrape(s), the first at "
+                f"{when.isoformat()})",
+                hint="Choose a stretch without one.",
+                function=function,
             )
         name, le, *label_values = key
         pairs = [
@@ -1680,9 +1697,11 @@ def _stretch_group(
         input_series.append({"series": f"{name}{{{text}}}", "values": _series_values(values)})
     evaluations = list(range(origin_ns + step_ns, last_ns + 1, step_ns))
     if not evaluations:
-        raise ParameterError(
-            f"The 'stretches' parameter of {function} must give stretches longer than one "
-            f"interval. Got one from {t0.isoformat()} holding a single evaluation time."
+        raise reject(
+            "stretches",
+            "give stretches longer than one interval",
+            got=f"one from {t0.isoformat()} holding a single evaluation time",
+            function=function,
         )
     tests = []
     for spec in specs:
@@ -1724,6 +1743,7 @@ def _stretch_group(
     }
 
 
+@validate_params(source=_SOURCE)
 def rule_tests(
     slos: Any,
     metrics: Any,
@@ -1798,10 +1818,7 @@ def rule_tests(
     function = "slo.rule_tests"
     table = _metrics(metrics, function)
     if table is None:
-        raise ParameterError(
-            f"The 'metrics' parameter of {function} must be the metrics table of a scrape. "
-            "Got None instead."
-        )
+        raise reject("metrics", "be the metrics table of a scrape", None, function=function)
     _, _, specs = _rules_model(
         slos,
         policy=policy,
@@ -1825,10 +1842,7 @@ def rule_tests(
         or not stretches
         or not all(isinstance(p, Sequence) and len(p) == 2 for p in stretches)
     ):
-        raise ParameterError(
-            f"The 'stretches' parameter of {function} must be a list of (start, end) pairs. "
-            f"Got {preview(stretches)} instead."
-        )
+        raise reject("stretches", "be a list of (start, end) pairs", stretches, function=function)
     else:
         pairs = [
             (_instant(a, "stretches", function), _instant(b, "stretches", function))
