@@ -193,7 +193,7 @@ def copy_notebooks(
         )
     target = Path(dest).expanduser()
     if target.exists() and not target.is_dir():
-        raise reject("dest", "be a folder", got=f"{str(target)!r}, a file")
+        raise reject("dest", "be a folder", got=f"{str(target)!r} (a file)")
     if target.resolve() == origin.resolve():
         raise reject(
             "dest",
