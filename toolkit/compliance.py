@@ -90,9 +90,20 @@ from typing import Any, Literal
 
 import polars as pl
 
+from toolkit._validation import (
+    Backend,
+    Frame,
+    Interval,
+    OneOf,
+    duration_ns,
+    frame_in,
+    frame_out,
+    polars_duration,
+    reject,
+    validate_params,
+)
 from toolkit.errors import FormatError, ParameterError, SchemaError, ToolkitWarning, preview
 from toolkit.redact import DEFAULT_PATTERNS, redact
-from toolkit.schema import check_backend, to_pandas, to_polars
 
 __all__ = [
     "ANY_RULE",
@@ -119,7 +130,6 @@ __all__ = [
     "worst",
 ]
 
-Backend = Literal["polars", "pandas"]
 RuleType = Literal["required", "forbidden", "bound", "regex", "callable"]
 
 #: The example rule set for a clinical assistant shipped with the toolkit.
@@ -288,10 +298,7 @@ class Rule:
 
     def __post_init__(self) -> None:
         def bad(parameter: str, expected: str, got: object) -> ParameterError:
-            return ParameterError(
-                f"The {parameter!r} parameter of compliance.Rule must be {expected}. "
-                f"Got {preview(got)} instead."
-            )
+            return reject(parameter, f"be {expected}", got=preview(got), function="compliance.Rule")
 
         if not isinstance(self.id, str) or not _ID.match(self.id):
             raise bad("id", "a string of lower-case letters, digits, '_', '.' or '-'", self.id)
@@ -496,14 +503,18 @@ class RuleSet:
         seen: set[str] = set()
         for rule in self.rules:
             if not isinstance(rule, Rule):
-                raise ParameterError(
-                    "The 'rules' parameter of compliance.RuleSet must be a sequence of "
-                    f"compliance.Rule. Got {preview(rule)} in it instead."
+                raise reject(
+                    "rules",
+                    "be a sequence of compliance.Rule",
+                    got=f"{preview(rule)} in it",
+                    function="compliance.RuleSet",
                 )
             if rule.id in seen:
-                raise ParameterError(
-                    "The 'rules' parameter of compliance.RuleSet must hold unique rule ids. "
-                    f"Got {rule.id!r} twice instead."
+                raise reject(
+                    "rules",
+                    "hold unique rule ids",
+                    got=f"{rule.id!r} twice",
+                    function="compliance.RuleSet",
                 )
             seen.add(rule.id)
 
@@ -758,16 +769,20 @@ def _source(path_or_text: object) -> tuple[str, str | None]:
             return path_or_text, None
         path = Path(path_or_text)
     else:
-        raise ParameterError(
-            "The 'path_or_text' parameter of compliance.load_rules must be a path or the "
-            f"YAML text of a rule set. Got {preview(path_or_text)} instead."
+        raise reject(
+            "path_or_text",
+            "be a path or the YAML text of a rule set",
+            got=preview(path_or_text),
+            function="compliance.load_rules",
         )
     try:
         return path.read_text(encoding="utf-8"), str(path)
     except OSError as exc:
-        raise ParameterError(
-            "The 'path_or_text' parameter of compliance.load_rules must be a readable rule "
-            f"file or YAML text. Got {preview(str(path))} instead ({exc.strerror})."
+        raise reject(
+            "path_or_text",
+            "be a readable rule file or YAML text",
+            got=f"{preview(str(path))} ({exc.strerror})",
+            function="compliance.load_rules",
         ) from None
 
 
@@ -874,9 +889,11 @@ def _ruleset(rules: object, function: str) -> RuleSet:
         return load_rules(rules)
     if isinstance(rules, Sequence) and rules and all(isinstance(r, Rule) for r in rules):
         return RuleSet(tuple(rules))
-    raise ParameterError(
-        f"The 'rules' parameter of {function} must be a RuleSet, a sequence of Rule, or a "
-        f"rule file. Got {preview(rules)} instead."
+    raise reject(
+        "rules",
+        "be a RuleSet, a sequence of Rule, or a rule file",
+        got=preview(rules),
+        function=function,
     )
 
 
@@ -948,6 +965,7 @@ def _call_texts(calls: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     return first(answer_parts), first(question_parts)
 
 
+@validate_params(backend=OneOf("polars", "pandas"))
 def answers(
     source: Any,
     *,
@@ -1006,13 +1024,12 @@ def answers(
     (['answer_id', 'time', 'answer', 'question'], Datetime(time_unit='us', time_zone='UTC'))
     """
     function = "compliance.answers"
-    check_backend(backend, function)
     if hasattr(source, "table") and hasattr(source, "has") and hasattr(source, "root"):
         out = _from_calls(source.table("llm_calls"))
     elif isinstance(source, str | os.PathLike):
         out = _from_table(_read_table(Path(source), function), text, time, id, question, function)
     else:
-        frame = to_polars(source, parameter="source", function=function)
+        frame = frame_in(source, parameter="source", function=function)
         if {"span_id", "start_time", "kind", "parent_span_id"} <= set(frame.columns):
             from toolkit.llm import llm_calls
 
@@ -1021,7 +1038,7 @@ def answers(
             out = _from_calls(frame)
         else:
             out = _from_table(frame, text, time, id, question, function)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 def _read_table(path: Path, function: str) -> pl.DataFrame:
@@ -1037,9 +1054,11 @@ def _read_table(path: Path, function: str) -> pl.DataFrame:
         raise FormatError(
             f"could not be read as a table of answers ({preview(str(exc), 200)})", path=path
         ) from None
-    raise ParameterError(
-        f"The 'source' parameter of {function} must be a CSV, Parquet or JSON-lines file. "
-        f"Got {preview(str(path))} instead."
+    raise reject(
+        "source",
+        "be a CSV, Parquet or JSON-lines file",
+        got=preview(str(path)),
+        function=function,
     )
 
 
@@ -1085,10 +1104,11 @@ def _from_table(
         )
     for name, column in (("id", id), ("question", question)):
         if column is not None and column not in frame.columns:
-            raise ParameterError(
-                f"The {name!r} parameter of {function} must be a column of the table "
-                f"(available: {preview(', '.join(frame.columns), 300)}). "
-                f"Got {preview(column)} instead."
+            raise reject(
+                name,
+                f"be a column of the table (available: {preview(', '.join(frame.columns), 300)})",
+                got=preview(column),
+                function=function,
             )
     cols: list[pl.Expr] = [
         (pl.col(id).cast(pl.String) if id else pl.int_range(pl.len()).cast(pl.String)).alias(
@@ -1167,11 +1187,13 @@ def _applicable(
 def _prepare(
     frame: Any, text: str, id: str | None, question: str | None, function: str
 ) -> tuple[pl.DataFrame, str, str | None]:
-    data = to_polars(frame, parameter="frame", function=function)
+    data = frame_in(frame, parameter="frame", function=function)
     if text not in data.columns:
-        raise ParameterError(
-            f"The 'text' parameter of {function} must be a column of the frame (available: "
-            f"{preview(', '.join(data.columns), 300)}). Got {preview(text)} instead."
+        raise reject(
+            "text",
+            f"be a column of the frame (available: {preview(', '.join(data.columns), 300)})",
+            got=preview(text),
+            function=function,
         )
     if data.schema[text] not in (pl.String, pl.Null):
         raise SchemaError(
@@ -1183,16 +1205,17 @@ def _prepare(
         if id not in data.columns:
             data = data.with_row_index(id).with_columns(pl.col(id).cast(pl.Int64))
     elif id not in data.columns:
-        raise ParameterError(
-            f"The 'id' parameter of {function} must be a column of the frame (available: "
-            f"{preview(', '.join(data.columns), 300)}). Got {preview(id)} instead."
+        raise reject(
+            "id",
+            f"be a column of the frame (available: {preview(', '.join(data.columns), 300)})",
+            got=preview(id),
+            function=function,
         )
     if question is None and "question" in data.columns and data.schema["question"] == pl.String:
         question = "question"
     elif question is not None and question not in data.columns:
-        raise ParameterError(
-            f"The 'question' parameter of {function} must be a column of the frame. "
-            f"Got {preview(question)} instead."
+        raise reject(
+            "question", "be a column of the frame", got=preview(question), function=function
         )
     return data, id, question
 
@@ -1276,6 +1299,7 @@ def _warn_silent(
         )
 
 
+@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
 def check(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1323,7 +1347,6 @@ def check(
     ('no-email', '[EMAIL]', 9, 24)
     """
     function = "compliance.check"
-    check_backend(backend, function)
     ruleset = _ruleset(rules, function)
     data, id, question = _prepare(frame, text, id, question, function)
     columns, findings, _ = _run(data, ruleset, text, question)
@@ -1338,9 +1361,10 @@ def check(
         .sort("_row", "_order", "start", maintain_order=True)
         .drop("_row", "_order")
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
+@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
 def evaluate(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1377,14 +1401,13 @@ def evaluate(
     [(True, False, False), (False, False, None)]
     """
     function = "compliance.evaluate"
-    check_backend(backend, function)
     ruleset = _ruleset(rules, function)
     data, id, question = _prepare(frame, text, id, question, function)
     columns, _, _ = _run(data, ruleset, text, question)
     if warn:
         _warn_silent(ruleset, columns, bool(data[text].is_not_null().any()), stacklevel=3)
     out = _evaluation(data, ruleset, columns, text, id, question)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 def _evaluation(
@@ -1425,29 +1448,29 @@ def _keys(by: str | Sequence[str] | None, data: pl.DataFrame, function: str) -> 
     for name in names:
         column = name if name in data.columns else _column_for(data, name)
         if not isinstance(name, str) or column is None:
-            raise ParameterError(
-                f"The 'by' parameter of {function} must name columns of the frame (or "
-                f"{', '.join(CONDITION_COLUMNS)}; available: "
-                f"{preview(', '.join(data.columns), 300)}). Got {preview(name)} instead."
+            raise reject(
+                "by",
+                f"name columns of the frame (or {', '.join(CONDITION_COLUMNS)}; available: "
+                f"{preview(', '.join(data.columns), 300)})",
+                got=preview(name),
+                function=function,
             )
         out[name] = column
     return out
 
 
-def _check_every(every: object, function: str) -> str:
-    if not isinstance(every, str) or not re.match(r"^[1-9][0-9]*(ns|us|ms|s|m|h|d|w)$", every):
-        raise ParameterError(
-            f"The 'every' parameter of {function} must be a duration such as '1d' or '6h'. "
-            f"Got {preview(every)} instead."
-        )
-    return every
+def _check_every(every: object, function: str, parameter: str = "every") -> str:
+    """A window width of the toolkit's one duration grammar as polars' duration text."""
+    return polars_duration(every, parameter=parameter, function=function)
 
 
 def _time_of(data: pl.DataFrame, time: str, function: str) -> None:
     if time not in data.columns:
-        raise ParameterError(
-            f"The 'time' parameter of {function} must be a column of the frame (available: "
-            f"{preview(', '.join(data.columns), 300)}). Got {preview(time)} instead."
+        raise reject(
+            "time",
+            f"be a column of the frame (available: {preview(', '.join(data.columns), 300)})",
+            got=preview(time),
+            function=function,
         )
     dtype = data.schema[time]
     if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
@@ -1468,6 +1491,11 @@ def _wilson(k: pl.Expr, n: pl.Expr, z: float) -> tuple[pl.Expr, pl.Expr]:
     return lower, upper
 
 
+@validate_params(
+    frame=Frame(),
+    confidence=Interval(float, 0, 1, closed="neither", description="a number between 0 and 1"),
+    backend=OneOf("polars", "pandas"),
+)
 def rates(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1525,24 +1553,14 @@ def rates(
     [0.0456, 0.6994]
     """
     function = "compliance.rates"
-    check_backend(backend, function)
-    _check_every(every, function)
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, int | float)
-        or not 0 < confidence < 1
-    ):
-        raise ParameterError(
-            f"The 'confidence' parameter of {function} must be a number between 0 and 1. "
-            f"Got {preview(confidence)} instead."
-        )
+    every = _check_every(every, function)
     ruleset = _ruleset(rules, function)
     data, id, question = _prepare(frame, text, id, question, function)
     _time_of(data, time, function)
     keys = _keys(by, data, function)
     columns, _, _ = _run(data, ruleset, text, question)
     out = _rates(data, ruleset, columns, time, every, keys, float(confidence))
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 def _rates(
@@ -1627,6 +1645,12 @@ def _rates(
     return out
 
 
+@validate_params(
+    frame=Frame(),
+    n=Interval(int, 1, None),
+    chars=Interval(int, 1, None),
+    backend=OneOf("polars", "pandas"),
+)
 def worst(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1670,13 +1694,6 @@ def worst(
     [(1, 5, 'no-email, cite', 'Mail [EMAIL]'), (2, 1, 'cite', 'Rest.')]
     """
     function = "compliance.worst"
-    check_backend(backend, function)
-    for name, value in (("n", n), ("chars", chars)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ParameterError(
-                f"The {name!r} parameter of {function} must be a positive integer. "
-                f"Got {preview(value)} instead."
-            )
     ruleset = _ruleset(rules, function)
     data, id, question = _prepare(frame, text, id, question, function)
     _, findings, _ = _run(data, ruleset, text, question)
@@ -1709,13 +1726,14 @@ def worst(
     out = out.with_columns(pl.Series("answer", shown, dtype=pl.String)).select(
         *kept, "score", "rules", "evidence", "answer"
     )
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
 def _cut(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: max(chars - 3, 1)] + "..."
 
 
+@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
 def silent_rules(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1762,9 +1780,8 @@ def silent_rules(
     [('typo', 1, 'its patterns matched none of the 1 answers it applies to')]
     """
     function = "compliance.silent_rules"
-    check_backend(backend, function)
     if every is not None:
-        _check_every(every, function)
+        every = _check_every(every, function)
     ruleset = _ruleset(rules, function)
     data, id, question = _prepare(frame, text, id, question, function)
     if every is not None:
@@ -1828,9 +1845,10 @@ def silent_rules(
         out = out.drop("window_start")
     else:
         out = out.sort("window_start", maintain_order=True)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
+@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
 def releases(
     frame: Any,
     *,
@@ -1867,8 +1885,7 @@ def releases(
     ('m-2', datetime.datetime(2026, 11, 4, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')))
     """
     function = "compliance.releases"
-    check_backend(backend, function)
-    data = to_polars(frame, parameter="frame", function=function)
+    data: pl.DataFrame = frame
     _time_of(data, time, function)
     if columns is None:
         found = [_column_for(data, "version"), _column_for(data, "model")]
@@ -1877,10 +1894,12 @@ def releases(
         chosen = list(columns)
         for c in chosen:
             if c not in data.columns:
-                raise ParameterError(
-                    f"The 'columns' parameter of {function} must name columns of the frame "
-                    f"(available: {preview(', '.join(data.columns), 300)}). "
-                    f"Got {preview(c)} instead."
+                raise reject(
+                    "columns",
+                    "name columns of the frame "
+                    f"(available: {preview(', '.join(data.columns), 300)})",
+                    got=preview(c),
+                    function=function,
                 )
     parts = [
         data.filter(pl.col(c).is_not_null())
@@ -1901,9 +1920,10 @@ def releases(
         "answers": pl.Int64,
     }
     out = pl.concat([pl.DataFrame(schema=schema), *parts]).sort("first_seen", "column")
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
+@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
 def change_points(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1957,10 +1977,9 @@ def change_points(
     (0.5, 'm-2')
     """
     function = "compliance.change_points"
-    check_backend(backend, function)
-    _check_every(every, function)
+    every = _check_every(every, function)
     if tolerance is not None:
-        _check_every(tolerance, function)
+        tolerance = _check_every(tolerance, function, "tolerance")
     from toolkit import drift
 
     ruleset = _ruleset(rules, function)
@@ -2011,24 +2030,12 @@ def change_points(
         "release_time": dtype,
     }
     out = pl.DataFrame(rows, schema=schema)
-    return to_pandas(out) if backend == "pandas" else out
+    return frame_out(out, backend)
 
 
-def _duration(every: str) -> dt.timedelta:
-    match = re.match(r"^([1-9][0-9]*)(ns|us|ms|s|m|h|d|w)$", every)
-    assert match is not None  # checked by _check_every
-    value, unit = int(match.group(1)), match.group(2)
-    seconds = {
-        "ns": 1e-9,
-        "us": 1e-6,
-        "ms": 1e-3,
-        "s": 1,
-        "m": 60,
-        "h": 3600,
-        "d": 86400,
-        "w": 604800,
-    }
-    return dt.timedelta(seconds=value * seconds[unit])
+def _duration(every: object) -> dt.timedelta:
+    """A duration of the toolkit's one grammar as a timedelta (whole microseconds)."""
+    return dt.timedelta(microseconds=duration_ns(every, parameter="every") // 1000)
 
 
 _HOW = (
@@ -2038,6 +2045,7 @@ _HOW = (
 )
 
 
+@validate_params(frame=Frame())
 def support(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -2075,7 +2083,7 @@ none that a rule applies to; missing answers that a rule applies to. How to get 
     function = "compliance.support"
     ruleset = _ruleset(rules, function)
     needs = "answers with text that a rule applies to" + (f" and a {time!r} column" if time else "")
-    if text not in to_polars(frame, parameter="frame", function=function).columns:
+    if text not in frame_in(frame, parameter="frame", function=function).columns:
         return Support("compliance", needs, "no answer text", ("answer text",), _HOW)
     data, _, question = _prepare(frame, text, None, question, function)
     with_text = int(data[text].is_not_null().sum())
@@ -2101,6 +2109,7 @@ none that a rule applies to; missing answers that a rule applies to. How to get 
     return Support("compliance", needs, found, tuple(missing), how)
 
 
+@validate_params(frame=Frame())
 def slices(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -2180,6 +2189,7 @@ class Regression:
     changes: pl.DataFrame
 
 
+@validate_params(frame=Frame())
 def regression(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
