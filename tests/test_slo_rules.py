@@ -149,6 +149,40 @@ def test_bad_parameters_are_named() -> None:
         slo.prometheus_rules([sliced])
     with pytest.raises(ParameterError, match="'for_' parameter"):
         slo.prometheus_rules([ttft], for_="two minutes")
+    with pytest.raises(ParameterError, match=r"'interval' parameter .* whole number of milli"):
+        slo.prometheus_rules([ttft], interval="1500us")
+
+
+def test_durations_take_the_toolkit_grammar_and_become_prometheus_text(
+    promtool: str, tmp_path: Path
+) -> None:
+    ttft = slo.SLO("ttft", 0.99, sli="ttft_s", threshold=2.5)
+    policy = slo.AlertPolicy(
+        (
+            slo.BurnRateRule("page", "PT1H", "5m", 14.4),
+            slo.BurnRateRule("ticket", "1.5h", "90m", 6.0),
+        )
+    )
+    text = slo.prometheus_rules(
+        [ttft], policy=policy, interval=dt.timedelta(seconds=30), for_="PT2M"
+    )
+    _check(promtool, text, tmp_path)
+    [group] = yaml.safe_load(text)["groups"]
+    assert group["interval"] == "30s"
+    # '1.5h' and '90m' are one window: one recorded series, named in Prometheus text
+    records = [r["record"] for r in group["rules"] if "record" in r]
+    assert records == [
+        "slo:sli_error:ratio_rate5m",
+        "slo:sli_error:ratio_rate1h",
+        "slo:sli_error:ratio_rate1h30m",
+    ]
+    alerts = [r for r in group["rules"] if "alert" in r]
+    assert [
+        (r["for"], r["labels"]["long_window"], r["labels"]["short_window"]) for r in alerts
+    ] == [
+        ("2m", "1h", "5m"),
+        ("2m", "1h30m", "1h30m"),
+    ]
 
 
 # --------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ import polars as pl
 from toolkit._validation import (
     InstanceOf,
     OneOf,
+    duration_ns,
     frame_in,
     reject,
     utc_time,
@@ -167,7 +168,6 @@ _UNIT_WORDS = {
 _PER_WORDS = {"s": "second", "m": "minute", "min": "minute", "h": "hour", "d": "day"}
 _LABELS = re.compile(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _DURATION = re.compile(r"^(?:\d+(?:ms|s|m|h|d|w|y))+$")
-_DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 _MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000,
        "y": 31_536_000_000}  # fmt: skip
 
@@ -293,15 +293,31 @@ def _le_matcher(bound: float) -> str:
     return 'le=~"' + "|".join(v.replace(".", "\\\\.") for v in values) + '"'
 
 
-def _duration_ms(value: str, parameter: str, function: str) -> int:
-    if not isinstance(value, str) or not _DURATION.match(value):
+def _duration_ms(value: object, parameter: str, function: str) -> int:
+    """Milliseconds of a duration in the toolkit's one grammar (Prometheus counts in ms)."""
+    ns = duration_ns(value, parameter=parameter, function=function)
+    if ns % 1_000_000:
         raise reject(
             parameter,
-            "be a Prometheus duration such as '1m' or '2h30m'",
+            "be a whole number of milliseconds (the finest unit of a Prometheus duration)",
             value,
             function=function,
         )
-    return sum(int(n) * _MS[u] for n, u in _DURATION_PART.findall(value))
+    return ns // 1_000_000
+
+
+def _prom_text(value: object, parameter: str, function: str) -> str:
+    """A duration as Prometheus duration text: as written when it is one ('1h', '90s'),
+    else its shortest exact text ('1.5h' and 'PT90M' give '1h30m')."""
+    if isinstance(value, str) and _DURATION.match(value):
+        return value
+    return _prom_duration(_duration_ms(value, parameter, function))
+
+
+def _window(value: object, function: str) -> str:
+    """A policy window as its shortest Prometheus text, so '90m' and '1.5h' record one
+    series ('1h30m')."""
+    return _prom_duration(_duration_ms(value, "policy", function))
 
 
 def _prom_duration(ms: int) -> str:
@@ -829,9 +845,9 @@ def _rules_model(
             function=function,
         )
     bad_map = {k: [v] if isinstance(v, str) else list(v) for k, v in bad_map.items()}
-    _duration_ms(interval, "interval", function)
+    interval = _prom_text(interval, "interval", function)
     if for_ is not None:
-        _duration_ms(for_, "for_", function)
+        for_ = _prom_text(for_, "for_", function)
     extra = dict(labels or {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
         raise reject("labels", "map label names to strings", labels, function=function)
@@ -842,7 +858,10 @@ def _rules_model(
         policy = policies[s.name]
         windows: list[str] = []
         for rule in policy.rules:
-            for w in (rule.short_window, rule.long_window):
+            for w in (
+                _window(rule.short_window, function),
+                _window(rule.long_window, function),
+            ):
                 if w not in windows:
                     windows.append(w)
         windows.sort(key=lambda w: _duration_ms(w, "policy", function))
@@ -874,18 +893,20 @@ def _rules_model(
         dashboard_text = _text_option(dashboard, s.name, "dashboard", function)
         alert_rules = []
         for rule in policy.rules:
+            long_window = _window(rule.long_window, function)
+            short_window = _window(rule.short_window, function)
             rule_labels = {
                 **extra,
                 **slo_labels,
                 "severity": rule.severity,
-                "long_window": rule.long_window,
-                "short_window": rule.short_window,
+                "long_window": long_window,
+                "short_window": short_window,
             }
             annotations = _annotations(s, rule, policy, keys, runbook_text, dashboard_text)
             expr = (
-                f"slo:sli_error:ratio_rate{rule.long_window}{{{selector_text}}} / {budget!r}"
+                f"slo:sli_error:ratio_rate{long_window}{{{selector_text}}} / {budget!r}"
                 f" > {float(rule.burn_rate)!r}\nand\n"
-                f"slo:sli_error:ratio_rate{rule.short_window}{{{selector_text}}} / {budget!r}"
+                f"slo:sli_error:ratio_rate{short_window}{{{selector_text}}} / {budget!r}"
                 f" > {float(rule.burn_rate)!r}\n"
             )
             entry: dict[str, Any] = {"alert": name, "expr": _Block(expr)}
