@@ -1555,12 +1555,14 @@ def _instant(value: object, parameter: str, function: str) -> dt.datetime | None
     return utc_time(value, parameter=parameter, function=function)
 
 
-def _render(text: str, labels: Mapping[str, str], function: str) -> str:
+def _render(text: str, labels: Mapping[str, str], parameter: str, function: str) -> str:
     out = _LABELS.sub(lambda m: labels.get(m.group(1), ""), text)
     if "{{" in out:
-        raise ParameterError(
-            f"The 'runbook' and 'dashboard' parameters of {function} may only template "
-            f"{{{{ $labels.name }}}} for a rule test. Got {preview(text)} instead."
+        raise reject(
+            parameter,
+            "template only {{ $labels.name }} for a rule test",
+            text,
+            function=function,
         )
     return out
 
@@ -1740,7 +1742,10 @@ def _stretch_group(
             expected = {
                 "exp_labels": labels_all,
                 "exp_annotations": {
-                    k: _render(v, labels_all, function) for k, v in annotations.items()
+                    k: _render(
+                        v, labels_all, "dashboard" if k == "dashboard" else "runbook", function
+                    )
+                    for k, v in annotations.items()
                 },
             }
             begin = int(row["start"].timestamp() * 1e9) + for_ns
