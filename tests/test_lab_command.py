@@ -100,14 +100,20 @@ def test_every_curated_notebook_defaults_to_the_session_data_dir() -> None:
         nb = nbformat.read(path, as_version=4)
         assert nb.metadata["kernelspec"]["name"] == "genai-sre", path.name
         assert "genai-sre" in nb.metadata["kernelspec"]["display_name"]
-        [cell] = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        [index] = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
         namespace: dict[str, object] = {}
+        exec(compile(nb.cells[index].source, path.name, "exec"), namespace)
+        assert namespace["data_dir"] is None, path.name  # a plain literal the runner replaces
+        # the first code cell after it resolves data_dir, before anything reads it
+        first = next(c for c in nb.cells[index + 1 :] if c.cell_type == "code").source
+        assert "data_dir = default_data_dir(data_dir)" in first, path.name
+        assert first.index("default_data_dir(data_dir)") < first.index("data_dir,"), path.name
         os.environ["GENAI_SRE_DATA_DIR"] = "/srv/mine"
         try:
-            exec(compile(cell.source, path.name, "exec"), namespace)
+            assert lab.default_data_dir(namespace["data_dir"]) == "/srv/mine", path.name
+            assert lab.default_data_dir("/given") == "/given"  # the runner's value wins
         finally:
             del os.environ["GENAI_SRE_DATA_DIR"]
-        assert namespace["data_dir"] == "/srv/mine", path.name
 
 
 def test_install_kernel_writes_a_spec_of_this_interpreter(tmp_path: Path) -> None:

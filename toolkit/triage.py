@@ -1179,7 +1179,18 @@ def review(
                 "detected_at": _TIME,
                 "pool": pl.String,
                 "cause": pl.String,
+                "cause_key": pl.String,
+                "cause_value": pl.String,
                 "runbook": pl.String,
+                "calls_affected": pl.Int64,
+                "calls_failed": pl.Int64,
+                "tenants_affected": pl.Int64,
+                "tokens_lost": pl.Int64,
+                "budget_burned": pl.String,
+                "budget_burned_max": pl.Float64,
+                "strength": pl.Float64,
+                "signals": pl.Int64,
+                "detectors": pl.List(pl.String),
             }
         )
     )
