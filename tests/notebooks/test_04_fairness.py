@@ -25,8 +25,11 @@ COMPAS = Path("/work/shared/data/real/compas/compas-scores-two-years.csv")
 
 
 @pytest.fixture(scope="module")
-def calls() -> pl.DataFrame:
-    return toolkit.discover(SAMPLE).table("llm_calls")
+def calls(sample_report: ReportResult) -> pl.DataFrame:
+    # the folder the notebook read (the sample renamed and nested): the mitigation's split
+    # follows the calls' order, which follows the files' names
+    assert sample_report.data_dir is not None
+    return toolkit.discover(sample_report.data_dir).table("llm_calls")
 
 
 @pytest.fixture(scope="module")
