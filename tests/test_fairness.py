@@ -789,15 +789,14 @@ def test_within_strata_and_intersections() -> None:
     assert set(crossed.disadvantaged[name]) == {"tr & free", "tr & pro"}
 
 
-def test_decision_data_and_the_compas_anchor() -> None:
+@pytest.mark.real_data
+def test_decision_data_and_the_compas_anchor(real_data: Path) -> None:
     rows = pl.DataFrame(
         {"locale": ["en", None, "tr"], "tier": [None, "pro", "free"], "n": [1.0, 2.0, None]}
     )
     data = fairness.decision_data(rows, ["tier", "n", "locale"], "locale")
     assert data.rows() == [("en", "(none)", 1.0), ("tr", "free", 0.0)]
-    compas = Path("/work/shared/data/real/compas/compas-scores-two-years.csv")
-    if not compas.is_file():
-        return
+    compas = real_data / "compas" / "compas-scores-two-years.csv"
     anchor = fairness.audit_compas(compas, n_boot=0)
     assert anchor.n == 6167
     black = anchor.groups.filter(pl.col("group") == "African-American").row(0, named=True)

@@ -21,7 +21,7 @@ from toolkit.report import ReportResult, run_report
 LOCALE = "attributes.user.locale"
 TIER = "attributes.user.tier"
 CATEGORY = "attributes.app.prompt.category"
-COMPAS = Path("/work/shared/data/real/compas/compas-scores-two-years.csv")
+COMPAS = Path("compas") / "compas-scores-two-years.csv"  # under the real data folder
 
 
 @pytest.fixture(scope="module")
@@ -133,10 +133,10 @@ def test_slo_attainment_and_mitigation(sample_report: ReportResult, answered: pl
     assert "compas.disparate_impact" not in values
 
 
-def test_compas_anchor_on_a_folder_without_telemetry(tmp_path: Path) -> None:
+@pytest.mark.real_data
+def test_compas_anchor_on_a_folder_without_telemetry(tmp_path: Path, real_data: Path) -> None:
     """The COMPAS section runs from its path parameter; every telemetry section skips."""
-    if not COMPAS.is_file():
-        pytest.skip("the public COMPAS file is not in this checkout's shared data")
+    compas = real_data / COMPAS
     empty = tmp_path / "data"
     empty.mkdir()
     (empty / "notes.txt").write_text("no telemetry here\n", encoding="utf-8")
@@ -145,7 +145,7 @@ def test_compas_anchor_on_a_folder_without_telemetry(tmp_path: Path) -> None:
         tmp_path / "out",
         only="04_bias_audit",
         progress=False,
-        parameters={"compas": str(COMPAS), "n_boot": 200},
+        parameters={"compas": str(compas), "n_boot": 200},
     )
     nb = result["04_bias_audit"]
     assert nb.ok, nb.error
@@ -154,7 +154,7 @@ def test_compas_anchor_on_a_folder_without_telemetry(tmp_path: Path) -> None:
     assert {s.section for s in nb.skipped} == {"Refusals by group", "TTFT within the SLO by group"}
     values = nb.values
     groups = fairness.group_metrics(
-        fairness.load_compas(COMPAS).with_columns(
+        fairness.load_compas(compas).with_columns(
             (pl.col("decile_score") <= 4).alias("low_risk"),
             (pl.col("two_year_recid") == 0).alias("no_recid"),
         ),
