@@ -618,11 +618,11 @@ def audit_compas(
 
     Examples
     --------
-    >>> import os
-    >>> path = "/work/shared/data/real/compas/compas-scores-two-years.csv"
-    >>> result = audit_compas(path, n_boot=0) if os.path.isfile(path) else None
-    >>> result is None or result.n == 6167
-    True
+    ProPublica's file (tests/test_fairness.py checks these figures against AIF360):
+
+    >>> result = audit_compas("compas-scores-two-years.csv", n_boot=0)  # doctest: +SKIP
+    >>> result.n  # doctest: +SKIP
+    6167
     """
     people = load_compas(path).with_columns(
         (pl.col("decile_score") <= 4).alias("low_risk"),
