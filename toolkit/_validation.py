@@ -756,6 +756,8 @@ def frame_out(frame: pl.DataFrame, backend: Backend) -> Any:
 
 #: The ``backend`` constraint every public function shares.
 BACKEND = OneOf(*BACKENDS)
+#: The ``on_error`` constraint every reader (and anything taking ``on_error``) declares.
+ON_ERROR = OneOf("raise", "skip")
 
 
 # --------------------------------------------------------------------------- durations

@@ -91,10 +91,10 @@ from typing import Any, Literal
 import polars as pl
 
 from toolkit._validation import (
+    BACKEND,
     Backend,
     Frame,
     Interval,
-    OneOf,
     duration_ns,
     frame_in,
     frame_out,
@@ -965,7 +965,7 @@ def _call_texts(calls: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     return first(answer_parts), first(question_parts)
 
 
-@validate_params(backend=OneOf("polars", "pandas"))
+@validate_params(backend=BACKEND)
 def answers(
     source: Any,
     *,
@@ -1299,7 +1299,7 @@ def _warn_silent(
         )
 
 
-@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
+@validate_params(frame=Frame(), backend=BACKEND)
 def check(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1364,7 +1364,7 @@ def check(
     return frame_out(out, backend)
 
 
-@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
+@validate_params(frame=Frame(), backend=BACKEND)
 def evaluate(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1494,7 +1494,7 @@ def _wilson(k: pl.Expr, n: pl.Expr, z: float) -> tuple[pl.Expr, pl.Expr]:
 @validate_params(
     frame=Frame(),
     confidence=Interval(float, 0, 1, closed="neither", description="a number between 0 and 1"),
-    backend=OneOf("polars", "pandas"),
+    backend=BACKEND,
 )
 def rates(
     frame: Any,
@@ -1649,7 +1649,7 @@ def _rates(
     frame=Frame(),
     n=Interval(int, 1, None),
     chars=Interval(int, 1, None),
-    backend=OneOf("polars", "pandas"),
+    backend=BACKEND,
 )
 def worst(
     frame: Any,
@@ -1733,7 +1733,7 @@ def _cut(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: max(chars - 3, 1)] + "..."
 
 
-@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
+@validate_params(frame=Frame(), backend=BACKEND)
 def silent_rules(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],
@@ -1848,7 +1848,7 @@ def silent_rules(
     return frame_out(out, backend)
 
 
-@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
+@validate_params(frame=Frame(), backend=BACKEND)
 def releases(
     frame: Any,
     *,
@@ -1923,7 +1923,7 @@ def releases(
     return frame_out(out, backend)
 
 
-@validate_params(frame=Frame(), backend=OneOf("polars", "pandas"))
+@validate_params(frame=Frame(), backend=BACKEND)
 def change_points(
     frame: Any,
     rules: RuleSet | Sequence[Rule] | str | os.PathLike[str],

@@ -13,9 +13,9 @@ import polars as pl
 
 from toolkit._validation import (
     BACKEND,
+    ON_ERROR,
     Backend,
     Frame,
-    OneOf,
     caller,
     frame_out,
     reject,
@@ -460,7 +460,7 @@ def _inventory_format(path: Path) -> tuple[str, list[str], bool]:
     )
 
 
-@validate_params(on_error=OneOf("raise", "skip"), backend=BACKEND)
+@validate_params(on_error=ON_ERROR, backend=BACKEND)
 def read_gpu_inventory(
     path: PathLike,
     *,

@@ -10,7 +10,7 @@ from typing import Literal
 
 import polars as pl
 
-from toolkit._validation import OneOf, reject
+from toolkit._validation import ON_ERROR, reject
 from toolkit.errors import (
     FormatError,
     LoadReport,
@@ -26,9 +26,6 @@ from toolkit.schema import Table
 __all__ = ["ON_ERROR", "LoadContext", "check_on_error", "combine", "finish", "unify_dtypes"]
 
 OnError = Literal["raise", "skip"]
-
-#: The ``on_error`` constraint every reader declares (``@validate_params(on_error=ON_ERROR)``).
-ON_ERROR = OneOf("raise", "skip")
 
 
 def check_on_error(on_error: str, function: str) -> None:

@@ -83,6 +83,7 @@ import polars as pl
 
 from toolkit._validation import (
     BACKEND,
+    ON_ERROR,
     Backend,
     Frame,
     InstanceOf,
@@ -180,7 +181,6 @@ _TIME = [
     None,
 ]
 _HOST = [InstanceOf(str, description="a non-empty string"), None]
-_ON_ERROR = OneOf("raise", "skip")
 
 
 def _check_time(time: object) -> dt.datetime | None:
@@ -724,7 +724,7 @@ def _read_nvidia_smi_file(
     return pl.concat(frames, how="diagonal")
 
 
-@validate_params(host=_HOST, time=_TIME, on_error=_ON_ERROR, backend=BACKEND)
+@validate_params(host=_HOST, time=_TIME, on_error=ON_ERROR, backend=BACKEND)
 def read_nvidia_smi_csv(
     path_or_paths: PathLike | Sequence[PathLike],
     *,
@@ -1384,7 +1384,7 @@ def _parse_scrape(path: Path, time: dt.datetime | None, problems: LoadContext) -
     format=OneOf("auto", "nvidia-smi", "dcgm", "nvidia_gpu_exporter"),
     host=_HOST,
     time=_TIME,
-    on_error=_ON_ERROR,
+    on_error=ON_ERROR,
     backend=BACKEND,
 )
 def load_gpu(

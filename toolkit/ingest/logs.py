@@ -42,6 +42,7 @@ import polars as pl
 
 from toolkit._validation import (
     BACKEND,
+    ON_ERROR,
     Backend,
     InstanceOf,
     OneOf,
@@ -150,8 +151,6 @@ def _level_tables(
 
 
 # --- shared checks ----------------------------------------------------------------------
-
-_ON_ERROR = OneOf("raise", "skip")
 
 
 def _check_field(value: object, name: str, function: str) -> str | None:
@@ -673,7 +672,7 @@ def read_json_logs(
 ) -> pd.DataFrame: ...
 
 
-@validate_params(time_unit=[OneOf(*_UNIT_FACTORS), None], on_error=_ON_ERROR, backend=BACKEND)
+@validate_params(time_unit=[OneOf(*_UNIT_FACTORS), None], on_error=ON_ERROR, backend=BACKEND)
 def read_json_logs(
     path_or_paths: PathLike | Sequence[PathLike],
     *,
@@ -1211,7 +1210,7 @@ def read_text_logs(
 
 @validate_params(
     service_name=[InstanceOf(str, description="a string"), None],
-    on_error=_ON_ERROR,
+    on_error=ON_ERROR,
     backend=BACKEND,
 )
 def read_text_logs(

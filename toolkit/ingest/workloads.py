@@ -64,6 +64,7 @@ import polars as pl
 
 from toolkit._validation import (
     BACKEND,
+    ON_ERROR,
     Backend,
     Frame,
     InstanceOf,
@@ -163,7 +164,6 @@ _START_TIME = UTCTime(
     "time would need a guessed zone)"
 )
 _START = [_START_TIME, None]
-_ON_ERROR = OneOf("raise", "skip")
 
 
 def _parse_start(start: object, function: str | None = None) -> _Start:
@@ -784,7 +784,7 @@ _SKIPPED_MESSAGE = (
 @validate_params(
     format=OneOf("auto", *WORKLOAD_FORMATS, "servegen"),
     start=_START,
-    on_error=_ON_ERROR,
+    on_error=ON_ERROR,
     report=[InstanceOf(LoadReport), None],
     backend=BACKEND,
 )
@@ -1172,7 +1172,7 @@ def _servegen_dataset(path: Path, ctx: _Ctx) -> pl.DataFrame:
 
 @validate_params(
     path=InstanceOf(str, os.PathLike, description="a path"),
-    on_error=_ON_ERROR,
+    on_error=ON_ERROR,
     backend=BACKEND,
 )
 def read_servegen(

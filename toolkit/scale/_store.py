@@ -29,6 +29,7 @@ import polars as pl
 
 from toolkit._progress import Progress
 from toolkit._validation import (
+    ON_ERROR,
     InstanceOf,
     Interval,
     OneOf,
@@ -639,7 +640,7 @@ class IngestResult:
     seconds: float = 0.0
 
 
-@validate_params(table=_TABLE, on_error=OneOf("raise", "skip"))
+@validate_params(table=_TABLE, on_error=ON_ERROR)
 def ingest(
     source: PathLike | Sequence[PathLike],
     store: PathLike,
