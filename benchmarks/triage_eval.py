@@ -1,7 +1,7 @@
 """How often toolkit.triage is right: simulated weeks with random seeded incident plans,
 scored against each week's truth.json.
 
-    python benchmarks/triage_eval.py [--weeks 20] [--rps 0.2] [--seed 1] [--out DIR]
+    python benchmarks/triage_eval.py [--weeks 20] [--rps 0.3] [--seed 1] [--out DIR [--reuse]]
 
 Each week is ``toolkit.synth.generate(plan=toolkit.synth.random_plan(seed + i))`` (about one
 in five plans is quiet: none of the service's incidents), then ``toolkit.triage.review`` of
@@ -50,11 +50,16 @@ def _when(text: str) -> dt.datetime:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weeks", type=int, default=20)
-    parser.add_argument("--rps", type=float, default=0.2)
+    parser.add_argument("--rps", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--trace-sample", type=float, default=0.05)
     parser.add_argument("--every", type=int, default=0, help="print the scores every N weeks")
     parser.add_argument("--out", default=None, help="keep the weeks here (default: temporary)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="review the weeks already under --out (their truth.json) instead of simulating",
+    )
     args = parser.parse_args()
     root = Path(args.out or tempfile.mkdtemp(prefix="triage-eval-"))
     tp: dict[str, int] = defaultdict(int)
@@ -67,9 +72,14 @@ def main() -> None:
         folder = root / f"week-{week:02d}"
         plan = synth.random_plan(args.seed + week)
         t0 = time.perf_counter()
-        synth.generate(
-            folder, rps=args.rps, seed=args.seed + week, trace_sample=args.trace_sample, plan=plan
-        )
+        if not (args.reuse and (folder / "truth.json").is_file()):
+            synth.generate(
+                folder,
+                rps=args.rps,
+                seed=args.seed + week,
+                trace_sample=args.trace_sample,
+                plan=plan,
+            )
         t1 = time.perf_counter()
         found = triage.review(folder)
         t2 = time.perf_counter()

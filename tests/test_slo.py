@@ -1108,3 +1108,64 @@ def test_incident_and_label_windows_take_both_backends(backend: str) -> None:
     assert isinstance(windows, pl.DataFrame)
     assert windows.select("incident", "source").rows() == [("ttft", "page")]
     assert slo.label_windows(rows, windows)["period"].to_list() == ["baseline", "ttft"]
+
+
+# --- objectives the service's own ordinary level meets ------------------------------------------
+
+
+def _hourly_calls(p99_by_hour: list[float]) -> pl.DataFrame:
+    """100 successful calls an hour, from 0.1 s up; the slowest take p99_by_hour[h] s: three
+    of them in an ordinary hour (under 2 s), thirty in an incident hour."""
+    t0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    rows = []
+    for h, slow in enumerate(p99_by_hour):
+        for k in range(100):
+            rows.append(
+                {
+                    "start_time": t0 + dt.timedelta(hours=h, seconds=30 * k),
+                    "is_error": False,
+                    "ttft_s": slow if k >= (97 if slow < 2 else 70) else 0.1 + 0.001 * k,
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def test_baseline_objectives_hold_the_service_to_its_ordinary_hours() -> None:
+    # 20 ordinary hours (their three slowest calls at 1.2 s) and 4 incident hours at 9 s: the
+    # p75 of the hourly p99s is an ordinary hour's, so the incident does not move the bar
+    levels = [1.2] * 20 + [9.0] * 4
+    calls = _hourly_calls(levels)
+    hourly = [
+        float(np.quantile(calls.filter(pl.col("start_time").dt.hour() == h)["ttft_s"], 0.99))
+        for h in range(24)
+    ]
+    level = float(np.quantile(hourly, 0.75))
+    assert level == pytest.approx(1.2)
+    found = slo.baseline_objectives(calls=calls)
+    # no histogram: the 1-2.5-5 series above the level
+    assert found.slos["ttft_s"].threshold == 2.5
+    assert "p75 over 24 1h windows of their p99 (1.2 s)" in found.notes[0]
+    # with a histogram the smallest bucket bound at or above the level (exact counts)
+    metrics = pl.DataFrame(
+        {
+            "name": ["vllm:time_to_first_token_seconds_bucket"] * 4,
+            "le": [0.5, 1.0, 1.5, math.inf],
+            "value": [1.0, 2.0, 3.0, 3.0],
+        }
+    )
+    with_buckets = slo.baseline_objectives(calls=calls, metrics=metrics)
+    assert with_buckets.slos["ttft_s"].threshold == 1.5
+    assert with_buckets.slos["ttft_s"].metric == "vllm:time_to_first_token_seconds"
+    # the whole period's p99 (what service_objectives would sit near) is the incident's
+    assert float(np.quantile(calls["ttft_s"], 0.99)) == pytest.approx(9.0)
+
+
+def test_baseline_objectives_few_calls_and_bad_parameters() -> None:
+    calls = _hourly_calls([1.2, 1.2])
+    few = slo.baseline_objectives(calls=calls, min_events=500)  # no hour holds 500 calls
+    assert "no 1h window holds 500 calls" in few.notes[0]
+    assert few.slos["ttft_s"].threshold == 2.5
+    with pytest.raises(ParameterError, match=r"'windows' parameter of slo\.baseline_objectives"):
+        slo.baseline_objectives(calls=calls, windows=1.5)
+    with pytest.raises(ParameterError, match=r"'ttft_target' parameter"):
+        slo.baseline_objectives(calls=calls, ttft_target=2.0)

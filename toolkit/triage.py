@@ -76,6 +76,15 @@ SIGNALS: dict[str, pl.DataType] = {
 MIN_PAGE_BUDGET = 0.02
 #: Bad answers a quality window needs to page (fewer make a ticket).
 MIN_BAD_ANSWERS = 20
+#: Bad-answer windows less likely than this under the usual level (Bonferroni-corrected)
+#: are incidents.
+QUALITY_ALPHA = 0.01
+#: KV-cache use or queue length this many times a pool's usual (90th percentile) level ...
+PRESSURE_FACTOR = 5.0
+#: ... and at least this share of the cache, is pressure.
+PRESSURE_FLOOR = 0.15
+#: A slice whose share of a pool's calls grows this much under pressure caused it.
+SURGE_LIFT = 0.1
 
 
 def _signals(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -414,19 +423,50 @@ def deploy_markers(calls: Any, *, pool: str | None = None) -> pl.DataFrame:
     return _signals(rows)
 
 
-def _slo_signals(catalog: Any, calls: Any, metrics: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _slo_signals(
+    calls: Any, metrics: Any, slo_file: str | Path | None
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Burn-rate pages per SLI and pool.
+
+    Declared objectives (``slo_file``) hold every pool to them. Without, each pool is held
+    to its own ordinary level (:func:`toolkit.slo.baseline_objectives`): the review finds
+    what changed, not a slow pool's every hour.
+    """
     from toolkit import slo
 
     mpool = slo.pool_column(metrics, prefix="label.") if metrics is not None else None
     cpool = slo.pool_column(calls) if calls is not None else None
-    objectives = slo.service_objectives(calls=calls, metrics=metrics)
-    if not objectives.slos:
-        return _signals([]), pl.DataFrame()
-    events = slo.metric_events(metrics, objectives, by=mpool) if metrics is not None else {}
-    pool = mpool
-    if not events and calls is not None:
-        events, pool = slo.trace_events(calls, objectives), cpool
-    fired = slo.alert_table(objectives, events, pool=pool, merge_gap="30m")
+    pools: list[Any] = []
+    for frame, column in ((calls, cpool), (metrics, mpool)):
+        if frame is not None and column is not None:
+            pools += [p for p in frame[column].drop_nulls().unique().sort() if p not in pools]
+    declared = slo.service_objectives(slo_file=slo_file) if slo_file is not None else None
+    parts, notes = [], []
+    for pool in pools or [None]:
+        pool_calls = calls
+        if calls is not None and pool is not None:
+            pool_calls = calls.filter(pl.col(cpool) == pool) if cpool is not None else None
+        pool_metrics = metrics
+        if metrics is not None and pool is not None:
+            pool_metrics = metrics.filter(pl.col(mpool) == pool) if mpool is not None else None
+        if pool_calls is not None and pool_calls.height == 0:
+            pool_calls = None
+        if pool_metrics is not None and pool_metrics.height == 0:
+            pool_metrics = None
+        if pool_calls is None and pool_metrics is None:
+            continue
+        objectives = declared or slo.baseline_objectives(calls=pool_calls, metrics=pool_metrics)
+        if not objectives.slos:
+            continue
+        notes += [f"{pool or 'all'}: {n}" for n in objectives.notes]
+        events = slo.metric_events(pool_metrics, objectives) if pool_metrics is not None else {}
+        if not events and pool_calls is not None:
+            events = slo.trace_events(pool_calls, objectives)
+        fired = slo.alert_table(objectives, events, merge_gap="30m")
+        parts.append(fired.with_columns(pool=pl.lit(None if pool is None else str(pool))))
+    fired = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
+    if fired.height == 0:
+        return _signals([]), fired, notes
     rows = [
         {
             "detector": "slo",
@@ -448,7 +488,7 @@ def _slo_signals(catalog: Any, calls: Any, metrics: Any) -> tuple[pl.DataFrame, 
         }
         for r in fired.filter(pl.col("severity") == "page").iter_rows(named=True)
     ]
-    return _signals(rows), fired
+    return _signals(rows), fired, notes
 
 
 def _capacity_signals(metrics: Any, pool: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -480,6 +520,96 @@ def _capacity_signals(metrics: Any, pool: str | None) -> tuple[pl.DataFrame, pl.
         for r in periods.iter_rows(named=True)
     ]
     return _signals(rows), load
+
+
+def _pressure_signals(
+    metrics: Any, mpool: str | None, calls: Any, cpool: str | None
+) -> pl.DataFrame:
+    """KV-cache pressure and queue growth far above a pool's own usual level.
+
+    Per pool and 15-minute window, the mean of ``vllm:kv_cache_usage_perc`` and of
+    ``vllm:num_requests_waiting``; a window is under pressure when either is at least
+    :data:`PRESSURE_FACTOR` times the pool's 90th percentile window and above an absolute
+    floor (:data:`PRESSURE_FLOOR` of the cache, one waiting request), for at least two
+    windows in a row. A slice of the pool's calls whose share grew by
+    :data:`SURGE_LIFT` or more in the window makes it an overload by that slice (a tenant,
+    a route); otherwise it is capacity saturation by peak demand.
+    """
+    if metrics is None or mpool is None:
+        return _signals([])
+    gauges = {
+        "vllm:kv_cache_usage_perc": ("kv", PRESSURE_FLOOR),
+        "vllm:num_requests_waiting": ("waiting", 1.0),
+    }
+    rows = []
+    table = metrics.filter(pl.col("name").is_in(list(gauges)) & pl.col(mpool).is_not_null())
+    if table.height == 0:
+        return _signals([])
+    per = (
+        table.sort("time")
+        .group_by_dynamic("time", every="15m", group_by=[mpool, "name"])
+        .agg(pl.col("value").mean().alias("level"))
+    )
+    for (pool, name), part in per.group_by([mpool, "name"], maintain_order=True):
+        label, floor = gauges[str(name)]
+        usual = float(part["level"].quantile(0.9, "linear") or 0.0)
+        bar = max(PRESSURE_FACTOR * usual, floor)
+        hot = part.sort("time").with_columns(on=pl.col("level") >= bar)
+        # runs of windows over the bar, two or more long
+        hot = hot.with_columns(
+            run=(pl.col("on") != pl.col("on").shift(1)).fill_null(True).cum_sum()
+        )
+        runs = (
+            hot.filter(pl.col("on"))
+            .group_by("run")
+            .agg(
+                pl.col("time").min().alias("start"),
+                (pl.col("time").max() + dt.timedelta(minutes=15)).alias("end"),
+                pl.col("level").max().alias("peak"),
+                pl.len().alias("n"),
+            )
+            .filter(pl.col("n") >= 2)
+            .sort("start")
+        )
+        for r in runs.iter_rows(named=True):
+            window = {"pool": pool, "start": r["start"], "end": r["end"]}
+            shift = _tenant_shift(calls, cpool, window) if calls is not None else None
+            surge = shift is not None and shift["lift"] >= SURGE_LIFT
+            shown = f"{r['peak']:.0%}" if label == "kv" else f"{r['peak']:.1f}"
+            usual_shown = f"{usual:.1%}" if label == "kv" else f"{usual:.1f}"
+            what = "KV cache" if label == "kv" else "requests waiting"
+            rows.append(
+                {
+                    "detector": "pressure",
+                    "role": "symptom",
+                    "kind": "overload" if surge else "capacity_saturation",
+                    "scope": str(pool),
+                    "pool": str(pool),
+                    "severity": "ticket",
+                    "start": r["start"],
+                    "end": r["end"],
+                    "detected_at": r["start"] + dt.timedelta(minutes=30),
+                    "strength": r["peak"] / max(usual, 1e-9),
+                    "cause": "tenant_surge" if surge else "peak_demand",
+                    "subject": str(shift["dimension"]).removeprefix("attributes.")
+                    if surge and shift
+                    else str(name),
+                    "value": str(shift["value"]) if surge and shift else shown,
+                    "previous": f"{shift['share_before']:.0%}->{shift['share_after']:.0%}"
+                    if surge and shift
+                    else usual_shown,
+                    "evidence": f"{what} on {pool} at {shown} (15-minute mean) "
+                    f"{_fmt_window(r['start'], r['end'])}, against {usual_shown} usually"
+                    + (
+                        f"; {shift['dimension'].removeprefix('attributes.')} = "
+                        f"{shift['value']} grew from {shift['share_before']:.0%} to "
+                        f"{shift['share_after']:.0%} of its calls"
+                        if surge and shift
+                        else ""
+                    ),
+                }
+            )
+    return _signals(rows)
 
 
 def _rejection_signals(calls: Any, pool: str | None) -> pl.DataFrame:
@@ -519,14 +649,42 @@ def _rejection_signals(calls: Any, pool: str | None) -> pl.DataFrame:
     return _signals(rows)
 
 
+#: Columns that say where a call ran or which release served it, not what was asked.
+_INFRASTRUCTURE = re.compile(
+    r"(replica|server\.(address|port)|deployment\.(pool|environment)|service\.(name|version|"
+    r"instance\.id|namespace)|host\.|k8s\.|container\.|process\.|cloud\.)"
+)
+
+
+def _day_types(start: dt.datetime, end: dt.datetime) -> set[str]:
+    """Which day types (weekday, weekend; UTC) the span [start, end) holds."""
+    days = max((end - start).days, 1)
+    return {
+        "weekend" if (start + dt.timedelta(days=k)).weekday() >= 5 else "weekday"
+        for k in range(min(days, 7))
+    }
+
+
 def _drift_signals(calls: Any) -> pl.DataFrame:
     from toolkit import drift
 
     plan = drift.plan(calls)
     if not plan.support or plan.reference is None:
         return _signals([])
-    windows = drift.windowed(
-        calls, reference=plan.reference, every=plan.every, columns=list(plan.columns)
+    # the prompt mix: who asks what; where a call ran and which release served it are the
+    # deploy markers' and the capacity detectors' business
+    columns = [c for c in plan.columns if not _INFRASTRUCTURE.search(c)]
+    if not columns:
+        return _signals([])
+    windows = drift.windowed(calls, reference=plan.reference, every=plan.every, columns=columns)
+    # like with like: a weekend's mix is not a drift from weekdays' (a reference of weekdays
+    # only judges weekdays)
+    seen = _day_types(*plan.reference)
+    windows = windows.filter(
+        pl.when(pl.col("window_start").dt.weekday() >= 6)
+        .then(pl.lit("weekend"))
+        .otherwise(pl.lit("weekday"))
+        .is_in(sorted(seen))
     )
     found = drift.detections(windows, after=plan.reference[1]).filter(
         pl.col("detected_at").is_not_null()
@@ -535,7 +693,7 @@ def _drift_signals(calls: Any) -> pl.DataFrame:
         return _signals([])
     before = calls.filter(pl.col("start_time").is_between(*plan.reference, closed="left"))
     after = calls.filter(pl.col("start_time") >= plan.reference[1])
-    overall = drift.compare(before, after, list(plan.columns), correction="fdr_bh")
+    overall = drift.compare(before, after, columns, correction="fdr_bh")
     top = drift.most_drifted(overall)
     end = calls["start_time"].max()
     rows = []
@@ -588,7 +746,14 @@ def _quality_signals(spans: Any, calls: Any) -> pl.DataFrame:
     rows = []
     rag = signals.filter(pl.col("retrieval") != "none")
     dims = [d for d in dimensions(calls) if d in rag.columns]
+    tested = max(found.series.height, 1)
     for r in found.windows.iter_rows(named=True):
+        p_value = _window_p_value(r, signals, found)
+        # a window of a quiet, low-traffic hour reaches a few times the usual rate by chance:
+        # only one the usual rate makes unlikely after correcting for every window looked at
+        # (Bonferroni) is an incident
+        if p_value is None or p_value * tested >= QUALITY_ALPHA:
+            continue
         subject = value = None
         route = next((d for d in dims if d.endswith("route")), None)
         inside = rag.filter(pl.col("start_time").is_between(r["start"], r["end"], closed="left"))
@@ -618,10 +783,39 @@ def _quality_signals(spans: Any, calls: Any) -> pl.DataFrame:
                 "previous": None,
                 "evidence": f"{found.measure}: {r['level']:.0%} of answers in "
                 f"{_fmt_window(r['start'], r['end'])} against {r['level_outside']:.0%} outside"
+                f" (p = {min(p_value * tested, 1.0):.1g} over {tested} windows)"
                 + (f"; worst slice {subject} = {value}" if subject else ""),
             }
         )
     return _signals(rows)
+
+
+def _window_p_value(window: Mapping[str, Any], signals: pl.DataFrame, found: Any) -> float | None:
+    """How likely a bad-answer window is under the level outside it (one-sided).
+
+    A count of bad answers (hallucination risk) gets the binomial tail of ``bad`` among
+    ``weight`` assessed answers at the outside rate; a mean evaluation score gets Welch's
+    t-test of the scores inside against those outside.
+    """
+    from scipy import stats
+
+    if window["level_outside"] is None:
+        return None
+    if window["bad"] is not None:
+        n, bad = round(window["weight"]), int(window["bad"])
+        rate = float(window["level_outside"])
+        total = float(found.series[found.weight_column].sum() or 1.0)
+        rate = min(max(rate, 1.0 / total), 1.0)  # none outside: one in the whole period
+        return float(stats.binom.sf(bad - 1, n, rate)) if n and bad else 1.0
+    column = found.measure
+    inside = pl.col("start_time").is_between(window["start"], window["end"], closed="left")
+    scored = signals.drop_nulls(column)
+    a = scored.filter(inside)[column].cast(pl.Float64).to_numpy()
+    b = scored.filter(~inside)[column].cast(pl.Float64).to_numpy()
+    if len(a) < 2 or len(b) < 2:
+        return None
+    side = "less" if found.worse == "lower" else "greater"
+    return float(stats.ttest_ind(a, b, equal_var=False, alternative=side).pvalue)
 
 
 def _bias_signals(calls: Any) -> pl.DataFrame:
@@ -763,12 +957,25 @@ def _tenant_shift(
         return None
     on_pool = calls.filter(pl.col(pool_col) == incident["pool"])
     inside = pl.col("start_time").is_between(incident["start"], incident["end"])
-    best: dict[str, Any] | None = None
     candidates = [
         d for d in dimensions(calls) if d != pool_col and "replica" not in d and "server" not in d
     ]
     tenants = [d for d in candidates if re.search(r"tenant|tier|org|customer|api_key", d)]
-    for dimension in tenants or candidates:
+    best = _largest_lift(on_pool, inside, tenants)
+    if best is None or best["lift"] < SURGE_LIFT:
+        # no tenant's share moved (one tier serves the whole pool): the route or locale
+        # that did
+        others = _largest_lift(on_pool, inside, [d for d in candidates if d not in tenants])
+        if others is not None and (best is None or others["lift"] > best["lift"]):
+            best = others
+    return best
+
+
+def _largest_lift(
+    on_pool: pl.DataFrame, inside: pl.Expr, dimensions: Sequence[str]
+) -> dict[str, Any] | None:
+    best: dict[str, Any] | None = None
+    for dimension in dimensions:
         share = (
             on_pool.group_by(dimension)
             .agg(inside.mean().alias("_"), inside.sum().alias("in"), (~inside).sum().alias("out"))
@@ -923,6 +1130,8 @@ class Review:
         that did not run lacked, or the error the data gave it).
     start, end : datetime
         The period reviewed.
+    objectives : tuple of str
+        How each pool's objectives were set (one sentence per threshold).
     """
 
     incidents: pl.DataFrame
@@ -931,6 +1140,7 @@ class Review:
     detectors: pl.DataFrame
     start: dt.datetime | None
     end: dt.datetime | None
+    objectives: tuple[str, ...] = ()
 
     @validate_params(incident=str)
     def runbook(self, incident: str) -> list[str]:
@@ -950,6 +1160,7 @@ def review(
     start: Any = None,
     end: Any = None,
     runbooks: Sequence[str | Path] = (),
+    slo_file: str | Path | None = None,
     gap: str | dt.timedelta = "1h",
     on_error: Literal["skip", "raise"] = "skip",
 ) -> Review:
@@ -963,6 +1174,11 @@ def review(
         The period (aware; None: the data's own).
     runbooks : sequence of path
         User runbook YAML files (:func:`load_runbooks`).
+    slo_file : path, optional
+        Declared objectives (OpenSLO v1 YAML, :func:`toolkit.slo.load_slos`) that page every
+        pool. None: each pool is held to its own ordinary level
+        (:func:`toolkit.slo.baseline_objectives`), so a pool that misses an objective all
+        period long does not page; declare the objectives to page on that.
     gap : str or timedelta
         Signals of one kind closer than this merge (:func:`merge`).
     on_error : {"skip", "raise"}
@@ -1010,6 +1226,7 @@ def review(
     parts: list[pl.DataFrame] = []
     ran: list[dict[str, Any]] = []
     fired = pl.DataFrame()
+    objective_notes: list[str] = []
     load = pl.DataFrame()
 
     def run(name: str, needs: bool, note: str, job: Any) -> Any:
@@ -1032,10 +1249,10 @@ def review(
         "slo",
         calls is not None or metrics is not None,
         "no calls or metrics",
-        lambda: _slo_signals(catalog, calls, metrics),
+        lambda: _slo_signals(calls, metrics, slo_file),
     )
     if got is not None:
-        fired = got[1]
+        fired, objective_notes = got[1], got[2]
     run("versions", calls is not None, "no llm_calls", lambda: deploy_markers(calls, pool=pool_col))
     got = run(
         "capacity",
@@ -1045,6 +1262,12 @@ def review(
     )
     if got is not None:
         load = got[1]
+    run(
+        "pressure",
+        metrics is not None and metrics_pool is not None,
+        "no vLLM gauges",
+        lambda: _pressure_signals(metrics, metrics_pool, calls, pool_col),
+    )
     run("errors", calls is not None, "no llm_calls", lambda: _rejection_signals(calls, pool_col))
     run("drift", calls is not None, "no llm_calls", lambda: _drift_signals(calls))
     run(
@@ -1214,6 +1437,7 @@ def review(
         detectors=pl.DataFrame(ran),
         start=utc_time(start, parameter="start") if start is not None else _utc(period[0]),
         end=utc_time(end, parameter="end") if end is not None else _utc(period[1]),
+        objectives=tuple(objective_notes),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from toolkit._validation import Interval, frame_in, validate_params
+from toolkit._validation import Duration, Interval, frame_in, validate_params
 from toolkit.schema import TIME, require_columns
 from toolkit.slo._budget import (
     _ALERT_SCHEMA,
@@ -488,6 +488,137 @@ def service_objectives(
             name, targets[sli], sli=sli, threshold=threshold, time_window=period, metric=metric
         )
     return ServiceObjectives(slos, tuple(notes))
+
+
+@validate_params(
+    every=Duration(),
+    windows=Interval(float, 0.0, 1.0, closed="both"),
+    min_events=Interval(int, 1, None),
+)
+def baseline_objectives(
+    *,
+    calls: Any = None,
+    metrics: Any = None,
+    every: str | dt.timedelta = "1h",
+    windows: float = 0.75,
+    min_events: int = 20,
+    period: str = "30d",
+    availability_target: float = 0.995,
+    ttft_target: float = 0.99,
+    latency_target: float = 0.99,
+    tpot_target: float = 0.99,
+) -> ServiceObjectives:
+    """Objectives that the service's own ordinary level meets, to find what changed.
+
+    Where no objective is declared, thresholds chosen near a quantile of the whole period
+    (:func:`service_objectives`) are missed by a slow pool all the time and burn on every
+    window. Here each latency threshold holds the service to its own history: per ``every``
+    window with at least ``min_events`` successful traced calls, the SLI's ``target``
+    quantile (p99 for a 99 % objective); over those windows, their ``windows`` quantile (the
+    level three windows in four stay under); then the smallest histogram bucket bound at or
+    above it, so that the metrics count good events exactly (rounded up to the 1-2.5-5
+    series without a histogram, or above its largest bound). An incident covering fewer than
+    a quarter of the windows does not move it. Call it per pool: a pool is held to its own
+    level. Without traced calls the thresholds come from the metrics
+    (:func:`choose_threshold` at the target).
+
+    Parameters
+    ----------
+    calls, metrics : polars or pandas DataFrame, optional
+        ``llm_calls`` (with ``start_time``) and the metrics table of one pool or service.
+    every : str or timedelta, default "1h"
+        The windows over which the ordinary level is measured.
+    windows : float, default 0.75
+        The quantile over windows of their per-window quantile.
+    min_events : int, default 20
+        Windows with fewer successful traced calls are left out.
+    period : str, default "30d"
+        The rolling SLO window.
+    availability_target, ttft_target, latency_target, tpot_target : float
+        Targets, as in :func:`service_objectives`.
+
+    Returns
+    -------
+    ServiceObjectives
+        With one note per threshold saying how it was set.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t0 = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
+    >>> calls = pl.DataFrame({
+    ...     "start_time": [t0 + dt.timedelta(minutes=m) for m in range(600)],
+    ...     "is_error": False,
+    ...     "ttft_s": [0.1 * (1 + m % 60) for m in range(600)]})  # p99 5.9 s every hour
+    >>> found = baseline_objectives(calls=calls)
+    >>> found.slos["ttft_s"].threshold
+    10.0
+    """
+    function = "slo.baseline_objectives"
+    frame = None if calls is None else frame_in(calls, parameter="calls", function=function)
+    table = None if metrics is None else frame_in(metrics, parameter="metrics", function=function)
+    targets = {"ttft_s": ttft_target, "latency_s": latency_target, "tpot_s": tpot_target}
+    _check_target(availability_target, "availability_target", function)
+    for sli, target in targets.items():
+        _check_target(target, f"{sli.removesuffix('_s')}_target", function)
+    every_text = every if isinstance(every, str) else f"{int(every.total_seconds())}s"
+    thresholds: dict[str, float | None] = {}
+    notes: list[str] = []
+    names = _metric_names(table)
+    for sli, target in targets.items():
+        family = _SLIS[sli][1][0]
+        words = _SLIS[sli][2]
+        if frame is None or not _filled_numeric(frame, sli) or "start_time" not in frame.columns:
+            thresholds[sli] = None
+            continue
+        ok = frame.filter(pl.col(sli).is_not_null() & pl.col(sli).is_not_nan())
+        if "is_error" in ok.columns and ok.schema["is_error"] == pl.Boolean:
+            ok = ok.filter(~pl.col("is_error").fill_null(False))
+        per = (
+            ok.sort("start_time")
+            .group_by_dynamic("start_time", every=every_text)
+            .agg(pl.len().alias("n"), pl.col(sli).quantile(target, "linear").alias("q"))
+            .filter(pl.col("n") >= min_events)
+        )
+        if per.height:
+            level = float(per["q"].quantile(windows, "linear") or 0.0)
+            how = (
+                f"the p{windows * 100:g} over {per.height} {every_text} windows of their "
+                f"p{target * 100:g} ({_seconds_text(level)})"
+            )
+        else:
+            level = float(ok[sli].quantile(target, "linear") or 0.0)
+            how = (
+                f"the traced calls' p{target * 100:g} ({_seconds_text(level)}; no "
+                f"{every_text} window holds {min_events} calls)"
+            )
+        bounds = _bounds(table, family) if table is not None and f"{family}_bucket" in names else []
+        above = [b for b in bounds if b >= level]
+        if above:
+            thresholds[sli] = above[0]
+            notes.append(
+                f"{words[0].upper()}{words[1:]} threshold {above[0]:g} s: the smallest bucket "
+                f"bound of {family} at or above {how}."
+            )
+        else:
+            thresholds[sli] = _nice_ceiling(level)
+            notes.append(
+                f"{words[0].upper()}{words[1:]} threshold {thresholds[sli]:g} s: {how}, rounded up."
+            )
+    found = service_objectives(
+        calls=frame,
+        metrics=table,
+        period=period,
+        availability_target=availability_target,
+        ttft_threshold_s=thresholds["ttft_s"],
+        ttft_target=ttft_target,
+        latency_threshold_s=thresholds["latency_s"],
+        latency_target=latency_target,
+        tpot_threshold_s=thresholds["tpot_s"],
+        tpot_target=tpot_target,
+        quantile=max(targets.values()),
+    )
+    return ServiceObjectives(found.slos, (*notes, *found.notes))
 
 
 def metric_events(
