@@ -430,3 +430,204 @@ def test_cli_subcommand_writes_the_files(
     assert "requests" in capsys.readouterr().out
     written = json.loads((tmp_path / "truth.json").read_text())["simulation"]
     assert (written["days"], written["rps"], written["seed"]) == (1, 0.01, 4)
+
+
+# --- incident plans ---------------------------------------------------------------------------
+
+
+def _hours(day: int, hour: float) -> int:
+    return round((day * 24 + hour) * 3600 * 1e9)
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory: pytest.TempPathFactory) -> tuple[synth.ServiceSimulation, Path]:
+    """A day whose release is on the l4-pool and whose KV-cache burst is on the h100-pool."""
+    plan = synth.Incidents(
+        stale_index=(0, 0),
+        release=(_hours(0, 6.0), _hours(0, 18.0)),
+        release_pool="l4-pool",
+        drift_start=2**62,
+        kv_burst=(_hours(0, 20.0), _hours(0, 21.0)),
+        kv_burst_pool="h100-pool",
+        bias_refusal_factor=1.0,
+        saturation=False,
+    )
+    folder = tmp_path_factory.mktemp("moved")
+    return synth.generate(folder, days=1, rps=0.1, seed=3, trace_sample=0.05, plan=plan), folder
+
+
+def test_a_release_on_the_l4_pool(moved: tuple[synth.ServiceSimulation, Path]) -> None:
+    sim, folder = moved
+    start = dt.datetime(2026, 11, 2, 6, tzinfo=dt.UTC)
+    end = dt.datetime(2026, 11, 2, 18, tzinfo=dt.UTC)
+    ok = sim.requests.filter(pl.col("outcome") == "ok")
+    released = ok.filter(pl.col("response_model") == "llama-3.1-8b-instruct-2026-11")
+    assert released.height > 500
+    assert released["pool"].unique().to_list() == ["l4-pool"]
+    # the engine sees a call 0.1 ms after it starts
+    assert released["call_start"].min() >= start - dt.timedelta(milliseconds=1)  # type: ignore[operator]
+    assert released["call_start"].max() < end  # type: ignore[operator]
+    l4 = ok.filter(pl.col("pool") == "l4-pool")
+    inside_l4 = l4.filter(_inside("call_start", (start, end)))
+    assert (inside_l4["response_model"] == "llama-3.1-8b-instruct-2026-11").mean() > 0.99  # type: ignore[operator]
+    assert ok.filter(pl.col("pool") == "h100-pool")["response_model"].unique().to_list() == [
+        "llama-3.3-70b-instruct-2026-10"
+    ]
+    for pool, slow in (("l4-pool", True), ("h100-pool", False)):
+        for long in (True, False):
+            sel = ok.filter((pl.col("pool") == pool) & ((pl.col("input_tokens") > 4096) == long))
+            sel = sel.filter(pl.col("call_start") < dt.datetime(2026, 11, 2, 20, tzinfo=dt.UTC))
+            medians = dict(
+                sel.group_by(_inside("call_start", (start, end)).alias("inside"))
+                .agg(pl.col("ttft_s").median())
+                .iter_rows()
+            )
+            ratio = medians[True] / medians[False]
+            if slow and long:
+                assert ratio > 1.8, (pool, long, ratio)
+            else:
+                assert ratio < 1.3, (pool, long, ratio)
+    [entry] = [
+        i
+        for i in json.loads((folder / "truth.json").read_text())["incidents"]
+        if i["id"] == "release-prefill-regression"
+    ]
+    assert entry["slice"]["deployment.pool"] == "l4-pool"
+    assert "llama-3.1-8b-instruct-2026-11 of the small model on the l4-pool" in entry["cause"]
+
+
+def test_a_kv_burst_on_the_h100_pool(moved: tuple[synth.ServiceSimulation, Path]) -> None:
+    sim, folder = moved
+    burst = sim.requests.filter(pl.col("bulk_client"))
+    assert burst.height > 500
+    assert burst.select("pool", "tier", "route", "locale").unique().rows() == [
+        ("h100-pool", "pro", "chat", "en-US")
+    ]
+    assert burst["arrival_time"].min() >= dt.datetime(2026, 11, 2, 20, tzinfo=dt.UTC)  # type: ignore[operator]
+    assert burst["arrival_time"].max() < dt.datetime(2026, 11, 2, 21, tzinfo=dt.UTC)  # type: ignore[operator]
+    assert burst["input_tokens"].median() > 8000  # type: ignore[operator]
+    [entry] = [
+        i
+        for i in json.loads((folder / "truth.json").read_text())["incidents"]
+        if i["id"] == "kv-cache-exhaustion-burst"
+    ]
+    assert entry["slice"] == {
+        "deployment.pool": "h100-pool",
+        "user.tier": "pro",
+        "app.route": "chat",
+        "user.locale": "en-US",
+    }
+    assert "a pro-tier client from en-US" in entry["cause"]
+    assert "vllm-h100 logs" in entry["signal"]
+    # the default burst stays free-tier chat on the l4-pool
+    default = synth.simulate_service(
+        days=1, rps=0.02, seed=3, plan=synth.Incidents(kv_burst=(_hours(0, 20.0), _hours(0, 21.0)))
+    )
+    rows = default.requests.filter(pl.col("bulk_client")).select("pool", "tier").unique().rows()
+    assert rows == [("l4-pool", "free")]
+
+
+def test_a_quiet_plan_has_no_incident_at_all(tmp_path: Path) -> None:
+    synth.generate(tmp_path, days=1, rps=0.01, seed=4, trace_sample=0.05, plan=synth.quiet_plan())
+    assert json.loads((tmp_path / "truth.json").read_text())["incidents"] == []
+    assert "None: a quiet week." in (tmp_path / "SCENARIO.md").read_text()
+    clinical = toolkit.load_spans(tmp_path / "clinical_traces.jsonl.gz", progress=False)
+    assert clinical.height > 10
+    assert clinical["resource.service.version"].unique().to_list() == ["2.3.1"]
+    assert clinical["attributes.gen_ai.response.model"].unique().to_list() == [
+        "medassist-8b-2026-09"
+    ]
+    # the default plan's day has the release (10:00 UTC of day 4 of 7 scales to day 0)
+    synth.generate(tmp_path / "d", days=1, rps=0.01, seed=4, trace_sample=0.05)
+    versions = toolkit.load_spans(tmp_path / "d" / "clinical_traces.jsonl.gz", progress=False)
+    assert sorted(versions["resource.service.version"].unique()) == ["2.3.1", "2.4.0"]
+
+
+def test_the_fraud_season_is_optional_and_movable() -> None:
+    def cross_border(**season: int | None) -> list[float]:
+        log = synth.fraud.simulate_fraud(days=5, per_day=600, seed=2, **season).log
+        by_day = log.group_by(pl.col("time").dt.day().alias("day")).agg(
+            pl.col("cross_border").mean()
+        )
+        return by_day.sort("day")["cross_border"].to_list()
+
+    default = cross_border()
+    assert max(default[:3]) < 0.06  # 0.03 before the season
+    assert min(default[3:]) > 0.2  # 0.26 in the season, from day 3
+    assert max(cross_border(season_day=None)) < 0.06
+    moved = cross_border(season_day=1)
+    assert moved[0] < 0.06
+    assert min(moved[1:]) > 0.2
+    sim = synth.fraud.simulate_fraud(days=5, per_day=100, seed=2, season_day=1)
+    assert synth.fraud.fraud_truth(sim)["window"]["start"] == "2026-11-03T00:00:00Z"
+    with pytest.raises(ParameterError, match=r"'sim' parameter of synth\.fraud\.fraud_truth"):
+        synth.fraud.fraud_truth(synth.fraud.simulate_fraud(days=2, per_day=10, season_day=None))
+
+
+#: random_plan(seed)'s fields before plans drew pools, the clinical release and the fraud
+#: season (recorded from the code of commit 285d942): a seed's old fields must not move.
+_PLANS_BEFORE = {
+    0: (
+        (324675986849821, 348606924947533),
+        (321245996313063, 423636253728326),
+        130309819244102,
+        (0, 0),
+        1.0,
+    ),
+    1: (
+        (0, 0),
+        (443967520530431, 500922325912727),
+        2**62,
+        (401269429242268, 406806745169857),
+        7.153714813713617,
+    ),
+    2: ((118457520611585, 130250159903580), (0, 0), 300006637455754, (0, 0), 1.0),
+    5: ((0, 0), (0, 0), 141335330259514, (518008489878922, 523957018680639), 5.739790208900568),
+    6: (
+        (358011049294853, 374750391491791),
+        (380124429622858, 412349242813111),
+        349969597092838,
+        (0, 0),
+        1.0,
+    ),
+}
+
+
+def test_random_plans_keep_their_old_fields_and_draw_the_new_ones() -> None:
+    for seed, before in _PLANS_BEFORE.items():
+        plan = synth.random_plan(seed)
+        assert (
+            plan.stale_index,
+            plan.release,
+            plan.drift_start,
+            plan.kv_burst,
+            plan.bias_refusal_factor,
+        ) == before, seed
+        assert plan == synth.random_plan(seed)
+    assert synth.random_plan(3) == synth.quiet_plan()  # seed 3 draws a quiet week
+    plans = [synth.random_plan(seed) for seed in range(200)]
+    busy = [p for p in plans if p != synth.quiet_plan()]
+    assert 0.1 < 1 - len(busy) / len(plans) < 0.3
+    for field in ("release_pool", "kv_burst_pool"):
+        share = np.mean([getattr(p, field) == "h100-pool" for p in busy])
+        assert 0.35 < share < 0.65, field
+    for field in ("clinical_release", "fraud_season"):
+        assert 0.35 < np.mean([getattr(p, field) for p in busy]) < 0.65, field
+    assert {p.fraud_season_day for p in busy if p.fraud_season} == {1, 2, 3, 4, 5}
+    assert all(p.fraud_season_day is None for p in busy if not p.fraud_season)
+    assert all(
+        0.5 * 86400e9 <= p.clinical_release_at <= 6 * 86400e9  # type: ignore[operator]
+        for p in busy
+        if p.clinical_release
+    )
+
+
+def test_plan_errors() -> None:
+    with pytest.raises(
+        ParameterError,
+        match=r"The 'kv_burst_pool' parameter of synth\.Incidents must be one of 'l4-pool', "
+        r"'h100-pool'\. Got 'h200-pool' instead\.",
+    ):
+        synth.Incidents(kv_burst_pool="h200-pool")
+    with pytest.raises(ParameterError, match=r"'fraud_season_day' parameter .* Got -1 instead"):
+        synth.Incidents(fraud_season_day=-1)

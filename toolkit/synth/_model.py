@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toolkit._validation import reject
+
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
 
@@ -233,9 +235,17 @@ POOLS = (
 )
 POOL_INDEX = {p.name: i for i, p in enumerate(POOLS)}
 
-#: Base model revisions; the release incident swaps the h100 one during its window.
+#: Base model revisions, one per pool (in the order of ``POOLS``).
 MODEL_REVISION = ("llama-3.1-8b-instruct-2026-09", "llama-3.3-70b-instruct-2026-10")
-RELEASED_REVISION = "llama-3.3-70b-instruct-2026-11"
+#: The revisions the release incident serves during its window, one per pool: the release
+#: pool's calls name its entry.
+RELEASED_REVISIONS = ("llama-3.1-8b-instruct-2026-11", "llama-3.3-70b-instruct-2026-11")
+#: The h100-pool's released revision (the sample week's release).
+RELEASED_REVISION = RELEASED_REVISIONS[1]
+
+#: The tier of the KV-cache burst's client per pool: ``pool_of`` routes free-tier chat to
+#: the l4-pool and pro-tier chat to the h100-pool.
+BURST_TIER = (0, 1)
 
 GATEWAY_TIMEOUT_S = 30.0
 #: max_num_batched_tokens: a prompt up to this many tokens is prefilled within one step
@@ -251,7 +261,55 @@ def _t(day: int, hour: float) -> int:
 
 @dataclass(frozen=True)
 class Incidents:
-    """Where the incidents sit, in ns since START (scaled with the simulated days)."""
+    """A plan: which incidents the simulated week holds, when, how strong and where.
+
+    Times are ns since START (Monday 2026-11-02 00:00 UTC); a window is ``(start, end)``
+    and :data:`OFF` (``(0, 0)``) means the incident does not happen. The defaults are the
+    sample week's plan. Windows may overlap.
+
+    The service's incidents:
+
+    - ``stale_index``: the retrieval index serves an outdated snapshot (rag-qa answers
+      ungrounded with probability ``stale_ungrounded_p``, otherwise ``base_ungrounded_p``).
+    - ``release``: a model release on ``release_pool`` prefills prompts longer than
+      ``release_threshold_tokens`` ``release_prefill_slowdown`` times slower; its calls name
+      the pool's :data:`RELEASED_REVISIONS` entry.
+    - ``drift_start``: the prompt-mix drift (:data:`NEVER`: none): locale hi-IN ramps to
+      ``drift_new_locale_share`` over ``drift_ramp_h`` hours with prompts
+      ``new_locale_input_factor`` times longer, and chat prompts grow ``drift_input_factor``.
+    - ``kv_burst``: an en-US chat client floods ``kv_burst_pool`` with ~10k-token prompts at
+      ``kv_burst_rps_per_base`` times the mean rate (free tier on the l4-pool, pro tier on
+      the h100-pool: the routing table :func:`pool_of` sends it there).
+    - ``bias_refusal_factor``: the content filter refuses tr-TR this many times as often,
+      all week (1.0: no bias).
+    - ``saturation``: whether truth.json lists the weekday-peak saturation of the h100-pool
+      (it is not placed but emerges from the load, so the plan says whether to expect it).
+
+    The sample's other two services:
+
+    - ``clinical_release``: the clinical assistant's release that breaks guideline rules
+      more often, at ``clinical_release_at`` (None: 10:00 UTC of day 4 of 7, scaled with the
+      days); off, the service keeps its old version and model all week.
+    - ``fraud_season``: the fraud model's travel season (a covariate shift that lowers its
+      precision) from day ``fraud_season_day`` (None: day 3) on; off, the transaction mix
+      stays the same all week.
+
+    Raises
+    ------
+    ParameterError
+        If ``release_pool`` or ``kv_burst_pool`` is not a pool's name, or a timing of the
+        clinical release or the fraud season is negative.
+
+    Examples
+    --------
+    >>> Incidents(kv_burst_pool="h100-pool").kv_burst_pool
+    'h100-pool'
+    >>> Incidents(release_pool="a100-pool")
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.ParameterError: The 'release_pool' parameter of synth.Incidents must be \
+one of 'l4-pool', 'h100-pool'. Got 'a100-pool' instead.
+    """
 
     stale_index: tuple[int, int] = (_t(1, 8.0), _t(1, 14.0))
     release: tuple[int, int] = (_t(2, 9.5), _t(3, 15.0))
@@ -267,9 +325,41 @@ class Incidents:
     bias_refusal_factor: float = 7.0
     stale_ungrounded_p: float = 0.65
     base_ungrounded_p: float = 0.04
-    #: whether truth.json lists the weekday-peak saturation of the h100-pool: it is not
-    #: placed but emerges from the load (``rps``), so a plan says whether to expect it
     saturation: bool = True
+    release_pool: str = "h100-pool"
+    kv_burst_pool: str = "l4-pool"
+    clinical_release: bool = True
+    clinical_release_at: int | None = None
+    fraud_season: bool = True
+    fraud_season_day: int | None = None
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in POOLS]
+        for name in ("release_pool", "kv_burst_pool"):
+            value = getattr(self, name)
+            if value not in names:
+                raise reject(
+                    name,
+                    "be one of " + ", ".join(repr(n) for n in names),
+                    value,
+                    function="synth.Incidents",
+                )
+        for name in ("clinical_release_at", "fraud_season_day"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise reject(name, "be None or an integer >= 0", value, function="synth.Incidents")
+
+    @property
+    def release_pool_index(self) -> int:
+        """The index in :data:`POOLS` of the release's pool."""
+        return POOL_INDEX[self.release_pool]
+
+    @property
+    def kv_burst_pool_index(self) -> int:
+        """The index in :data:`POOLS` of the KV-cache burst's pool."""
+        return POOL_INDEX[self.kv_burst_pool]
 
 
 #: The window of an incident that does not happen.
@@ -284,12 +374,18 @@ def incidents_for(days: int) -> Incidents:
 
 
 def quiet_plan() -> Incidents:
-    """A plan with none of the service's incidents (a quiet week: run it at a small rps).
+    """A plan with no incident at all: a quiet week (run it at a small rps).
+
+    None of the service's incidents, no weekday saturation expected, no clinical release
+    (the assistant keeps its version all week) and no fraud season: truth.json lists
+    nothing.
 
     Examples
     --------
     >>> quiet_plan().release, quiet_plan().bias_refusal_factor
     ((0, 0), 1.0)
+    >>> quiet_plan().clinical_release, quiet_plan().fraud_season
+    (False, False)
     """
     return Incidents(
         stale_index=OFF,
@@ -298,21 +394,30 @@ def quiet_plan() -> Incidents:
         kv_burst=OFF,
         bias_refusal_factor=1.0,
         saturation=False,
+        clinical_release=False,
+        fraud_season=False,
     )
 
 
 def random_plan(seed: int, days: int = 7, *, quiet: float = 0.2, keep: float = 0.5) -> Incidents:
-    """A seeded random plan: which incidents happen, when, and how strong.
+    """A seeded random plan: which incidents happen, when, how strong and on which pool.
 
-    With probability ``quiet`` the plan is :func:`quiet_plan`; otherwise each incident
-    (stale index, release, prompt-mix drift, KV-cache burst, locale bias) happens with
-    probability ``keep``, on a random day and hour, at a random strength; windows may overlap.
-    The weekday saturation is left out (``saturation=False``): it follows the rate, not a plan.
+    With probability ``quiet`` the plan is :func:`quiet_plan` (no incident at all);
+    otherwise each incident happens with probability ``keep``: the stale index, the release
+    (on a pool drawn uniformly), the prompt-mix drift, the KV-cache burst (on a pool drawn
+    uniformly), the locale bias, the clinical assistant's release and the fraud model's
+    season, each on a random day and hour, the service's at a random strength; windows may
+    overlap. The weekday saturation is left out (``saturation=False``): it follows the rate,
+    not a plan. A seed's plan draws the pools, the clinical release and the fraud season
+    after everything else, so its other fields are what plans drew before those existed.
 
     Examples
     --------
     >>> random_plan(3) == random_plan(3), random_plan(3) == random_plan(4)
     (True, False)
+    >>> plan = random_plan(5)
+    >>> plan.release_pool, plan.kv_burst_pool, plan.clinical_release, plan.fraud_season
+    ('l4-pool', 'h100-pool', False, False)
     """
     rng = np.random.default_rng(seed)
     if rng.random() < quiet:
@@ -327,16 +432,36 @@ def random_plan(seed: int, days: int = 7, *, quiet: float = 0.2, keep: float = 0
         return (start, start + round(rng.uniform(*hours) * 3600 * NS))
 
     on = rng.random(5) < keep
+    # in the order plans have always drawn them
+    stale_index = window((3.0, 8.0)) if on[0] else OFF
+    release = window((6.0, 30.0), lo_day=1.0) if on[1] else OFF
+    release_prefill_slowdown = float(rng.uniform(2.2, 3.2))
+    drift_start = at(1.5, max(last - 1.5, 1.6)) if on[2] else NEVER
+    drift_new_locale_share = float(rng.uniform(0.12, 0.2))
+    kv_burst = window((1.0, 2.0), lo_day=0.5) if on[3] else OFF
+    kv_burst_rps_per_base = float(rng.uniform(2.2, 3.2))
+    bias_refusal_factor = float(rng.uniform(4.0, 8.0)) if on[4] else 1.0
+    # drawn after the others, so that those stay what a seed gave before
+    release_pool, kv_burst_pool = (POOLS[int(i)].name for i in rng.integers(0, len(POOLS), 2))
+    clinical_on, fraud_on = (bool(x) for x in rng.random(2) < keep)
+    clinical_release_at = at(0.5, last)
+    fraud_season_day = int(rng.integers(1, max(days - 1, 2)))
     return Incidents(
-        stale_index=window((3.0, 8.0)) if on[0] else OFF,
-        release=window((6.0, 30.0), lo_day=1.0) if on[1] else OFF,
-        release_prefill_slowdown=float(rng.uniform(2.2, 3.2)),
-        drift_start=at(1.5, max(last - 1.5, 1.6)) if on[2] else NEVER,
-        drift_new_locale_share=float(rng.uniform(0.12, 0.2)),
-        kv_burst=window((1.0, 2.0), lo_day=0.5) if on[3] else OFF,
-        kv_burst_rps_per_base=float(rng.uniform(2.2, 3.2)),
-        bias_refusal_factor=float(rng.uniform(4.0, 8.0)) if on[4] else 1.0,
+        stale_index=stale_index,
+        release=release,
+        release_prefill_slowdown=release_prefill_slowdown,
+        drift_start=drift_start,
+        drift_new_locale_share=drift_new_locale_share,
+        kv_burst=kv_burst,
+        kv_burst_rps_per_base=kv_burst_rps_per_base,
+        bias_refusal_factor=bias_refusal_factor,
         saturation=False,
+        release_pool=release_pool,
+        kv_burst_pool=kv_burst_pool,
+        clinical_release=clinical_on,
+        clinical_release_at=clinical_release_at if clinical_on else None,
+        fraud_season=fraud_on,
+        fraud_season_day=fraud_season_day if fraud_on else None,
     )
 
 
@@ -413,7 +538,8 @@ def workload(rng: np.random.Generator, days: int, rps: float, inc: Incidents) ->
     tier = keys_arr[seg, 1]
     locale = keys_arr[seg, 2]
     bulk = np.zeros(seg.size, dtype=bool)
-    # the kv-burst client: free-tier chat from en-US with very long prompts on the l4-pool
+    # the kv-burst client: chat from en-US with very long prompts, of the tier that the
+    # routing table sends to the burst's pool (free on the l4-pool, pro on the h100-pool)
     b0, b1 = inc.kv_burst
     if b1 <= minutes * MINUTE_NS:
         m0, m1 = b0 // MINUTE_NS, b1 // MINUTE_NS
@@ -421,7 +547,7 @@ def workload(rng: np.random.Generator, days: int, rps: float, inc: Incidents) ->
         nb = int(burst_counts.sum())
         minute = np.concatenate([minute, np.repeat(np.arange(m0, m1), burst_counts)])
         route = np.concatenate([route, np.zeros(nb, np.int8)])
-        tier = np.concatenate([tier, np.zeros(nb, np.int8)])
+        tier = np.concatenate([tier, np.full(nb, BURST_TIER[inc.kv_burst_pool_index], np.int8)])
         locale = np.concatenate([locale, np.zeros(nb, np.int8)])
         bulk = np.concatenate([bulk, np.ones(nb, bool)])
     n = minute.size
@@ -544,7 +670,7 @@ def serve(
             p.step_base_s,
             p.step_per_seq_s,
             p.step_per_kv_token_s,
-            i == 1,
+            i == inc.release_pool_index,
         )
         for i, p in enumerate(POOLS)
     ]
@@ -557,7 +683,7 @@ def serve(
 
     def try_admit(r: int, now: int) -> None:
         q = waiting[r]
-        max_seqs, kv_cap, prefill_tps, base, per_seq, per_kv, is_h100 = params[replica_pool[r]]
+        max_seqs, kv_cap, prefill_tps, base, per_seq, per_kv, on_release = params[replica_pool[r]]
         while q:
             i = q[0]
             if now - start[i] > timeout_ns:
@@ -575,7 +701,7 @@ def serve(
             b = running[r]
             step = base + per_seq * b + per_kv * kv_used[r]
             ptime = inp[i] / prefill_tps
-            if is_h100 and rel0 <= start[i] < rel1 and inp[i] > thr:
+            if on_release and rel0 <= start[i] < rel1 and inp[i] > thr:
                 ptime *= slow
             if inp[i] <= CHUNK_TOKENS:
                 # fits in one step's token budget: chunked prefill interleaves it at once

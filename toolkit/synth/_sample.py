@@ -136,10 +136,11 @@ def simulate_service(
         Share of requests whose traces are exported (head sampling by trace id). Logs of
         failed requests and all metrics cover every request.
     plan : Incidents, optional
-        Where, when and how strong the service's incidents are (:func:`random_plan`,
+        Which incidents happen, when, how strong and on which pool (:func:`random_plan`,
         :func:`quiet_plan`, or an :class:`Incidents` of your own); None: the sample week's.
-        truth.json lists the incidents of the plan. (The clinical assistant's release and the
-        fraud model's season are placed by their own simulators, in every plan.)
+        It also says whether the clinical assistant's release and the fraud model's season
+        happen (and when), which :func:`write_sample` simulates. truth.json lists the
+        incidents of the plan that fall inside the period, and nothing for a quiet plan.
 
     Returns
     -------
@@ -186,7 +187,11 @@ def simulate_service(
     ungrounded = rag & (stale | (rng.random(n) < inc.base_ungrounded_p))
     evaluated = sampled & rag & ok & (req.finish != 2) & (rng.random(n) < EVAL_FRACTION)
     judge_noise = rng.normal(0.0, 0.04, size=n)
-    released = (req.pool == 1) & (engine_in >= inc.release[0]) & (engine_in < inc.release[1])
+    released = (
+        (req.pool == inc.release_pool_index)
+        & (engine_in >= inc.release[0])
+        & (engine_in < inc.release[1])
+    )
     # rag-qa texts for the exported traces
     rag_rows = np.nonzero(sampled & rag)[0]
     questions, docs, answers, _ = text.rag_texts(
@@ -263,7 +268,9 @@ def _truth_frame(
     pools = np.array([p.name for p in model.POOLS])
     names = np.array(_replica_names())
     resp = np.where(
-        a["released"], model.RELEASED_REVISION, np.array(model.MODEL_REVISION)[req.pool]
+        a["released"],
+        np.array(model.RELEASED_REVISIONS)[req.pool],
+        np.array(model.MODEL_REVISION)[req.pool],
     )
 
     def t(x: np.ndarray) -> pl.Series:
@@ -466,7 +473,7 @@ def _write_traces(sim: ServiceSimulation, path: Path, per_line: int = 200) -> in
                 error_type = (None, "timeout", "503")[outcome]
                 response_model = (
                     (
-                        model.RELEASED_REVISION
+                        model.RELEASED_REVISIONS[a["pool"][i]]
                         if a["released"][i]
                         else model.MODEL_REVISION[a["pool"][i]]
                     )
@@ -1094,6 +1101,11 @@ def _incidents(sim: ServiceSimulation) -> list[dict[str, Any]]:
     inc = sim.incidents
     end = sim.params.days * 86_400 * NS
     found: list[dict[str, Any]] = []
+    release_pool = model.POOLS[inc.release_pool_index]
+    released = model.RELEASED_REVISIONS[inc.release_pool_index]
+    size = ("small", "large")[inc.release_pool_index]
+    burst_pool = model.POOLS[inc.kv_burst_pool_index]
+    burst_tier = model.TIERS[model.BURST_TIER[inc.kv_burst_pool_index]]
 
     def add(window: tuple[int, int], entry: dict[str, Any]) -> None:
         if window[0] < end and window[1] > window[0]:
@@ -1106,17 +1118,18 @@ def _incidents(sim: ServiceSimulation) -> list[dict[str, Any]]:
             "id": "release-prefill-regression",
             "kind": "model_release_regression",
             "slice": {
-                "deployment.pool": "h100-pool",
+                "deployment.pool": release_pool.name,
                 "gen_ai.usage.input_tokens": f"> {inc.release_threshold_tokens}",
             },
             "cause": (
-                f"release {model.RELEASED_REVISION} of the large model on the h100-pool "
+                f"release {released} of the {size} model on the {release_pool.name} "
                 f"(rolled back at the window's end) runs prefill {inc.release_prefill_slowdown}x "
                 f"slower for prompts above {inc.release_threshold_tokens} tokens"
             ),
             "signal": (
                 "TTFT (gen_ai.response.time_to_first_chunk, vllm:time_to_first_token_seconds) "
-                "of long prompts on the h100-pool rises, queues build behind slow prefills, "
+                f"of long prompts on the {release_pool.name} rises, queues build behind slow "
+                "prefills, "
                 "TTFT SLO burn; gen_ai.response.model names the release; explainability "
                 "finds input_tokens x deployment.pool"
             ),
@@ -1202,14 +1215,21 @@ def _incidents(sim: ServiceSimulation) -> list[dict[str, Any]]:
         {
             "id": "kv-cache-exhaustion-burst",
             "kind": "overload",
-            "slice": {"deployment.pool": "l4-pool", "user.tier": "free", "app.route": "chat"},
+            "slice": {
+                "deployment.pool": burst_pool.name,
+                "user.tier": burst_tier,
+                "app.route": "chat",
+                "user.locale": model.LOCALES[0].name,
+            },
             "cause": (
-                "a free-tier client floods chat with ~10k-token prompts; the l4-pool's KV "
-                "cache fills, queues hit their limit"
+                f"a {burst_tier}-tier client from {model.LOCALES[0].name} floods chat with "
+                f"~10k-token prompts; the {burst_pool.name}'s KV cache fills, queues hit their "
+                "limit"
             ),
             "signal": (
-                "vllm:kv_cache_usage_perc near 1 and KV-cache warnings in the vllm-l4 logs, "
-                "HTTP 503 (error.type 503) and 504 on the l4-pool, queue time up"
+                "vllm:kv_cache_usage_perc near 1 and KV-cache warnings in the "
+                f"{burst_pool.service} logs, HTTP 503 (error.type 503) and 504 on the "
+                f"{burst_pool.name}, queue time up"
             ),
         },
     )
@@ -1258,14 +1278,27 @@ def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
     _write_dcgm(gpus, paths["dcgm_metrics.prom.gz"], t)
     nvsmi_host = model.POOLS[1].host
     _write_nvidia_smi(gpus, paths["nvidia_smi.csv.gz"], t, nvsmi_host)
+    inc = sim.incidents
     clinical_truth = clinical.write_clinical(
-        paths[clinical.CLINICAL_FILE], days=sim.params.days, seed=sim.params.seed
+        paths[clinical.CLINICAL_FILE],
+        days=sim.params.days,
+        seed=sim.params.seed,
+        release=inc.clinical_release,
+        release_at=inc.clinical_release_at,
     )
-    fraud_log = fraud.simulate_fraud(days=sim.params.days, seed=sim.params.seed)
+    season_day = fraud.DRIFT_DAY if inc.fraud_season_day is None else inc.fraud_season_day
+    fraud_log = fraud.simulate_fraud(
+        days=sim.params.days,
+        seed=sim.params.seed,
+        season_day=season_day if inc.fraud_season else None,
+    )
     n_predictions = fraud.write_fraud(fraud_log, paths[fraud.FRAUD_FILE])
+    others = [clinical_truth["incident"]] if clinical_truth["incident"] is not None else []
+    if fraud_log.season_day is not None and fraud_log.season_day < sim.params.days:
+        others.append(fraud.fraud_truth(fraud_log))
     r = sim.requests
     truth = {
-        "incidents": [*_incidents(sim), clinical_truth["incident"], fraud.fraud_truth(fraud_log)],
+        "incidents": [*_incidents(sim), *others],
         "simulation": {
             "generator": "toolkit.synth",
             "command": (
@@ -1329,6 +1362,17 @@ def write_sample(sim: ServiceSimulation, out: str | Path) -> dict[str, Path]:
 def _scenario(sim: ServiceSimulation, truth: dict[str, Any]) -> str:
     p = sim.params
     c = truth["counts"]
+    ids = {incident["id"] for incident in truth["incidents"]}
+    clinical_release = (
+        "  raises the violation rate of three of them (the incident below)."
+        if clinical.INCIDENT_ID in ids
+        else "  would raise the violation rate of three of them; none this week (one version)."
+    )
+    fraud_season = (
+        "  week). A travel season changes the transaction mix (the incident below)."
+        if fraud.INCIDENT_ID in ids
+        else "  week). The transaction mix stays the same all week (no season)."
+    )
     lines = [
         "# The sample fleet: a week of an LLM service",
         "",
@@ -1395,7 +1439,7 @@ def _scenario(sim: ServiceSimulation, truth: dict[str, Any]) -> str:
         "  (`gen_ai.output.messages`) captured, `user.locale`, and the service's",
         "  `service.version`. The answers are checked against the healthcare guideline rules",
         "  shipped with the toolkit (`toolkit/data/compliance/healthcare.yaml`); a release",
-        "  raises the violation rate of three of them (the incident below).",
+        clinical_release,
         f"- `{fraud.FRAUD_FILE}`: the prediction log of a card-payment fraud model",
         f"  (`{fraud.MODEL_VERSION}`, {c['fraud_predictions']:,} transactions, about "
         f"{c['fraud_predictions'] // sim.params.days:,} a day), as a",
@@ -1404,12 +1448,14 @@ def _scenario(sim: ServiceSimulation, truth: dict[str, Any]) -> str:
         "  tx_last_hour), the model's `score` (an alert at >= 0.5), and the `label` (1 = fraud)",
         "  with its `label_time` once a chargeback or review settled it, about a day later on",
         "  average: the last days' labels are mostly empty at the export time (the end of the",
-        "  week). A travel season changes the transaction mix (the incident below).",
+        fraud_season,
         "- `truth.json`: the incidents below, the parameters, counts, file hashes.",
         "",
         "## The incidents",
         "",
     ]
+    if not truth["incidents"]:
+        lines += ["None: a quiet week.", ""]
     for incident in truth["incidents"]:
         w = incident["window"]
         lines += [
@@ -1448,7 +1494,12 @@ def generate(
     plan: model.Incidents | None = None,
 ) -> ServiceSimulation:
     """Simulate and write the exports into ``out`` (see :func:`simulate_service` and
-    :func:`write_sample`; ``plan`` places the incidents).
+    :func:`write_sample`).
+
+    ``plan`` (an :class:`Incidents`; None: the sample week's) places every incident of the
+    folder: the service's (which ones, when, how strong, on which pool, overlaps allowed),
+    the clinical assistant's release and the fraud model's season; :func:`quiet_plan` gives
+    a folder whose truth.json lists none, :func:`random_plan` a seeded random week.
 
     Examples
     --------

@@ -38,6 +38,7 @@ from toolkit.synth._writers import attributes, encode_line, gzip_writer
 __all__ = [
     "ANSWERS_PER_DAY",
     "CLINICAL_FILE",
+    "INCIDENT_ID",
     "RATES_AFTER",
     "RATES_BEFORE",
     "RELEASE",
@@ -48,6 +49,8 @@ __all__ = [
 #: File name of the clinical assistant's traces in the sample.
 CLINICAL_FILE = "clinical_traces.jsonl.gz"
 SERVICE = "clinical-assistant"
+#: The id of the release's entry in ``truth.json``.
+INCIDENT_ID = "clinical-guideline-regression"
 ROUTE = "clinical-qa"
 #: Mean answers per day (a Poisson count per day, arrivals during waking hours).
 ANSWERS_PER_DAY = 30
@@ -211,8 +214,17 @@ def _messages(role: str, text: str, finish: str | None = None) -> str:
     path=InstanceOf(str, os.PathLike, description="a path"),
     days=Interval(int, 1, None, closed="left"),
     seed=Interval(int, 0, None),
+    release=InstanceOf(bool),
+    release_at=[Interval(int, 0, None), None],
 )
-def write_clinical(path: str | Path, *, days: int, seed: int) -> dict[str, Any]:
+def write_clinical(
+    path: str | Path,
+    *,
+    days: int,
+    seed: int,
+    release: bool = True,
+    release_at: int | None = None,
+) -> dict[str, Any]:
     """Write the clinical assistant's traces (OTLP JSON lines, gzip) and return its truth.
 
     Parameters
@@ -223,22 +235,39 @@ def write_clinical(path: str | Path, *, days: int, seed: int) -> dict[str, Any]:
         Days simulated from 2026-11-02 00:00 UTC.
     seed : int
         The run's seed (the clinical answers draw from their own stream of it).
+    release : bool, default True
+        Whether the release happens; False: the service keeps its old version and model
+        (and its rule-breaking rates) all week.
+    release_at : int, optional
+        When the release goes out, in ns since the start; None: :func:`release_ns`. At or
+        after the end of the period it does not happen.
 
     Returns
     -------
     dict
         ``incident`` (id, kind, window, slice, rules, release, cause, signal: the entry of
-        ``truth.json``) and ``counts`` (answers, and answers breaking each rule before and
-        after the release).
+        ``truth.json``; None without a release in the period) and ``counts`` (answers, and
+        answers breaking each rule before and after the release).
 
     Raises
     ------
     ParameterError
-        If ``days`` is not a positive integer.
+        If ``days`` is not a positive integer or ``release_at`` is negative.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     truth = write_clinical(pathlib.Path(d) / "c.jsonl.gz", days=2, seed=1, release=False)
+    >>> truth["incident"], sum(truth["counts"]["breaking_after_release"].values())
+    (None, 0)
     """
     rng = np.random.default_rng([seed, 20])
     end = days * 86_400 * _NS
-    release = release_ns(days)
+    if not release:
+        release_at = end
+    elif release_at is None:
+        release_at = release_ns(days)
     counts = rng.poisson(ANSWERS_PER_DAY, size=days)
     # waking hours: arrivals between 06:00 and 23:00 UTC, uniform
     times = np.sort(
@@ -254,7 +283,7 @@ def write_clinical(path: str | Path, *, days: int, seed: int) -> dict[str, Any]:
     spans: list[dict[str, Any]] = []
     per_version: dict[str, list[dict[str, Any]]] = {}
     for start in times.tolist():
-        after = start >= release
+        after = start >= release_at
         rates = RATES_AFTER if after else RATES_BEFORE
         draws = rng.random(len(rules))
         breaks = {rule: bool(draw < rates[rule]) for rule, draw in zip(rules, draws, strict=True)}
@@ -319,25 +348,29 @@ def write_clinical(path: str | Path, *, days: int, seed: int) -> dict[str, Any]:
                 stream.write(encode_line(line))
     after_version = RELEASE["service.version"][1]
     old_model, new_model = RELEASE["gen_ai.response.model"]
-    incident = {
-        "id": "clinical-guideline-regression",
-        "kind": "guideline_compliance_regression",
-        "window": {"start": _iso(release), "end": _iso(end)},
-        "slice": {"service.name": SERVICE, "app.route": ROUTE},
-        "rules": list(REGRESSED),
-        "release": {"service.version": after_version, "gen_ai.response.model": new_model},
-        "cause": (
-            f"release {after_version} of {SERVICE} (model {old_model} -> {new_model}) drops "
-            "the disclaimer from about 30% of answers (3% before), states the diagnosis as "
-            "certain in 15% (2%) and a single dose above the usual maximum in 15% of the "
-            "answers that name a dose (2%); not rolled back"
-        ),
-        "signal": (
-            "violation rates of the healthcare rule set (toolkit.compliance) on the answers in "
-            "gen_ai.output.messages: disclaimer, certain-diagnosis and max-single-dose rise "
-            "at the release; service.version and gen_ai.response.model change at the same time"
-        ),
-    }
+    incident = (
+        None
+        if release_at >= end
+        else {
+            "id": INCIDENT_ID,
+            "kind": "guideline_compliance_regression",
+            "window": {"start": _iso(release_at), "end": _iso(end)},
+            "slice": {"service.name": SERVICE, "app.route": ROUTE},
+            "rules": list(REGRESSED),
+            "release": {"service.version": after_version, "gen_ai.response.model": new_model},
+            "cause": (
+                f"release {after_version} of {SERVICE} (model {old_model} -> {new_model}) drops "
+                "the disclaimer from about 30% of answers (3% before), states the diagnosis as "
+                "certain in 15% (2%) and a single dose above the usual maximum in 15% of the "
+                "answers that name a dose (2%); not rolled back"
+            ),
+            "signal": (
+                "violation rates of the healthcare rule set (toolkit.compliance) on the answers in "
+                "gen_ai.output.messages: disclaimer, certain-diagnosis and max-single-dose rise "
+                "at the release; service.version and gen_ai.response.model change at the same time"
+            ),
+        }
+    )
     return {
         "incident": incident,
         "counts": {

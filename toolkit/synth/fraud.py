@@ -2,9 +2,9 @@
 
 A payment gateway scores every card transaction with a fraud model (``fraud-gbm`` 3.2) and
 logs the prediction; a chargeback or an analyst's review labels it days later. From
-:data:`DRIFT_DAY` on, a holiday-travel season changes the transaction mix: many more
-cross-border purchases on new devices, in travel and electronics, which the model scores
-high. The relation of the features to fraud does not change (the true fraud probability of
+:data:`DRIFT_DAY` on (``season_day`` of :func:`simulate_fraud` moves it, None removes it), a
+holiday-travel season changes the transaction mix: many more cross-border purchases on new
+devices, in travel and electronics, which the model scores high. The relation of the features to fraud does not change (the true fraud probability of
 a transaction is the same function of its features throughout), so this is a covariate
 shift: the model's ranking still holds, but far more genuine transactions now land just
 above its threshold, and its precision falls. The log is exported at the end of the week,
@@ -24,12 +24,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit._validation import Interval, reject, validate_params
 from toolkit.synth._model import START
 from toolkit.synth._writers import gzip_writer
 
 __all__ = [
     "DRIFT_DAY",
     "FRAUD_FILE",
+    "INCIDENT_ID",
     "THRESHOLD",
     "FraudLog",
     "fraud_truth",
@@ -44,6 +46,8 @@ THRESHOLD = 0.5
 #: The day (0-based, from the sample's start) the travel season begins, at 00:00 UTC.
 DRIFT_DAY = 3
 MODEL_VERSION = "fraud-gbm-3.2"
+#: The id of the season's entry in ``truth.json``.
+INCIDENT_ID = "fraud-model-precision-drop"
 CATEGORIES = ("grocery", "fuel", "electronics", "travel", "gaming", "gift_cards")
 _CATEGORY_SHARE = {
     False: (0.34, 0.20, 0.14, 0.06, 0.14, 0.12),
@@ -72,13 +76,24 @@ class FraudLog:
         (``label_time``, possibly after ``export_time``).
     export_time : datetime
         When the log is exported: labels known later are empty in the file.
+    season_day : int or None
+        The day (0-based) the travel season began; None: no season.
     """
 
     log: pl.DataFrame
     export_time: dt.datetime
+    season_day: int | None = DRIFT_DAY
 
 
-def simulate_fraud(*, days: int = 7, per_day: int = 2000, seed: int = 20261102) -> FraudLog:
+@validate_params(
+    days=Interval(int, 1, None, closed="left"),
+    per_day=Interval(int, 1, None, closed="left"),
+    seed=Interval(int, 0, None),
+    season_day=[Interval(int, 0, None), None],
+)
+def simulate_fraud(
+    *, days: int = 7, per_day: int = 2000, seed: int = 20261102, season_day: int | None = DRIFT_DAY
+) -> FraudLog:
     """Simulate the fraud model's prediction log.
 
     Parameters
@@ -87,16 +102,26 @@ def simulate_fraud(*, days: int = 7, per_day: int = 2000, seed: int = 20261102) 
     per_day : int, default 2000
         Transactions a day (diurnal: fewer at night).
     seed : int, default 20261102
+    season_day : int or None, default DRIFT_DAY
+        The day (0-based) the travel season begins, at 00:00 UTC; None (or a day at or
+        after the end): no season, the transaction mix stays the same all period.
 
     Returns
     -------
     FraudLog
+
+    Raises
+    ------
+    ParameterError
+        If a parameter is out of range.
 
     Examples
     --------
     >>> sim = simulate_fraud(days=4, per_day=200, seed=1)
     >>> sim.log.height, sim.log["label"].dtype
     (800, Boolean)
+    >>> simulate_fraud(days=2, per_day=10, seed=1, season_day=None).season_day is None
+    True
     """
     rng = np.random.default_rng(seed)
     n = days * per_day
@@ -106,7 +131,7 @@ def simulate_fraud(*, days: int = 7, per_day: int = 2000, seed: int = 20261102) 
     seconds = day * 86_400 + hour * 3600
     order = np.argsort(seconds, kind="stable")
     seconds, day = seconds[order], day[order]
-    season = day >= DRIFT_DAY
+    season = day >= (days if season_day is None else season_day)
     cross_border = rng.uniform(size=n) < np.where(season, 0.26, 0.03)
     new_device = rng.uniform(size=n) < np.where(season, 0.34, 0.06)
     category = np.empty(n, dtype=object)
@@ -153,7 +178,7 @@ def simulate_fraud(*, days: int = 7, per_day: int = 2000, seed: int = 20261102) 
             "label_time": pl.Series(label_times, dtype=pl.Datetime("ms", "UTC")),
         }
     )
-    return FraudLog(log, start + dt.timedelta(days=days))
+    return FraudLog(log, start + dt.timedelta(days=days), season_day)
 
 
 def _export(sim: FraudLog) -> pl.DataFrame:
@@ -207,12 +232,25 @@ def fraud_truth(sim: FraudLog, *, threshold: float = THRESHOLD) -> dict[str, Any
         ``slice``, ``cause``, ``signal``), with the threshold, the export time and the
         true per-day ``precision``, ``recall`` and label coverage.
 
+    Raises
+    ------
+    ParameterError
+        If the log has no season (``simulate_fraud(season_day=None)``) in its period.
+
     Examples
     --------
     >>> truth = fraud_truth(simulate_fraud(days=5, per_day=300, seed=2))
     >>> truth["window"]["start"]
     '2026-11-05T00:00:00Z'
     """
+    days = (sim.export_time - START).days
+    if sim.season_day is None or sim.season_day >= days:
+        raise reject(
+            "sim",
+            "be a log with a travel season in its period",
+            got=f"a log of {days} days with season_day={sim.season_day}",
+            function="synth.fraud.fraud_truth",
+        )
     log = sim.log.with_columns(pl.col("time").dt.truncate("1d").alias("day"))
     alert = pl.col("score") >= threshold
     daily = (
@@ -226,9 +264,9 @@ def fraud_truth(sim: FraudLog, *, threshold: float = THRESHOLD) -> dict[str, Any
         .sort("day")
     )
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    start = START + dt.timedelta(days=DRIFT_DAY)
+    start = START + dt.timedelta(days=sim.season_day)
     return {
-        "id": "fraud-model-precision-drop",
+        "id": INCIDENT_ID,
         "kind": "prediction_quality_regression",
         "window": {"start": start.strftime(fmt), "end": sim.export_time.strftime(fmt)},
         "slice": {"model_version": MODEL_VERSION},
