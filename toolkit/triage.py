@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import polars as pl
 
 from toolkit._validation import (
@@ -78,13 +81,24 @@ MIN_PAGE_BUDGET = 0.02
 MIN_BAD_ANSWERS = 20
 #: Bad-answer windows less likely than this under the usual level (Bonferroni-corrected)
 #: are incidents.
-QUALITY_ALPHA = 0.01
+QUALITY_ALPHA = 0.001
 #: KV-cache use or queue length this many times a pool's usual (90th percentile) level ...
 PRESSURE_FACTOR = 5.0
 #: ... and at least this share of the cache, is pressure.
 PRESSURE_FLOOR = 0.15
 #: A slice whose share of a pool's calls grows this much under pressure caused it.
 SURGE_LIFT = 0.1
+#: Prompt-size quantiles (of the previous version's calls) that bin a release comparison:
+#: the finest bins catch a release that slows only the longest prompts.
+RELEASE_BINS = (0.5, 0.75, 0.9, 0.95)
+#: Calls of each version a release comparison needs per prompt-size bin ...
+MIN_RELEASE_CALLS = 15
+#: ... the growth of the median that makes a release slower ...
+RELEASE_SLOWDOWN = 1.25
+#: ... and the (Bonferroni-corrected) significance it needs.
+RELEASE_ALPHA = 0.001
+#: The (Bonferroni-corrected) significance a rise of rule breaking needs.
+COMPLIANCE_ALPHA = 0.01
 
 
 def _signals(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -423,6 +437,115 @@ def deploy_markers(calls: Any, *, pool: str | None = None) -> pl.DataFrame:
     return _signals(rows)
 
 
+def _release_signals(calls: Any, pool_col: str | None, markers: pl.DataFrame) -> pl.DataFrame:
+    """Releases that made their calls slower than the version they replaced, like for like.
+
+    For each deploy marker, the new version's successful calls on its pool are compared with
+    the previous version's on the same pool, per bin of prompt size (cut at the previous
+    version's ``input_tokens`` quantiles :data:`RELEASE_BINS`: a release that took longer
+    prompts is not slower for that) and per latency SLI (``ttft_s``, ``latency_s``). A bin
+    with at least :data:`MIN_RELEASE_CALLS` calls of each version is slower when its median grew by
+    :data:`RELEASE_SLOWDOWN` or more and the one-sided Mann-Whitney U test gives
+    p < :data:`RELEASE_ALPHA` after Bonferroni over every bin and SLI tested. It is detected
+    when the new version's calls in that bin reached :data:`MIN_RELEASE_CALLS`.
+    """
+    from scipy import stats
+
+    if calls is None or markers.height == 0:
+        return _signals([])
+    frame: pl.DataFrame = calls
+    slis = [
+        c for c in ("ttft_s", "latency_s") if c in frame.columns and frame.schema[c].is_numeric()
+    ]
+    if not slis:
+        return _signals([])
+    if "is_error" in frame.columns and frame.schema["is_error"] == pl.Boolean:
+        frame = frame.filter(~pl.col("is_error").fill_null(False))
+    service = next(
+        (c for c in ("resource.service.name", "service_name") if c in frame.columns), None
+    )
+    rows = []
+    for m in markers.iter_rows(named=True):
+        column = str(m["subject"])
+        if column not in frame.columns:
+            continue
+        if pool_col is not None and (frame[pool_col] == m["pool"]).any():
+            here = frame.filter(pl.col(pool_col) == m["pool"])
+        elif service is not None:
+            here = frame.filter(pl.col(service) == m["scope"])
+        else:
+            here = frame
+        new = here.filter(pl.col(column).cast(pl.String) == m["value"])
+        old = here.filter(pl.col(column).cast(pl.String) == m["previous"])
+        if new.height < MIN_RELEASE_CALLS or old.height < MIN_RELEASE_CALLS:
+            continue
+        if "input_tokens" in here.columns and old["input_tokens"].drop_nulls().len():
+            cuts = sorted(
+                {float(old["input_tokens"].quantile(q, "nearest") or 0.0) for q in RELEASE_BINS}
+            )
+            # bins [lo, hi) of the previous version's prompt sizes
+            edges = [-math.inf, *cuts, math.inf]
+            bins = []
+            for lo, hi in itertools.pairwise(edges):
+                size = pl.col("input_tokens").cast(pl.Float64)
+                inside = (size >= lo) & (size < hi)
+                label = (
+                    f"{lo:,.0f} or more"
+                    if hi == math.inf
+                    else f"under {hi:,.0f}"
+                    if lo == -math.inf
+                    else f"{lo:,.0f} to {hi:,.0f}"
+                )
+                bins.append((label, new.filter(inside), old.filter(inside)))
+        else:
+            bins = [("all", new, old)]
+        tests = []
+        for sli in slis:
+            for label, a, b in bins:
+                x, y = a[sli].drop_nulls().drop_nans(), b[sli].drop_nulls().drop_nans()
+                if x.len() < MIN_RELEASE_CALLS or y.len() < MIN_RELEASE_CALLS:
+                    continue
+                before, after = float(np.median(y.to_numpy())), float(np.median(x.to_numpy()))
+                p = float(
+                    stats.mannwhitneyu(x.to_numpy(), y.to_numpy(), alternative="greater").pvalue
+                )
+                tests.append((sli, label, before, after, p, a))
+        slower = [
+            t
+            for t in tests
+            if t[4] * len(tests) < RELEASE_ALPHA and t[3] >= RELEASE_SLOWDOWN * max(t[2], 1e-9)
+        ]
+        if not slower:
+            continue
+        sli, label, before, after, p, worst = max(slower, key=lambda t: t[3] / max(t[2], 1e-9))
+        seen = worst.sort("start_time")["start_time"]
+        detected = seen[MIN_RELEASE_CALLS - 1]
+        prompts = "every prompt size" if label == "all" else f"prompts of {label} tokens"
+        rows.append(
+            {
+                "detector": "releases",
+                "role": "symptom",
+                "kind": "model_release_regression",
+                "scope": str(m["pool"]),
+                "pool": m["pool"],
+                "severity": "ticket",
+                "start": m["start"],
+                "end": m["end"],
+                "detected_at": max(detected, m["start"]),
+                "strength": after / max(before, 1e-9),
+                "cause": "version_change",
+                "subject": column,
+                "value": m["value"],
+                "previous": m["previous"],
+                "evidence": f"{sli} of {prompts} on {m['pool']}: median {after:.3g} s with "
+                f"{m['value']} against {before:.3g} s with {m['previous']} "
+                f"({after / max(before, 1e-9):.1f}x; Mann-Whitney p = "
+                f"{min(p * len(tests), 1.0):.1g} over {len(tests)} comparisons)",
+            }
+        )
+    return _signals(rows)
+
+
 def _slo_signals(
     calls: Any, metrics: Any, slo_file: str | Path | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
@@ -665,9 +788,26 @@ def _day_types(start: dt.datetime, end: dt.datetime) -> set[str]:
     }
 
 
-def _drift_signals(calls: Any) -> pl.DataFrame:
+def _drift_signals(calls: Any, bursts: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Persistent moves of the prompt mix; the calls of overload ``bursts`` left out.
+
+    A tenant's burst moves the day's mix (its long prompts, its route) and is the overload's
+    symptom, not a drift: the windows of the overload signals found (``pool``, ``start``,
+    ``end``) are removed from the calls before they are compared.
+    """
     from toolkit import drift
 
+    if bursts is not None and bursts.height and "start_time" in calls.columns:
+        pool_col = next(
+            (c for c in calls.columns if c.endswith("deployment.pool") or c == "pool"), None
+        )
+        during = pl.lit(False)
+        for b in bursts.iter_rows(named=True):
+            inside = pl.col("start_time").is_between(b["start"], b["end"], closed="left")
+            if pool_col is not None and b["pool"] is not None:
+                inside = inside & (pl.col(pool_col) == b["pool"])
+            during = during | inside
+        calls = calls.filter(~during.fill_null(False))
     plan = drift.plan(calls)
     if not plan.support or plan.reference is None:
         return _signals([])
@@ -747,7 +887,11 @@ def _quality_signals(spans: Any, calls: Any) -> pl.DataFrame:
     rag = signals.filter(pl.col("retrieval") != "none")
     dims = [d for d in dimensions(calls) if d in rag.columns]
     tested = max(found.series.height, 1)
+    total = float(found.series[found.weight_column].sum() or 0.0)
     for r in found.windows.iter_rows(named=True):
+        if total and r["weight"] > 0.5 * total:
+            # most of the period's answers: that is the usual level, the rest was the dip
+            continue
         p_value = _window_p_value(r, signals, found)
         # a window of a quiet, low-traffic hour reaches a few times the usual rate by chance:
         # only one the usual rate makes unlikely after correcting for every window looked at
@@ -867,8 +1011,42 @@ def _compliance_signals(catalog: Any) -> pl.DataFrame:
         return _signals([])
     checked = answers.filter(pl.col("answer").is_not_null())
     every = drift.window_width(checked["time"].min(), checked["time"].max())
-    found = compliance.regression(checked, ruleset, every=every)
-    if found.start is None:
+    with warnings.catch_warnings():
+        # a rule that matched no answer is notebook 10's finding (silent_rules), not an incident
+        warnings.simplefilter("ignore", compliance.SilentRuleWarning)
+        found = compliance.regression(checked, ruleset, every=every)
+        rows = (
+            compliance.evaluate(checked, ruleset).filter(pl.col("applicable"))
+            if found.start is not None
+            else None
+        )
+    if found.start is None or rows is None:
+        return _signals([])
+    # keep the regression when the answers after break the rules significantly more often
+    # (Fisher's exact test): split at the release the change followed (a split fixed by the
+    # deploy, not by the data), else at the change point, the best split of the series, which
+    # with a few answers a day finds one by chance (Bonferroni over the windows it could
+    # have chosen)
+    from scipy import stats
+
+    split = found.release_time or found.start
+
+    per_answer = rows.group_by("answer_id").agg(
+        pl.col("time").first(), (~pl.col("passed").fill_null(True)).any().alias("broke")
+    )
+    after = per_answer.filter(pl.col("time") >= split)
+    before = per_answer.filter(pl.col("time") < split)
+    table = [
+        [int(after["broke"].sum()), after.height - int(after["broke"].sum())],
+        [int(before["broke"].sum()), before.height - int(before["broke"].sum())],
+    ]
+    windows = (
+        1
+        if found.release_time is not None
+        else max(int((checked["time"].max() - checked["time"].min()) / _delta(every)), 1)
+    )
+    p_value = float(stats.fisher_exact(table, alternative="greater").pvalue) * windows
+    if not before.height or p_value >= COMPLIANCE_ALPHA:
         return _signals([])
     start = found.release_time or found.start
     return _signals(
@@ -890,7 +1068,8 @@ def _compliance_signals(catalog: Any) -> pl.DataFrame:
                 "previous": ", ".join(found.rules),
                 "evidence": f"answers breaking {', '.join(found.rules)}: "
                 f"{found.rate_before or 0:.1%} -> {found.rate_after or 0:.1%} from "
-                f"{found.start:%a %d %H:%M} UTC"
+                f"{found.start:%a %d %H:%M} UTC (Fisher p = {min(p_value, 1.0):.1g}"
+                + (f" over {windows} windows)" if windows > 1 else ")")
                 + (
                     f"; {found.release_value} first seen {start:%a %d %H:%M} UTC"
                     if found.release_value
@@ -916,6 +1095,31 @@ def _performance_signals(log: Any) -> pl.DataFrame:
         reference=monitor.reference,
     )
     falls = performance.degradations(estimated, metric="precision_est")
+    # a change point is the best split of a noisy series: keep a fall larger than three
+    # standard errors of the difference of the two levels (CBPE's band is +-3 sigma a window)
+    sigma = (
+        (pl.col("precision_est_upper") - pl.col("precision_est_lower")) / 6.0
+        if {"precision_est_upper", "precision_est_lower"} <= set(estimated.columns)
+        else None
+    )
+    if sigma is not None and falls.height:
+        keep = []
+        per = estimated.select("window_start", sigma.alias("sigma")).drop_nulls()
+        for r in falls.iter_rows(named=True):
+            inside = pl.col("window_start") >= r["start"]
+            if r["end"] is not None:
+                inside = inside & (pl.col("window_start") < r["end"])
+            after = per.filter(inside)["sigma"]
+            before = per.filter(pl.col("window_start") < r["start"])["sigma"]
+            if not after.len() or not before.len():
+                keep.append(False)
+                continue
+            se = math.sqrt(
+                float((after**2).mean() or 0.0) / after.len()
+                + float((before**2).mean() or 0.0) / before.len()
+            )
+            keep.append(abs(r["shift"]) > 3.0 * se)
+        falls = falls.filter(pl.Series(keep, dtype=pl.Boolean)) if keep else falls.clear()
     end = log["time"].max()
     version = None
     if "model_version" in log.columns:
@@ -1012,7 +1216,12 @@ def _rank_causes(
         & (pl.col("start") <= incident["end"])
         & (pl.col("end") >= incident["start"])
     )
+    own = members.filter(pl.col("cause").is_not_null()).sort("strength", descending=True)
     for m in near.iter_rows(named=True):
+        # the comparison of the release's calls with the previous version's, when it was made
+        compared = own.filter(
+            (pl.col("cause") == "version_change") & (pl.col("value") == m["value"])
+        )
         causes.append(
             {
                 "cause": "version_change",
@@ -1020,10 +1229,11 @@ def _rank_causes(
                 "subject": m["subject"],
                 "value": m["value"],
                 "previous": m["previous"],
-                "evidence": m["evidence"],
+                "evidence": m["evidence"]
+                + (f"; {compared['evidence'][0]}" if compared.height else ""),
             }
         )
-    own = members.filter(pl.col("cause").is_not_null()).sort("strength", descending=True)
+        own = own.filter(~((pl.col("cause") == "version_change") & (pl.col("value") == m["value"])))
     for rank, m in enumerate(
         own.unique("cause", keep="first", maintain_order=True).iter_rows(named=True)
     ):
@@ -1253,7 +1463,15 @@ def review(
     )
     if got is not None:
         fired, objective_notes = got[1], got[2]
-    run("versions", calls is not None, "no llm_calls", lambda: deploy_markers(calls, pool=pool_col))
+    got = run(
+        "versions", calls is not None, "no llm_calls", lambda: deploy_markers(calls, pool=pool_col)
+    )
+    run(
+        "releases",
+        got is not None and got.height > 0,
+        "no version change",
+        lambda: _release_signals(calls, pool_col, got),
+    )
     got = run(
         "capacity",
         metrics is not None and metrics_pool is not None,
@@ -1269,7 +1487,15 @@ def review(
         lambda: _pressure_signals(metrics, metrics_pool, calls, pool_col),
     )
     run("errors", calls is not None, "no llm_calls", lambda: _rejection_signals(calls, pool_col))
-    run("drift", calls is not None, "no llm_calls", lambda: _drift_signals(calls))
+    bursts = [p.filter(pl.col("kind") == "overload") for p in parts if p.height]
+    run(
+        "drift",
+        calls is not None,
+        "no llm_calls",
+        lambda: _drift_signals(
+            calls, pl.concat([_signal_frame(b) for b in bursts]) if bursts else None
+        ),
+    )
     run(
         "quality",
         spans is not None and calls is not None,
@@ -1327,7 +1553,7 @@ def review(
         if row["kind"] == "model_release_regression":
             members = symptoms.filter(
                 (pl.col("pool") == row["pool"])
-                & (pl.col("kind") == "slo_burn")
+                & pl.col("kind").is_in(["slo_burn", "model_release_regression"])
                 & (pl.col("start") <= row["end"])
                 & (pl.col("end") >= row["start"])
             )
