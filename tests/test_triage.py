@@ -111,6 +111,7 @@ def test_signals_of_every_detector(found):
     assert set(ran) == {
         "slo",
         "versions",
+        "releases",
         "capacity",
         "pressure",
         "errors",
@@ -286,25 +287,26 @@ def test_a_quiet_week_gives_no_incident(tmp_path):
 # --- detectors on constructed data -------------------------------------------------------------
 
 
-def _gauges(levels: dict[str, list[float]]) -> pl.DataFrame:
-    """vllm:kv_cache_usage_perc every 5 minutes per pool (three samples per 15-minute window)."""
-    rows = []
-    for pool, per_window in levels.items():
-        for w, level in enumerate(per_window):
-            for k in range(3):
-                rows.append(
-                    {
-                        "time": t(w / 4 + k / 12),
-                        "name": "vllm:kv_cache_usage_perc",
-                        "value": level,
-                        "label.pool": pool,
-                    }
-                )
-    return pl.DataFrame(rows)
+def _load(kv: dict[str, list[float]], tokens: list[float] | None = None) -> pl.DataFrame:
+    """toolkit.capacity.pool_load's frame: one 15-minute window per value and pool."""
+    return pl.DataFrame(
+        [
+            {
+                "pool": pool,
+                "time": t(w / 4),
+                "kv_usage": level,
+                "waiting": 0.0,
+                "prompt_tokens_per_s": tokens[w] if tokens and pool == "a" else 100.0,
+            }
+            for pool, levels in kv.items()
+            for w, level in enumerate(levels)
+        ]
+    )
 
 
-def _calls_during(n_before: int, n_inside: int, surge: str) -> pl.DataFrame:
-    """Calls of pool a: chat and code half and half over 20 h, then only `surge` for 1 h."""
+def _calls_during(n_before: int, n_inside: int, surge: str | None) -> pl.DataFrame:
+    """Calls of pool a: chat and code half and half over 20 h, then only `surge` for 1 h
+    (None: the same half and half)."""
     before = [
         {
             "start_time": t(20 * k / n_before),
@@ -314,7 +316,11 @@ def _calls_during(n_before: int, n_inside: int, surge: str) -> pl.DataFrame:
         for k in range(n_before)
     ]
     inside = [
-        {"start_time": t(20 + k / n_inside), "pool": "a", "attributes.app.route": surge}
+        {
+            "start_time": t(20 + k / n_inside),
+            "pool": "a",
+            "attributes.app.route": surge or ("chat", "code")[k % 2],
+        }
         for k in range(n_inside)
     ]
     return pl.DataFrame(before + inside)
@@ -323,9 +329,8 @@ def _calls_during(n_before: int, n_inside: int, surge: str) -> pl.DataFrame:
 def test_pressure_far_above_the_pools_own_level():
     # 80 windows at 1 % of the cache, then 4 windows (1 h) at 40 %, then back: 5 x the p90
     # (1 %) is 5 %, the floor 15 %: one run, 20:00-21:00
-    levels = {"a": [0.01] * 80 + [0.4] * 4 + [0.01] * 8, "b": [0.3] * 92}
-    metrics = _gauges(levels)
-    found = triage._pressure_signals(metrics, "label.pool", None, None)
+    load = _load({"a": [0.01] * 80 + [0.4] * 4 + [0.01] * 8, "b": [0.3] * 92})
+    found = triage._pressure_signals(load, None, None)
     assert found.select("pool", "kind", "cause").rows() == [
         ("a", "capacity_saturation", "peak_demand")
     ]
@@ -335,12 +340,12 @@ def test_pressure_far_above_the_pools_own_level():
     assert row["strength"] == pytest.approx(40.0)
     # (pool b sits at 30 % all along: its own level, no pressure.)
     # A single window over the bar is not a run.
-    spike = _gauges({"a": [0.01] * 80 + [0.4] + [0.01] * 8})
-    assert triage._pressure_signals(spike, "label.pool", None, None).height == 0
+    spike = _load({"a": [0.01] * 80 + [0.4] + [0.01] * 8})
+    assert triage._pressure_signals(spike, None, None).height == 0
     # the same pressure while chat's share of the pool's calls went from 50 % to 100 %: an
     # overload by that route
     calls = _calls_during(200, 60, "chat")
-    over = triage._pressure_signals(metrics, "label.pool", calls, "pool").row(0, named=True)
+    over = triage._pressure_signals(load, calls, "pool").row(0, named=True)
     assert (over["kind"], over["cause"], over["subject"], over["value"]) == (
         "overload",
         "tenant_surge",
@@ -348,6 +353,28 @@ def test_pressure_far_above_the_pools_own_level():
         "chat",
     )
     assert over["previous"] == "50%->100%"
+
+
+def test_a_prompt_token_surge_against_the_same_time_of_day():
+    # four days of 96 windows: tokens follow a daily cycle (100 at night, 400 by day); on day
+    # 3, 05:00-06:00, they reach 900: 9 x that slot's median on the other days (100); the
+    # daily peak itself is no surge (its slot's usual is 400)
+    cycle = [400.0 if 36 <= w % 96 < 72 else 100.0 for w in range(4 * 96)]
+    tokens = [900.0 if 2 * 96 + 20 <= w < 2 * 96 + 24 else v for w, v in enumerate(cycle)]
+    load = _load({"a": [0.01] * len(tokens)}, tokens)
+    calls = _calls_during(200, 60, "chat").with_columns(
+        pl.col("start_time") + dt.timedelta(days=2, hours=-15)  # the surge's hour on day 3
+    )
+    found = triage._pressure_signals(load, calls, "pool")
+    assert found.select("kind", "subject", "start", "end").rows() == [
+        ("overload", "app.route", t(48 + 5), t(48 + 6))
+    ]
+    assert "against 100.0 (same time of day)" in found["evidence"][0]
+    # more of the same traffic (no slice's share grew) is no incident
+    same = _calls_during(200, 60, None).with_columns(
+        pl.col("start_time") + dt.timedelta(days=2, hours=-15)
+    )
+    assert triage._pressure_signals(load, same, "pool").height == 0
 
 
 def test_a_bad_answer_window_must_be_unlikely_under_the_usual_rate():

@@ -1060,7 +1060,9 @@ def bad_answer_windows(
     The change points of the series (:func:`toolkit.drift.change_points`, weighted) cut it
     into segments of constant level; a window opens at a change for the worse to a level
     worse than the usual one (the weighted median of the series) and closes at the first
-    change for the better after it (or the series' end). It is the shape of a
+    change for the better to a level less than halfway from the usual one to the window's
+    worst (or the series' end); it starts at its first segment past that halfway mark. It
+    is the shape of a
     stale or wrong index: a sudden rise of the hallucination-risk rate, a plateau, a sudden
     return, with no latency or error signal.
 
@@ -1150,15 +1152,32 @@ def bad_answer_windows(
     cumulative = ordered[weight_column].cum_sum()
     usual = float(ordered.filter(cumulative >= cumulative[-1] / 2)[value_column][0])
     spans: list[tuple[Any, Any]] = []
-    opened: Any = None
+    # the segments of the window open now: (start, level); it runs from the first segment
+    # at least halfway from the usual level to the window's worst to the first change for
+    # the better back below that halfway mark (a dip inside a plateau keeps it open, a
+    # mild segment before the plateau is not its start)
+    segments: list[tuple[Any, float]] = []
+
+    def halfway() -> float:
+        worst = max(level * sign for _, level in segments) * sign
+        return usual + (worst - usual) / 2
+
+    def close(end: Any) -> None:
+        mid = halfway()
+        start = next(t for t, level in segments if (level - mid) * sign >= 0)
+        spans.append((start, end))
+        segments.clear()
+
     for t, shift, after in changes.select("time", "shift", "mean_after").iter_rows():
-        if opened is None and shift * sign > 0 and (after - usual) * sign > 0:
-            opened = t
-        elif opened is not None and shift * sign < 0:
-            spans.append((opened, t))
-            opened = None
-    if opened is not None:
-        spans.append((opened, last_end))
+        if not segments:
+            if shift * sign > 0 and (after - usual) * sign > 0:
+                segments.append((t, after))
+        elif shift * sign < 0 and (after - halfway()) * sign < 0:
+            close(t)
+        else:
+            segments.append((t, after))
+    if segments:
+        close(last_end)
     if not spans:
         return pl.DataFrame(schema=schema)
     t = pl.col(time_column)

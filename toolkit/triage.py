@@ -88,6 +88,8 @@ PRESSURE_FACTOR = 5.0
 PRESSURE_FLOOR = 0.15
 #: A slice whose share of a pool's calls grows this much under pressure caused it.
 SURGE_LIFT = 0.1
+#: Prompt tokens per second this many times the same time of day's usual is a surge.
+SURGE_FACTOR = 3.0
 #: Prompt-size quantiles (of the previous version's calls) that bin a release comparison:
 #: the finest bins catch a release that slows only the longest prompts.
 RELEASE_BINS = (0.5, 0.75, 0.9, 0.95)
@@ -96,9 +98,13 @@ MIN_RELEASE_CALLS = 15
 #: ... the growth of the median that makes a release slower ...
 RELEASE_SLOWDOWN = 1.25
 #: ... and the (Bonferroni-corrected) significance it needs.
-RELEASE_ALPHA = 0.001
+RELEASE_ALPHA = 0.01
 #: The (Bonferroni-corrected) significance a rise of rule breaking needs.
 COMPLIANCE_ALPHA = 0.01
+#: The Holm-corrected significance a group disparity needs to be an incident.
+BIAS_ALPHA = 0.01
+#: A bad-answer window must be this many times the period's rate ...
+QUALITY_RATIO = 3.0
 
 
 def _signals(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -645,93 +651,108 @@ def _capacity_signals(metrics: Any, pool: str | None) -> tuple[pl.DataFrame, pl.
     return _signals(rows), load
 
 
-def _pressure_signals(
-    metrics: Any, mpool: str | None, calls: Any, cpool: str | None
-) -> pl.DataFrame:
-    """KV-cache pressure and queue growth far above a pool's own usual level.
+def _pressure_signals(load: pl.DataFrame, calls: Any, cpool: str | None) -> pl.DataFrame:
+    """KV-cache pressure, queue growth and prompt-token surges far above a pool's own level.
 
-    Per pool and 15-minute window, the mean of ``vllm:kv_cache_usage_perc`` and of
-    ``vllm:num_requests_waiting``; a window is under pressure when either is at least
-    :data:`PRESSURE_FACTOR` times the pool's 90th percentile window and above an absolute
-    floor (:data:`PRESSURE_FLOOR` of the cache, one waiting request), for at least two
-    windows in a row. A slice of the pool's calls whose share grew by
-    :data:`SURGE_LIFT` or more in the window makes it an overload by that slice (a tenant,
-    a route); otherwise it is capacity saturation by peak demand.
+    From :func:`toolkit.capacity.pool_load` (15-minute windows per pool): a window is under
+    pressure when its mean KV-cache use or queue length is at least :data:`PRESSURE_FACTOR`
+    times the pool's 90th percentile window and above an absolute floor
+    (:data:`PRESSURE_FLOOR` of the cache, one waiting request), or when its prompt tokens
+    per second are :data:`SURGE_FACTOR` times the median of the same time of day on the
+    other days (a surge the diurnal cycle does not explain). Two windows in a row or more
+    make a signal. A slice of the pool's calls whose share grew by :data:`SURGE_LIFT` or
+    more in it makes an overload by that slice (a tenant, a route); pressure without one is
+    capacity saturation by peak demand, and a token surge without one is left out (more of
+    the same traffic).
     """
-    if metrics is None or mpool is None:
+    if load.height == 0 or "pool" not in load.columns:
         return _signals([])
-    gauges = {
-        "vllm:kv_cache_usage_perc": ("kv", PRESSURE_FLOOR),
-        "vllm:num_requests_waiting": ("waiting", 1.0),
-    }
+    measures = [
+        ("kv_usage", "KV cache", PRESSURE_FLOOR, "usual"),
+        ("waiting", "requests waiting", 1.0, "usual"),
+        ("prompt_tokens_per_s", "prompt tokens/s", 0.0, "same time of day"),
+    ]
     rows = []
-    table = metrics.filter(pl.col("name").is_in(list(gauges)) & pl.col(mpool).is_not_null())
-    if table.height == 0:
-        return _signals([])
-    per = (
-        table.sort("time")
-        .group_by_dynamic("time", every="15m", group_by=[mpool, "name"])
-        .agg(pl.col("value").mean().alias("level"))
-    )
-    for (pool, name), part in per.group_by([mpool, "name"], maintain_order=True):
-        label, floor = gauges[str(name)]
-        usual = float(part["level"].quantile(0.9, "linear") or 0.0)
-        bar = max(PRESSURE_FACTOR * usual, floor)
-        hot = part.sort("time").with_columns(on=pl.col("level") >= bar)
-        # runs of windows over the bar, two or more long
-        hot = hot.with_columns(
-            run=(pl.col("on") != pl.col("on").shift(1)).fill_null(True).cum_sum()
-        )
-        runs = (
-            hot.filter(pl.col("on"))
-            .group_by("run")
-            .agg(
-                pl.col("time").min().alias("start"),
-                (pl.col("time").max() + dt.timedelta(minutes=15)).alias("end"),
-                pl.col("level").max().alias("peak"),
-                pl.len().alias("n"),
+    frame = load.filter(pl.col("pool").is_not_null()).sort("pool", "time")
+    slot = pl.col("time").dt.hour() * 4 + pl.col("time").dt.minute() // 15
+    for (pool,), part in frame.group_by(["pool"], maintain_order=True):
+        for column, what, floor, against in measures:
+            if column not in part.columns or part[column].drop_nulls().len() == 0:
+                continue
+            level = part.select("time", pl.col(column).alias("level"), slot.alias("slot"))
+            if against == "usual":
+                usual = float(level["level"].quantile(0.9, "linear") or 0.0)
+                bar = pl.lit(max(PRESSURE_FACTOR * usual, floor))
+                level = level.with_columns(usual=pl.lit(usual))
+            else:
+                if level["time"].dt.date().n_unique() < 3:
+                    continue  # too few days to know a time of day's usual level
+                # the median of the same slot on the other days (leave-one-day-out)
+                others = level.join(level, on="slot", suffix="_other").filter(
+                    pl.col("time") != pl.col("time_other")
+                )
+                typical = others.group_by("time").agg(pl.col("level_other").median().alias("usual"))
+                level = level.join(typical, on="time", how="left")
+                bar = pl.max_horizontal(SURGE_FACTOR * pl.col("usual"), pl.lit(1e-9))
+            hot = level.sort("time").with_columns(on=(pl.col("level") >= bar).fill_null(False))
+            changed = (pl.col("on") != pl.col("on").shift(1)).fill_null(True)
+            runs = (
+                hot.with_columns(run=changed.cum_sum())
+                .filter(pl.col("on"))
+                .group_by("run")
+                .agg(
+                    pl.col("time").min().alias("start"),
+                    (pl.col("time").max() + dt.timedelta(minutes=15)).alias("end"),
+                    pl.col("level").max().alias("peak"),
+                    pl.col("usual").median().alias("usual"),
+                    pl.len().alias("n"),
+                )
+                .filter(pl.col("n") >= 2)
+                .sort("start")
             )
-            .filter(pl.col("n") >= 2)
-            .sort("start")
-        )
-        for r in runs.iter_rows(named=True):
-            window = {"pool": pool, "start": r["start"], "end": r["end"]}
-            shift = _tenant_shift(calls, cpool, window) if calls is not None else None
-            surge = shift is not None and shift["lift"] >= SURGE_LIFT
-            shown = f"{r['peak']:.0%}" if label == "kv" else f"{r['peak']:.1f}"
-            usual_shown = f"{usual:.1%}" if label == "kv" else f"{usual:.1f}"
-            what = "KV cache" if label == "kv" else "requests waiting"
-            rows.append(
-                {
-                    "detector": "pressure",
-                    "role": "symptom",
-                    "kind": "overload" if surge else "capacity_saturation",
-                    "scope": str(pool),
-                    "pool": str(pool),
-                    "severity": "ticket",
-                    "start": r["start"],
-                    "end": r["end"],
-                    "detected_at": r["start"] + dt.timedelta(minutes=30),
-                    "strength": r["peak"] / max(usual, 1e-9),
-                    "cause": "tenant_surge" if surge else "peak_demand",
-                    "subject": str(shift["dimension"]).removeprefix("attributes.")
-                    if surge and shift
-                    else str(name),
-                    "value": str(shift["value"]) if surge and shift else shown,
-                    "previous": f"{shift['share_before']:.0%}->{shift['share_after']:.0%}"
-                    if surge and shift
-                    else usual_shown,
-                    "evidence": f"{what} on {pool} at {shown} (15-minute mean) "
-                    f"{_fmt_window(r['start'], r['end'])}, against {usual_shown} usually"
-                    + (
-                        f"; {shift['dimension'].removeprefix('attributes.')} = "
-                        f"{shift['value']} grew from {shift['share_before']:.0%} to "
-                        f"{shift['share_after']:.0%} of its calls"
+            for r in runs.iter_rows(named=True):
+                window = {"pool": pool, "start": r["start"], "end": r["end"]}
+                shift = _tenant_shift(calls, cpool, window) if calls is not None else None
+                surge = shift is not None and shift["lift"] >= SURGE_LIFT
+                if against != "usual" and not surge:
+                    continue
+                shown, usual_shown = (
+                    (f"{r['peak']:.0%}", f"{r['usual']:.1%}")
+                    if column == "kv_usage"
+                    else (f"{r['peak']:,.1f}", f"{r['usual']:,.1f}")
+                )
+                rows.append(
+                    {
+                        "detector": "pressure",
+                        "role": "symptom",
+                        "kind": "overload" if surge else "capacity_saturation",
+                        "scope": str(pool),
+                        "pool": str(pool),
+                        "severity": "ticket",
+                        "start": r["start"],
+                        "end": r["end"],
+                        "detected_at": r["start"] + dt.timedelta(minutes=30),
+                        "strength": r["peak"] / max(r["usual"] or 0.0, 1e-9),
+                        "cause": "tenant_surge" if surge else "peak_demand",
+                        "subject": str(shift["dimension"]).removeprefix("attributes.")
                         if surge and shift
-                        else ""
-                    ),
-                }
-            )
+                        else column,
+                        "value": str(shift["value"]) if surge and shift else shown,
+                        "previous": f"{shift['share_before']:.0%}->{shift['share_after']:.0%}"
+                        if surge and shift
+                        else usual_shown,
+                        "evidence": f"{what} on {pool} up to {shown} (15-minute mean) "
+                        f"{_fmt_window(r['start'], r['end'])}, against {usual_shown} "
+                        f"({against})"
+                        + (
+                            f"; {str(shift['dimension']).removeprefix('attributes.')} = "
+                            f"{shift['value']} grew from {shift['share_before']:.0%} to "
+                            f"{shift['share_after']:.0%} of its calls"
+                            if surge and shift
+                            else ""
+                        ),
+                    }
+                )
     return _signals(rows)
 
 
@@ -947,10 +968,15 @@ def _window_p_value(window: Mapping[str, Any], signals: pl.DataFrame, found: Any
         return None
     if window["bad"] is not None:
         n, bad = round(window["weight"]), int(window["bad"])
-        rate = float(window["level_outside"])
+        # the null: the whole period's rate, windows included (the rate outside the windows
+        # is biased low: the windows were chosen as the worst stretches)
         total = float(found.series[found.weight_column].sum() or 1.0)
-        rate = min(max(rate, 1.0 / total), 1.0)  # none outside: one in the whole period
-        return float(stats.binom.sf(bad - 1, n, rate)) if n and bad else 1.0
+        count = "at_risk" if "at_risk" in found.series.columns else None
+        overall = float(found.series[count].sum()) / total if count else 0.0
+        rate = max(float(window["level_outside"]), overall, 1.0 / total)
+        if n and bad / n < QUALITY_RATIO * rate:
+            return 1.0
+        return float(stats.binom.sf(bad - 1, n, min(rate, 1.0))) if n and bad else 1.0
     column = found.measure
     inside = pl.col("start_time").is_between(window["start"], window["end"], closed="left")
     scored = signals.drop_nulls(column)
@@ -978,6 +1004,10 @@ def _bias_signals(calls: Any) -> pl.DataFrame:
         table = audit.audits[dimension].groups
         for group in groups:
             g = table.filter(pl.col("group") == group).row(0, named=True)
+            if g["p_value_holm"] is None or g["p_value_holm"] >= BIAS_ALPHA:
+                # the audit's 5 % family-wise level flags one quiet week in twenty; an
+                # incident needs stronger evidence
+                continue
             rows.append(
                 {
                     "detector": "fairness",
@@ -1482,9 +1512,9 @@ def review(
         load = got[1]
     run(
         "pressure",
-        metrics is not None and metrics_pool is not None,
+        load.height > 0,
         "no vLLM gauges",
-        lambda: _pressure_signals(metrics, metrics_pool, calls, pool_col),
+        lambda: _pressure_signals(load, calls, pool_col),
     )
     run("errors", calls is not None, "no llm_calls", lambda: _rejection_signals(calls, pool_col))
     bursts = [p.filter(pl.col("kind") == "overload") for p in parts if p.height]
@@ -1505,7 +1535,6 @@ def review(
     run("fairness", calls is not None, "no llm_calls", lambda: _bias_signals(calls))
     run("compliance", calls is not None, "no answers", lambda: _compliance_signals(catalog))
     run("performance", log is not None, "no predictions table", lambda: _performance_signals(log))
-    del load
 
     signals = (
         pl.concat([_signal_frame(p) for p in parts]) if parts else pl.DataFrame(schema=SIGNALS)
