@@ -988,6 +988,39 @@ def _window_p_value(window: Mapping[str, Any], signals: pl.DataFrame, found: Any
     return float(stats.ttest_ind(a, b, equal_var=False, alternative=side).pvalue)
 
 
+def _first_known(
+    answered: pl.DataFrame, dimension: str, group: str, reference: str, *, tests: int
+) -> dt.datetime | None:
+    """The first day's end by which the calls so far showed the group's disparity.
+
+    Day by day (UTC), the refusals of ``group`` and of ``reference`` up to then: the first
+    day at which the group was refused at least 1.25 times as often (the four-fifths band
+    on the unfavourable outcome) and Fisher's exact test gives p < :data:`BIAS_ALPHA` after
+    Bonferroni over the ``tests`` groups audited. None if the whole period is needed.
+    """
+    from scipy import stats
+
+    both = answered.filter(pl.col(dimension).cast(pl.String).is_in([group, reference]))
+    if both.height == 0:
+        return None
+    days = both.select(pl.col("start_time").dt.truncate("1d").unique().sort())["start_time"]
+    for day in days:
+        until: dt.datetime = day + dt.timedelta(days=1)
+        so_far = both.filter(pl.col("start_time") < until)
+        counts = {
+            value: (int(part["refused"].sum()), part.height)
+            for (value,), part in so_far.group_by(pl.col(dimension).cast(pl.String))
+        }
+        (a, n_a), (b, n_b) = counts.get(group, (0, 0)), counts.get(reference, (0, 0))
+        if not n_a or not n_b or not b or a / n_a < 1.25 * b / n_b:
+            continue
+        p = stats.fisher_exact([[a, n_a - a], [b, n_b - b]], alternative="greater").pvalue
+        if float(p) * max(tests, 1) < BIAS_ALPHA:
+            last: dt.datetime = both["start_time"].max()  # type: ignore[assignment]
+            return min(until, last)
+    return None
+
+
 def _bias_signals(calls: Any) -> pl.DataFrame:
     from toolkit import fairness
 
@@ -1008,6 +1041,13 @@ def _bias_signals(calls: Any) -> pl.DataFrame:
                 # the audit's 5 % family-wise level flags one quiet week in twenty; an
                 # incident needs stronger evidence
                 continue
+            known = _first_known(
+                outcomes.answered,
+                dimension,
+                str(group),
+                str(audit.references[dimension]),
+                tests=table.height,
+            )
             rows.append(
                 {
                     "detector": "fairness",
@@ -1018,7 +1058,7 @@ def _bias_signals(calls: Any) -> pl.DataFrame:
                     "severity": "ticket",
                     "start": start,
                     "end": end,
-                    "detected_at": end,
+                    "detected_at": known or end,
                     "strength": g["unfavorable_ratio"],
                     "cause": "group_disparity",
                     "subject": dimension.removeprefix("attributes."),
@@ -1132,6 +1172,16 @@ def _performance_signals(log: Any) -> pl.DataFrame:
         if {"precision_est_upper", "precision_est_lower"} <= set(estimated.columns)
         else None
     )
+    drifted: pl.DataFrame | None = None
+    if falls.height and monitor.features and monitor.drift_support and monitor.reference:
+        # the model's inputs moving with the fall is the other half of the evidence: CBPE
+        # reads the fall from the scores, and a covariate shift is what moves them
+        drifted = performance.drift(
+            monitor.frame,
+            columns=list(monitor.features),
+            reference=monitor.reference,
+            every=monitor.every,
+        ).filter(pl.col("drifted"))
     if sigma is not None and falls.height:
         keep = []
         per = estimated.select("window_start", sigma.alias("sigma")).drop_nulls()
@@ -1148,7 +1198,11 @@ def _performance_signals(log: Any) -> pl.DataFrame:
                 float((after**2).mean() or 0.0) / after.len()
                 + float((before**2).mean() or 0.0) / before.len()
             )
-            keep.append(abs(r["shift"]) > 3.0 * se)
+            moved = drifted is not None and drifted.filter(pl.col("window_start") >= r["start"])[
+                "window_start"
+            ].n_unique() >= max(1, (r["windows_after"] + 1) // 2)
+            # three standard errors alone, or one with the inputs drifted over the fall
+            keep.append(abs(r["shift"]) > (1.0 if moved else 3.0) * se)
         falls = falls.filter(pl.Series(keep, dtype=pl.Boolean)) if keep else falls.clear()
     end = log["time"].max()
     version = None
