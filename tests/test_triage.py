@@ -360,8 +360,10 @@ def test_a_prompt_token_surge_against_the_same_time_of_day():
     # 3, 05:00-06:00, they reach 900: 9 x that slot's median on the other days (100); the
     # daily peak itself is no surge (its slot's usual is 400)
     cycle = [400.0 if 36 <= w % 96 < 72 else 100.0 for w in range(4 * 96)]
-    tokens = [900.0 if 2 * 96 + 20 <= w < 2 * 96 + 24 else v for w, v in enumerate(cycle)]
-    load = _load({"a": [0.01] * len(tokens)}, tokens)
+    surge = range(2 * 96 + 20, 2 * 96 + 24)
+    tokens = [900.0 if w in surge else v for w, v in enumerate(cycle)]
+    # the burst fills the cache to 3 x its usual 1 % (under the 15 % floor of pressure)
+    load = _load({"a": [0.03 if w in surge else 0.01 for w in range(len(tokens))]}, tokens)
     calls = _calls_during(200, 60, "chat").with_columns(
         pl.col("start_time") + dt.timedelta(days=2, hours=-15)  # the surge's hour on day 3
     )
@@ -375,6 +377,10 @@ def test_a_prompt_token_surge_against_the_same_time_of_day():
         pl.col("start_time") + dt.timedelta(days=2, hours=-15)
     )
     assert triage._pressure_signals(load, same, "pool").height == 0
+    # nor is a slice's surge the pool absorbs (its cache at its usual level): a new market's
+    # morning
+    idle = _load({"a": [0.01] * len(tokens)}, tokens)
+    assert triage._pressure_signals(idle, calls, "pool").height == 0
 
 
 def test_a_bad_answer_window_must_be_unlikely_under_the_usual_rate():
@@ -409,3 +415,40 @@ def test_drift_compares_like_days_with_like():
     assert triage._INFRASTRUCTURE.search("attributes.deployment.replica")
     assert triage._INFRASTRUCTURE.search("resource.service.version")
     assert not triage._INFRASTRUCTURE.search("attributes.user.locale")
+
+
+def _answered(cells: list[tuple[str, str, int, int]]) -> pl.DataFrame:
+    """Calls of (route, tier) cells: (route, tier, calls, refused)."""
+    rows = []
+    for route, tier, n, refused in cells:
+        rows += [
+            {"attributes.app.route": route, "attributes.user.tier": tier, "refused": k < refused}
+            for k in range(n)
+        ]
+    return pl.DataFrame(rows)
+
+
+def test_a_disparity_must_hold_within_what_was_asked():
+    # Simpson: pro asks the risky route far more often; within each route both tiers are
+    # refused alike (20 % and 0 %), so pro's 5x overall is the mix, not the tier
+    mix = _answered(
+        [("risky", "pro", 50, 10), ("risky", "free", 10, 2), ("safe", "pro", 10, 0),
+         ("safe", "free", 50, 0)]
+    )  # fmt: skip
+    overall = mix.group_by("attributes.user.tier").agg(pl.col("refused").mean())
+    assert dict(overall.iter_rows()) == pytest.approx({"pro": 10 / 60, "free": 2 / 60})
+    ratio, p = triage._within_strata(
+        mix, "attributes.user.tier", "pro", "free", ["attributes.app.route"]
+    )
+    assert ratio == pytest.approx(1.0)  # (10 * 10 / 60) / (2 * 50 / 60)
+    assert p > 0.5
+    # a real one, by hand: 30 of 100 against 10 of 100 in one stratum: RR 3; E[a] = 20,
+    # Var[a] = 100 * 100 * 40 * 160 / (200^2 * 199), z = (10 - 0.5) / sqrt(Var)
+    real = _answered([("risky", "pro", 100, 30), ("risky", "free", 100, 10)])
+    ratio, p = triage._within_strata(
+        real, "attributes.user.tier", "pro", "free", ["attributes.app.route"]
+    )
+    z = 9.5 / math.sqrt(100 * 100 * 40 * 160 / (200**2 * 199))
+    assert ratio == pytest.approx(3.0)
+    assert p == pytest.approx(0.5 * math.erfc(z / math.sqrt(2)), rel=1e-9)
+    assert p == pytest.approx(4.04e-4, rel=1e-2)

@@ -101,8 +101,9 @@ RELEASE_SLOWDOWN = 1.25
 RELEASE_ALPHA = 0.01
 #: The (Bonferroni-corrected) significance a rise of rule breaking needs.
 COMPLIANCE_ALPHA = 0.01
-#: The Holm-corrected significance a group disparity needs to be an incident.
-BIAS_ALPHA = 0.01
+#: The Holm-corrected significance a group disparity needs to be an incident (the audit
+#: flags at 5 %: over many weeks and groups, chance disparities of 4 sigma do occur).
+BIAS_ALPHA = 0.001
 #: A bad-answer window must be this many times the period's rate ...
 QUALITY_RATIO = 3.0
 
@@ -596,6 +597,19 @@ def _slo_signals(
     fired = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
     if fired.height == 0:
         return _signals([]), fired, notes
+    # a burn rate over a window that the data do not fill yet (the export's first hours)
+    # rests on a few minutes of events: no page
+    first = None
+    for frame, column in ((calls, "start_time"), (metrics, "time")):
+        if frame is not None and column in frame.columns and frame.height:
+            t0 = frame[column].min()
+            first = t0 if first is None else min(first, t0)
+    if first is not None:
+        filled = [
+            start >= first + _delta(window)
+            for start, window in fired.select("start", "long_window").iter_rows()
+        ]
+        fired = fired.filter(pl.Series(filled, dtype=pl.Boolean))
     rows = [
         {
             "detector": "slo",
@@ -659,7 +673,8 @@ def _pressure_signals(load: pl.DataFrame, calls: Any, cpool: str | None) -> pl.D
     times the pool's 90th percentile window and above an absolute floor
     (:data:`PRESSURE_FLOOR` of the cache, one waiting request), or when its prompt tokens
     per second are :data:`SURGE_FACTOR` times the median of the same time of day on the
-    other days (a surge the diurnal cycle does not explain). Two windows in a row or more
+    other days (a surge the diurnal cycle does not explain) while its KV cache or queue is
+    above twice its usual level. Two windows in a row or more
     make a signal. A slice of the pool's calls whose share grew by :data:`SURGE_LIFT` or
     more in it makes an overload by that slice (a tenant, a route); pressure without one is
     capacity saturation by peak demand, and a token surge without one is left out (more of
@@ -714,7 +729,9 @@ def _pressure_signals(load: pl.DataFrame, calls: Any, cpool: str | None) -> pl.D
                 window = {"pool": pool, "start": r["start"], "end": r["end"]}
                 shift = _tenant_shift(calls, cpool, window) if calls is not None else None
                 surge = shift is not None and shift["lift"] >= SURGE_LIFT
-                if against != "usual" and not surge:
+                if against != "usual" and not (surge and _loaded(part, r["start"], r["end"])):
+                    # more of the same traffic, or a new market's morning the pool absorbs
+                    # without effort: no overload
                     continue
                 shown, usual_shown = (
                     (f"{r['peak']:.0%}", f"{r['usual']:.1%}")
@@ -754,6 +771,19 @@ def _pressure_signals(load: pl.DataFrame, calls: Any, cpool: str | None) -> pl.D
                     }
                 )
     return _signals(rows)
+
+
+def _loaded(part: pl.DataFrame, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether a pool's KV cache (or queue) was above twice its usual level in [start, end)."""
+    inside = part.filter(pl.col("time").is_between(start, end, closed="left"))
+    for column in ("kv_usage", "waiting"):
+        if column not in part.columns or inside[column].drop_nulls().len() == 0:
+            continue
+        usual = float(part[column].quantile(0.9, "linear") or 0.0)
+        mean = inside.select(pl.col(column).cast(pl.Float64).mean()).item()
+        if float(mean or 0.0) >= max(2.0 * usual, 1e-9):
+            return True
+    return False
 
 
 def _rejection_signals(calls: Any, pool: str | None) -> pl.DataFrame:
@@ -988,6 +1018,60 @@ def _window_p_value(window: Mapping[str, Any], signals: pl.DataFrame, found: Any
     return float(stats.ttest_ind(a, b, equal_var=False, alternative=side).pvalue)
 
 
+#: Columns that say what was asked (the strata of a disparity), not who asked.
+_ASKED = re.compile(r"(category|route|intent|topic|task)")
+
+
+def _within_strata(
+    answered: pl.DataFrame, dimension: str, group: str, reference: str, strata: Sequence[str]
+) -> tuple[float, float]:
+    """The Mantel-Haenszel risk ratio of refusal, ``group`` against ``reference``, within
+    the strata, and the one-sided Cochran-Mantel-Haenszel p-value (continuity-corrected).
+
+    Per stratum k with a_k of n1_k calls of the group refused and c_k of n0_k of the
+    reference, n_k = n1_k + n0_k: RR = sum(a n0 / n) / sum(c n1 / n); the statistic is
+    (sum(a - E a) - 1/2) / sqrt(sum Var a), with E a = n1 m1 / n and
+    Var a = n1 n0 m1 m0 / (n^2 (n - 1)), m1 the refusals and m0 the others.
+    """
+    from scipy import stats
+
+    value = pl.col(dimension).cast(pl.String)
+    cells = (
+        answered.filter(value.is_in([group, reference]))
+        .group_by([pl.col(c).cast(pl.String).fill_null("") for c in strata])
+        .agg(
+            (value == group).sum().alias("n1"),
+            (value == reference).sum().alias("n0"),
+            (pl.col("refused") & (value == group)).sum().alias("a"),
+            (pl.col("refused") & (value == reference)).sum().alias("c"),
+        )
+        .with_columns(pl.col("n1", "n0", "a", "c").cast(pl.Float64))
+        .with_columns(n=pl.col("n1") + pl.col("n0"), m1=pl.col("a") + pl.col("c"))
+        .filter((pl.col("n1") > 0) & (pl.col("n0") > 0) & (pl.col("n") > 1))
+    )
+    if cells.height == 0:
+        return 1.0, 1.0
+    sums = cells.select(
+        (pl.col("a") * pl.col("n0") / pl.col("n")).sum().alias("top"),
+        (pl.col("c") * pl.col("n1") / pl.col("n")).sum().alias("bottom"),
+        (pl.col("a") - pl.col("n1") * pl.col("m1") / pl.col("n")).sum().alias("excess"),
+        (
+            pl.col("n1")
+            * pl.col("n0")
+            * pl.col("m1")
+            * (pl.col("n") - pl.col("m1"))
+            / (pl.col("n") ** 2 * (pl.col("n") - 1))
+        )
+        .sum()
+        .alias("var"),
+    ).row(0, named=True)
+    ratio = sums["top"] / sums["bottom"] if sums["bottom"] else math.inf
+    if not sums["var"]:
+        return ratio, 1.0
+    z = (sums["excess"] - 0.5) / math.sqrt(sums["var"])
+    return ratio, float(stats.norm.sf(z))
+
+
 def _first_known(
     answered: pl.DataFrame, dimension: str, group: str, reference: str, *, tests: int
 ) -> dt.datetime | None:
@@ -1023,6 +1107,7 @@ def _first_known(
 
 def _bias_signals(calls: Any) -> pl.DataFrame:
     from toolkit import fairness
+    from toolkit.ingest.discover import dimensions
 
     outcomes = fairness.call_outcomes(calls)
     users, _ = fairness.group_dimensions(calls)
@@ -1041,6 +1126,24 @@ def _bias_signals(calls: Any) -> pl.DataFrame:
                 # the audit's 5 % family-wise level flags one quiet week in twenty; an
                 # incident needs stronger evidence
                 continue
+            strata = [
+                d
+                for d in dimensions(calls)
+                if d != dimension and _ASKED.search(d) and d in outcomes.answered.columns
+            ]
+            if strata:
+                # a group that asks other things (another route, riskier categories) is
+                # refused more for what it asks: the disparity must hold within each kind
+                # of request (Cochran-Mantel-Haenszel over the strata)
+                ratio, p_within = _within_strata(
+                    outcomes.answered,
+                    dimension,
+                    str(group),
+                    str(audit.references[dimension]),
+                    strata,
+                )
+                if ratio < 1.25 or p_within * table.height >= BIAS_ALPHA:
+                    continue
             known = _first_known(
                 outcomes.answered,
                 dimension,
