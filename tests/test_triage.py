@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from pathlib import Path
 
 import polars as pl
@@ -143,6 +144,12 @@ def test_runbook_steps_carry_the_incidents_values(found):
     assert "l4-pool" in overload[0]
     assert f"{rows['overload']['calls_affected']} calls" in overload[2]
     assert "tr-TR" in rows["bias"]["runbook"]
+    # the fleet size from the incident's own load: the h100-pool's 4 replicas ran fewer
+    # sequences than were wanted at the peak
+    saturation = found.runbook(rows["capacity_saturation"]["incident"])
+    assert re.search(
+        r"Scale h100-pool to [5-9] replicas \(now 4; at the peak 1\.\d\dx", saturation[1]
+    )
     assert "<" not in "".join(found.incidents["runbook"])  # every placeholder filled
     with pytest.raises(ParameterError, match=r"'incident' parameter of triage\.Review\.runbook"):
         found.runbook("nope")

@@ -1779,7 +1779,7 @@ def review(
             values["metric"] = "precision"
         if row["kind"] == "capacity_saturation" and row["pool"] is not None:
             values["replicas"] = _replicas_needed(
-                load_frame=None, pool=row["pool"], strength=row["strength"]
+                load, calls, pool_col, pool=row["pool"], start=row["start"], end=row["end"]
             )
         book = books.get((row["kind"], top["cause"] if top else "*")) or books.get(
             (row["kind"], "*")
@@ -1853,5 +1853,43 @@ def review(
     )
 
 
-def _replicas_needed(*, load_frame: Any, pool: str, strength: float | None) -> str:
-    return "the planner's fleet size (notebook 06, toolkit.capacity.size_fleet)"
+def _replicas_needed(
+    load: pl.DataFrame,
+    calls: Any,
+    pool_col: str | None,
+    *,
+    pool: str,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> str:
+    """How many replicas would have served the incident's peak without a queue.
+
+    The pool's replicas (distinct values of a ``replica`` column of its calls) times the
+    peak 15-minute ratio of the sequences wanted (running plus waiting) to those served
+    (running), rounded up: the queue spread over replicas like the ones it has. A rough
+    bound for the hour, not a plan: notebook 06 sizes the fleet for the forecast demand.
+    """
+    fallback = "the planner's fleet size (notebook 06, toolkit.capacity.size_fleet)"
+    if load.height == 0 or "pool" not in load.columns or calls is None or pool_col is None:
+        return fallback
+    window = load.filter(
+        (pl.col("pool") == pool) & pl.col("time").is_between(start, end, closed="left")
+    )
+    column = next(
+        (c for c in calls.columns if "replica" in c and calls.schema[c] == pl.String), None
+    )
+    if window.height == 0 or column is None:
+        return fallback
+    replicas = calls.filter(pl.col(pool_col) == pool)[column].drop_nulls().n_unique()
+    ratio = (
+        window.filter(pl.col("running") > 0)
+        .select(((pl.col("running") + pl.col("waiting")) / pl.col("running")).max())
+        .item()
+    )
+    if not replicas or ratio is None:
+        return fallback
+    needed = max(math.ceil(replicas * float(ratio)), replicas)
+    return (
+        f"{needed} replicas (now {replicas}; at the peak {float(ratio):.2f}x the sequences it "
+        "ran were wanted; notebook 06 sizes it for the forecast)"
+    )
