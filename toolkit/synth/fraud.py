@@ -4,8 +4,9 @@ A payment gateway scores every card transaction with a fraud model (``fraud-gbm`
 logs the prediction; a chargeback or an analyst's review labels it days later. From
 :data:`DRIFT_DAY` on (``season_day`` of :func:`simulate_fraud` moves it, None removes it), a
 holiday-travel season changes the transaction mix: many more cross-border purchases on new
-devices, in travel and electronics, which the model scores high. The relation of the features to fraud does not change (the true fraud probability of
-a transaction is the same function of its features throughout), so this is a covariate
+devices, in travel and electronics, which the model scores high. The relation of the
+features to fraud does not change (the true fraud probability of a transaction is the same
+function of its features throughout), so this is a covariate
 shift: the model's ranking still holds, but far more genuine transactions now land just
 above its threshold, and its precision falls. The log is exported at the end of the week,
 so the last days' labels have not arrived yet.
