@@ -1,8 +1,10 @@
 """Incident review: every detector over a period, merged into ranked incidents with runbooks.
 
-:func:`review` runs the detectors that a folder's tables support (SLO burn-rate pages,
-deploy markers from version changes, pool saturation, rejection bursts, prompt-mix drift,
-ungrounded answers, group disparities, guideline violations, model precision) and returns a
+:func:`review` runs the detectors that a folder's tables support (SLO burn-rate pages
+against each pool's own ordinary level or declared objectives, deploy markers from version
+changes and each release compared with the version it replaced, pool saturation, KV-cache
+pressure and prompt-token surges, rejection bursts, prompt-mix drift, ungrounded answers,
+group disparities, guideline violations, model precision) and returns a
 :class:`Review`: the raw :attr:`Review.signals` of every detector, the :attr:`Review.incidents`
 they merge into (:func:`merge`, a pure function of a signals frame), the ranked probable
 :attr:`Review.causes` of each incident and its runbook (:func:`load_runbooks`).
@@ -11,6 +13,10 @@ Incident kinds follow the vocabulary of the synthetic sample's ``truth.json``
 (``model_release_regression``, ``data_drift``, ``quality_regression``, ``bias``,
 ``capacity_saturation``, ``overload``, ``guideline_compliance_regression``,
 ``prediction_quality_regression``) plus ``slo_burn`` (an SLO page with no other explanation).
+
+Each detector keeps only what its data make unlikely by chance (the module's constants:
+``QUALITY_ALPHA``, ``RELEASE_ALPHA``, ``COMPLIANCE_ALPHA``, ``BIAS_ALPHA``,
+``PRESSURE_FACTOR``, ...), and its evidence says by which test: a quiet period reads as one.
 """
 
 from __future__ import annotations
