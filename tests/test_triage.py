@@ -459,3 +459,38 @@ def test_a_disparity_must_hold_within_what_was_asked():
     assert ratio == pytest.approx(3.0)
     assert p == pytest.approx(0.5 * math.erfc(z / math.sqrt(2)), rel=1e-9)
     assert p == pytest.approx(4.04e-4, rel=1e-2)
+
+
+def test_a_burst_of_one_error_type():
+    # 80 windows of 40 calls on pool a; 10:00-10:15 has 12 timeouts, 10:30-10:45 ten 503s
+    # (rejections: the overload detector's); a 500 every other window is the usual noise
+    rows = []
+    for w in range(80):
+        for k in range(40):
+            error = None
+            if w == 40 and k < 12:
+                error = "timeout"
+            elif w == 42 and k < 10:
+                error = "503"
+            elif w % 2 == 0 and k == 39:
+                error = "500"
+            rows.append(
+                {
+                    "start_time": t(w / 4 + k / 160),
+                    "pool": "a",
+                    "is_error": error is not None,
+                    "error_type": error,
+                }
+            )
+    calls = pl.DataFrame(rows)
+    found = triage._error_signals(calls, "pool")
+    assert found.select("kind", "value", "start", "severity").rows() == [
+        ("error_burst", "timeout", t(10), "page")
+    ]
+    assert found["evidence"][0].startswith("12 of 40 calls on a failed with timeout at")
+    # 12 / 3,200 calls over the period: 0.38 %
+    assert "(30% against 0.38% over the period" in found["evidence"][0]
+    # the 503s are an overload (rejections), not an error burst
+    assert triage._rejection_signals(calls, "pool").select("kind", "start").rows() == [
+        ("overload", t(10.5))
+    ]

@@ -107,6 +107,8 @@ RELEASE_SLOWDOWN = 1.25
 RELEASE_ALPHA = 0.01
 #: The (Bonferroni-corrected) significance a rise of rule breaking needs.
 COMPLIANCE_ALPHA = 0.01
+#: The (Bonferroni-corrected) significance a burst of one error type needs.
+ERROR_ALPHA = 0.001
 #: The Holm-corrected significance a group disparity needs to be an incident (the audit
 #: flags at 5 %: over many weeks and groups, chance disparities of 4 sigma do occur).
 BIAS_ALPHA = 0.001
@@ -843,6 +845,90 @@ def _day_types(start: dt.datetime, end: dt.datetime) -> set[str]:
         "weekend" if (start + dt.timedelta(days=k)).weekday() >= 5 else "weekday"
         for k in range(min(days, 7))
     }
+
+
+#: Error types of rejected calls (the overload detector's); every other type is an error.
+_REJECTED = ("503", "429", "overloaded")
+
+
+def _error_signals(calls: Any, pool: str | None) -> pl.DataFrame:
+    """Bursts of failed calls by error type (timeouts, 5xx ...) per pool.
+
+    Per pool (the whole service without one), error type and 15-minute window: a window of
+    at least 5 errors of the type, 3x the type's rate over the period and binomially
+    unlikely under it (p < :data:`ERROR_ALPHA` after Bonferroni over the windows) is a
+    burst. Rejections (:data:`_REJECTED`) are the overload detector's.
+    """
+    from scipy import stats
+
+    if "error_type" not in calls.columns or "is_error" not in calls.columns:
+        return _signals([])
+    keys = [pool] if pool is not None else []
+    frame = calls.filter(pl.col(pool).is_not_null()) if pool is not None else calls
+    failed = frame.filter(
+        pl.col("is_error").fill_null(False)
+        & pl.col("error_type").is_not_null()
+        & ~pl.col("error_type").cast(pl.String).is_in(list(_REJECTED))
+    ).with_columns(pl.col("error_type").cast(pl.String))
+    if failed.height == 0:
+        return _signals([])
+    totals = (
+        frame.sort("start_time")
+        .group_by_dynamic("start_time", every="15m", group_by=keys or None)
+        .agg(pl.len().alias("n"))
+    )
+    counts = (
+        failed.sort("start_time")
+        .group_by_dynamic("start_time", every="15m", group_by=[*keys, "error_type"])
+        .agg(pl.len().alias("errors"))
+    )
+    per = counts.join(totals, on=[*keys, "start_time"], how="left")
+    overall = (
+        failed.group_by([*keys, "error_type"])
+        .agg(pl.len().alias("all_errors"))
+        .join(
+            frame.group_by(keys).agg(pl.len().alias("all_calls"))
+            if keys
+            else pl.DataFrame({"all_calls": [frame.height]}),
+            on=keys or None,
+            how="left" if keys else "cross",
+        )
+    )
+    per = per.join(overall, on=[*keys, "error_type"], how="left").with_columns(
+        rate=pl.col("all_errors") / pl.col("all_calls")
+    )
+    tested = max(totals.height, 1)
+    rows = []
+    for r in per.filter(pl.col("errors") >= 5).iter_rows(named=True):
+        n, k, rate = int(r["n"] or 0), int(r["errors"]), float(r["rate"])
+        if not n or k / n < 3 * rate:
+            continue
+        p = float(stats.binom.sf(k - 1, n, rate)) * tested
+        if p >= ERROR_ALPHA:
+            continue
+        where = str(r[pool]) if pool is not None else "service"
+        rows.append(
+            {
+                "detector": "errors",
+                "role": "symptom",
+                "kind": "error_burst",
+                "scope": where,
+                "pool": r[pool] if pool is not None else None,
+                "severity": "page",
+                "start": r["start_time"],
+                "end": r["start_time"] + dt.timedelta(minutes=15),
+                "detected_at": r["start_time"] + dt.timedelta(minutes=15),
+                "strength": k / n / max(rate, 1e-9),
+                "cause": "errors",
+                "subject": "error_type",
+                "value": r["error_type"],
+                "previous": f"{rate:.2%}",
+                "evidence": f"{k} of {n} calls on {where} failed with {r['error_type']} at "
+                f"{r['start_time']:%a %d %H:%M} UTC ({k / n:.0%} against {rate:.2%} over the "
+                f"period; binomial p = {min(p, 1.0):.1g} over {tested} windows)",
+            }
+        )
+    return _signals(rows)
 
 
 def _drift_signals(calls: Any, bursts: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -1679,7 +1765,12 @@ def review(
         "no vLLM gauges",
         lambda: _pressure_signals(load, calls, pool_col),
     )
-    run("errors", calls is not None, "no llm_calls", lambda: _rejection_signals(calls, pool_col))
+    run(
+        "errors",
+        calls is not None,
+        "no llm_calls",
+        lambda: pl.concat([_rejection_signals(calls, pool_col), _error_signals(calls, pool_col)]),
+    )
     bursts = [p.filter(pl.col("kind") == "overload") for p in parts if p.height]
     run(
         "drift",
@@ -1705,8 +1796,19 @@ def review(
     merged = merge(signals, gap=gap)
     # SLO pages explained by a saturation or overload of their pool join that incident.
     explained = merged.filter(pl.col("kind").is_in(["overload", "capacity_saturation"]))
+    releases = merged.filter(pl.col("kind") == "model_release_regression")
     keep = []
     for row in merged.iter_rows(named=True):
+        if row["kind"] == "error_burst":
+            # errors of a saturated, overloaded or freshly released pool are that
+            # incident's symptom (its evidence lists them)
+            covered = pl.concat([explained, releases]).filter(
+                pl.col("pool").eq_missing(row["pool"])
+                & (pl.col("start") <= row["end"])
+                & (pl.col("end") >= row["start"])
+            )
+            if covered.height:
+                continue
         if row["kind"] == "slo_burn":
             covered = explained.filter(
                 (pl.col("pool") == row["pool"])
