@@ -12,7 +12,9 @@ they merge into (:func:`merge`, a pure function of a signals frame), the ranked 
 Incident kinds follow the vocabulary of the synthetic sample's ``truth.json``
 (``model_release_regression``, ``data_drift``, ``quality_regression``, ``bias``,
 ``capacity_saturation``, ``overload``, ``guideline_compliance_regression``,
-``prediction_quality_regression``) plus ``slo_burn`` (an SLO page with no other explanation).
+``prediction_quality_regression``) plus ``error_burst`` (failed calls of one type that no
+saturation, overload or release of their pool explains) and ``slo_burn`` (an SLO page with
+no other explanation).
 
 Each detector keeps only what its data make unlikely by chance (the module's constants:
 ``QUALITY_ALPHA``, ``RELEASE_ALPHA``, ``COMPLIANCE_ALPHA``, ``BIAS_ALPHA``,
