@@ -550,6 +550,10 @@ def test_load_compas_errors(tmp_path: Path) -> None:
     path.write_text("id,sex\n1,Male\n")
     with pytest.raises(FormatError, match=r"missing column\(s\) age"):
         fairness.load_compas(path)
+    # a path that is no file: the toolkit's error naming it, not the CSV reader's
+    for missing in (tmp_path / "none.csv", tmp_path):
+        with pytest.raises(ParameterError, match=r"'path' parameter of datasets\.load_compas"):
+            fairness.load_compas(missing)
 
 
 # --------------------------------------------------------------------------- the sample

@@ -170,3 +170,8 @@ def test_spans_without_a_prediction_give_an_empty_table() -> None:
         toolkit.predictions_from_spans(retrieval, label="fraud.label")
     named = toolkit.predictions_from_spans(retrieval, score="retrieval.documents.0.document.score")
     assert named.select("score", "label").rows() == [(0.8, None)]
+
+
+def test_load_creditcard_names_a_missing_file(tmp_path):
+    with pytest.raises(ParameterError, match=r"'path' parameter of datasets\.load_creditcard"):
+        load_creditcard(tmp_path / "creditcard.csv")

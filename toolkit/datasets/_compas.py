@@ -7,7 +7,14 @@ from typing import Any
 
 import polars as pl
 
-from toolkit._validation import BACKEND, Backend, InstanceOf, frame_out, validate_params
+from toolkit._validation import (
+    BACKEND,
+    Backend,
+    InstanceOf,
+    frame_out,
+    reject,
+    validate_params,
+)
 from toolkit.errors import FormatError, location, preview
 
 _COMPAS_INTS = (
@@ -97,6 +104,10 @@ def load_compas(
     >>> load_compas(path)["id"].to_list()  # the second row has no screening delay
     [1]
     """
+    if not os.path.isfile(path):
+        raise reject(
+            "path", "name an existing file", got=f"{os.fspath(path)!r}, which does not exist,"
+        )
     raw = pl.read_csv(os.fspath(path), infer_schema_length=0)
     for name in ("decile_score", "priors_count"):
         copy = f"{name}_duplicated_0"

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from toolkit._validation import InstanceOf, UTCTime, validate_params
+from toolkit._validation import InstanceOf, UTCTime, reject, validate_params
 from toolkit.errors import FormatError, preview
 
 #: Where ``Time`` 0 is put: the data covers two days of September 2013 and states no date
@@ -67,6 +67,8 @@ def load_creditcard(path: str | os.PathLike[str], *, epoch: Any = None) -> pl.Da
     from toolkit.ingest._io import open_binary
 
     file = Path(os.fspath(path))
+    if not file.is_file():
+        raise reject("path", "name an existing file", got=f"{str(file)!r}, which does not exist,")
     start = CREDITCARD_EPOCH if epoch is None else epoch
     with open_binary(file) as fh:
         data = fh.read()

@@ -623,6 +623,14 @@ def audit_compas(
     >>> result = audit_compas("compas-scores-two-years.csv", n_boot=0)  # doctest: +SKIP
     >>> result.n  # doctest: +SKIP
     6167
+
+    A path that is not a file is named in the error:
+
+    >>> audit_compas("no/such/compas.csv")
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.ParameterError: The 'path' parameter of datasets.load_compas must name an \
+existing file. Got 'no/such/compas.csv', which does not exist, instead.
     """
     people = load_compas(path).with_columns(
         (pl.col("decile_score") <= 4).alias("low_risk"),
