@@ -461,8 +461,8 @@ def _release_signals(calls: Any, pool_col: str | None, markers: pl.DataFrame) ->
     the previous version's on the same pool, per bin of prompt size (cut at the previous
     version's ``input_tokens`` quantiles :data:`RELEASE_BINS`: a release that took longer
     prompts is not slower for that) and per latency SLI (``ttft_s``, ``latency_s``). A bin
-    with at least :data:`MIN_RELEASE_CALLS` calls of each version is slower when its median grew by
-    :data:`RELEASE_SLOWDOWN` or more and the one-sided Mann-Whitney U test gives
+    with at least :data:`MIN_RELEASE_CALLS` calls of each version is slower when its median
+    grew by :data:`RELEASE_SLOWDOWN` or more and the one-sided Mann-Whitney U test gives
     p < :data:`RELEASE_ALPHA` after Bonferroni over every bin and SLI tested. It is detected
     when the new version's calls in that bin reached :data:`MIN_RELEASE_CALLS`.
     """
@@ -684,11 +684,10 @@ def _pressure_signals(load: pl.DataFrame, calls: Any, cpool: str | None) -> pl.D
     (:data:`PRESSURE_FLOOR` of the cache, one waiting request), or when its prompt tokens
     per second are :data:`SURGE_FACTOR` times the median of the same time of day on the
     other days (a surge the diurnal cycle does not explain) while its KV cache or queue is
-    above twice its usual level. Two windows in a row or more
-    make a signal. A slice of the pool's calls whose share grew by :data:`SURGE_LIFT` or
-    more in it makes an overload by that slice (a tenant, a route); pressure without one is
-    capacity saturation by peak demand, and a token surge without one is left out (more of
-    the same traffic).
+    above twice its usual level. Two windows in a row or more make a signal. A slice of the
+    pool's calls whose share grew by :data:`SURGE_LIFT` or more in it makes an overload by
+    that slice (a tenant, a route); pressure without one is capacity saturation by peak
+    demand, and a token surge without one is left out (more of the same traffic).
     """
     if load.height == 0 or "pool" not in load.columns:
         return _signals([])
@@ -884,21 +883,17 @@ def _error_signals(calls: Any, pool: str | None) -> pl.DataFrame:
         .group_by_dynamic("start_time", every="15m", group_by=[*keys, "error_type"])
         .agg(pl.len().alias("errors"))
     )
-    per = counts.join(totals, on=[*keys, "start_time"], how="left")
-    overall = (
-        failed.group_by([*keys, "error_type"])
-        .agg(pl.len().alias("all_errors"))
-        .join(
-            frame.group_by(keys).agg(pl.len().alias("all_calls"))
-            if keys
-            else pl.DataFrame({"all_calls": [frame.height]}),
-            on=keys or None,
-            how="left" if keys else "cross",
-        )
+    # the type's rate over the period: its errors over the pool's (or service's) calls
+    per = counts.join(totals, on=[*keys, "start_time"], how="left").join(
+        failed.group_by([*keys, "error_type"]).agg(pl.len().alias("all_errors")),
+        on=[*keys, "error_type"],
+        how="left",
     )
-    per = per.join(overall, on=[*keys, "error_type"], how="left").with_columns(
-        rate=pl.col("all_errors") / pl.col("all_calls")
-    )
+    per = (
+        per.join(frame.group_by(keys).agg(pl.len().alias("all_calls")), on=keys, how="left")
+        if keys
+        else per.with_columns(all_calls=pl.lit(frame.height))
+    ).with_columns(rate=pl.col("all_errors") / pl.col("all_calls"))
     tested = max(totals.height, 1)
     rows = []
     for r in per.filter(pl.col("errors") >= 5).iter_rows(named=True):
@@ -933,19 +928,19 @@ def _error_signals(calls: Any, pool: str | None) -> pl.DataFrame:
     return _signals(rows)
 
 
-def _drift_signals(calls: Any, bursts: pl.DataFrame | None = None) -> pl.DataFrame:
+def _drift_signals(
+    calls: Any, bursts: pl.DataFrame | None = None, pool_col: str | None = None
+) -> pl.DataFrame:
     """Persistent moves of the prompt mix; the calls of overload ``bursts`` left out.
 
     A tenant's burst moves the day's mix (its long prompts, its route) and is the overload's
     symptom, not a drift: the windows of the overload signals found (``pool``, ``start``,
-    ``end``) are removed from the calls before they are compared.
+    ``end``) are removed from the calls (of that pool, by ``pool_col``) before they are
+    compared.
     """
     from toolkit import drift
 
     if bursts is not None and bursts.height and "start_time" in calls.columns:
-        pool_col = next(
-            (c for c in calls.columns if c.endswith("deployment.pool") or c == "pool"), None
-        )
         during = pl.lit(False)
         for b in bursts.iter_rows(named=True):
             inside = pl.col("start_time").is_between(b["start"], b["end"], closed="left")
@@ -1500,9 +1495,8 @@ def _rank_causes(
     own = members.filter(pl.col("cause").is_not_null()).sort("strength", descending=True)
     for m in near.iter_rows(named=True):
         # the comparison of the release's calls with the previous version's, when it was made
-        compared = own.filter(
-            (pl.col("cause") == "version_change") & (pl.col("value") == m["value"])
-        )
+        this_release = (pl.col("cause") == "version_change") & (pl.col("value") == m["value"])
+        compared = own.filter(this_release)
         causes.append(
             {
                 "cause": "version_change",
@@ -1514,7 +1508,7 @@ def _rank_causes(
                 + (f"; {compared['evidence'][0]}" if compared.height else ""),
             }
         )
-        own = own.filter(~((pl.col("cause") == "version_change") & (pl.col("value") == m["value"])))
+        own = own.filter(~this_release)
     for rank, m in enumerate(
         own.unique("cause", keep="first", maintain_order=True).iter_rows(named=True)
     ):
@@ -1779,7 +1773,7 @@ def review(
         calls is not None,
         "no llm_calls",
         lambda: _drift_signals(
-            calls, pl.concat([_signal_frame(b) for b in bursts]) if bursts else None
+            calls, pl.concat([_signal_frame(b) for b in bursts]) if bursts else None, pool_col
         ),
     )
     run(
