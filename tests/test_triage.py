@@ -121,6 +121,8 @@ def test_signals_of_every_detector(found):
         "fairness",
         "compliance",
         "performance",
+        "traces",
+        "explanations",
     }
     assert all(n > 0 for n in ran.values())
     assert found.signals.columns == [*triage.SIGNALS, "incident"]
@@ -494,3 +496,157 @@ def test_a_burst_of_one_error_type():
     assert triage._rejection_signals(calls, "pool").select("kind", "start").rows() == [
         ("overload", t(10.5))
     ]
+
+
+def test_the_grown_span_and_the_explanations_change_of_the_release(found):
+    release = found.incidents.filter(pl.col("kind") == "model_release_regression").row(
+        0, named=True
+    )
+    ranked = found.causes.filter(pl.col("incident") == release["incident"])
+    by = {c["cause"]: c for c in ranked.iter_rows(named=True)}
+    # the release runs prefill 2.6x slower for long prompts: its traces' prefill grew ...
+    grown = by["span_growth"]
+    assert grown["subject"] == "prefill"
+    before, after = (
+        float(v.removesuffix(" ms").replace(",", "")) for v in (grown["previous"], grown["value"])
+    )
+    assert after > 2 * before
+    # ... and the explanation of its slow first tokens moved most on the model version
+    shift = by["explanation_shift"]
+    assert (shift["subject"], shift["value"], shift["previous"]) == (
+        "response_model",
+        "llama-3.3-70b-instruct-2026-11",
+        "llama-3.3-70b-instruct-2026-10",
+    )
+    assert "ttft_s > " in shift["evidence"]
+    # both rank below the version change, whose evidence says the explanation agrees
+    assert by["version_change"]["rank"] == 1
+    assert by["span_growth"]["rank"] > 1
+    assert by["explanation_shift"]["rank"] > 1
+    assert "SHAP explanation of the window moved most on response_model" in release["cause"]
+    # the cause signals are in the signals frame, with their incident
+    own = found.signals.filter(pl.col("incident") == release["incident"])
+    assert {"traces", "explanations"} <= set(own["detector"])
+
+
+def test_an_overload_queues(found):
+    overload = found.incidents.filter(pl.col("kind") == "overload")["incident"][0]
+    ranked = found.causes.filter(pl.col("incident") == overload)
+    grown = ranked.filter(pl.col("cause") == "span_growth").row(0, named=True)
+    assert grown["subject"] == "queueing"
+    # one slice named by two signals is one cause
+    assert ranked.filter(pl.col("cause") == "tenant_surge").height == 1
+
+
+def _traced(slow_from: int, slow_to: int, n: int = 60) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A gateway span over a database span per trace, one trace a minute; the database
+    takes 200 ms instead of 20 ms in traces slow_from..slow_to-1."""
+    rows, calls = [], []
+    for i in range(n):
+        db = 200 if slow_from <= i < slow_to else 20
+        start = t(i / 60)
+        rows += [
+            (
+                f"t{i}",
+                "a",
+                None,
+                "GET /",
+                "gateway",
+                start,
+                start + dt.timedelta(milliseconds=50 + db),
+            ),
+            (f"t{i}", "b", "a", "db", "postgres", start, start + dt.timedelta(milliseconds=db)),
+        ]
+        calls.append({"trace_id": f"t{i}", "start_time": start, "pool": "a"})
+    spans = pl.DataFrame(
+        rows,
+        orient="row",
+        schema=[
+            "trace_id",
+            "span_id",
+            "parent_span_id",
+            "name",
+            "service_name",
+            "start_time",
+            "end_time",
+        ],
+    ).with_columns(
+        pl.col("start_time", "end_time").dt.replace_time_zone("UTC"), kind=pl.lit("server")
+    )
+    return spans, pl.DataFrame(calls)
+
+
+def _incident(start: float, end: float, kind: str = "slo_burn") -> dict:
+    return {
+        "incident": "i",
+        "kind": kind,
+        "scope": "a",
+        "pool": "a",
+        "start": t(start),
+        "end": t(end),
+    }
+
+
+def test_the_grown_span_of_an_incident():
+    spans, calls = _traced(30, 45)
+    window = _incident(30 / 60, 45 / 60)
+    grown = triage._span_growth(spans, calls, "pool", window, pl.DataFrame([window]))
+    assert grown is not None
+    # the database's self time: 20 ms in the 45 traces outside, 200 ms in the 15 inside
+    assert (grown["subject"], grown["previous"], grown["value"]) == ("other", "20 ms", "200 ms")
+    assert grown["strength"] == pytest.approx(0.18)
+    assert "15 traces against 45 of a" in grown["evidence"]
+    # a window where nothing grew, or with too few traces, names no span
+    calm = _incident(0, 15 / 60)
+    assert triage._span_growth(spans, calls, "pool", calm, pl.DataFrame([calm, window])) is None
+    few = _incident(30 / 60, 35 / 60)
+    assert triage._span_growth(spans, calls, "pool", few, pl.DataFrame([few])) is None
+
+
+def test_the_explanations_change_in_an_incident():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    minute = np.arange(n)
+    inside = (minute >= 2000) & (minute < 2400)
+    # a bulk tenant sends long prompts, 5 % of the calls outside the window, 70 % inside:
+    # long prompts are slow
+    share = np.where(inside, 0.7, 0.05)
+    tenant = np.where(rng.random(n) < share, "bulk", rng.choice(["a", "b", "c"], n))
+    tokens = np.where(tenant == "bulk", 8000, rng.integers(100, 2000, n))
+    calls = pl.DataFrame(
+        {
+            "start_time": [t(m / 60) for m in minute],
+            "pool": "a",
+            "attributes.user.tier": tenant,
+            "input_tokens": tokens,
+            "ttft_s": tokens / 2000 + rng.exponential(0.2, n),
+        }
+    )
+    objectives = toolkit.slo.ServiceObjectives(
+        {"ttft_s": toolkit.slo.SLO("ttft", 0.99, sli="ttft_s", threshold=2.5)}
+    )
+    incident = _incident(2000 / 60, 2400 / 60)
+    shift = triage._explanation_shift(
+        triage._Explainer(calls, "pool"), incident, triage._signals([]), objectives
+    )
+    assert shift is not None
+    # the long prompts (or the tenant that sends them: the trees may split on either)
+    assert shift["subject"] in {"attributes.user.tier", "input_tokens"}
+    if shift["subject"] == "input_tokens":
+        # the window's mean prompt: 70 % of 8,000 and 30 % of about 1,050 tokens
+        assert 5000 < float(shift["value"]) < 6500
+        assert float(shift["previous"]) < 1500
+    assert "ttft_s > 2.5" in shift["evidence"]
+    assert "read with care" not in shift["evidence"]
+    # the difference is that of the mean SHAP values, window against the rest
+    assert shift["strength"] >= triage.MIN_SHAP_SHIFT
+    # an incident whose calls are like the others' moves nothing
+    calm = _incident(0, 400 / 60)
+    assert (
+        triage._explanation_shift(
+            triage._Explainer(calls, "pool"), calm, triage._signals([]), objectives
+        )
+        is None
+    )

@@ -94,6 +94,9 @@ FIDELITY_FLOORS = {"classification": 0.7, "regression": 0.3}
 _TIME = "start_time"
 _ROW = "_row"
 _NULL = "(null)"
+#: An explanation of at most this many calls keeps the SHAP values of all of them once
+#: computed (:meth:`Explanation.compare` of many windows then costs one pass).
+_MEMO_ROWS = 100_000
 
 _LATENCY = (
     "latency_s",
@@ -983,6 +986,7 @@ class Explanation:
     _y: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     _sample: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
     _shap: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 0)))
+    _memo: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
 
     @property
     def low_fidelity(self) -> bool:
@@ -1167,8 +1171,8 @@ class Explanation:
             if index.shape[0] > max_rows:
                 index = np.sort(rng.choice(index, max_rows, replace=False))
             parts.append(index)
-        shap_in = _contributions(self.model, self._x[parts[0]])
-        shap_base = _contributions(self.model, self._x[parts[1]])
+        shap_in = self._contributions_of(parts[0])
+        shap_base = self._contributions_of(parts[1])
         p = len(self.features)
         typical_in: list[str] = []
         typical_base: list[str] = []
@@ -1204,6 +1208,16 @@ class Explanation:
             fidelity_metric=self.fidelity_metric,
             fidelity_floor=self.fidelity_floor,
         )
+
+    def _contributions_of(self, index: np.ndarray) -> np.ndarray:
+        """SHAP values of the rows ``index``; those of every row are computed once and kept
+        when there are at most ``_MEMO_ROWS`` (comparing many windows costs one pass)."""
+        if self._x.shape[0] > _MEMO_ROWS:
+            return _contributions(self.model, self._x[index])
+        if "all" not in self._memo:
+            self._memo["all"] = _contributions(self.model, self._x)
+        rows: np.ndarray = self._memo["all"][index]
+        return rows
 
     def _predict_fn(self) -> Any:
         model, task = self.model, self.task

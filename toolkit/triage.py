@@ -4,7 +4,10 @@
 against each pool's own ordinary level or declared objectives, deploy markers from version
 changes and each release compared with the version it replaced, pool saturation, KV-cache
 pressure and prompt-token surges, rejection bursts, prompt-mix drift, ungrounded answers,
-group disparities, guideline violations, model precision) and returns a
+group disparities, guideline violations, model precision), takes two more pieces of
+evidence from each latency or error incident's own calls (the span that grew in its
+traces, :func:`toolkit.traces.bottlenecks`; the feature whose SHAP contribution to its bad
+calls moved most, :meth:`toolkit.explain.Explanation.compare`) and returns a
 :class:`Review`: the raw :attr:`Review.signals` of every detector, the :attr:`Review.incidents`
 they merge into (:func:`merge`, a pure function of a signals frame), the ranked probable
 :attr:`Review.causes` of each incident and its runbook (:func:`load_runbooks`).
@@ -565,8 +568,8 @@ def _release_signals(calls: Any, pool_col: str | None, markers: pl.DataFrame) ->
 
 def _slo_signals(
     calls: Any, metrics: Any, slo_file: str | Path | None
-) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    """Burn-rate pages per SLI and pool.
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str], dict[str | None, Any]]:
+    """Burn-rate pages per SLI and pool, the alert table, notes, and each pool's objectives.
 
     Declared objectives (``slo_file``) hold every pool to them. Without, each pool is held
     to its own ordinary level (:func:`toolkit.slo.baseline_objectives`): the review finds
@@ -582,6 +585,7 @@ def _slo_signals(
             pools += [p for p in frame[column].drop_nulls().unique().sort() if p not in pools]
     declared = slo.service_objectives(slo_file=slo_file) if slo_file is not None else None
     parts, notes = [], []
+    held: dict[str | None, Any] = {}
     for pool in pools or [None]:
         pool_calls = calls
         if calls is not None and pool is not None:
@@ -598,6 +602,7 @@ def _slo_signals(
         objectives = declared or slo.baseline_objectives(calls=pool_calls, metrics=pool_metrics)
         if not objectives.slos:
             continue
+        held[None if pool is None else str(pool)] = objectives
         notes += [f"{pool or 'all'}: {n}" for n in objectives.notes]
         events = slo.metric_events(pool_metrics, objectives) if pool_metrics is not None else {}
         if not events and pool_calls is not None:
@@ -606,7 +611,7 @@ def _slo_signals(
         parts.append(fired.with_columns(pool=pl.lit(None if pool is None else str(pool))))
     fired = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
     if fired.height == 0:
-        return _signals([]), fired, notes
+        return _signals([]), fired, notes, held
     # a burn rate over a window that the data do not fill yet (the export's first hours)
     # rests on a few minutes of events: no page
     first = None
@@ -641,7 +646,7 @@ def _slo_signals(
         }
         for r in fired.filter(pl.col("severity") == "page").iter_rows(named=True)
     ]
-    return _signals(rows), fired, notes
+    return _signals(rows), fired, notes, held
 
 
 def _capacity_signals(metrics: Any, pool: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -1474,13 +1479,285 @@ def _largest_lift(
     return best
 
 
+# ------------------------------------------------------------------ evidence per incident
+
+#: Incidents whose traces are compared with their pool's ordinary traces (the grown span)
+#: and whose calls' explanation is compared with the period's (the explanation's change).
+_TRACED = ("slo_burn", "model_release_regression", "capacity_saturation", "overload", "error_burst")
+#: An operation's self time per trace must grow this many times ...
+SPAN_GROWTH = 1.25
+#: ... at this significance (one-sided Mann-Whitney, Bonferroni over the operations) ...
+SPAN_ALPHA = 0.001
+#: ... with at least this many traces in the window (and twice as many outside).
+MIN_TRACES = 10
+#: A feature whose mean SHAP value moves less than this (log-odds) explains nothing.
+MIN_SHAP_SHIFT = 0.1
+#: Calls whose SHAP values the surrogate's global importance is computed on (the window
+#: comparison explains the calls of the window and of its baseline, 50,000 at most each).
+EXPLAIN_ROWS = 5_000
+
+
+def _busy(incidents: pl.DataFrame, pool: str | None) -> pl.Expr:
+    """Calls (by ``start_time``) inside any traced incident of ``pool``."""
+    inside = pl.lit(False)
+    own = incidents.filter(pl.col("kind").is_in(_TRACED) & pl.col("pool").eq_missing(pool))
+    for start, end in own.select("start", "end").iter_rows():
+        inside = inside | ((pl.col("start_time") >= start) & (pl.col("start_time") < end))
+    return inside
+
+
+def _span_growth(
+    spans: pl.DataFrame,
+    calls: pl.DataFrame,
+    pool_col: str | None,
+    incident: Mapping[str, Any],
+    incidents: pl.DataFrame,
+) -> dict[str, Any] | None:
+    """The operation whose self time grew most in the incident's traces: a cause signal.
+
+    The traces of the incident's pool that started in its window against that pool's
+    traces outside every latency or error incident (:func:`toolkit.traces.bottlenecks` by
+    component: queueing, prefill and decode apart); kept when the growth is significant
+    (``SPAN_ALPHA``) and at least ``SPAN_GROWTH`` times the usual self time.
+    """
+    from toolkit import traces
+
+    pool = incident["pool"]
+    own = calls.filter(pl.col("trace_id").is_not_null())
+    if pool is not None and pool_col is not None:
+        own = own.filter(pl.col(pool_col) == pool)
+    own = own.select("trace_id", "start_time").unique("trace_id")
+    inside = own.filter(
+        (pl.col("start_time") >= incident["start"]) & (pl.col("start_time") < incident["end"])
+    )["trace_id"]
+    outside = own.filter(~_busy(incidents, pool))["trace_id"]
+    if inside.len() < MIN_TRACES or outside.len() < 2 * MIN_TRACES:
+        return None
+    sub = spans.filter(pl.col("trace_id").is_in(pl.concat([inside, outside]).implode()))
+    ranked = traces.bottlenecks(
+        sub, inside, baseline=outside, by="component", confidence=1 - SPAN_ALPHA
+    )
+    grown = ranked.filter(
+        pl.col("significant")
+        & (pl.col("delta_ms") > 0)
+        & (pl.col("slow_mean_ms") >= SPAN_GROWTH * pl.col("baseline_mean_ms"))
+    )
+    if grown.height == 0:
+        return None
+    g = grown.row(0, named=True)
+    where = f" of {pool}" if pool is not None else ""
+    return {
+        "detector": "traces",
+        "role": "cause",
+        "kind": "bottleneck_shift",
+        "scope": incident["scope"],
+        "pool": pool,
+        "severity": None,
+        "start": incident["start"],
+        "end": incident["end"],
+        "detected_at": None,
+        "strength": float(g["delta_ms"]) / 1000,
+        "cause": "span_growth",
+        "subject": str(g["component"]),
+        "value": f"{g['slow_mean_ms']:,.0f} ms",
+        "previous": f"{g['baseline_mean_ms']:,.0f} ms",
+        "evidence": f"{g['component']} grew: {g['baseline_mean_ms']:,.0f} ms of self time per "
+        f"trace outside incidents, {g['slow_mean_ms']:,.0f} ms in the window "
+        f"(+{g['delta_ms']:,.0f} ms, {g['share_of_delta']:.0%} of the traces' growth; "
+        f"{g['slow_traces']} traces against {g['baseline_traces']}{where}; one-sided "
+        f"Mann-Whitney p = {g['p_adjusted']:.1g}, Bonferroni)",
+    }
+
+
+def _outcome(
+    incident: Mapping[str, Any], members: pl.DataFrame, objectives: Any, calls: pl.DataFrame
+) -> tuple[str, pl.Expr] | None:
+    """What went bad in an incident, as an outcome of its pool's calls to explain.
+
+    Failed calls for an overload or error burst, or when availability paged; otherwise the
+    latency objective that paged (else TTFT, else end-to-end latency) of the pool's
+    objectives: a call on its wrong side.
+    """
+    paged = set(members.filter(pl.col("kind") == "slo_burn")["subject"].drop_nulls())
+    if incident["kind"] in ("overload", "error_burst") or paged == {"availability"}:
+        return ("failed call", pl.col("is_error")) if "is_error" in calls.columns else None
+    slos = dict(objectives.slos) if objectives is not None else {}
+    chosen = [o for o in slos.values() if o.name in paged and o.threshold is not None]
+    chosen += [slos[s] for s in ("ttft_s", "latency_s") if s in slos]
+    for o in chosen:
+        if o.sli in calls.columns and o.threshold is not None:
+            wrong = {"lte": ">", "lt": ">=", "gte": "<", "gt": "<="}[o.op]
+            bad = {
+                ">": pl.col(o.sli) > o.threshold,
+                ">=": pl.col(o.sli) >= o.threshold,
+                "<": pl.col(o.sli) < o.threshold,
+                "<=": pl.col(o.sli) <= o.threshold,
+            }[wrong]
+            return f"{o.sli} {wrong} {o.threshold:g}", bad
+    return None
+
+
+class _Explainer:
+    """One surrogate per pool and outcome, fitted on the period's calls when first asked."""
+
+    def __init__(self, calls: pl.DataFrame, pool_col: str | None) -> None:
+        self.calls, self.pool_col = calls, pool_col
+        self.fitted: dict[tuple[str | None, str], Any] = {}
+        self.failures: list[str] = []
+
+    def get(self, pool: str | None, name: str, target: pl.Expr) -> Any:
+        from toolkit import explain
+
+        key = (pool, name)
+        if key not in self.fitted:
+            frame = self.calls
+            if pool is not None and self.pool_col is not None:
+                frame = frame.filter(pl.col(self.pool_col) == pool)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", explain.LowFidelityWarning)
+                    self.fitted[key] = explain.explain(
+                        frame, target, explain_rows=EXPLAIN_ROWS, progress=False
+                    )
+            except ToolkitError as error:
+                self.failures.append(f"{pool or 'all'}, {name}: {error}")
+                self.fitted[key] = None
+        return self.fitted[key]
+
+
+def _explanation_shift(
+    explainer: _Explainer,
+    incident: Mapping[str, Any],
+    members: pl.DataFrame,
+    objectives: Any,
+) -> dict[str, Any] | None:
+    """The feature whose SHAP contribution to the bad outcome moved most in the window.
+
+    A LightGBM surrogate of the incident's outcome (:func:`_outcome`) over its pool's calls
+    of the whole period, explained with TreeSHAP (:func:`toolkit.explain.explain`); the
+    window's mean SHAP values against the rest of the period's
+    (:meth:`toolkit.explain.Explanation.compare`). The feature that moved most towards the
+    bad outcome (at least ``MIN_SHAP_SHIFT`` log-odds) is the cause signal; a surrogate
+    below its fidelity floor says so and ranks low.
+    """
+    from toolkit.errors import ParameterError
+
+    outcome = _outcome(incident, members, objectives, explainer.calls)
+    if outcome is None:
+        return None
+    name, target = outcome
+    result = explainer.get(incident["pool"], name, target)
+    if result is None:
+        return None
+    try:
+        compared = result.compare((incident["start"], incident["end"]))
+    except ParameterError:  # no explained call in the window, or none outside
+        return None
+    moved = compared.frame.filter(pl.col("difference") >= MIN_SHAP_SHIFT)
+    if moved.height == 0:
+        return None
+    top = moved.row(0, named=True)
+    rest = "; ".join(
+        f"{m['feature']} {m['difference']:+.2f}" for m in moved.slice(1, 2).iter_rows(named=True)
+    )
+    fidelity = (
+        f"{result.fidelity_metric} {result.fidelity:.2f}"
+        if result.fidelity is not None
+        else f"{result.fidelity_metric} unknown"
+    )
+    weak = " (below its floor: read with care)" if result.low_fidelity else ""
+    where = f" on {incident['pool']}" if incident["pool"] is not None else ""
+    return {
+        "detector": "explanations",
+        "role": "cause",
+        "kind": "explanation_shift",
+        "scope": incident["scope"],
+        "pool": incident["pool"],
+        "severity": None,
+        "start": incident["start"],
+        "end": incident["end"],
+        "detected_at": None,
+        "strength": float(top["difference"]),
+        "cause": "explanation_shift",
+        "subject": str(top["feature"]),
+        "value": str(top["incident_value"]),
+        "previous": str(top["baseline_value"]),
+        "evidence": f"the explanation of {name}{where} moved most on {top['feature']}: "
+        f"{top['baseline_value']} outside the window, {top['incident_value']} in it, "
+        f"{top['difference']:+.2f} log-odds of a {name} (mean SHAP "
+        f"{top['baseline_mean_shap']:+.2f} -> {top['incident_mean_shap']:+.2f}"
+        + (f"; then {rest}" if rest else "")
+        + f"; {compared.incident_rows:,} calls against {compared.baseline_rows:,}, surrogate "
+        f"{fidelity}{weak})",
+    }
+
+
+def _bare(name: str) -> str:
+    """A column name without its OTLP prefix (``attributes.user.locale``: ``user.locale``)."""
+    for prefix in ("attributes.", "resource.", "label."):
+        name = name.removeprefix(prefix)
+    return name
+
+
+def _incident_evidence(
+    incident: Mapping[str, Any],
+    members: pl.DataFrame,
+    incidents: pl.DataFrame,
+    spans: pl.DataFrame | None,
+    calls: pl.DataFrame | None,
+    pool_col: str | None,
+    explainer: _Explainer | None,
+    objectives: Mapping[str | None, Any],
+    tally: dict[str, dict[str, Any]],
+) -> list[tuple[Mapping[str, Any], float]]:
+    """The grown span and the explanation's change of a latency or error incident.
+
+    Each found is a cause signal with its score for the ranking: the grown span 0.5, the
+    explanation's change 0.45 (0.2 from a surrogate below its fidelity floor), below the
+    causes the detectors name. ``tally`` counts them per detector and keeps the error a
+    detector met.
+    """
+    out: list[tuple[Mapping[str, Any], float]] = []
+    if incident["kind"] not in _TRACED or calls is None:
+        return out
+    for name in ("traces", "explanations"):
+        if not tally[name]["ran"]:
+            continue
+        try:
+            if name == "traces":
+                assert spans is not None
+                got = _span_growth(spans, calls, pool_col, incident, incidents)
+                score = 0.5
+            else:
+                assert explainer is not None
+                got = _explanation_shift(
+                    explainer, incident, members, objectives.get(incident["pool"])
+                )
+                score = 0.2 if got is not None and "read with care" in got["evidence"] else 0.45
+        except ToolkitError as error:
+            tally[name]["note"] = str(error)
+            continue
+        if got is not None:
+            out.append((got, score))
+            tally[name]["signals"] += 1
+    return out
+
+
 def _rank_causes(
     incident: Mapping[str, Any],
     members: pl.DataFrame,
     markers: pl.DataFrame,
     calls: pl.DataFrame | None,
     pool_col: str | None,
+    extra: Sequence[tuple[Mapping[str, Any], float]] = (),
 ) -> list[dict[str, Any]]:
+    """The incident's probable causes, most likely first, with ``rank`` and ``score``.
+
+    A version change of the pool in the window, the causes its own signals name, the
+    slice whose share grew for an overload, then ``extra`` (cause signals found for this
+    incident with their scores: the grown span, the explanation's change). When the
+    explanation moved most on the column the top cause names, its evidence says so.
+    """
     causes: list[dict[str, Any]] = []
     kind = incident["kind"]
     near = markers.filter(
@@ -1542,8 +1819,35 @@ def _rank_causes(
                 for c in causes
                 if not (c["cause"] == "tenant_surge" and c["subject"] == "error_type")
             ]
-    ranked = sorted(causes, key=lambda c: -c["score"])
-    return [{**c, "rank": i} for i, c in enumerate(ranked, 1)]
+    for signal, score in extra:
+        causes.append(
+            {
+                "cause": signal["cause"],
+                "score": score,
+                **{k: signal[k] for k in ("subject", "value", "previous", "evidence")},
+                "_shift": signal["strength"],
+            }
+        )
+    ranked, seen = [], set()
+    for c in sorted(causes, key=lambda c: -c["score"]):
+        # one slice named by two signals (the overload's shift, the pressure's) ranks once
+        key = (c["cause"], _bare(str(c["subject"])), c["value"])
+        if key not in seen:
+            seen.add(key)
+            ranked.append(c)
+    shift = next((c for c in ranked if c["cause"] == "explanation_shift"), None)
+    if shift is not None and ranked[0] is not shift:
+        top = ranked[0]
+        if _bare(str(top["subject"])) == _bare(str(shift["subject"])):
+            ranked[0] = {
+                **top,
+                "evidence": f"{top['evidence']}; the SHAP explanation of the window moved most "
+                f"on {shift['subject']} too ({shift['_shift']:+.2f} log-odds)",
+            }
+    return [
+        {**{k: v for k, v in c.items() if k != "_shift"}, "rank": i}
+        for i, c in enumerate(ranked, 1)
+    ]
 
 
 def _impact(
@@ -1712,6 +2016,7 @@ def review(
     ran: list[dict[str, Any]] = []
     fired = pl.DataFrame()
     objective_notes: list[str] = []
+    held: dict[str | None, Any] = {}
     load = pl.DataFrame()
 
     def run(name: str, needs: bool, note: str, job: Any) -> Any:
@@ -1737,7 +2042,7 @@ def review(
         lambda: _slo_signals(calls, metrics, slo_file),
     )
     if got is not None:
-        fired, objective_notes = got[1], got[2]
+        fired, objective_notes, held = got[1], got[2], got[3]
     got = run(
         "versions", calls is not None, "no llm_calls", lambda: deploy_markers(calls, pool=pool_col)
     )
@@ -1829,6 +2134,25 @@ def review(
                 drop.append(row["incident"])
         merged = merged.filter(~pl.col("incident").is_in(drop))
 
+    # evidence per incident: the grown span of its traces, the change of its explanation
+    explainer = _Explainer(calls, pool_col) if calls is not None else None
+    traced = spans is not None and calls is not None and "trace_id" in calls.columns
+    tally: dict[str, dict[str, Any]] = {
+        "traces": {
+            "detector": "traces",
+            "ran": traced,
+            "signals": 0,
+            "note": "" if traced else "no spans joined to llm_calls",
+        },
+        "explanations": {
+            "detector": "explanations",
+            "ran": explainer is not None,
+            "signals": 0,
+            "note": "" if explainer is not None else "no llm_calls",
+        },
+    }
+    found_rows: list[dict[str, Any]] = []
+
     signals = signals.with_row_index("_row")
     markers = signals.filter(pl.col("kind") == "deploy")
     symptoms = signals.filter(pl.col("role") == "symptom")
@@ -1852,7 +2176,11 @@ def review(
             continue
         for index in members["_row"]:
             member_of.setdefault(index, row["incident"])
-        causes = _rank_causes(row, members, markers, calls, pool_col)
+        extra = _incident_evidence(
+            row, members, merged, spans, calls, pool_col, explainer, held, tally
+        )
+        found_rows += [{**got, "incident": row["incident"]} for got, _ in extra]
+        causes = _rank_causes(row, members, markers, calls, pool_col, extra)
         if causes and causes[0]["cause"] == "version_change":
             used = markers.filter(pl.col("value") == causes[0]["value"])["_row"]
             for index in used:
@@ -1941,6 +2269,18 @@ def review(
     signals = signals.with_columns(
         incident=pl.col("_row").replace_strict(member_of, default=None, return_dtype=pl.String)
     ).drop("_row")
+    if found_rows:
+        signals = pl.concat(
+            [
+                signals,
+                _signals([{k: v for k, v in r.items() if k != "incident"} for r in found_rows])
+                .pipe(_signal_frame)
+                .with_columns(incident=pl.Series([r["incident"] for r in found_rows])),
+            ]
+        )
+    if explainer is not None and explainer.failures:
+        tally["explanations"]["note"] = "; ".join(explainer.failures)
+    ran += list(tally.values())
     period = (
         (calls["start_time"].min(), calls["start_time"].max())
         if calls is not None
