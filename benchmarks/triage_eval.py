@@ -23,7 +23,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import polars as pl
@@ -67,6 +67,10 @@ def main() -> None:
     right: dict[str, int] = defaultdict(int)
     delays: dict[str, list[float]] = defaultdict(list)
     quiet_weeks, quiet_false = 0, 0
+    # per class: what the grown span and the explanation's change named for its incidents
+    named: dict[str, dict[str, Counter[str]]] = defaultdict(
+        lambda: {"span_growth": Counter(), "explanation_shift": Counter()}
+    )
     for week in range(args.weeks):
         folder = root / f"week-{week:02d}"
         plan = synth.random_plan(args.seed + week)
@@ -100,6 +104,10 @@ def main() -> None:
             used.update(hits["incident"])
             delays[kind].append((best["detected_at"] - start).total_seconds() / 60)
             right[kind] += best["cause_key"] == TRUE_CAUSE.get(kind)
+            own = found.causes.filter(pl.col("incident") == best["incident"])
+            for cause, counter in named[kind].items():
+                subject = own.filter(pl.col("cause") == cause)["subject"]
+                counter[subject[0] if subject.len() else "(none)"] += 1
         false = found.incidents.filter(~pl.col("incident").is_in(sorted(used)))
         for row in false.iter_rows(named=True):
             fp[row["kind"]] += 1
@@ -114,6 +122,7 @@ def main() -> None:
         )
         if week == args.weeks - 1 or (args.every and (week + 1) % args.every == 0):
             _summary(week + 1, args.rps, quiet_weeks, quiet_false, tp, fn, fp, right, delays)
+            _evidence(named)
 
 
 def _summary(
@@ -143,6 +152,19 @@ def _summary(
         f"{sum(right.values()) / max(total_tp, 1):5.2f}"
     )
     print(f"false incidents per quiet week: {quiet_false / max(quiet_weeks, 1):.2f}")
+
+
+def _evidence(named: dict[str, dict[str, Counter[str]]]) -> None:
+    """What the grown span and the explanation's change named, per class of found incident."""
+    print("\nevidence of the found incidents (grown span; feature the explanation moved most on)")
+    for kind in sorted(named):
+        parts = []
+        for cause, counter in named[kind].items():
+            total = sum(counter.values())
+            found = total - counter["(none)"]
+            common = ", ".join(f"{k} {v}" for k, v in counter.most_common(3) if k != "(none)")
+            parts.append(f"{cause} {found}/{total}" + (f" ({common})" if common else ""))
+        print(f"{kind:34} " + "; ".join(parts))
 
 
 if __name__ == "__main__":

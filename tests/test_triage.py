@@ -153,6 +153,18 @@ def test_runbook_steps_carry_the_incidents_values(found):
         r"Scale h100-pool to [5-9] replicas \(now 4; at the peak 1\.\d\dx", saturation[1]
     )
     assert "<" not in "".join(found.incidents["runbook"])  # every placeholder filled
+    # an SLO burn that only its grown span explains points at that span
+    books = triage.load_runbooks()
+    burn = {"pool": "l4-pool", "window": "Fri 06 16:00-17:00 UTC", "budget_burned": "ttft 40%"}
+    steps = triage.fill(
+        books[("slo_burn", "span_growth")],
+        {**burn, "subject": "queueing", "previous": "3 ms", "value": "82 ms"},
+    )
+    assert steps[0] == (
+        "l4-pool burned its error budget over Fri 06 16:00-17:00 UTC (ttft 40%) while "
+        "queueing grew from 3 ms to 82 ms per trace."
+    )
+    assert "<" not in "".join(triage.fill(books[("slo_burn", "*")], burn))
     with pytest.raises(ParameterError, match=r"'incident' parameter of triage\.Review\.runbook"):
         found.runbook("nope")
 

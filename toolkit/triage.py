@@ -1490,8 +1490,10 @@ SPAN_GROWTH = 1.25
 SPAN_ALPHA = 0.001
 #: ... with at least this many traces in the window (and twice as many outside).
 MIN_TRACES = 10
-#: A feature whose mean SHAP value moves less than this (log-odds) explains nothing.
+#: A feature whose mean SHAP value moves less than this (log-odds) explains nothing ...
 MIN_SHAP_SHIFT = 0.1
+#: ... and a window of fewer calls is not explained (its mean SHAP values are noise).
+MIN_EXPLAINED = 20
 #: Calls whose SHAP values the surrogate's global importance is computed on (the window
 #: comparison explains the calls of the window and of its baseline, 50,000 at most each).
 EXPLAIN_ROWS = 5_000
@@ -1570,17 +1572,28 @@ def _span_growth(
 
 
 def _outcome(
-    incident: Mapping[str, Any], members: pl.DataFrame, objectives: Any, calls: pl.DataFrame
+    incident: Mapping[str, Any],
+    members: pl.DataFrame,
+    objectives: Any,
+    calls: pl.DataFrame,
+    pool_col: str | None,
 ) -> tuple[str, pl.Expr] | None:
     """What went bad in an incident, as an outcome of its pool's calls to explain.
 
-    Failed calls for an overload or error burst, or when availability paged; otherwise the
-    latency objective that paged (else TTFT, else end-to-end latency) of the pool's
-    objectives: a call on its wrong side.
+    Failed calls for an overload or error burst, or when availability paged (when the
+    window's traced calls include failed ones); otherwise the latency objective that paged
+    (else TTFT, else end-to-end latency) of the pool's objectives: a call on its wrong side.
     """
     paged = set(members.filter(pl.col("kind") == "slo_burn")["subject"].drop_nulls())
     if incident["kind"] in ("overload", "error_burst") or paged == {"availability"}:
-        return ("failed call", pl.col("is_error")) if "is_error" in calls.columns else None
+        window = calls.filter(
+            (pl.col("start_time") >= incident["start"]) & (pl.col("start_time") < incident["end"])
+        )
+        if incident["pool"] is not None and pool_col is not None:
+            window = window.filter(pl.col(pool_col) == incident["pool"])
+        if "is_error" in calls.columns and window["is_error"].any():
+            return "failed call", pl.col("is_error")
+        # rejected calls that left no trace: what the traced ones suffered is their latency
     slos = dict(objectives.slos) if objectives is not None else {}
     chosen = [o for o in slos.values() if o.name in paged and o.threshold is not None]
     chosen += [slos[s] for s in ("ttft_s", "latency_s") if s in slos]
@@ -1642,7 +1655,7 @@ def _explanation_shift(
     """
     from toolkit.errors import ParameterError
 
-    outcome = _outcome(incident, members, objectives, explainer.calls)
+    outcome = _outcome(incident, members, objectives, explainer.calls, explainer.pool_col)
     if outcome is None:
         return None
     name, target = outcome
@@ -1652,6 +1665,8 @@ def _explanation_shift(
     try:
         compared = result.compare((incident["start"], incident["end"]))
     except ParameterError:  # no explained call in the window, or none outside
+        return None
+    if compared.incident_rows < MIN_EXPLAINED:
         return None
     moved = compared.frame.filter(pl.col("difference") >= MIN_SHAP_SHIFT)
     if moved.height == 0:
