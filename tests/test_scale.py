@@ -626,13 +626,17 @@ def test_ingest_lock_refuses_a_second_ingest_and_is_released(tmp_path: Path) -> 
 
     thread = threading.Thread(target=first)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not lock.exists() and time.monotonic() < deadline:
-        time.sleep(0.001)
-    holder = json.loads(lock.read_text())
-    with pytest.raises(scale.StoreLockedError) as info:
-        scale.ingest(tmp_path / "src", store)
-    thread.join()
+    try:
+        deadline = time.monotonic() + 30
+        while not lock.exists() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        # the lock appears whole (written, then linked into place): never empty
+        holder = json.loads(lock.read_text())
+        with pytest.raises(scale.StoreLockedError) as info:
+            scale.ingest(tmp_path / "src", store)
+    finally:
+        # a run left going would change the warning filters under the next tests
+        thread.join()
     assert not errors
     message = str(info.value)
     assert str(lock) in message

@@ -196,15 +196,27 @@ class _Store:
 
         Exclusive where the filesystem can do it (local disk, memory, object stores with
         conditional writes); otherwise a check then a write, which a simultaneous start on
-        another machine can race.
+        another machine can race. On local disk the file appears with all of ``data``.
         """
         target = self.path(rel)
         parent = target.rsplit("/", 1)[0]
         if self.local:
             os.makedirs(parent, exist_ok=True)
-            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            with os.fdopen(fd, "wb") as f:
+            # written whole under a temporary name, then hard-linked into place: the link
+            # fails if the target exists, and a reader never sees it empty or half written
+            tmp = f"{target}.{uuid.uuid4().hex}.tmp"
+            with open(tmp, "wb") as f:
                 f.write(data)
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise
+            except OSError:  # a filesystem without hard links: exclusive create, then write
+                fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                with os.fdopen(fd, "wb") as g:
+                    g.write(data)
+            finally:
+                os.unlink(tmp)
             return
         self.fs.makedirs(parent, exist_ok=True)
         try:
