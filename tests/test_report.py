@@ -626,3 +626,48 @@ def test_the_raising_line_is_read_from_the_kernels_traceback() -> None:
     long = _exception_text("ValueError", "y" * 5000)
     assert len(long) == len("ValueError: ") + 300
     assert long.endswith("y…")
+
+
+def test_the_index_opens_on_the_reviews_incidents_not_on_notebook_02s_windows(tmp_path):
+    from toolkit.report._kernel import Record
+    from toolkit.report._runner import NotebookReport, _incidents_html
+
+    start, end = "2026-11-04T10:05:00+00:00", "2026-11-04T12:00:00+00:00"
+    windows = NotebookReport(
+        "02_trace_bottlenecks",
+        "Traces",
+        tmp_path / "02.ipynb",
+        tmp_path / "02.html",
+        (Record("incidents", [{"incident": "ttft on h100", "start": start, "end": end}]),),
+        1.0,
+    )
+    review = NotebookReport(
+        "08_incident_review",
+        "Review",
+        tmp_path / "08.ipynb",
+        tmp_path / "08.html",
+        (
+            Record("detectors.ran", ["slo"]),
+            Record(
+                "incidents",
+                [
+                    {
+                        "incident": "release-1",
+                        "kind": "model_release_regression",
+                        "severity": "page",
+                        "start": start,
+                        "end": end,
+                        "cause": "llama-2026-11 replaced llama-2026-10",
+                    }
+                ],
+            ),
+        ),
+        1.0,
+    )
+    result = ReportResult(tmp_path, tmp_path / "index.html", (windows, review))
+    page = _incidents_html(result)
+    assert 'href="08.html#release-1"' in page
+    assert "ttft on h100" not in page
+    assert "llama-2026-11 replaced llama-2026-10" in page
+    # without the review, the index has no incidents section at all
+    assert _incidents_html(ReportResult(tmp_path, tmp_path / "index.html", (windows,))) == ""

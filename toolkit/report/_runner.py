@@ -785,6 +785,10 @@ def _incidents_html(result: ReportResult) -> str:
     incident, linked to its evidence in the notebook that recorded ``incidents`` (08)."""
     esc = html.escape
     for nb in result.notebooks:
+        # the review's incidents: the notebook that ran the detectors (08) recorded them;
+        # notebook 02 records its incident windows under the same name
+        if not any(r.name == "detectors.ran" for r in nb.records):
+            continue
         record = next(
             (r for r in nb.records if r.name == "incidents" and isinstance(r.value, list)), None
         )
