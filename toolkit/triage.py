@@ -1584,6 +1584,8 @@ def _outcome(
     window's traced calls include failed ones); otherwise the latency objective that paged
     (else TTFT, else end-to-end latency) of the pool's objectives: a call on its wrong side.
     """
+    from toolkit import explain
+
     paged = set(members.filter(pl.col("kind") == "slo_burn")["subject"].drop_nulls())
     if incident["kind"] in ("overload", "error_burst") or paged == {"availability"}:
         window = calls.filter(
@@ -1599,14 +1601,9 @@ def _outcome(
     chosen += [slos[s] for s in ("ttft_s", "latency_s") if s in slos]
     for o in chosen:
         if o.sli in calls.columns and o.threshold is not None:
-            wrong = {"lte": ">", "lt": ">=", "gte": "<", "gt": "<="}[o.op]
-            bad = {
-                ">": pl.col(o.sli) > o.threshold,
-                ">=": pl.col(o.sli) >= o.threshold,
-                "<": pl.col(o.sli) < o.threshold,
-                "<=": pl.col(o.sli) <= o.threshold,
-            }[wrong]
-            return f"{o.sli} {wrong} {o.threshold:g}", bad
+            name = f"{o.sli} {explain._OPPOSITE[o.op]} {o.threshold:g}"
+            breach = explain.breach_objective(calls, o.sli, threshold=o.threshold, op=o.op)
+            return name, breach.target
     return None
 
 
